@@ -1,0 +1,7 @@
+import * as common from '../src';
+
+describe('@sage/common public entry', () => {
+  it('loads', () => {
+    expect(typeof common).toBe('object');
+  });
+});

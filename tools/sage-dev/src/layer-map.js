@@ -1,0 +1,23 @@
+// @ts-check
+'use strict';
+// Reads the one layer map (layers.json) and turns it into the forms each tool needs.
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** @typedef {{ id: string, name: string, description: string }} Layer */
+/** @typedef {{ layers: Layer[], packagesDir: string, scope: string }} LayerMap */
+
+/** @param {string} [file] @returns {LayerMap} */
+function loadLayerMap(file = path.join(__dirname, '..', 'layers.json')) {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** Nx depConstraints: each layer may depend only on strictly lower layers. */
+function layerDepConstraints(map = loadLayerMap()) {
+  return map.layers.map((layer, i) => ({
+    sourceTag: `layer:${layer.id}`,
+    onlyDependOnLibsWithTags: map.layers.slice(0, i).map((l) => `layer:${l.id}`),
+  }));
+}
+
+module.exports = { loadLayerMap, layerDepConstraints };
