@@ -1,1 +1,2 @@
-export {};
+// Public API of @sage/common (L1). Everything a consumer may use is exported here, and only here.
+export { encodeTokens, decodeTokens, countTokens, countChatTokens, contentText } from './tokens/tokenizer';
