@@ -1,0 +1,177 @@
+// Core model of the control plane (SPEC F-201). Internal types are plain interfaces; wire formats live
+// in @sage/common as zod schemas. Policies and routing strategies are pure functions of these snapshots.
+
+export const RequestType = { LLM_CHAT: 'llm_chat', LLM_GENERATE: 'llm_generate', EMBEDDING: 'embedding' } as const;
+export type RequestType = (typeof RequestType)[keyof typeof RequestType];
+
+/** Lower number = more urgent. */
+export const RequestPriority = { CRITICAL: 0, HIGH: 1, NORMAL: 2, LOW: 3, BACKGROUND: 4 } as const;
+export type RequestPriority = (typeof RequestPriority)[keyof typeof RequestPriority];
+export type PriorityName = keyof typeof RequestPriority;
+export const PRIORITY_NAMES = Object.keys(RequestPriority) as PriorityName[];
+
+export const RequestStatus = {
+  PENDING: 'pending',
+  QUEUED: 'queued',
+  SCHEDULED: 'scheduled',
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+} as const;
+export type RequestStatus = (typeof RequestStatus)[keyof typeof RequestStatus];
+
+export const InstanceType = {
+  GENERAL: 'GENERAL',
+  PREFILLING: 'PREFILLING',
+  DECODING: 'DECODING',
+  HYBRID: 'HYBRID',
+  EMBEDDING: 'EMBEDDING',
+  LLM_EMBEDDING: 'LLM_EMBEDDING',
+} as const;
+export type InstanceType = (typeof InstanceType)[keyof typeof InstanceType];
+
+export interface ChatMessageLike {
+  role: string;
+  content?: unknown;
+  name?: string;
+}
+
+export interface SamplingParams {
+  temperature?: number;
+  topP?: number;
+  stop?: string | string[];
+  seed?: number;
+  n?: number;
+}
+
+export interface RequestTimestamps {
+  arrival: number;
+  queued?: number;
+  scheduled?: number;
+  started?: number;
+  firstToken?: number;
+  finished?: number;
+}
+
+/** One request as the control plane sees it. Times are milliseconds (Date.now() / performance clock). */
+export interface RequestMetadata {
+  id: string;
+  type: RequestType;
+  model: string;
+  priority: RequestPriority;
+  /** End-to-end deadline relative to arrival, in ms. */
+  sloDeadlineMs?: number;
+  /** Time-to-first-token deadline relative to arrival, in ms. */
+  ttftDeadlineMs?: number;
+  messages?: ChatMessageLike[];
+  prompt?: string;
+  embeddingTexts?: string[];
+  maxTokens?: number;
+  sampling?: SamplingParams;
+  userId?: string;
+  sessionId?: string;
+  /** Prompt tokens as counted by the tokenizer in @sage/common (estimate for scheduling). */
+  promptTokens?: number;
+  status: RequestStatus;
+  timestamps: RequestTimestamps;
+  tags?: Record<string, string>;
+}
+
+export interface Topology {
+  machineId?: string;
+  rackId?: string;
+  numaNode?: number;
+  /** Ids of instances reachable over NVLink from this one. */
+  nvlinkPeers?: string[];
+}
+
+export type InstanceHealth = 'healthy' | 'unhealthy' | 'unknown';
+
+export interface InstanceLoad {
+  activeRequests: number;
+  queuedRequests: number;
+  /** 0..1 */
+  kvCacheUsage: number;
+  /** EWMA of end-to-end latency per request, ms. */
+  ewmaLatencyMs: number;
+  /** EWMA of time to first token, ms. */
+  ewmaTtftMs: number;
+  /** Recent output tokens per second. */
+  tokensPerSecond: number;
+}
+
+export interface ExecutionInstance {
+  id: string;
+  host: string;
+  port: number;
+  /** Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8001/v1 */
+  baseUrl: string;
+  models: string[];
+  type: InstanceType;
+  supportedRequestTypes: RequestType[];
+  gpuCount: number;
+  gpuIds: number[];
+  maxConcurrency: number;
+  topology?: Topology;
+  costPerHour?: number;
+  health: InstanceHealth;
+  load: InstanceLoad;
+  /** Back-end API key; never serialised into responses, status or logs. */
+  apiKey?: string;
+}
+
+export interface SchedulingDecision {
+  requestId: string;
+  instanceId: string;
+  /** For prefill/decode separation: the decode instance (instanceId is then the prefill one). */
+  decodeInstanceId?: string;
+  estimatedLatencyMs: number;
+  estimatedCost?: number;
+  reason: string;
+  /** Name of the policy that decided (for adaptive: the policy it delegated to). */
+  policy: string;
+}
+
+export interface Rejection {
+  requestId: string;
+  /** queue_full | deadline_infeasible | no_instance | ... */
+  code: string;
+  reason: string;
+  /** Suggested Retry-After in seconds. */
+  retryAfterSec?: number;
+}
+
+/** Picks one instance for a request among candidates that are compatible, healthy and have capacity. */
+export interface RoutingStrategy {
+  readonly name: string;
+  route(request: RequestMetadata, candidates: readonly ExecutionInstance[]): ExecutionInstance | undefined;
+  /** Told when the set of instances changes (for strategies that keep state, e.g. hash rings). */
+  onInstancesChanged?(instances: readonly ExecutionInstance[]): void;
+}
+
+/** Estimates of how long a request would take on an instance, given its current load. */
+export interface LatencyEstimator {
+  /** Estimated queue wait + prefill + decode time in ms for `request` on `instance`. */
+  estimate(request: RequestMetadata, instance: ExecutionInstance): number;
+}
+
+export interface SchedulingContext {
+  now: number;
+  /** Healthy instances with their live load (a snapshot: the policy must not mutate it). */
+  instances: readonly ExecutionInstance[];
+  router: RoutingStrategy;
+  estimator: LatencyEstimator;
+}
+
+export interface PolicyResult {
+  /** Decisions keyed by request id; the manager applies each to the request with that id, never by position. */
+  decisions: SchedulingDecision[];
+  rejections: Rejection[];
+}
+
+/** Orders the queue and chooses instances; schedules no more than the instances' free capacity. */
+export interface SchedulingPolicy {
+  readonly name: string;
+  schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult;
+}
