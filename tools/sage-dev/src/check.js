@@ -1,0 +1,90 @@
+// @ts-check
+'use strict';
+// Runs the whole architecture check: discover, generate rules, cruise, package checks, scope, count.
+const { discoverPackages, loadWorkspaceLayerMap } = require('./workspace');
+const { generateRules } = require('./rules');
+const { runCruise } = require('./cruise');
+const { runPackageChecks } = require('./package-checks');
+const { changedFiles } = require('./git-diff');
+const { VIOLATION_TYPES, compareViolations } = require('./violations');
+
+/** @typedef {import('./violations').Violation} Violation */
+/** @typedef {import('./violations').ViolationType} ViolationType */
+
+/**
+ * @typedef {object} CheckOptions
+ * @property {string} root
+ * @property {boolean} [strict]
+ * @property {'all' | 'changed-only' | 'diff'} [scope]
+ * @property {string} [ref]         for scope 'diff'
+ * @property {string} [layersFile]
+ */
+
+/**
+ * @typedef {object} Report
+ * @property {string} root
+ * @property {string} layerMap       the layer map file used
+ * @property {{ mode: 'all' | 'changed-only' | 'diff', ref: string | null, changedFiles: string[] | null }} scope
+ * @property {boolean} strict
+ * @property {Array<{ name: string | null, dir: string, layer: string | null }>} packages
+ * @property {{ filesChecked: number, packagesChecked: number, rulesGenerated: number, errors: number, warnings: number, byType: Record<ViolationType, number> }} summary
+ * @property {Violation[]} violations
+ * @property {boolean} ok
+ * @property {number} exitCode
+ */
+
+/**
+ * @param {CheckOptions} opts
+ * @returns {Promise<Report>}
+ */
+async function runCheck(opts) {
+  const { root } = opts;
+  const mode = opts.scope ?? 'all';
+  const { map, file: layerMapFile } = loadWorkspaceLayerMap(root, opts.layersFile);
+  const packages = discoverPackages(root, map);
+  const { forbidden, meta } = generateRules(map, packages);
+  const cruised = await runCruise({ root, packages, forbidden, meta, packagesDir: map.packagesDir });
+  let violations = [...cruised.violations, ...runPackageChecks(root, packages, map)];
+  let files = cruised.files;
+
+  /** @type {Set<string> | null} */
+  let changed = null;
+  if (mode !== 'all') {
+    changed = changedFiles(root, mode === 'diff' ? String(opts.ref) : 'HEAD');
+    const inScope = /** @param {string} f */ (f) => /** @type {Set<string>} */ (changed).has(f);
+    files = files.filter(inScope);
+    violations = violations.filter((v) => inScope(v.file) || (v.related ?? []).some(inScope));
+  }
+  violations.sort(compareViolations);
+
+  const byType = /** @type {Record<ViolationType, number>} */ (
+    Object.fromEntries(VIOLATION_TYPES.map((t) => [t.type, violations.filter((v) => v.type === t.type).length]))
+  );
+  const errors = violations.filter((v) => v.severity === 'error').length;
+  const warnings = violations.length - errors;
+  const failed = errors > 0 || (!!opts.strict && warnings > 0);
+  return {
+    root,
+    layerMap: layerMapFile,
+    scope: {
+      mode,
+      ref: mode === 'diff' ? String(opts.ref) : mode === 'changed-only' ? 'HEAD' : null,
+      changedFiles: changed ? [...changed].sort() : null,
+    },
+    strict: !!opts.strict,
+    packages: packages.map((p) => ({ name: p.name, dir: p.dir, layer: p.layer.id })),
+    summary: {
+      filesChecked: files.length,
+      packagesChecked: packages.length,
+      rulesGenerated: forbidden.length,
+      errors,
+      warnings,
+      byType,
+    },
+    violations,
+    ok: !failed,
+    exitCode: failed ? 1 : 0,
+  };
+}
+
+module.exports = { runCheck };

@@ -1,0 +1,135 @@
+// Each violation type on a fixture workspace: detected, named with its file and line, and failing the run.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkJson, makeWorkspace, ofType, removeWorkspaces } from './helpers';
+
+afterAll(removeWorkspaces);
+
+describe('sage-dev architecture check on fixture workspaces', () => {
+  test('a clean workspace passes with every count at zero', () => {
+    const { code, report } = checkJson(makeWorkspace());
+    expect(report.violations).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.summary.packagesChecked).toBe(4);
+    // src of four packages plus common/tests
+    expect(report.summary.filesChecked).toBe(7);
+    expect(Object.values(report.summary.byType).every((n) => n === 0)).toBe(true);
+    expect(report.packages.map((p) => `${p.name}:${p.layer}`).sort()).toEqual([
+      '@sage/cli:L6',
+      '@sage/common:L1',
+      '@sage/gateway:L6',
+      '@sage/llm-core:L2',
+    ]);
+  });
+
+  test('upward import: L1 importing L6', () => {
+    const { code, report } = checkJson(makeWorkspace('upward-import'));
+    expect(code).toBe(1);
+    expect(report.summary.byType['upward-import']).toBe(1);
+    expect(ofType(report, 'upward-import')).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        file: 'packages/common/src/banner.ts',
+        line: 2,
+        rule: 'layer-L1/no-upward-import/common',
+        message: expect.stringContaining("'@sage/gateway'"),
+      }),
+    ]);
+  });
+
+  test('same-layer import: cli importing gateway (both L6)', () => {
+    const { code, report } = checkJson(makeWorkspace('same-layer-import'));
+    expect(code).toBe(1);
+    expect(ofType(report, 'same-layer-import')).toEqual([
+      expect.objectContaining({ severity: 'error', file: 'packages/cli/src/serve.ts', line: 2, rule: 'layer-L6/no-same-layer-import/cli' }),
+    ]);
+    expect(ofType(report, 'upward-import')).toEqual([]);
+  });
+
+  test('illegal package.json dependency: L2 declaring an L6 package', () => {
+    const { code, report } = checkJson(makeWorkspace('illegal-dependency'));
+    expect(code).toBe(1);
+    expect(ofType(report, 'illegal-dependency')).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        file: 'packages/llm-core/package.json',
+        line: 11,
+        rule: 'package-deps/no-upward',
+        message: expect.stringContaining('"@sage/cli"'),
+      }),
+    ]);
+  });
+
+  test('module configuration errors: dangling exports targets, missing types, tsconfig.lib.json and build target', () => {
+    const { code, report } = checkJson(makeWorkspace('module-config'));
+    expect(code).toBe(1);
+    const found = ofType(report, 'module-config').map((v) => `${v.file} ${v.rule}`);
+    expect(found.sort()).toEqual(
+      [
+        'packages/cli/package.json module-config/tsconfig-lib',
+        'packages/cli/project.json module-config/build-target',
+        'packages/gateway/package.json module-config/entry-fields',
+        'packages/gateway/package.json module-config/target-exists',
+        'packages/gateway/package.json module-config/target-exists',
+      ].sort(),
+    );
+    const targets = ofType(report, 'module-config').filter((v) => v.rule === 'module-config/target-exists');
+    expect(targets.map((v) => v.message).join('\n')).toMatch(/"\.\/src\/main\.ts"[\s\S]*"\.\/dist\/main\.js"|"\.\/dist\/main\.js"[\s\S]*"\.\/src\/main\.ts"/);
+    // the untouched packages (dist not built, src present) are fine
+    expect(report.violations.every((v) => /^packages\/(cli|gateway)\//.test(v.file))).toBe(true);
+  });
+
+  test('internal imports: a deep @sage/x/... path and a relative path into another package', () => {
+    const { code, report } = checkJson(makeWorkspace('internal-import'));
+    expect(code).toBe(1);
+    const found = ofType(report, 'internal-import');
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: 'packages/llm-core/src/deep.ts', line: 2, rule: 'public-entry/no-deep-import/common' }),
+        expect.objectContaining({ file: 'packages/gateway/src/relative.ts', line: 2, rule: 'public-entry/no-relative-import/common' }),
+      ]),
+    );
+    expect(found).toHaveLength(2);
+  });
+
+  test('missing layer markers: no layer tag, and an unknown layer', () => {
+    const { code, report } = checkJson(makeWorkspace('missing-layer'));
+    expect(code).toBe(1);
+    const found = ofType(report, 'missing-layer');
+    expect(found.map((v) => v.file).sort()).toEqual(['packages/cli/project.json', 'packages/gateway/project.json']);
+    expect(found.find((v) => v.file.includes('cli'))?.message).toContain('unknown layer "L9"');
+    expect(found.find((v) => v.file.includes('gateway'))?.message).toContain('no layer tag');
+  });
+
+  test('circular dependency inside a package, reported once per cycle', () => {
+    const { code, report } = checkJson(makeWorkspace('circular-dependency'));
+    expect(code).toBe(1);
+    const found = ofType(report, 'circular-dependency');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: 'error', rule: 'no-circular', line: 1 });
+    expect(found[0].related?.sort()).toEqual(['packages/llm-core/src/queue.ts', 'packages/llm-core/src/router.ts']);
+    expect(found[0].message).toMatch(/queue\.ts -> packages\/llm-core\/src\/router\.ts -> packages\/llm-core\/src\/queue\.ts|router\.ts -> packages\/llm-core\/src\/queue\.ts -> packages\/llm-core\/src\/router\.ts/);
+  });
+
+  test('undeclared workspace dependency is a warning: exit 0, and exit 1 with --strict', () => {
+    const root = makeWorkspace('undeclared-dependency');
+    const lax = checkJson(root);
+    expect(lax.code).toBe(0);
+    expect(lax.report.summary).toMatchObject({ errors: 0, warnings: 1 });
+    expect(ofType(lax.report, 'undeclared-dependency')).toEqual([
+      expect.objectContaining({ severity: 'warn', file: 'packages/cli/src/index.ts', line: 1, rule: 'declared-dependency/cli/llm-core' }),
+    ]);
+    const strict = checkJson(root, ['--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.report).toMatchObject({ ok: false, strict: true });
+  });
+
+  test('without node_modules links the raw @sage/x specifier still matches the rules', () => {
+    const root = makeWorkspace('upward-import');
+    fs.rmSync(path.join(root, 'node_modules'), { recursive: true, force: true });
+    const { code, report } = checkJson(root);
+    expect(code).toBe(1);
+    expect(ofType(report, 'upward-import').map((v) => v.file)).toEqual(['packages/common/src/banner.ts']);
+  });
+});
