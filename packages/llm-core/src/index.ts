@@ -1,2 +1,7 @@
 // Public API of @sage/llm-core (L2). Everything a consumer may use is exported here, and only here.
 export * from './control-plane/types';
+export * from './control-plane/classifier';
+export * from './control-plane/estimator';
+export * from './control-plane/routing';
+export * from './control-plane/policies';
+export * from './control-plane/metrics';

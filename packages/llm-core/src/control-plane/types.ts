@@ -131,6 +131,8 @@ export interface SchedulingDecision {
   reason: string;
   /** Name of the policy that decided (for adaptive: the policy it delegated to). */
   policy: string;
+  /** Embedding requests the policy grouped into one batch (sent as one engine call) share this id. */
+  batchId?: string;
 }
 
 export interface Rejection {

@@ -1,0 +1,10 @@
+export {
+  RequestClassifier,
+  requestClassifier,
+  instanceRank,
+  isLlmType,
+  servesModel,
+  type ClassifiableRequest,
+  type ValidationCode,
+  type ValidationIssue,
+} from './request-classifier';

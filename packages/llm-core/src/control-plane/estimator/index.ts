@@ -1,0 +1,8 @@
+export {
+  createLatencyEstimator,
+  hasBreakdown,
+  DEFAULT_LATENCY_PARAMS,
+  type LatencyEstimatorParams,
+  type LatencyBreakdown,
+  type DetailedLatencyEstimator,
+} from './latency-estimator';

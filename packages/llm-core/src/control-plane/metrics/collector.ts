@@ -1,0 +1,292 @@
+// MetricsCollector (F-209): per-request outcomes and latencies in, a plain-JSON snapshot out. No I/O and no
+// timers: the clock is injected and the sliding throughput window is pruned on use. The snapshot is shaped
+// for direct export (every number is a leaf under a stable path; label-like keys are instance ids, priority
+// names and rejection codes), so a Prometheus exporter can map it without reaching into this class.
+import { PRIORITY_NAMES, RequestPriority, type ExecutionInstance, type InstanceLoad, type PriorityName, type RequestMetadata } from '../types';
+import { LatencyHistogram, type LatencySummary } from './latency-histogram';
+
+export const REQUEST_OUTCOMES = ['completed', 'failed', 'rejected', 'cancelled'] as const;
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
+
+/** What happened to one request. Times in ms. */
+export interface RequestRecord {
+  requestId: string;
+  outcome: RequestOutcome;
+  /** Default NORMAL. */
+  priority?: RequestPriority;
+  instanceId?: string;
+  /** Time from entering the control plane's queue to being dispatched. */
+  queueWaitMs?: number;
+  /** Time from arrival to the first output token. */
+  ttftMs?: number;
+  /** Time per output token after the first. */
+  tpotMs?: number;
+  /** Arrival to last byte. */
+  e2eMs?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** End-to-end deadline relative to arrival; requests with one count toward SLO compliance. */
+  sloDeadlineMs?: number;
+  ttftDeadlineMs?: number;
+  /** Overrides the computed verdict (completed, e2e within sloDeadlineMs and TTFT within ttftDeadlineMs). */
+  sloMet?: boolean;
+  /** For rejections: the Rejection code (queue_full, deadline_infeasible, …). */
+  rejectionCode?: string;
+  /** When the request ended, on the collector's clock (default: now). */
+  finishedAt?: number;
+}
+
+export interface OutcomeCounts {
+  total: number;
+  completed: number;
+  failed: number;
+  rejected: number;
+  cancelled: number;
+}
+
+export interface SloCompliance {
+  /** Requests with a deadline that reached an end (cancelled ones excluded: the caller left, not the system). */
+  withDeadline: number;
+  met: number;
+  missed: number;
+  /** met / withDeadline, or null when no request had a deadline. */
+  compliance: number | null;
+}
+
+export interface InstanceMetrics extends OutcomeCounts {
+  promptTokens: number;
+  completionTokens: number;
+  e2eMs: LatencySummary;
+  ttftMs: LatencySummary;
+  /** Last load seen through observeInstances(), if any. */
+  load?: InstanceLoad;
+}
+
+export interface PriorityMetrics extends OutcomeCounts {
+  e2eMs: LatencySummary;
+  slo: SloCompliance;
+}
+
+/** The JSON returned by getMetrics() and GET /v1/metrics. All latencies in ms, rates per second. */
+export interface MetricsSnapshot {
+  /** Collector clock at snapshot time. */
+  timestamp: number;
+  uptimeMs: number;
+  /** Length of the throughput window actually used (shorter than configured right after start). */
+  windowMs: number;
+  requests: OutcomeCounts;
+  latency: { queueWaitMs: LatencySummary; ttftMs: LatencySummary; tpotMs: LatencySummary; e2eMs: LatencySummary };
+  tokens: { prompt: number; completion: number };
+  throughput: { requestsPerSec: number; tokensPerSec: number; promptTokensPerSec: number; completionTokensPerSec: number };
+  slo: { overall: SloCompliance; byPriority: Record<PriorityName, SloCompliance> };
+  priorities: Record<PriorityName, PriorityMetrics>;
+  instances: Record<string, InstanceMetrics>;
+  /** Rejections by code. */
+  rejections: Record<string, number>;
+}
+
+export interface MetricsCollectorOptions {
+  /** Clock in ms (default Date.now). */
+  clock?: () => number;
+  /** Throughput window (default 60,000 ms). */
+  windowMs?: number;
+}
+
+interface SloTally {
+  met: number;
+  missed: number;
+}
+
+interface Bucket {
+  counts: OutcomeCounts;
+  e2e: LatencyHistogram;
+  ttft: LatencyHistogram;
+  slo: SloTally;
+  prompt: number;
+  completion: number;
+}
+
+const newBucket = (): Bucket => ({
+  counts: { total: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0 },
+  e2e: new LatencyHistogram(),
+  ttft: new LatencyHistogram(),
+  slo: { met: 0, missed: 0 },
+  prompt: 0,
+  completion: 0,
+});
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function compliance(t: SloTally): SloCompliance {
+  const withDeadline = t.met + t.missed;
+  return { withDeadline, met: t.met, missed: t.missed, compliance: withDeadline === 0 ? null : round3(t.met / withDeadline) };
+}
+
+/** Whether a finished request met its SLO, or undefined when it had none (or was cancelled). */
+export function sloVerdict(r: RequestRecord): boolean | undefined {
+  if (r.outcome === 'cancelled') return undefined;
+  if (r.sloDeadlineMs === undefined && r.ttftDeadlineMs === undefined) return r.sloMet;
+  if (r.sloMet !== undefined) return r.sloMet;
+  if (r.outcome !== 'completed') return false;
+  const e2eOk = r.sloDeadlineMs === undefined || (r.e2eMs !== undefined && r.e2eMs <= r.sloDeadlineMs);
+  const ttftOk = r.ttftDeadlineMs === undefined || (r.ttftMs !== undefined && r.ttftMs <= r.ttftDeadlineMs);
+  return e2eOk && ttftOk;
+}
+
+/** A RequestRecord from a request's own timestamps (the manager's view), plus what only the caller knows. */
+export function recordFromRequest(
+  request: RequestMetadata,
+  outcome: RequestOutcome,
+  extra: Pick<RequestRecord, 'instanceId' | 'completionTokens' | 'promptTokens' | 'rejectionCode' | 'sloMet'> = {},
+): RequestRecord {
+  const t = request.timestamps;
+  const rec: RequestRecord = {
+    requestId: request.id,
+    outcome,
+    priority: request.priority,
+    sloDeadlineMs: request.sloDeadlineMs,
+    ttftDeadlineMs: request.ttftDeadlineMs,
+    ...extra,
+    promptTokens: extra.promptTokens ?? request.promptTokens,
+  };
+  if (t.scheduled !== undefined) rec.queueWaitMs = t.scheduled - (t.queued ?? t.arrival);
+  if (t.firstToken !== undefined) rec.ttftMs = t.firstToken - t.arrival;
+  if (t.finished !== undefined) {
+    rec.e2eMs = t.finished - t.arrival;
+    rec.finishedAt = t.finished;
+    if (t.firstToken !== undefined && extra.completionTokens !== undefined && extra.completionTokens > 1) {
+      rec.tpotMs = (t.finished - t.firstToken) / (extra.completionTokens - 1);
+    }
+  }
+  return rec;
+}
+
+export class MetricsCollector {
+  private readonly clock: () => number;
+  private readonly windowMs: number;
+  private startedAt: number;
+  private all = newBucket();
+  private queueWait = new LatencyHistogram();
+  private tpot = new LatencyHistogram();
+  private byPriority = new Map<PriorityName, Bucket>();
+  private byInstance = new Map<string, Bucket>();
+  private loads = new Map<string, InstanceLoad>();
+  private rejections = new Map<string, number>();
+  /** Completed requests inside the throughput window, oldest first. */
+  private recent: { at: number; prompt: number; completion: number }[] = [];
+
+  constructor(options: MetricsCollectorOptions = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.windowMs = options.windowMs ?? 60_000;
+    if (!(this.windowMs > 0)) throw new RangeError(`windowMs must be > 0, got ${String(options.windowMs)}`);
+    this.startedAt = this.clock();
+  }
+
+  record(r: RequestRecord): void {
+    const priority = PRIORITY_NAMES[r.priority ?? RequestPriority.NORMAL] ?? 'NORMAL';
+    const buckets = [this.all, this.bucket(this.byPriority, priority)];
+    if (r.instanceId !== undefined) buckets.push(this.bucket(this.byInstance, r.instanceId));
+    const verdict = sloVerdict(r);
+    const prompt = r.promptTokens ?? 0;
+    const completion = r.completionTokens ?? 0;
+    for (const b of buckets) {
+      b.counts.total += 1;
+      b.counts[r.outcome] += 1;
+      if (r.e2eMs !== undefined && r.outcome === 'completed') b.e2e.record(r.e2eMs);
+      if (r.ttftMs !== undefined) b.ttft.record(r.ttftMs);
+      if (verdict === true) b.slo.met += 1;
+      else if (verdict === false) b.slo.missed += 1;
+      b.prompt += prompt;
+      b.completion += completion;
+    }
+    if (r.queueWaitMs !== undefined) this.queueWait.record(r.queueWaitMs);
+    if (r.tpotMs !== undefined) this.tpot.record(r.tpotMs);
+    if (r.outcome === 'rejected') {
+      const code = r.rejectionCode ?? 'unknown';
+      this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
+    }
+    if (r.outcome === 'completed') {
+      // Kept sorted by time (records may arrive slightly out of order) so pruning only looks at the front.
+      const entry = { at: r.finishedAt ?? this.clock(), prompt, completion };
+      let i = this.recent.length;
+      while (i > 0 && this.recent[i - 1].at > entry.at) i--;
+      this.recent.splice(i, 0, entry);
+      this.prune(this.clock());
+    }
+  }
+
+  /** Remembers the instances' current load for the per-instance section (secrets such as apiKey are not kept). */
+  observeInstances(instances: readonly ExecutionInstance[]): void {
+    for (const i of instances) this.loads.set(i.id, { ...i.load });
+  }
+
+  snapshot(): MetricsSnapshot {
+    const now = this.clock();
+    this.prune(now);
+    const windowMs = Math.max(1, Math.min(this.windowMs, now - this.startedAt));
+    const perSec = (n: number) => round3((n * 1000) / windowMs);
+    const inWindow = this.recent.filter((e) => e.at <= now);
+    const prompt = inWindow.reduce((s, e) => s + e.prompt, 0);
+    const completion = inWindow.reduce((s, e) => s + e.completion, 0);
+
+    const sloByPriority = {} as Record<PriorityName, SloCompliance>;
+    const priorities = {} as Record<PriorityName, PriorityMetrics>;
+    for (const name of PRIORITY_NAMES) {
+      const b = this.byPriority.get(name) ?? newBucket();
+      sloByPriority[name] = compliance(b.slo);
+      priorities[name] = { ...b.counts, e2eMs: b.e2e.summary(), slo: compliance(b.slo) };
+    }
+    const instances: Record<string, InstanceMetrics> = {};
+    for (const id of new Set([...this.byInstance.keys(), ...this.loads.keys()])) {
+      const b = this.byInstance.get(id) ?? newBucket();
+      const m: InstanceMetrics = { ...b.counts, promptTokens: b.prompt, completionTokens: b.completion, e2eMs: b.e2e.summary(), ttftMs: b.ttft.summary() };
+      const load = this.loads.get(id);
+      if (load) m.load = { ...load };
+      instances[id] = m;
+    }
+    return {
+      timestamp: now,
+      uptimeMs: now - this.startedAt,
+      windowMs,
+      requests: { ...this.all.counts },
+      latency: { queueWaitMs: this.queueWait.summary(), ttftMs: this.all.ttft.summary(), tpotMs: this.tpot.summary(), e2eMs: this.all.e2e.summary() },
+      tokens: { prompt: this.all.prompt, completion: this.all.completion },
+      throughput: {
+        requestsPerSec: perSec(inWindow.length),
+        tokensPerSec: perSec(prompt + completion),
+        promptTokensPerSec: perSec(prompt),
+        completionTokensPerSec: perSec(completion),
+      },
+      slo: { overall: compliance(this.all.slo), byPriority: sloByPriority },
+      priorities,
+      instances,
+      rejections: Object.fromEntries(this.rejections),
+    };
+  }
+
+  /** Forgets everything recorded so far and restarts the clock window. */
+  reset(): void {
+    this.all = newBucket();
+    this.queueWait = new LatencyHistogram();
+    this.tpot = new LatencyHistogram();
+    this.byPriority.clear();
+    this.byInstance.clear();
+    this.loads.clear();
+    this.rejections.clear();
+    this.recent = [];
+    this.startedAt = this.clock();
+  }
+
+  private bucket<K>(map: Map<K, Bucket>, key: K): Bucket {
+    let b = map.get(key);
+    if (!b) map.set(key, (b = newBucket()));
+    return b;
+  }
+
+  private prune(now: number): void {
+    const cutoff = now - this.windowMs;
+    let drop = 0;
+    while (drop < this.recent.length && this.recent[drop].at < cutoff) drop++;
+    if (drop > 0) this.recent.splice(0, drop);
+  }
+}

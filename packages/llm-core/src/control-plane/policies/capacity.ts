@@ -1,0 +1,47 @@
+// Virtual capacity accounting inside one scheduling call: the snapshot is never mutated; instead every
+// placement is counted here, and the instances handed to routers and estimators are copies that carry the
+// extra active requests, so the second placement in a call sees the first.
+import { freeSlots, withExtraActive } from '../routing/load';
+import type { ExecutionInstance } from '../types';
+
+export class CapacityView {
+  private readonly taken = new Map<string, number>();
+  private readonly byId: Map<string, ExecutionInstance>;
+
+  constructor(instances: readonly ExecutionInstance[]) {
+    this.byId = new Map(instances.map((i) => [i.id, i]));
+  }
+
+  /** Slots still free on `id` in this call. */
+  free(id: string): number {
+    const inst = this.byId.get(id);
+    return inst ? Math.max(0, freeSlots(inst) - (this.taken.get(id) ?? 0)) : 0;
+  }
+
+  totalFree(): number {
+    let n = 0;
+    for (const id of this.byId.keys()) n += this.free(id);
+    return n;
+  }
+
+  /** The instance as it will be once this call's placements land. */
+  view(instance: ExecutionInstance): ExecutionInstance {
+    const base = this.byId.get(instance.id) ?? instance;
+    return withExtraActive(base, this.taken.get(instance.id) ?? 0);
+  }
+
+  /** Views of those of `instances` that still have a free slot, order kept. */
+  available(instances: readonly ExecutionInstance[]): ExecutionInstance[] {
+    return instances.filter((i) => this.free(i.id) > 0).map((i) => this.view(i));
+  }
+
+  /** Views of every known instance (to hand a nested policy a snapshot that includes this call's placements). */
+  all(): ExecutionInstance[] {
+    return [...this.byId.values()].map((i) => this.view(i));
+  }
+
+  take(id: string): void {
+    if (this.free(id) <= 0) throw new Error(`no free slot on instance ${id}`); // a policy bug, never a runtime condition
+    this.taken.set(id, (this.taken.get(id) ?? 0) + 1);
+  }
+}

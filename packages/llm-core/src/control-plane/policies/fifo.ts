@@ -1,0 +1,19 @@
+// fifo: arrival order; each request goes where the context's router sends it (least loaded by default).
+import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
+import { byArrival, routeAmong, sortedBy, type BasePolicyOptions } from './common';
+import { placeInOrder } from './place';
+
+export type FifoOptions = BasePolicyOptions;
+
+export class FifoPolicy implements SchedulingPolicy {
+  readonly name = 'fifo';
+
+  constructor(private readonly options: FifoOptions = {}) {}
+
+  schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
+    return placeInOrder(sortedBy(queue, byArrival), ctx, this.options, this.name, (request, available) => {
+      const instance = routeAmong(ctx, request, available);
+      return instance && { instance, reason: `fifo: routed by ${ctx.router.name}` };
+    });
+  }
+}

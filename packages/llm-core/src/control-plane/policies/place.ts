@@ -1,0 +1,40 @@
+// The placement loop shared by the policies that first order the queue and then choose an instance per
+// request: walk the order, skip what has no free compatible slot (it waits for the next call), stop when the
+// whole snapshot is full, and count every placement in the virtual capacity view.
+import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext } from '../types';
+import { CapacityView } from './capacity';
+import { compatible, decide, noInstance, uniqueById, type BasePolicyOptions } from './common';
+
+export interface Choice {
+  instance: ExecutionInstance;
+  reason: string;
+}
+
+export function placeInOrder(
+  ordered: readonly RequestMetadata[],
+  ctx: SchedulingContext,
+  options: BasePolicyOptions,
+  policy: string,
+  choose: (request: RequestMetadata, available: ExecutionInstance[]) => Choice | undefined,
+): PolicyResult {
+  const result: PolicyResult = { decisions: [], rejections: [] };
+  const cap = new CapacityView(ctx.instances);
+  for (const request of uniqueById(ordered)) {
+    const compat = compatible(options, request, ctx.instances);
+    if (compat.length === 0) {
+      if (options.rejectUnroutable) result.rejections.push(noInstance(request));
+      continue;
+    }
+    if (cap.totalFree() === 0) {
+      if (options.rejectUnroutable) continue; // keep scanning only to reject the unroutable
+      break;
+    }
+    const available = cap.available(compat);
+    if (available.length === 0) continue;
+    const choice = choose(request, available);
+    if (!choice) continue;
+    cap.take(choice.instance.id);
+    result.decisions.push(decide(ctx, request, choice.instance, policy, choice.reason));
+  }
+  return result;
+}

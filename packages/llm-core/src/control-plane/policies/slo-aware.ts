@@ -1,0 +1,93 @@
+// slo_aware: earliest deadline first. A request with a deadline is placed on the available instance with the
+// lowest estimate among those predicted to meet it; if only a full instance could meet it, it waits; if no
+// compatible instance can meet it any more, it is rejected at once (deadline_infeasible, with Retry-After)
+// or demoted to best effort, by configuration. Requests without a deadline are ordered as if they had
+// `bestEffortDeadlineMs`, so they are served after urgent work but never starve.
+import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
+import { CapacityView } from './capacity';
+import {
+  absoluteDeadline,
+  absoluteTtftDeadline,
+  compatible,
+  deadlineRejection,
+  decide,
+  fastest,
+  meetsDeadline,
+  noInstance,
+  routeAmong,
+  sortedBy,
+  uniqueById,
+  type BasePolicyOptions,
+  type InfeasibleAction,
+} from './common';
+import { feasibility } from './deadline';
+
+export interface SloAwareOptions extends BasePolicyOptions {
+  /** What happens to a request that can no longer meet its deadline (default 'reject'). */
+  onInfeasible?: InfeasibleAction;
+  /** Ordering deadline for requests without one, relative to arrival (default 60,000 ms). */
+  bestEffortDeadlineMs?: number;
+}
+
+export class SloAwarePolicy implements SchedulingPolicy {
+  readonly name = 'slo_aware';
+  private readonly onInfeasible: InfeasibleAction;
+  private readonly bestEffortMs: number;
+
+  constructor(private readonly options: SloAwareOptions = {}) {
+    this.onInfeasible = options.onInfeasible ?? 'reject';
+    this.bestEffortMs = options.bestEffortDeadlineMs ?? 60_000;
+  }
+
+  /** EDF order key: the earlier of the end-to-end and TTFT deadlines, or the best-effort horizon. */
+  orderingDeadline(request: RequestMetadata): number {
+    const dls = [absoluteDeadline(request), absoluteTtftDeadline(request)].filter((d): d is number => d !== undefined);
+    return dls.length > 0 ? Math.min(...dls) : request.timestamps.arrival + this.bestEffortMs;
+  }
+
+  order(queue: readonly RequestMetadata[]): RequestMetadata[] {
+    return sortedBy(queue, (a, b) => this.orderingDeadline(a) - this.orderingDeadline(b) || a.timestamps.arrival - b.timestamps.arrival);
+  }
+
+  schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
+    const result: PolicyResult = { decisions: [], rejections: [] };
+    const cap = new CapacityView(ctx.instances);
+    for (const request of uniqueById(this.order(queue))) {
+      const compat = compatible(this.options, request, ctx.instances);
+      if (compat.length === 0) {
+        if (this.options.rejectUnroutable) result.rejections.push(noInstance(request));
+        continue;
+      }
+      const hasDeadline = absoluteDeadline(request) !== undefined || absoluteTtftDeadline(request) !== undefined;
+      let demoted = false;
+      if (hasDeadline) {
+        // Checked even when everything is full: what cannot make it is told so now, not when it times out.
+        const f = feasibility(ctx, cap, request, compat);
+        if (!f.feasible) {
+          if (this.onInfeasible === 'reject') {
+            result.rejections.push(deadlineRejection(ctx, request, f.bestEstimateMs));
+            continue;
+          }
+          demoted = true;
+        }
+      }
+      const available = cap.available(compat);
+      if (available.length === 0) continue;
+      if (hasDeadline && !demoted) {
+        const meeting = available.filter((inst) => meetsDeadline(ctx, request, inst));
+        const instance = fastest(ctx, request, meeting);
+        if (!instance) continue; // only a busy instance can make it: wait for it
+        cap.take(instance.id);
+        const left = Math.round(this.orderingDeadline(request) - ctx.now);
+        result.decisions.push(decide(ctx, request, instance, this.name, `slo_aware: EDF, ${left} ms to deadline, fastest feasible instance`));
+        continue;
+      }
+      const instance = routeAmong(ctx, request, available);
+      if (!instance) continue;
+      cap.take(instance.id);
+      const why = demoted ? 'deadline no longer feasible, demoted to best effort' : 'no deadline, best effort';
+      result.decisions.push(decide(ctx, request, instance, this.name, `slo_aware: ${why}; routed by ${ctx.router.name}`));
+    }
+    return result;
+  }
+}
