@@ -1,0 +1,136 @@
+// UnifiedInferenceClient (F-216). The only way to build one is `UnifiedInferenceClient.create()`:
+//   controlPlaneUrl → talk to that running control plane over its OpenAI API;
+//   embedded: true  → start an in-process control plane with the built-in sim engines;
+//   neither         → detect a control plane (SAGE_UNIFIED_BASE_URL, then local probing), else embedded.
+// The constructor is private in TypeScript and guarded by a module-private token at run time, so
+// `new UnifiedInferenceClient()` from JavaScript throws. There is no createAuto / createWithControlPlane.
+import type { ChatMessageLike } from '../control-plane/types';
+import type { Backend, CallOptions, EmbedOptions, InstanceInfo } from './backend';
+import { EmbeddedBackend } from './embedded-backend';
+import { RemoteBackend, serverRoot } from './remote-backend';
+
+export interface UnifiedClientOptions {
+  /** URL of a running sage control plane (with or without /v1). */
+  controlPlaneUrl?: string;
+  /** Start an in-process control plane with the built-in engines. */
+  embedded?: boolean;
+  defaultLlmModel?: string;
+  defaultEmbeddingModel?: string;
+  /** Scheduling policy of an embedded control plane (default adaptive). */
+  schedulingPolicy?: string;
+  /** Request timeout in seconds (default 60). */
+  timeout?: number;
+  /** API key for a remote control plane (default SAGE_UNIFIED_API_KEY). */
+  apiKey?: string;
+  /** Time scale of embedded sim engines: wall seconds per model second (0.1 is ten times faster). */
+  simTimeScale?: number;
+  /** Environment read for detection (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+const CONSTRUCT = Symbol('UnifiedInferenceClient.create');
+const SAGE_SERVICE = 'sage-control-plane';
+const DEFAULT_LLM_MODEL = 'sage-sim-llm';
+const DEFAULT_EMBEDDING_MODEL = 'sage-sim-embedding';
+const PROBE_URLS = ['http://127.0.0.1:8000', 'http://localhost:8000'];
+
+/** A local sage control plane, recognised by its /health (`service: "sage-control-plane"`), or undefined. */
+async function probeLocalControlPlane(timeoutMs = 1500): Promise<string | undefined> {
+  const found = await Promise.all(
+    PROBE_URLS.map(async (root) => {
+      try {
+        const res = await fetch(`${root}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+        const body = (await res.json()) as { service?: unknown };
+        return body.service === SAGE_SERVICE ? root : undefined;
+      } catch {
+        return undefined; // silent: the next candidate is tried
+      }
+    }),
+  );
+  return found.find((u) => u !== undefined);
+}
+
+export class UnifiedInferenceClient {
+  private closed = false;
+
+  private constructor(
+    token: symbol,
+    private readonly backend: Backend,
+  ) {
+    if (token !== CONSTRUCT) throw new TypeError('UnifiedInferenceClient has no public constructor: use UnifiedInferenceClient.create(options)');
+  }
+
+  static async create(options: UnifiedClientOptions = {}): Promise<UnifiedInferenceClient> {
+    const env = options.env ?? process.env;
+    const timeoutSec = options.timeout ?? 60;
+    if (!(timeoutSec > 0)) throw new RangeError(`timeout must be a positive number of seconds, got ${String(options.timeout)}`);
+    if (options.controlPlaneUrl && options.embedded) throw new Error('choose either controlPlaneUrl or embedded, not both');
+
+    const remote = (baseUrl: string) =>
+      new UnifiedInferenceClient(
+        CONSTRUCT,
+        new RemoteBackend({ baseUrl, apiKey: options.apiKey ?? env.SAGE_UNIFIED_API_KEY, timeoutSec, defaultLlmModel: options.defaultLlmModel, defaultEmbeddingModel: options.defaultEmbeddingModel }),
+      );
+    if (options.controlPlaneUrl) return remote(options.controlPlaneUrl);
+
+    if (!options.embedded) {
+      const configured = env.SAGE_UNIFIED_BASE_URL;
+      if (configured) return remote(serverRoot(configured));
+      const local = await probeLocalControlPlane();
+      if (local) return remote(local);
+    }
+    const backend = await EmbeddedBackend.start({
+      schedulingPolicy: options.schedulingPolicy ?? 'adaptive',
+      timeoutSec,
+      llmModel: options.defaultLlmModel ?? DEFAULT_LLM_MODEL,
+      embeddingModel: options.defaultEmbeddingModel ?? DEFAULT_EMBEDDING_MODEL,
+      timeScale: options.simTimeScale,
+    });
+    return new UnifiedInferenceClient(CONSTRUCT, backend);
+  }
+
+  /** 'remote' (a running control plane over HTTP) or 'embedded' (in-process). */
+  get mode(): 'remote' | 'embedded' {
+    return this.backend.mode;
+  }
+
+  private open(): Backend {
+    if (this.closed) throw new Error('UnifiedInferenceClient is closed');
+    return this.backend;
+  }
+
+  /** The assistant's reply to a conversation. */
+  chat(messages: ChatMessageLike[], opts: CallOptions = {}): Promise<string> {
+    return this.open().chat(messages, opts);
+  }
+
+  /** Completion of a bare prompt. */
+  generate(prompt: string, opts: CallOptions = {}): Promise<string> {
+    return this.open().generate(prompt, opts);
+  }
+
+  /** Text deltas of the reply, as they are produced. */
+  stream(messages: ChatMessageLike[], opts: CallOptions = {}): AsyncIterable<string> {
+    return this.open().stream(messages, opts);
+  }
+
+  /** One vector per text, in order. */
+  async embed(texts: string | string[], opts: EmbedOptions = {}): Promise<number[][]> {
+    return this.open().embed(Array.isArray(texts) ? texts : [texts], opts);
+  }
+
+  getMetrics(): Promise<Record<string, unknown>> {
+    return this.open().getMetrics();
+  }
+
+  getInstances(): Promise<InstanceInfo[]> {
+    return this.open().getInstances();
+  }
+
+  /** Releases the client; in embedded mode stops the control plane and every engine it started. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backend.close();
+  }
+}

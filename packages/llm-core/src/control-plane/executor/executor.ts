@@ -1,0 +1,221 @@
+// HTTP to engines (F-208): one undici keep-alive Pool per engine origin, JSON and SSE-streaming POSTs,
+// a per-request timeout, and errors classified so the manager knows whether a retry elsewhere is safe
+// (nothing reached the caller yet) and whether the engine looks down (connection-level failure).
+import { Pool } from 'undici';
+import type { ExecutionInstance } from '../types';
+import { UpstreamError } from '../manager/errors';
+import { parseSseData } from './sse';
+
+export interface ExecutorOptions {
+  /** Connections per engine. */
+  connectionsPerInstance?: number;
+  keepAliveTimeoutMs?: number;
+  /** Default per-request timeout (whole request, including streaming), ms. */
+  requestTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  requestId?: string;
+}
+
+export interface JsonResult {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** A started stream: headers were received with a 2xx status; chunks are the parsed `data:` payloads. */
+export interface StreamResult {
+  status: number;
+  chunks: AsyncIterable<Record<string, unknown>>;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export class EngineExecutor {
+  private readonly pools = new Map<string, Pool>();
+  private readonly opts: Required<ExecutorOptions>;
+  private closed = false;
+
+  constructor(opts: ExecutorOptions = {}) {
+    this.opts = {
+      connectionsPerInstance: opts.connectionsPerInstance ?? 64,
+      keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 30_000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
+    };
+  }
+
+  private target(instance: ExecutionInstance, path: string): { pool: Pool; path: string } {
+    const url = new URL(instance.baseUrl);
+    let pool = this.pools.get(url.origin);
+    if (!pool) {
+      if (this.closed) throw new Error('executor is closed');
+      pool = new Pool(url.origin, { connections: this.opts.connectionsPerInstance, keepAliveTimeout: this.opts.keepAliveTimeoutMs, pipelining: 1 });
+      this.pools.set(url.origin, pool);
+    }
+    const prefix = url.pathname.replace(/\/+$/, '');
+    return { pool, path: `${prefix}${path.startsWith('/') ? path : `/${path}`}` };
+  }
+
+  private headers(instance: ExecutionInstance, stream: boolean, requestId?: string): Record<string, string> {
+    const h: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
+    if (instance.apiKey) h.authorization = `Bearer ${instance.apiKey}`;
+    if (requestId) h['x-request-id'] = requestId;
+    return h;
+  }
+
+  private signals(opts: CallOptions): { signal: AbortSignal; timeoutSignal: AbortSignal } {
+    const timeoutSignal = AbortSignal.timeout(opts.timeoutMs ?? this.opts.requestTimeoutMs);
+    return { signal: opts.signal ? AbortSignal.any([opts.signal, timeoutSignal]) : timeoutSignal, timeoutSignal };
+  }
+
+  private classify(err: unknown, instance: ExecutionInstance, beforeFirstByte: boolean, timeoutSignal: AbortSignal, callerSignal?: AbortSignal, requestId?: string): Error {
+    if (err instanceof UpstreamError) return err;
+    if (callerSignal?.aborted) return callerSignal.reason instanceof Error ? callerSignal.reason : new Error('aborted');
+    if (timeoutSignal.aborted) {
+      return new UpstreamError(`engine ${instance.id} timed out`, { instanceId: instance.id, beforeFirstByte, timeout: true, requestId, cause: err });
+    }
+    const code = errorCode(err);
+    const message = err instanceof Error ? err.message : String(err);
+    return new UpstreamError(`engine ${instance.id} failed: ${code ?? message}`, {
+      instanceId: instance.id,
+      beforeFirstByte,
+      connectionFailure: beforeFirstByte && code !== undefined && CONNECTION_CODES.has(code),
+      requestId,
+      cause: err,
+    });
+  }
+
+  private static async readError(body: { text(): Promise<string> }): Promise<unknown> {
+    const text = await body.text().catch(() => '');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+
+  private static errorMessage(instanceId: string, status: number, body: unknown): string {
+    const inner = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
+    return `engine ${instanceId} answered ${status}${typeof inner === 'string' ? `: ${inner}` : ''}`;
+  }
+
+  /** POST a JSON body and read a JSON answer. Non-2xx answers become an UpstreamError (before first byte). */
+  async postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
+    const { signal, timeoutSignal } = this.signals(opts);
+    const t = this.target(instance, path);
+    try {
+      const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal });
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const body = await EngineExecutor.readError(res.body);
+        throw new UpstreamError(EngineExecutor.errorMessage(instance.id, res.statusCode, body), {
+          instanceId: instance.id,
+          upstreamStatus: res.statusCode,
+          upstreamBody: body,
+          beforeFirstByte: true,
+          requestId: opts.requestId,
+        });
+      }
+      const body = (await res.body.json()) as Record<string, unknown>;
+      return { status: res.statusCode, body };
+    } catch (err) {
+      // A body that fails after a 2xx status is still "before first byte" for the caller: nothing was passed on.
+      throw this.classify(err, instance, true, timeoutSignal, opts.signal, opts.requestId);
+    }
+  }
+
+  /**
+   * POST with `stream: true` and return once headers arrived. Failures up to that point throw (retryable
+   * elsewhere); failures while iterating throw UpstreamError with beforeFirstByte=false.
+   */
+  async postStream(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<StreamResult> {
+    const { signal, timeoutSignal } = this.signals(opts);
+    const t = this.target(instance, path);
+    let res: Awaited<ReturnType<Pool['request']>>;
+    try {
+      res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, true, opts.requestId), body: JSON.stringify(payload), signal });
+    } catch (err) {
+      throw this.classify(err, instance, true, timeoutSignal, opts.signal, opts.requestId);
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const body = await EngineExecutor.readError(res.body);
+      throw new UpstreamError(EngineExecutor.errorMessage(instance.id, res.statusCode, body), {
+        instanceId: instance.id,
+        upstreamStatus: res.statusCode,
+        upstreamBody: body,
+        beforeFirstByte: true,
+        requestId: opts.requestId,
+      });
+    }
+    const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, timeoutSignal, opts.signal, opts.requestId);
+    const body = res.body;
+    async function* chunks(): AsyncGenerator<Record<string, unknown>> {
+      let first = true;
+      try {
+        for await (const data of parseSseData(body)) {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(data);
+          } catch (err) {
+            throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
+          }
+          if (parsed && typeof parsed === 'object' && 'error' in parsed) {
+            throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
+          }
+          first = false;
+          yield parsed as Record<string, unknown>;
+        }
+      } catch (err) {
+        throw classify(err, first);
+      } finally {
+        // The consumer stopped early (or failed): release the connection instead of reading to the end.
+        if (!body.destroyed) body.destroy();
+      }
+    }
+    return { status: res.statusCode, chunks: chunks() };
+  }
+
+  /** GET returning text (e.g. /metrics, /health) with a short timeout. */
+  async getText(instance: ExecutionInstance, absolutePath: string, timeoutMs = 2000): Promise<{ status: number; text: string }> {
+    const t = this.target(instance, '/');
+    const res = await t.pool.request({ path: absolutePath.startsWith('/') ? absolutePath : `/${absolutePath}`, method: 'GET', signal: AbortSignal.timeout(timeoutMs), headers: instance.apiKey ? { authorization: `Bearer ${instance.apiKey}` } : {} });
+    const text = await res.body.text();
+    return { status: res.statusCode, text };
+  }
+
+  /** Drops the pool of an engine that went away (its sockets would only fail). */
+  async forget(instance: ExecutionInstance): Promise<void> {
+    const origin = new URL(instance.baseUrl).origin;
+    const pool = this.pools.get(origin);
+    if (!pool) return;
+    this.pools.delete(origin);
+    await pool.destroy().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+  }
+}

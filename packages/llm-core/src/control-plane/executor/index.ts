@@ -1,0 +1,5 @@
+export { EngineExecutor } from './executor';
+export type { ExecutorOptions, CallOptions, JsonResult, StreamResult } from './executor';
+export { CircuitBreaker } from './circuit-breaker';
+export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker';
+export { parseSseData } from './sse';

@@ -1,0 +1,2 @@
+export { launchSimEngine, simEngineMain, launchedPids } from './launcher';
+export type { LaunchOptions, LaunchedEngine, SimEngineKind } from './launcher';

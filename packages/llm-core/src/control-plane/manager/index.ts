@@ -1,0 +1,10 @@
+export { ControlPlaneManager } from './manager';
+export type { ControlPlaneManagerOptions, RequestRecord, ManagerStatus } from './manager';
+export { InstanceRegistry, defaultRequestTypes, emptyLoad } from './registry';
+export type { InstanceSpec } from './registry';
+export { ControlPlaneError, RequestRejectedError, RequestCancelledError, UpstreamError, InvalidRequestError } from './errors';
+export type { ControlPlaneErrorType } from './errors';
+export { parseEngineMetrics, metricValue } from './engine-metrics';
+export type { EngineLoadMetrics } from './engine-metrics';
+export { toMetadata, parsePriority, newRequestId } from './request';
+export type { InferenceRequest, InferenceResult, InferenceStream, RequestTimings } from './request';

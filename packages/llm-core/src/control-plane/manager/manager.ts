@@ -1,0 +1,772 @@
+// ControlPlaneManager (F-203): the instance registry, a bounded queue, and a dispatch loop run on events
+// (a request arrives, a request finishes, an instance changes) — never on a polling sleep. Each run hands
+// the policy a snapshot; every decision is applied to the queued request WITH THAT ID (Map lookup), and
+// only after checking that its instance still exists, is healthy, has a free slot and serves the request.
+// Admission control rejects at once what cannot be served. Embeddings go through the batcher (F-206),
+// long prompts through prefill/decode separation (F-207), and every upstream call through the executor (F-208).
+import { EventEmitter } from 'node:events';
+import pino, { type Logger } from 'pino';
+import { requestClassifier } from '../classifier';
+import { createLatencyEstimator } from '../estimator';
+import { createRouter } from '../routing';
+import { EmbeddingBatcher, type EmbeddingBatch, type EmbeddingBatchOptions, type EmbeddingBatchOutput } from '../batching';
+import { CircuitBreaker, EngineExecutor, type CircuitBreakerOptions } from '../executor';
+import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams, shouldSeparate, type PdOptions } from '../pd';
+import {
+  InstanceType,
+  RequestStatus,
+  RequestType,
+  type ExecutionInstance,
+  type LatencyEstimator,
+  type RequestMetadata,
+  type RoutingStrategy,
+  type SchedulingDecision,
+  type SchedulingPolicy,
+} from '../types';
+import { ControlPlaneError, RequestCancelledError, RequestRejectedError, UpstreamError } from './errors';
+import { parseEngineMetrics } from './engine-metrics';
+import { InstanceRegistry, type InstanceSpec } from './registry';
+import { resolvePolicy } from './resolve-policy';
+import type { PolicyOptions } from '../policies';
+import { llmPath, llmPayload, toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream } from './request';
+
+export interface ControlPlaneManagerOptions {
+  /** A policy name (fifo, priority, slo_aware, cost_optimized, adaptive, hybrid) or instance. Unknown names throw. */
+  policy?: string | SchedulingPolicy;
+  /** Options for a policy given by name (aging, onInfeasible, llmFallbackPolicy, …). */
+  policyOptions?: PolicyOptions;
+  /** A routing strategy name or instance (default load_balanced). Unknown names throw. */
+  router?: string | RoutingStrategy;
+  estimator?: LatencyEstimator;
+  /** Requests waiting in the queue before new ones are refused with queue_full (default 1000). */
+  maxQueueSize?: number;
+  enablePdSeparation?: boolean;
+  /** Minimum prompt tokens for prefill/decode separation (default 256). */
+  pdMinInputTokens?: number;
+  /** Minimum prompt/output token ratio for separation (default 1). */
+  pdMinInputOutputRatio?: number;
+  /** Embedding batching; `enabled: false` sends each request alone. */
+  embedding?: EmbeddingBatchOptions & { enabled?: boolean };
+  /** Per upstream call, ms (default 60 000). */
+  requestTimeoutMs?: number;
+  /** Instances tried per request for failures before the first byte (default 3). */
+  maxAttempts?: number;
+  circuitBreaker?: Omit<CircuitBreakerOptions, 'now'>;
+  /** How often an engine found down is probed on /health, ms (default 1000). */
+  healthProbeIntervalMs?: number;
+  /** Poll each engine's /metrics for its queue and KV-cache use every N ms (0 = off, the default). */
+  engineMetricsPollMs?: number;
+  instances?: InstanceSpec[];
+  logger?: Logger;
+}
+
+/** One finished request, as metrics want it (F-209). Emitted as the manager's `finished` event. */
+export interface RequestRecord {
+  requestId: string;
+  type: RequestType;
+  model: string;
+  priority: number;
+  instanceId?: string;
+  policy?: string;
+  outcome: 'completed' | 'failed' | 'cancelled' | 'rejected';
+  errorCode?: string;
+  arrival: number;
+  queueMs?: number;
+  ttftMs?: number;
+  e2eMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  sloDeadlineMs?: number;
+  /** Whether the end-to-end deadline was met (undefined when the request had none). */
+  sloMet?: boolean;
+}
+
+export interface ManagerStatus {
+  policy: string;
+  router: string;
+  queueLength: number;
+  running: number;
+  instances: Array<ExecutionInstance & { circuit: string }>;
+}
+
+type Mode = 'json' | 'stream' | 'embedding';
+
+interface Pending {
+  meta: RequestMetadata;
+  mode: Mode;
+  extra?: Record<string, unknown>;
+  signal?: AbortSignal;
+  excluded: Set<string>;
+  attempts: number;
+  batch?: EmbeddingBatch;
+  resolve: (v: InferenceResult | InferenceStream | EmbeddingBatchOutput) => void;
+  reject: (e: unknown) => void;
+  detachAbort: () => void;
+  decision?: SchedulingDecision;
+}
+
+const DEFAULT_MAX_TOKENS = 256;
+
+export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord] }> {
+  readonly registry = new InstanceRegistry();
+  readonly policy: SchedulingPolicy;
+  readonly router: RoutingStrategy;
+  private readonly estimator: LatencyEstimator;
+  private readonly executor: EngineExecutor;
+  private readonly batcher: EmbeddingBatcher;
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly queue = new Map<string, Pending>();
+  private readonly running = new Map<string, Pending>();
+  private readonly pd: PdOptions;
+  private readonly log: Logger;
+  private readonly opts: { maxQueueSize: number; requestTimeoutMs: number; maxAttempts: number; healthProbeIntervalMs: number; breaker: Omit<CircuitBreakerOptions, 'now'> };
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly probing = new Set<string>();
+  private readonly shutdown = new AbortController();
+  private dispatchScheduled = false;
+  private closed = false;
+
+  constructor(options: ControlPlaneManagerOptions = {}) {
+    super();
+    // Resolve names first: an unknown policy or router is an error, not a silent default.
+    this.policy = resolvePolicy(options.policy ?? 'adaptive', options.policyOptions);
+    this.router = typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'load_balanced');
+    this.estimator = options.estimator ?? createLatencyEstimator();
+    this.log = options.logger ?? pino({ name: 'control-plane', level: process.env.SAGE_LOG_LEVEL ?? 'silent' });
+    this.opts = {
+      maxQueueSize: options.maxQueueSize ?? 1000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+      maxAttempts: Math.max(1, options.maxAttempts ?? 3),
+      healthProbeIntervalMs: options.healthProbeIntervalMs ?? 1000,
+      breaker: options.circuitBreaker ?? {},
+    };
+    this.pd = {
+      enabled: options.enablePdSeparation ?? false,
+      minInputTokens: options.pdMinInputTokens ?? 256,
+      minInputOutputRatio: options.pdMinInputOutputRatio ?? 1,
+    };
+    this.executor = new EngineExecutor({ requestTimeoutMs: this.opts.requestTimeoutMs });
+    const emb = options.embedding ?? {};
+    this.batcher = new EmbeddingBatcher((batch) => this.enqueueBatch(batch), emb.enabled === false ? { maxWaitMs: 0, batchSize: 1 } : emb);
+
+    this.registry.on('change', (reason, id) => {
+      if (reason === 'registered' || reason === 'unregistered') this.router.onInstancesChanged?.(this.registry.snapshot());
+      if (reason === 'unregistered') this.breakers.delete(id);
+      this.kick();
+    });
+    for (const spec of options.instances ?? []) this.registerInstance(spec);
+    if (options.engineMetricsPollMs && options.engineMetricsPollMs > 0) this.startMetricsPolling(options.engineMetricsPollMs);
+  }
+
+  // ---------------------------------------------------------------- registry
+
+  registerInstance(spec: InstanceSpec): ExecutionInstance {
+    return this.registry.register(spec);
+  }
+
+  unregisterInstance(id: string): boolean {
+    const inst = this.registry.get(id);
+    const ok = this.registry.unregister(id);
+    if (inst) void this.executor.forget(inst);
+    return ok;
+  }
+
+  markHealthy(id: string): void {
+    this.breaker(id).onSuccess();
+    this.registry.setHealth(id, 'healthy');
+  }
+
+  markUnhealthy(id: string): void {
+    this.registry.setHealth(id, 'unhealthy');
+  }
+
+  /** Instances with live load and circuit state; no back-end keys. */
+  getInstances(): Array<ExecutionInstance & { circuit: string }> {
+    return this.registry.snapshot().map((i) => ({ ...i, circuit: this.breaker(i.id).currentState }));
+  }
+
+  status(): ManagerStatus {
+    return { policy: this.policy.name, router: this.router.name, queueLength: this.queue.size, running: this.running.size, instances: this.getInstances() };
+  }
+
+  get queueLength(): number {
+    return this.queue.size;
+  }
+
+  private breaker(id: string): CircuitBreaker {
+    let b = this.breakers.get(id);
+    if (!b) {
+      b = new CircuitBreaker(this.opts.breaker);
+      this.breakers.set(id, b);
+    }
+    return b;
+  }
+
+  // ---------------------------------------------------------------- public request API
+
+  /** Runs a request to completion and returns the engine's OpenAI JSON (embeddings: the caller's own list). */
+  async submit(request: InferenceRequest): Promise<InferenceResult> {
+    const meta = this.admit(request);
+    if (meta.type === RequestType.EMBEDDING) return this.submitEmbedding(meta, request);
+    return (await this.enqueue(meta, 'json', request)) as InferenceResult;
+  }
+
+  /** Starts a streaming LLM request; resolves once the engine's first chunk is in hand (see InferenceStream). */
+  async submitStream(request: InferenceRequest): Promise<InferenceStream> {
+    const meta = this.admit(request);
+    if (meta.type === RequestType.EMBEDDING) throw new RequestRejectedError('invalid_request', 'embedding requests cannot stream', meta.id);
+    return (await this.enqueue(meta, 'stream', request)) as InferenceStream;
+  }
+
+  /** Admission control: everything that can be refused at once is refused here, with a reason. */
+  private admit(request: InferenceRequest): RequestMetadata {
+    if (this.closed) throw new RequestRejectedError('shutting_down', 'control plane is shutting down', request.id, 1);
+    const meta = toMetadata(request, Date.now());
+    if (request.signal?.aborted) throw new RequestCancelledError(meta.id);
+
+    const all = this.registry.all();
+    const ofType = requestClassifier.compatibleInstances(meta.type, all);
+    if (ofType.length === 0) throw new RequestRejectedError('no_instance', `no instance serves ${meta.type} requests`, meta.id, 5);
+    const compatible = meta.model ? requestClassifier.compatibleInstances(meta.type, all, meta.model) : ofType;
+    if (compatible.length === 0) {
+      const models = [...new Set(ofType.flatMap((i) => i.models))];
+      throw new ControlPlaneError(`model "${meta.model}" is not served here; available: ${models.join(', ')}`, { status: 404, type: 'invalid_request_error', code: 'model_not_found', requestId: meta.id });
+    }
+    const healthy = compatible.filter((i) => i.health === 'healthy');
+    if (healthy.length === 0) throw new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5);
+
+    if (this.queue.size >= this.opts.maxQueueSize) {
+      throw new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, this.retryAfterSec(healthy));
+    }
+    if (meta.sloDeadlineMs !== undefined) {
+      const best = Math.min(...healthy.map((i) => this.estimator.estimate(meta, i)));
+      if (best > meta.sloDeadlineMs) {
+        throw new RequestRejectedError('deadline_infeasible', `deadline ${meta.sloDeadlineMs} ms cannot be met (best estimate ${Math.round(best)} ms)`, meta.id, this.retryAfterSec(healthy));
+      }
+    }
+    return meta;
+  }
+
+  private retryAfterSec(instances: readonly ExecutionInstance[]): number {
+    const slots = instances.reduce((n, i) => n + Math.max(1, i.maxConcurrency), 0);
+    const latency = instances.reduce((m, i) => Math.max(m, i.load.ewmaLatencyMs), 0) || 1000;
+    return Math.max(1, Math.ceil(((this.queue.size + 1) * latency) / Math.max(1, slots) / 1000));
+  }
+
+  private async submitEmbedding(meta: RequestMetadata, request: InferenceRequest): Promise<InferenceResult> {
+    const extra = request.extraBody ?? {};
+    const dimensions = typeof extra.dimensions === 'number' ? extra.dimensions : undefined;
+    const encodingFormat = extra.encoding_format === 'base64' ? 'base64' : extra.encoding_format === 'float' ? 'float' : undefined;
+    const texts = meta.embeddingTexts ?? [];
+    this.memberMeta.set(meta.id, meta);
+    try {
+      const r = await this.batcher.add({ requestId: meta.id, model: meta.model, texts, dimensions, encodingFormat, signal: request.signal });
+      const now = Date.now();
+      const info = this.batchInfo.get(r.batchId);
+      const body: Record<string, unknown> = {
+        object: 'list',
+        data: r.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+        model: r.model,
+        usage: { prompt_tokens: r.promptTokens, total_tokens: r.promptTokens },
+      };
+      const queueMs = info?.scheduledAt !== undefined ? info.scheduledAt - meta.timestamps.arrival : 0;
+      this.record(meta, { outcome: 'completed', instanceId: info?.instanceId, policy: info?.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens: 0 });
+      return {
+        requestId: meta.id,
+        instanceId: info?.instanceId ?? '',
+        decision: info?.decision ?? { requestId: meta.id, instanceId: info?.instanceId ?? '', estimatedLatencyMs: 0, reason: `embedding batch ${r.batchId}`, policy: this.policy.name },
+        body,
+        timings: { queueMs, e2eMs: now - meta.timestamps.arrival },
+      };
+    } catch (err) {
+      this.record(meta, { outcome: err instanceof RequestCancelledError ? 'cancelled' : 'failed', errorCode: (err as { code?: string }).code, e2eMs: Date.now() - meta.timestamps.arrival, completionTokens: 0 });
+      throw err;
+    } finally {
+      this.memberMeta.delete(meta.id);
+    }
+  }
+
+  private readonly memberMeta = new Map<string, RequestMetadata>();
+  private readonly batchInfo = new Map<string, { instanceId?: string; policy?: string; scheduledAt?: number; decision?: SchedulingDecision }>();
+
+  /** The batcher's dispatcher: a batch becomes one queued request of the most urgent member's priority and the earliest deadline. */
+  private enqueueBatch(batch: EmbeddingBatch): Promise<EmbeddingBatchOutput> {
+    const members = batch.members.map((m) => this.memberMeta.get(m.requestId)).filter((m): m is RequestMetadata => m !== undefined);
+    const arrival = Math.min(...members.map((m) => m.timestamps.arrival), Date.now());
+    const deadlines = members.map((m) => (m.sloDeadlineMs === undefined ? undefined : m.timestamps.arrival + m.sloDeadlineMs - arrival)).filter((d): d is number => d !== undefined);
+    const meta: RequestMetadata = {
+      id: batch.id,
+      type: RequestType.EMBEDDING,
+      model: batch.model,
+      priority: Math.min(...members.map((m) => m.priority), 2) as RequestMetadata['priority'],
+      sloDeadlineMs: deadlines.length ? Math.min(...deadlines) : undefined,
+      embeddingTexts: batch.texts,
+      promptTokens: batch.tokens,
+      status: RequestStatus.PENDING,
+      timestamps: { arrival },
+      tags: { batch: batch.id, members: String(batch.members.length) },
+    };
+    const extra: Record<string, unknown> = {};
+    if (batch.dimensions !== undefined) extra.dimensions = batch.dimensions;
+    if (batch.encodingFormat !== undefined) extra.encoding_format = batch.encodingFormat;
+    this.batchInfo.set(batch.id, {});
+    const p = this.enqueue(meta, 'embedding', { extraBody: extra, signal: batch.signal }, true) as Promise<EmbeddingBatchOutput>;
+    // Batch info is read by members right after resolution; drop it a moment later.
+    void p.catch(() => undefined).finally(() => setImmediate(() => this.batchInfo.delete(batch.id)));
+    return p;
+  }
+
+  private enqueue(meta: RequestMetadata, mode: Mode, request: Pick<InferenceRequest, 'extraBody' | 'signal'>, internal = false): Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput> {
+    if (!internal && this.queue.size >= this.opts.maxQueueSize) {
+      return Promise.reject(new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, 1));
+    }
+    return new Promise((resolve, reject) => {
+      const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: new Set(), attempts: 0, resolve, reject, detachAbort: () => undefined };
+      if (request.signal) {
+        const onAbort = () => this.cancelQueued(p);
+        request.signal.addEventListener('abort', onAbort, { once: true });
+        p.detachAbort = () => request.signal?.removeEventListener('abort', onAbort);
+      }
+      meta.status = RequestStatus.QUEUED;
+      meta.timestamps.queued = Date.now();
+      this.queue.set(meta.id, p);
+      this.kick();
+    });
+  }
+
+  /** The caller went away while its request waited: it leaves the queue now (running ones abort via their signal). */
+  private cancelQueued(p: Pending): void {
+    if (this.queue.get(p.meta.id) !== p) return;
+    this.queue.delete(p.meta.id);
+    p.meta.status = RequestStatus.CANCELLED;
+    p.detachAbort();
+    if (p.mode !== 'embedding') this.record(p.meta, { outcome: 'cancelled', e2eMs: Date.now() - p.meta.timestamps.arrival, completionTokens: 0 });
+    p.reject(new RequestCancelledError(p.meta.id));
+  }
+
+  // ---------------------------------------------------------------- dispatch loop
+
+  /** Coalesces events into one dispatch run on the next turn of the event loop. */
+  private kick(): void {
+    if (this.dispatchScheduled || this.closed) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private usable(i: ExecutionInstance): boolean {
+    return i.health === 'healthy' && this.breaker(i.id).canRequest();
+  }
+
+  private hasCapacity(i: ExecutionInstance): boolean {
+    return i.load.activeRequests < i.maxConcurrency;
+  }
+
+  private dispatch(): void {
+    if (this.closed || this.queue.size === 0) return;
+    const instances = this.registry.snapshot((i) => this.usable(i));
+    if (!instances.some((i) => this.hasCapacity(i))) {
+      this.wakeWhenCircuitProbes();
+      return;
+    }
+    // The policy sees copies: whatever it does to them cannot change the queued requests.
+    const queueSnapshot = [...this.queue.values()].map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
+    let result;
+    try {
+      result = this.policy.schedule(queueSnapshot, { now: Date.now(), instances, router: this.router, estimator: this.estimator });
+    } catch (err) {
+      this.log.error({ err, policy: this.policy.name }, 'policy failed; failing the queued requests rather than leaving them to hang');
+      for (const p of [...this.queue.values()]) this.fail(p, new ControlPlaneError(`scheduling policy ${this.policy.name} failed: ${(err as Error).message}`, { status: 500, type: 'service_unavailable', code: 'policy_error', requestId: p.meta.id }));
+      return;
+    }
+    for (const r of result.rejections) {
+      const p = this.queue.get(r.requestId);
+      if (!p) continue;
+      this.fail(p, new RequestRejectedError(r.code, r.reason, r.requestId, r.retryAfterSec));
+    }
+    for (const d of result.decisions) {
+      const p = this.queue.get(d.requestId);
+      if (!p) {
+        this.log.warn({ requestId: d.requestId }, 'policy decided for a request that is not queued; ignored');
+        continue;
+      }
+      this.apply(p, d);
+    }
+    this.wakeWhenCircuitProbes();
+  }
+
+  /** Applies a decision to its own request, after checking it is still valid now. */
+  private apply(p: Pending, d: SchedulingDecision): void {
+    let inst = this.registry.get(d.instanceId);
+    if (!inst || !this.usable(inst) || !this.hasCapacity(inst) || !this.serves(inst, p.meta)) return; // stays queued
+    if (p.excluded.has(inst.id)) {
+      // A retry prefers another instance; the excluded one is used only if nothing else could ever serve it.
+      const others = this.compatibleUsable(p.meta).filter((i) => !p.excluded.has(i.id));
+      if (others.length > 0) {
+        const alt = this.router.route(p.meta, others.filter((i) => this.hasCapacity(i)));
+        if (!alt) return;
+        inst = this.registry.get(alt.id) as ExecutionInstance;
+      }
+    }
+    // F-206: embeddings go to EMBEDDING instances first; an LLM_EMBEDDING one only when none has room.
+    if (p.meta.type === RequestType.EMBEDDING && inst.type !== InstanceType.EMBEDDING) {
+      const dedicated = this.compatibleUsable(p.meta).filter((i) => i.type === InstanceType.EMBEDDING && this.hasCapacity(i) && !p.excluded.has(i.id));
+      const alt = dedicated.length > 0 ? this.router.route(p.meta, dedicated) : undefined;
+      if (alt) inst = this.registry.get(alt.id) as ExecutionInstance;
+    }
+    if (!this.breaker(inst.id).acquire()) return;
+
+    this.queue.delete(p.meta.id);
+    p.meta.status = RequestStatus.SCHEDULED;
+    p.meta.timestamps.scheduled = Date.now();
+    p.decision = { ...d, instanceId: inst.id };
+    this.registry.begin(inst.id);
+    this.running.set(p.meta.id, p);
+    void this.run(p, inst, p.decision);
+  }
+
+  private serves(inst: ExecutionInstance, meta: RequestMetadata): boolean {
+    return requestClassifier.compatibleInstances(meta.type, [inst], meta.model || undefined).length === 1;
+  }
+
+  private compatibleUsable(meta: RequestMetadata): ExecutionInstance[] {
+    return requestClassifier.compatibleInstances(meta.type, this.registry.snapshot((i) => this.usable(i)), meta.model || undefined);
+  }
+
+  private circuitTimer?: NodeJS.Timeout;
+  /** An open circuit reopens for a probe after its cooldown: that is an instance change, so schedule a run then. */
+  private wakeWhenCircuitProbes(): void {
+    if (this.circuitTimer || this.queue.size === 0) return;
+    const waits = [...this.breakers.values()].map((b) => b.msUntilProbe).filter((ms) => ms > 0);
+    if (waits.length === 0) return;
+    this.circuitTimer = setTimeout(() => {
+      this.circuitTimer = undefined;
+      this.kick();
+    }, Math.min(...waits) + 5);
+    this.circuitTimer.unref();
+  }
+
+  // ---------------------------------------------------------------- execution
+
+  private pickPdPair(meta: RequestMetadata, chosen: ExecutionInstance, d: SchedulingDecision): { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined {
+    if (!shouldSeparate(this.pd, meta.promptTokens ?? 0, meta.maxTokens ?? DEFAULT_MAX_TOKENS)) return undefined;
+    if (chosen.type !== InstanceType.PREFILLING && chosen.type !== InstanceType.DECODING) return undefined;
+    const usable = this.compatibleUsable(meta);
+    let prefill: ExecutionInstance | undefined = chosen.type === InstanceType.PREFILLING ? chosen : undefined;
+    if (!prefill) {
+      const cands = usable.filter((i) => i.type === InstanceType.PREFILLING && this.hasCapacity(i));
+      const r = this.router.route(meta, cands);
+      prefill = r ? this.registry.get(r.id) : undefined;
+    }
+    if (!prefill) return undefined;
+    const decodes = usable.filter((i) => i.type === InstanceType.DECODING && this.hasCapacity(i));
+    let decode: ExecutionInstance | undefined;
+    if (d.decodeInstanceId) decode = decodes.find((i) => i.id === d.decodeInstanceId);
+    if (!decode && chosen.type === InstanceType.DECODING) decode = decodes.find((i) => i.id === chosen.id);
+    if (!decode) {
+      const pairing = this.router as RoutingStrategy & { pairFor?: (p: ExecutionInstance, c: readonly ExecutionInstance[]) => ExecutionInstance | undefined };
+      const r = pairing.pairFor ? pairing.pairFor(prefill, decodes) : this.router.route(meta, decodes);
+      decode = r ? this.registry.get(r.id) : undefined;
+    }
+    return decode ? { prefill, decode } : undefined;
+  }
+
+  private callSignal(p: Pending): AbortSignal {
+    return p.signal ? AbortSignal.any([p.signal, this.shutdown.signal]) : this.shutdown.signal;
+  }
+
+  private async run(p: Pending, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
+    const meta = p.meta;
+    meta.status = RequestStatus.RUNNING;
+    meta.timestamps.started = Date.now();
+    p.attempts += 1;
+    const signal = this.callSignal(p);
+    // Slots held right now: released in `finally` (or handed to the stream wrapper).
+    const held = new Set<string>([chosen.id]);
+    let current = chosen;
+    let handedOff = false;
+    try {
+      if (p.mode === 'embedding') {
+        const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTexts };
+        const info = this.batchInfo.get(meta.id);
+        if (info) Object.assign(info, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
+        const res = await this.executor.postJson(chosen, '/embeddings', body, { signal, requestId: meta.id });
+        const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
+        const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
+        this.succeed(chosen, meta);
+        p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string });
+        return;
+      }
+
+      const model = meta.model || chosen.models.find((m) => m !== '*') || '';
+      const stream = p.mode === 'stream';
+      const payload = llmPayload(meta, model, p.extra, stream);
+      const path = llmPath(meta);
+      const pair = this.pickPdPair(meta, chosen, d);
+      let prefillInstanceId: string | undefined;
+      let target = chosen;
+      let finalPayload = payload;
+      if (pair) {
+        // Prefill holds a slot on the prefill instance, then the decode instance takes over.
+        if (pair.prefill.id !== chosen.id) {
+          this.registry.end(chosen.id);
+          held.delete(chosen.id);
+          this.registry.begin(pair.prefill.id);
+          held.add(pair.prefill.id);
+        }
+        current = pair.prefill;
+        const pre = await this.executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${meta.id}-prefill` });
+        this.breaker(pair.prefill.id).onSuccess();
+        this.registry.end(pair.prefill.id, { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
+        held.delete(pair.prefill.id);
+        prefillInstanceId = pair.prefill.id;
+        this.registry.begin(pair.decode.id);
+        held.add(pair.decode.id);
+        target = pair.decode;
+        current = pair.decode;
+        finalPayload = buildDecodePayload(payload, extractKvTransferParams(pre.body));
+      }
+      const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
+
+      if (!stream) {
+        const res = await this.executor.postJson(target, path, finalPayload, { signal, requestId: meta.id });
+        const usage = res.body.usage as { completion_tokens?: number } | undefined;
+        const completionTokens = usage?.completion_tokens ?? 0;
+        this.succeed(target, meta, completionTokens);
+        held.delete(target.id);
+        const now = Date.now();
+        const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
+        this.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
+        return;
+      }
+
+      const started = await this.executor.postStream(target, path, finalPayload, { signal, requestId: meta.id });
+      const it = started.chunks[Symbol.asyncIterator]();
+      // The first chunk is awaited here so that a failure before any byte reached the caller is still retryable.
+      const first = await it.next();
+      meta.timestamps.firstToken = Date.now();
+      handedOff = true;
+      held.delete(target.id);
+      p.resolve(this.wrapStream(p, target, decision, prefillInstanceId, first, it));
+    } catch (err) {
+      for (const id of held) this.registry.end(id);
+      held.clear();
+      this.onFailure(p, current, err);
+    } finally {
+      if (!handedOff) {
+        for (const id of held) this.registry.end(id);
+        this.running.delete(meta.id);
+        p.detachAbort();
+      }
+      this.kick();
+    }
+  }
+
+  private succeed(inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number): void {
+    this.breaker(inst.id).onSuccess();
+    const now = Date.now();
+    this.registry.end(inst.id, {
+      latencyMs: now - (meta.timestamps.started ?? now),
+      ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - (meta.timestamps.started ?? now) : undefined,
+      outputTokens,
+    });
+    meta.status = RequestStatus.COMPLETED;
+    meta.timestamps.finished = now;
+  }
+
+  private wrapStream(
+    p: Pending,
+    inst: ExecutionInstance,
+    decision: SchedulingDecision,
+    prefillInstanceId: string | undefined,
+    first: IteratorResult<Record<string, unknown>>,
+    rest: AsyncIterator<Record<string, unknown>>,
+  ): InferenceStream {
+    const meta = p.meta;
+    let finished = false;
+    let completionTokens = 0;
+    const finish = (err?: unknown) => {
+      if (finished) return;
+      finished = true;
+      this.running.delete(meta.id);
+      p.detachAbort();
+      const now = Date.now();
+      const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
+      const ttftMs = (meta.timestamps.firstToken ?? now) - meta.timestamps.arrival;
+      if (err === undefined) {
+        this.succeed(inst, meta, completionTokens);
+        this.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+      } else {
+        const cancelled = p.signal?.aborted === true;
+        if (!cancelled) this.breaker(inst.id).onFailure();
+        this.registry.end(inst.id);
+        meta.status = cancelled ? RequestStatus.CANCELLED : RequestStatus.FAILED;
+        this.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode: (err as { code?: string }).code, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+      }
+      this.kick();
+    };
+    const count = (chunk: Record<string, unknown>) => {
+      const usage = chunk.usage as { completion_tokens?: number } | undefined | null;
+      if (usage?.completion_tokens !== undefined) completionTokens = usage.completion_tokens;
+      else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) completionTokens += 1;
+    };
+    async function* gen(): AsyncGenerator<Record<string, unknown>> {
+      try {
+        if (!first.done) {
+          count(first.value);
+          yield first.value;
+          for (;;) {
+            const n = await rest.next();
+            if (n.done) break;
+            count(n.value);
+            yield n.value;
+          }
+        }
+        finish();
+      } catch (err) {
+        finish(err);
+        throw err;
+      } finally {
+        // The consumer stopped early: abort the upstream stream and free the slot.
+        if (!finished) {
+          await rest.return?.(undefined);
+          finish(new RequestCancelledError(meta.id, 'stream consumer stopped'));
+        }
+      }
+    }
+    const g = gen();
+    return {
+      requestId: meta.id,
+      instanceId: inst.id,
+      prefillInstanceId,
+      decision,
+      [Symbol.asyncIterator]: () => g,
+    };
+  }
+
+  private onFailure(p: Pending, inst: ExecutionInstance, err: unknown): void {
+    const meta = p.meta;
+    if (p.signal?.aborted || this.shutdown.signal.aborted) {
+      meta.status = RequestStatus.CANCELLED;
+      if (p.mode !== 'embedding') this.record(meta, { outcome: 'cancelled', instanceId: inst.id, e2eMs: Date.now() - meta.timestamps.arrival, completionTokens: 0 });
+      p.reject(new RequestCancelledError(meta.id, this.shutdown.signal.aborted ? 'control plane is shutting down' : 'request cancelled'));
+      return;
+    }
+    if (err instanceof UpstreamError) {
+      const engineFault = err.upstreamStatus === undefined || err.upstreamStatus >= 500;
+      if (engineFault) this.breaker(inst.id).onFailure();
+      else this.breaker(inst.id).onSuccess(); // a 4xx answer proves the engine is alive
+      if (err.connectionFailure) this.engineDown(inst.id);
+      if (err.retryable && p.attempts < this.opts.maxAttempts) {
+        this.log.info({ requestId: meta.id, instance: inst.id, attempt: p.attempts, err: err.message }, 'retrying on another instance');
+        p.excluded.add(inst.id);
+        meta.status = RequestStatus.QUEUED;
+        this.running.delete(meta.id);
+        this.queue.set(meta.id, p);
+        return;
+      }
+    } else {
+      this.breaker(inst.id).onFailure();
+    }
+    this.fail(p, err);
+  }
+
+  private fail(p: Pending, err: unknown): void {
+    this.queue.delete(p.meta.id);
+    this.running.delete(p.meta.id);
+    p.detachAbort();
+    p.meta.status = RequestStatus.FAILED;
+    if (p.mode !== 'embedding') {
+      const rejected = err instanceof RequestRejectedError;
+      this.record(p.meta, { outcome: rejected ? 'rejected' : 'failed', errorCode: (err as { code?: string }).code, e2eMs: Date.now() - p.meta.timestamps.arrival, completionTokens: 0 });
+    }
+    p.reject(err);
+  }
+
+  /** A connection-level failure: take the engine out of rotation and probe /health until it answers again. */
+  private engineDown(id: string): void {
+    this.registry.setHealth(id, 'unhealthy');
+    if (this.probing.has(id) || this.closed) return;
+    this.probing.add(id);
+    const probe = () => {
+      const inst = this.registry.get(id);
+      if (!inst || this.closed) {
+        this.probing.delete(id);
+        return;
+      }
+      this.executor
+        .getText(inst, '/health', 1000)
+        .then((r) => r.status >= 200 && r.status < 300)
+        .catch(() => false)
+        .then((ok) => {
+          if (ok) {
+            this.probing.delete(id);
+            this.markHealthy(id);
+          } else this.later(probe, this.opts.healthProbeIntervalMs);
+        });
+    };
+    this.later(probe, this.opts.healthProbeIntervalMs);
+  }
+
+  private later(fn: () => void, ms: number): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private startMetricsPolling(everyMs: number): void {
+    const poll = () => {
+      const all = this.registry.all();
+      void Promise.all(
+        all.map((inst) =>
+          this.executor
+            .getText(inst, '/metrics', Math.min(everyMs, 2000))
+            .then((r) => {
+              if (r.status === 200) this.registry.applyEngineMetrics(inst.id, parseEngineMetrics(r.text));
+            })
+            .catch(() => undefined),
+        ),
+      ).finally(() => this.later(poll, everyMs));
+    };
+    this.later(poll, everyMs);
+  }
+
+  private record(meta: RequestMetadata, r: Omit<RequestRecord, 'requestId' | 'type' | 'model' | 'priority' | 'arrival' | 'promptTokens' | 'sloDeadlineMs' | 'sloMet'>): void {
+    const rec: RequestRecord = {
+      requestId: meta.id,
+      type: meta.type,
+      model: meta.model,
+      priority: meta.priority,
+      arrival: meta.timestamps.arrival,
+      promptTokens: meta.promptTokens ?? 0,
+      sloDeadlineMs: meta.sloDeadlineMs,
+      sloMet: meta.sloDeadlineMs === undefined ? undefined : r.outcome === 'completed' && r.e2eMs <= meta.sloDeadlineMs,
+      ...r,
+    };
+    this.emit('finished', rec);
+  }
+
+  /** Stops taking requests, rejects the queued ones, aborts those in flight and closes connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.batcher.close();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.circuitTimer) clearTimeout(this.circuitTimer);
+    for (const p of [...this.queue.values()]) {
+      this.queue.delete(p.meta.id);
+      p.detachAbort();
+      p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
+    }
+    this.shutdown.abort(new RequestCancelledError(undefined, 'control plane is shutting down'));
+    await this.executor.close();
+  }
+}

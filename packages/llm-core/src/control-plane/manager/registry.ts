@@ -1,0 +1,143 @@
+// The instance registry: the one owner of instance state and live load (ARCHITECTURE "where things are
+// decided"). The executor's outcomes and the engines' /metrics feed it; policies get copies (snapshots).
+import { EventEmitter } from 'node:events';
+import type { ExecutionInstance, InstanceHealth, InstanceLoad, InstanceType, RequestType, Topology } from '../types';
+import { InstanceType as IT, RequestType as RT } from '../types';
+
+/** What a caller supplies to register an instance; everything else gets a default. */
+export interface InstanceSpec {
+  id?: string;
+  /** Base URL of the OpenAI-compatible API (with or without the trailing /v1). */
+  baseUrl: string;
+  models: string[];
+  type?: InstanceType;
+  supportedRequestTypes?: RequestType[];
+  gpuCount?: number;
+  gpuIds?: number[];
+  maxConcurrency?: number;
+  topology?: Topology;
+  costPerHour?: number;
+  health?: InstanceHealth;
+  apiKey?: string;
+}
+
+const EWMA_ALPHA = 0.2;
+
+export function defaultRequestTypes(type: InstanceType): RequestType[] {
+  if (type === IT.EMBEDDING) return [RT.EMBEDDING];
+  if (type === IT.LLM_EMBEDDING) return [RT.LLM_CHAT, RT.LLM_GENERATE, RT.EMBEDDING];
+  return [RT.LLM_CHAT, RT.LLM_GENERATE];
+}
+
+function normaliseBaseUrl(raw: string): URL {
+  const url = new URL(raw);
+  if (!/\/v1\/?$/.test(url.pathname)) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1`;
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+export function emptyLoad(): InstanceLoad {
+  return { activeRequests: 0, queuedRequests: 0, kvCacheUsage: 0, ewmaLatencyMs: 0, ewmaTtftMs: 0, tokensPerSecond: 0 };
+}
+
+export class InstanceRegistry extends EventEmitter<{ change: [reason: string, instanceId: string] }> {
+  private readonly instances = new Map<string, ExecutionInstance>();
+  private seq = 0;
+
+  register(spec: InstanceSpec): ExecutionInstance {
+    const url = normaliseBaseUrl(spec.baseUrl);
+    const type = spec.type ?? IT.GENERAL;
+    const id = spec.id ?? `${type.toLowerCase()}-${url.hostname}-${url.port || (url.protocol === 'https:' ? 443 : 80)}-${++this.seq}`;
+    if (this.instances.has(id)) throw new Error(`instance ${id} is already registered`);
+    const instance: ExecutionInstance = {
+      id,
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      baseUrl: url.toString().replace(/\/+$/, ''),
+      models: [...spec.models],
+      type,
+      supportedRequestTypes: spec.supportedRequestTypes ?? defaultRequestTypes(type),
+      gpuCount: spec.gpuCount ?? 0,
+      gpuIds: spec.gpuIds ?? [],
+      maxConcurrency: spec.maxConcurrency ?? 32,
+      topology: spec.topology,
+      costPerHour: spec.costPerHour,
+      health: spec.health ?? 'healthy',
+      load: emptyLoad(),
+      apiKey: spec.apiKey,
+    };
+    this.instances.set(id, instance);
+    this.emit('change', 'registered', id);
+    return instance;
+  }
+
+  unregister(id: string): boolean {
+    const ok = this.instances.delete(id);
+    if (ok) this.emit('change', 'unregistered', id);
+    return ok;
+  }
+
+  get(id: string): ExecutionInstance | undefined {
+    return this.instances.get(id);
+  }
+
+  all(): ExecutionInstance[] {
+    return [...this.instances.values()];
+  }
+
+  /** Deep copies without back-end API keys: what policies, routers and status readers see. */
+  snapshot(filter?: (i: ExecutionInstance) => boolean): ExecutionInstance[] {
+    const out: ExecutionInstance[] = [];
+    for (const i of this.instances.values()) {
+      if (filter && !filter(i)) continue;
+      out.push({
+        ...i,
+        apiKey: undefined,
+        models: [...i.models],
+        supportedRequestTypes: [...i.supportedRequestTypes],
+        gpuIds: [...i.gpuIds],
+        topology: i.topology ? { ...i.topology, nvlinkPeers: i.topology.nvlinkPeers ? [...i.topology.nvlinkPeers] : undefined } : undefined,
+        load: { ...i.load },
+      });
+    }
+    return out;
+  }
+
+  setHealth(id: string, health: InstanceHealth): void {
+    const i = this.instances.get(id);
+    if (!i || i.health === health) return;
+    i.health = health;
+    this.emit('change', health, id);
+  }
+
+  /** A request was dispatched to the instance. */
+  begin(id: string): void {
+    const i = this.instances.get(id);
+    if (i) i.load.activeRequests += 1;
+  }
+
+  /** A request left the instance; latency figures are folded into the EWMAs when the request succeeded. */
+  end(id: string, outcome?: { latencyMs: number; ttftMs?: number; outputTokens?: number }): void {
+    const i = this.instances.get(id);
+    if (!i) return;
+    i.load.activeRequests = Math.max(0, i.load.activeRequests - 1);
+    if (outcome) {
+      const l = i.load;
+      l.ewmaLatencyMs = l.ewmaLatencyMs === 0 ? outcome.latencyMs : l.ewmaLatencyMs + EWMA_ALPHA * (outcome.latencyMs - l.ewmaLatencyMs);
+      if (outcome.ttftMs !== undefined) l.ewmaTtftMs = l.ewmaTtftMs === 0 ? outcome.ttftMs : l.ewmaTtftMs + EWMA_ALPHA * (outcome.ttftMs - l.ewmaTtftMs);
+      if (outcome.outputTokens && outcome.latencyMs > 0) {
+        const tps = (outcome.outputTokens * 1000) / outcome.latencyMs;
+        l.tokensPerSecond = l.tokensPerSecond === 0 ? tps : l.tokensPerSecond + EWMA_ALPHA * (tps - l.tokensPerSecond);
+      }
+    }
+    this.emit('change', 'capacity', id);
+  }
+
+  /** Load read from the engine's own /metrics (queue and KV-cache use; active requests stay executor-owned). */
+  applyEngineMetrics(id: string, m: { running?: number; waiting?: number; kvCacheUsage?: number }): void {
+    const i = this.instances.get(id);
+    if (!i) return;
+    if (m.waiting !== undefined) i.load.queuedRequests = m.waiting;
+    if (m.kvCacheUsage !== undefined) i.load.kvCacheUsage = m.kvCacheUsage;
+  }
+}

@@ -1,0 +1,143 @@
+// What callers hand the manager, and what they get back. The wire (OpenAI JSON) is parsed by the server
+// or the client; the manager takes this already-typed form plus extra body fields to pass through.
+import { countChatTokens, countTokens } from '@sage/common';
+import { requestClassifier } from '../classifier';
+import type { ChatMessageLike, PriorityName, RequestMetadata, SamplingParams, SchedulingDecision } from '../types';
+import { RequestPriority, RequestStatus, RequestType } from '../types';
+import { InvalidRequestError } from './errors';
+
+export interface InferenceRequest {
+  id?: string;
+  type?: RequestType;
+  /** Model name; empty or absent means "whatever a compatible instance serves first". */
+  model?: string;
+  messages?: ChatMessageLike[];
+  prompt?: string;
+  /** Embedding input. */
+  input?: string | string[];
+  maxTokens?: number;
+  sampling?: SamplingParams;
+  priority?: RequestPriority | PriorityName;
+  sloDeadlineMs?: number;
+  ttftDeadlineMs?: number;
+  userId?: string;
+  sessionId?: string;
+  tags?: Record<string, string>;
+  /** Extra OpenAI body fields passed to the engine unchanged (logprobs, stream_options, dimensions, encoding_format, …). */
+  extraBody?: Record<string, unknown>;
+  /** Fires when the caller goes away: the request leaves the queue, or its upstream call is aborted. */
+  signal?: AbortSignal;
+}
+
+export interface RequestTimings {
+  queueMs: number;
+  e2eMs: number;
+  ttftMs?: number;
+}
+
+export interface InferenceResult {
+  requestId: string;
+  /** Instance that produced the answer (the decode instance under prefill/decode separation). */
+  instanceId: string;
+  prefillInstanceId?: string;
+  decision: SchedulingDecision;
+  /** The OpenAI response JSON (chat.completion, text_completion or an embedding list). */
+  body: Record<string, unknown>;
+  timings: RequestTimings;
+}
+
+/**
+ * A started stream: the upstream engine has answered and its first chunk is in hand, so errors up to
+ * here were thrown by submitStream (and retried elsewhere when safe). Iterating yields OpenAI chunk
+ * objects (the parsed `data:` payloads, [DONE] not included); a failure mid-way throws UpstreamError.
+ */
+export interface InferenceStream extends AsyncIterable<Record<string, unknown>> {
+  requestId: string;
+  instanceId: string;
+  prefillInstanceId?: string;
+  decision: SchedulingDecision;
+}
+
+let seq = 0;
+export function newRequestId(): string {
+  seq = (seq + 1) % Number.MAX_SAFE_INTEGER;
+  return `req-${Date.now().toString(36)}-${seq.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export function parsePriority(p: InferenceRequest['priority']): RequestPriority {
+  if (p === undefined) return RequestPriority.NORMAL;
+  if (typeof p === 'number') return p;
+  const v = (RequestPriority as Record<string, RequestPriority>)[p.toUpperCase()];
+  if (v === undefined) throw new InvalidRequestError('invalid_priority', `unknown priority "${p}"`, 'priority');
+  return v;
+}
+
+/** Classifies, validates and counts the request; throws InvalidRequestError with the classifier's code. */
+export function toMetadata(req: InferenceRequest, now: number): RequestMetadata {
+  const embeddingTexts = req.input === undefined ? undefined : Array.isArray(req.input) ? req.input : [req.input];
+  const partial: Partial<RequestMetadata> = {
+    type: req.type,
+    messages: req.messages,
+    prompt: req.prompt,
+    embeddingTexts,
+    maxTokens: req.maxTokens,
+    sampling: req.sampling,
+    priority: parsePriority(req.priority),
+    sloDeadlineMs: req.sloDeadlineMs,
+    ttftDeadlineMs: req.ttftDeadlineMs,
+  };
+  const type = requestClassifier.classify(partial);
+  // The model may be left to the manager (first model of the chosen instance), so it is checked there.
+  const issues = requestClassifier.validate({ ...partial, type, model: req.model || '*' });
+  if (issues.length > 0) {
+    const first = issues[0];
+    throw new InvalidRequestError(first.code, issues.map((i) => i.message).join('; '), first.param, req.id);
+  }
+  const promptTokens =
+    type === RequestType.EMBEDDING
+      ? (embeddingTexts ?? []).reduce((n, t) => n + countTokens(t), 0)
+      : type === RequestType.LLM_CHAT
+        ? countChatTokens(req.messages ?? [])
+        : countTokens(req.prompt ?? '');
+  return {
+    id: req.id ?? newRequestId(),
+    type,
+    model: req.model ?? '',
+    priority: partial.priority as RequestPriority,
+    sloDeadlineMs: req.sloDeadlineMs,
+    ttftDeadlineMs: req.ttftDeadlineMs,
+    messages: req.messages,
+    prompt: req.prompt,
+    embeddingTexts,
+    maxTokens: req.maxTokens,
+    sampling: req.sampling,
+    userId: req.userId,
+    sessionId: req.sessionId,
+    promptTokens,
+    status: RequestStatus.PENDING,
+    timestamps: { arrival: now },
+    tags: req.tags,
+  };
+}
+
+/** The OpenAI body sent to an engine for an LLM request. */
+export function llmPayload(meta: RequestMetadata, model: string, extra: Record<string, unknown> | undefined, stream: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...(extra ?? {}), model };
+  if (meta.type === RequestType.LLM_CHAT) body.messages = meta.messages;
+  else body.prompt = meta.prompt;
+  if (meta.maxTokens !== undefined) body.max_tokens = meta.maxTokens;
+  const s = meta.sampling;
+  if (s?.temperature !== undefined) body.temperature = s.temperature;
+  if (s?.topP !== undefined) body.top_p = s.topP;
+  if (s?.stop !== undefined) body.stop = s.stop;
+  if (s?.seed !== undefined) body.seed = s.seed;
+  if (s?.n !== undefined) body.n = s.n;
+  if (meta.userId !== undefined && body.user === undefined) body.user = meta.userId;
+  body.stream = stream;
+  if (!stream) delete body.stream_options;
+  return body;
+}
+
+export function llmPath(meta: RequestMetadata): string {
+  return meta.type === RequestType.LLM_CHAT ? '/chat/completions' : '/completions';
+}
