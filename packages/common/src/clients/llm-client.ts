@@ -1,0 +1,143 @@
+// IntelligentLLMClient (F-104): finds its endpoint by itself (or is told), speaks OpenAI's chat API through
+// the official SDK, and passes sage priority / deadline hints that a control plane uses and engines ignore.
+import type OpenAI from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { detectEndpoint, type DetectOptions, type EndpointSource } from '../detection/detect';
+import { APIError, LLMError, zodIssueToOpenAIError } from '../types/errors';
+import { ChatMessageSchema, type ChatMessage, type SageExtension, type SagePriority } from '../types/openai';
+import { RequestAbortedError, toAPIError } from '../http/retry';
+import { EndpointClient, type AutoClientOptions, type EndpointClientConfig, type RequestOptions } from './endpoint-client';
+import { z } from 'zod';
+
+export interface ChatOptions extends RequestOptions {
+  /** Overrides the client's model for this call. */
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string | string[];
+  seed?: number;
+  /** Scheduling hint for a sage control plane (sent as x-sage-priority and `sage.priority`). */
+  priority?: SagePriority;
+  /** End-to-end deadline for a sage control plane (sent as x-sage-slo-ms and `sage.slo_deadline_ms`). */
+  sloDeadlineMs?: number;
+  /** Extra body fields passed through unchanged (e.g. `kv_transfer_params`). */
+  extraBody?: Record<string, unknown>;
+}
+
+export interface DetectedConfig {
+  baseUrl: string;
+  modelName: string;
+  apiKey: string | undefined;
+  source: EndpointSource;
+}
+
+export type ChatInput = ReadonlyArray<ChatMessage>;
+
+const MessagesSchema = z.array(ChatMessageSchema).min(1, 'messages must contain at least one message');
+
+function validateMessages(messages: unknown): ChatMessage[] {
+  const parsed = MessagesSchema.safeParse(messages);
+  if (!parsed.success) {
+    const { body } = zodIssueToOpenAIError(parsed.error);
+    throw new LLMError(body.error.message.replace(/'(\d+)/, "'messages.$1"));
+  }
+  return parsed.data;
+}
+
+/** Body fields and headers shared by chat and stream. */
+function requestParts(model: string, messages: ChatMessage[], opts: ChatOptions) {
+  const sage: SageExtension = {};
+  const headers: Record<string, string> = {};
+  if (opts.priority !== undefined) {
+    sage.priority = opts.priority;
+    headers['x-sage-priority'] = String(opts.priority);
+  }
+  if (opts.sloDeadlineMs !== undefined) {
+    sage.slo_deadline_ms = opts.sloDeadlineMs;
+    headers['x-sage-slo-ms'] = String(opts.sloDeadlineMs);
+  }
+  const body: Record<string, unknown> = {
+    ...opts.extraBody,
+    model: opts.model ?? model,
+    messages,
+    ...(opts.maxTokens !== undefined && { max_tokens: opts.maxTokens }),
+    ...(opts.temperature !== undefined && { temperature: opts.temperature }),
+    ...(opts.topP !== undefined && { top_p: opts.topP }),
+    ...(opts.stop !== undefined && { stop: opts.stop }),
+    ...(opts.seed !== undefined && { seed: opts.seed }),
+    ...(Object.keys(sage).length > 0 && { sage }),
+  };
+  return { body, headers };
+}
+
+export class IntelligentLLMClient extends EndpointClient {
+  constructor(config: EndpointClientConfig) {
+    super('llm', config);
+  }
+
+  /** A client on the endpoint detection finds (explicit config, local probing, then DashScope). */
+  static async createAuto(options: AutoClientOptions = {}): Promise<IntelligentLLMClient> {
+    const { timeoutMs, retry, ...detect } = options;
+    const endpoint = await detectEndpoint('llm', detect);
+    const client = new IntelligentLLMClient({ baseUrl: endpoint.baseUrl, modelName: endpoint.modelName, apiKey: endpoint.apiKey, timeoutMs, retry });
+    client.attachDetection(endpoint, detect);
+    return client;
+  }
+
+  /** What createAuto would use, without creating a client. */
+  static async detectConfig(options: DetectOptions = {}): Promise<DetectedConfig> {
+    const e = await detectEndpoint('llm', options);
+    return { baseUrl: e.baseUrl, modelName: e.modelName, apiKey: e.apiKey, source: e.source };
+  }
+
+  /** The assistant's reply to `messages`. */
+  async chat(messages: ChatInput, opts: ChatOptions = {}): Promise<string> {
+    const valid = validateMessages(messages);
+    const completion = await this.run((sdk, signal) => {
+      const { body, headers } = requestParts(this.modelName, valid, opts);
+      return sdk.chat.completions.create(body as unknown as ChatCompletionCreateParamsNonStreaming, { signal, headers, maxRetries: 0 });
+    }, opts);
+    const choice = completion.choices?.[0];
+    if (!choice) throw new APIError('the server returned a completion without choices', { code: 'empty_response', retryable: false });
+    return choice.message?.content ?? '';
+  }
+
+  /** Like chat; a bare string is sent as a single user message (works with chat-only providers). */
+  generate(promptOrMessages: string | ChatInput, opts: ChatOptions = {}): Promise<string> {
+    const messages: ChatInput = typeof promptOrMessages === 'string' ? [{ role: 'user', content: promptOrMessages }] : promptOrMessages;
+    return this.chat(messages, opts);
+  }
+
+  /**
+   * Text deltas of the reply, in order. Retries apply until the response starts; the call's deadline and
+   * signal cover the whole stream. Breaking out of the loop closes the connection.
+   */
+  async *stream(messages: ChatInput, opts: ChatOptions = {}): AsyncGenerator<string, void, undefined> {
+    const valid = validateMessages(messages);
+    let activeSignal: AbortSignal | undefined;
+    const stream = await this.run((sdk: OpenAI, signal) => {
+      activeSignal = signal;
+      const { body, headers } = requestParts(this.modelName, valid, opts);
+      return sdk.chat.completions.create({ ...body, stream: true } as unknown as ChatCompletionCreateParamsStreaming, { signal, headers, maxRetries: 0 });
+    }, opts);
+    let finished = false;
+    try {
+      for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        const delta = chunk.choices?.[0]?.delta?.content;
+        if (delta) yield delta;
+      }
+      // The SDK ends iteration quietly when its signal fires; that must not look like a complete reply.
+      if (opts.signal?.aborted) throw new RequestAbortedError(opts.signal.reason);
+      if (activeSignal?.aborted) throw new APIError('stream timed out', { code: 'timeout', retryable: false });
+      finished = true;
+    } catch (err) {
+      if (err instanceof RequestAbortedError || err instanceof APIError) throw err;
+      if (opts.signal?.aborted) throw new RequestAbortedError(err);
+      if (activeSignal?.aborted) throw new APIError('stream timed out', { code: 'timeout', retryable: false, cause: err });
+      throw toAPIError(err);
+    } finally {
+      if (!finished) stream.controller.abort(); // consumer stopped early or failed: release the connection
+    }
+  }
+}
