@@ -1,0 +1,48 @@
+// F-208 / reliability: with one of two engines killed mid-run, the requests that had not started (and
+// those whose call failed before any byte reached the caller) complete on the other engine.
+import { ControlPlaneManager, type RequestRecord } from '../../src/control-plane/manager';
+import type { LaunchedEngine } from '../../src/control-plane/launcher';
+import { answerOf, factMessages, startEngine, stopAll } from './integration-helpers';
+
+describe('failover when an engine dies mid-run', () => {
+  let a: LaunchedEngine;
+  let b: LaunchedEngine;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      startEngine({ kind: 'sim-llm', model: 'sim-f', timeScale: 0.5 }),
+      startEngine({ kind: 'sim-llm', model: 'sim-f', timeScale: 0.5 }),
+    ]);
+  });
+  afterAll(stopAll);
+
+  it('completes every request on the surviving engine', async () => {
+    const manager = new ControlPlaneManager({ policy: 'fifo', router: 'round_robin', healthProbeIntervalMs: 200 });
+    manager.registerInstance({ id: 'A', baseUrl: a.baseUrl, models: ['sim-f'], maxConcurrency: 2 });
+    manager.registerInstance({ id: 'B', baseUrl: b.baseUrl, models: ['sim-f'], maxConcurrency: 2 });
+    const records: RequestRecord[] = [];
+    manager.on('finished', (r) => records.push(r));
+    try {
+      const words = Array.from({ length: 12 }, (_, i) => `WORD${i}X`);
+      const calls = words.map((w, i) => manager.submit({ id: `f-${i}`, model: 'sim-f', messages: factMessages(w), maxTokens: 16 }));
+      // Kill A as soon as the first request has finished: most of the queue has not started yet.
+      await Promise.race(calls);
+      const servedBeforeKill = records.length;
+      const notStarted = manager.queueLength;
+      process.kill(a.pid, 'SIGKILL');
+      const results = await Promise.allSettled(calls);
+      for (const [i, r] of results.entries()) {
+        expect(r.status).toBe('fulfilled');
+        if (r.status === 'fulfilled') expect(answerOf(r.value.body)).toContain(words[i]);
+      }
+      expect(notStarted).toBeGreaterThan(0);
+      // Everything that finished after the kill (the queued requests and A's interrupted ones) ran on B.
+      const afterKill = records.slice(servedBeforeKill);
+      expect(afterKill).toHaveLength(words.length - servedBeforeKill);
+      expect(afterKill.length).toBeGreaterThanOrEqual(notStarted);
+      for (const r of afterKill) expect(r).toMatchObject({ outcome: 'completed', instanceId: 'B' });
+      expect(manager.getInstances().find((i) => i.id === 'A')?.health).toBe('unhealthy');
+    } finally {
+      await manager.close();
+    }
+  });
+});
