@@ -3,10 +3,15 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const { layerDepConstraints } = require('./tools/sage-dev/src/layer-map.js');
+const { layerDepConstraints, boundariesConfig } = require('./tools/sage-dev/src/layer-map.js');
+const workspaceRoot = path.dirname(fileURLToPath(import.meta.url));
+const layerBoundaries = boundariesConfig(workspaceRoot);
 
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/coverage/**', 'tools/sage-dev/tests/fixtures/**'] },
@@ -26,6 +31,13 @@ export default [
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // The same layer law, per package, through eslint-plugin-boundaries (elements and policies generated from the tags).
+    files: ['packages/**/*.ts', 'packages/**/*.js'],
+    plugins: { boundaries },
+    settings: layerBoundaries.settings,
+    rules: { 'boundaries/dependencies': ['error', layerBoundaries.dependenciesOptions] },
   },
   {
     files: ['**/*.cjs', 'tools/**/*.js'],
