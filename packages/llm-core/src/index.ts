@@ -5,3 +5,8 @@ export * from './control-plane/estimator';
 export * from './control-plane/routing';
 export * from './control-plane/policies';
 export * from './control-plane/metrics';
+export * from './engines/kinds';
+export * from './engines/gpu';
+export * from './engines/ports';
+export * from './engines/presets';
+export * from './engines/lifecycle';

@@ -1,0 +1,4 @@
+export * from './types';
+export * from './nvidia-smi';
+export * from './memory';
+export * from './manager';

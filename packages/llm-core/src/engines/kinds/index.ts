@@ -1,0 +1,3 @@
+export * from './types';
+export * from './gpu-rule';
+export * from './builders';

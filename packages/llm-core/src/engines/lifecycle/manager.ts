@@ -1,0 +1,620 @@
+// EngineLifecycleManager (F-210, F-211): the only owner of engine state. Spawns engines from their kind's
+// command line, tracks every process in a state file, health-checks them, restarts and stops them without
+// leaving orphans, and at recover() adopts or stops what an earlier run left behind.
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { InstanceType } from '../../control-plane/types';
+import { estimateModelMemory } from '../gpu/memory';
+import type { GPUResourceManager } from '../gpu/manager';
+import { buildCommand, DEFAULT_HOST, EngineSpecError, formatCommand } from '../kinds/builders';
+import { gpuRequired, naturalCategory, supportedCategories } from '../kinds/gpu-rule';
+import type { CommandBuildOptions, CommandLine, EngineCategory } from '../kinds/types';
+import type { PortAllocator } from '../ports/port-allocator';
+import { EngineConflictError, EngineNotFoundError, EngineStartError } from './errors';
+import { probeEngineHealth } from './health';
+import { isAlive, runsCommand, spawnDetached, terminate } from './process';
+import { readStateFile, writeStateFile, type StoredEngine } from './state-file';
+import { EngineState, type EngineEvent, type EngineInfo, type EngineStartSpec } from './types';
+
+export interface LifecycleOptions {
+  /** The control plane's one port allocator. */
+  ports: PortAllocator;
+  /** GPU manager; without one, engines that need a GPU cannot start. */
+  gpus?: GPUResourceManager;
+  /** Default: $SAGE_HOME, else ~/.sage. Logs go to logs/engines/<id>.log, the state file to run/engines.json. */
+  sageHome?: string;
+  logger?: Logger;
+  /** How long an engine may take to answer its first health check (vLLM loading a model takes minutes). */
+  startupTimeoutMs?: number;
+  /** Health polling interval while starting. */
+  startupPollMs?: number;
+  /** SIGTERM → SIGKILL grace period. */
+  stopGraceMs?: number;
+  commandOptions?: CommandBuildOptions;
+  /** Oldest events are dropped beyond this many per engine. */
+  maxEventsPerEngine?: number;
+  now?: () => Date;
+}
+
+export interface RecoverReport {
+  adopted: string[];
+  /** Alive but unhealthy (or not verifiable as ours and healthy): stopped. */
+  stopped: string[];
+  /** Process gone: entry removed. */
+  pruned: string[];
+  /** Owned by another live control plane (its pid is alive): left alone. */
+  skipped: string[];
+  warnings: string[];
+}
+
+interface Entry {
+  info: EngineInfo;
+  spec: EngineStartSpec;
+  cmd: CommandLine;
+  child?: ChildProcess;
+  memoryGbPerGpu?: number;
+  /** Why it is FAILED: an unexpected exit is supervised; a failed first start or exhausted restarts are not. */
+  failure?: 'exit' | 'start' | 'restart' | 'exhausted';
+  stopRequested: boolean;
+  /** Serialises start/restart/stop on one engine. */
+  busy?: Promise<unknown>;
+}
+
+export function defaultSageHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SAGE_HOME && env.SAGE_HOME.trim() ? env.SAGE_HOME : path.join(os.homedir(), '.sage');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function slug(s: string): string {
+  return (s.split('/').pop() ?? s).toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'engine';
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n').trim();
+  } catch {
+    return '';
+  }
+}
+
+function substitute(args: readonly string[], values: Record<string, string>): string[] {
+  return args.map((a) => a.replace(/\{(port|host|model)\}/g, (_, k: string) => values[k]));
+}
+
+export class EngineLifecycleManager {
+  readonly sageHome: string;
+  readonly logDir: string;
+  readonly stateFile: string;
+  private readonly ports: PortAllocator;
+  private readonly gpus?: GPUResourceManager;
+  private readonly log: Logger;
+  private readonly startupTimeoutMs: number;
+  private readonly startupPollMs: number;
+  private readonly stopGraceMs: number;
+  private readonly maxEvents: number;
+  private readonly now: () => Date;
+  private readonly entries = new Map<string, Entry>();
+  /** State-file entries of other live control planes, preserved on every write. */
+  private foreign: StoredEngine[] = [];
+
+  constructor(private readonly options: LifecycleOptions) {
+    this.ports = options.ports;
+    this.gpus = options.gpus;
+    this.sageHome = options.sageHome ?? defaultSageHome();
+    this.logDir = path.join(this.sageHome, 'logs', 'engines');
+    this.stateFile = path.join(this.sageHome, 'run', 'engines.json');
+    this.log = options.logger ?? pino({ level: 'silent' });
+    this.startupTimeoutMs = options.startupTimeoutMs ?? 180_000;
+    this.startupPollMs = options.startupPollMs ?? 250;
+    this.stopGraceMs = options.stopGraceMs ?? 10_000;
+    this.maxEvents = options.maxEventsPerEngine ?? 200;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Builds a manager and recovers what an earlier run left behind. */
+  static async create(options: LifecycleOptions): Promise<{ manager: EngineLifecycleManager; recovered: RecoverReport }> {
+    const manager = new EngineLifecycleManager(options);
+    const recovered = await manager.recover();
+    return { manager, recovered };
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  getEngine(id: string): EngineInfo | undefined {
+    const e = this.entries.get(id);
+    return e && this.snapshot(e);
+  }
+
+  listEngines(): EngineInfo[] {
+    return [...this.entries.values()].map((e) => this.snapshot(e));
+  }
+
+  getState(id: string): EngineState | undefined {
+    return this.entries.get(id)?.info.state;
+  }
+
+  /** Engines the auto-restart supervisor watches: running ones, and those whose process died under them. */
+  supervisedIds(): string[] {
+    return [...this.entries.values()]
+      .filter((e) => e.info.state === EngineState.RUNNING || (e.info.state === EngineState.FAILED && e.failure === 'exit'))
+      .map((e) => e.info.id);
+  }
+
+  private snapshot(e: Entry): EngineInfo {
+    return structuredClone(e.info);
+  }
+
+  private get(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) throw new EngineNotFoundError(id);
+    return e;
+  }
+
+  // ------------------------------------------------------------------ events and state
+
+  /** Appends to an engine's event log (also used by the supervisor for restart scheduling). */
+  recordEvent(id: string, type: EngineEvent['type'], message: string, state?: EngineState): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.info.events.push({ at: this.now().toISOString(), type, message, ...(state ? { state } : {}) });
+    if (e.info.events.length > this.maxEvents) e.info.events.splice(0, e.info.events.length - this.maxEvents);
+  }
+
+  private setState(e: Entry, state: EngineState, message: string): void {
+    const from = e.info.state;
+    e.info.state = state;
+    this.recordEvent(e.info.id, 'state', `${from} → ${state}: ${message}`, state);
+    const level = state === EngineState.FAILED ? 'warn' : 'info';
+    this.log[level]({ engineId: e.info.id, from, to: state }, message);
+  }
+
+  /** Marks an engine FAILED for good (the supervisor gave up): logged and visible in its status. */
+  markFailed(id: string, reason: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.failure = 'exhausted';
+    if (e.info.state !== EngineState.FAILED) this.setState(e, EngineState.FAILED, reason);
+    else this.recordEvent(id, 'info', reason, EngineState.FAILED);
+    this.log.error({ engineId: id }, reason);
+  }
+
+  private persist(): void {
+    const ours: StoredEngine[] = [];
+    for (const e of this.entries.values()) {
+      if (e.info.pid === undefined) continue;
+      ours.push({
+        id: e.info.id,
+        label: e.info.label,
+        pid: e.info.pid,
+        port: e.info.port,
+        host: e.info.host,
+        kind: e.info.kind,
+        category: e.info.category,
+        model: e.info.model,
+        instanceType: e.info.instanceType,
+        command: e.info.command,
+        env: e.cmd.env,
+        gpuIds: e.info.gpuIds,
+        memoryGbPerGpu: e.memoryGbPerGpu,
+        useGpu: e.info.useGpu,
+        logFile: e.info.logFile,
+        startedAt: e.info.startedAt ?? this.now().toISOString(),
+        ownerPid: process.pid,
+      });
+    }
+    try {
+      writeStateFile(this.stateFile, [...this.foreign, ...ours]);
+    } catch (err) {
+      this.log.error({ err, stateFile: this.stateFile }, 'cannot write the engine state file');
+    }
+  }
+
+  // ------------------------------------------------------------------ start
+
+  /**
+   * Starts an engine and resolves once it answers its health check (RUNNING). Port and GPUs are reserved
+   * first (typed 409 errors when they cannot be had); on failure they are released and the engine is left
+   * FAILED with the end of its log in the error.
+   */
+  async start(spec: EngineStartSpec): Promise<EngineInfo> {
+    const category: EngineCategory = spec.category ?? naturalCategory(spec.kind);
+    if (!supportedCategories(spec.kind).includes(category)) throw new EngineSpecError(`engine ${spec.kind} cannot serve ${category} models`);
+    const id = spec.id ?? `${spec.kind}-${slug(spec.model)}-${randomBytes(3).toString('hex')}`;
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(id)) throw new EngineSpecError(`invalid engine id "${id}"`);
+    spec = { ...spec, id };
+    const existing = this.entries.get(id);
+    if (existing) {
+      if (existing.info.state !== EngineState.STOPPED && existing.info.state !== EngineState.FAILED) {
+        throw new EngineConflictError(`engine ${id} already exists (${existing.info.state})`);
+      }
+      await this.stop(id); // releases whatever a FAILED engine still held
+      this.entries.delete(id);
+    }
+
+    const host = spec.host ?? DEFAULT_HOST;
+    const port = spec.port !== undefined ? await this.ports.reserve(spec.port, id) : await this.ports.allocate(category, id);
+    const useGpu = gpuRequired(spec.kind, category, spec.useGpu);
+    let gpuIds: number[] = [];
+    let memoryGbPerGpu: number | undefined;
+    let cmd: CommandLine;
+    try {
+      if (useGpu) {
+        if (!this.gpus) throw new EngineSpecError(`engine ${id} needs a GPU but this control plane has no GPU manager`);
+        const count = (spec.tensorParallel ?? 1) * (spec.pipelineParallel ?? 1);
+        memoryGbPerGpu =
+          spec.requiredMemoryGb ??
+          estimateModelMemory(spec.model, { category, tensorParallel: spec.tensorParallel, pipelineParallel: spec.pipelineParallel }).perGpuGb;
+        gpuIds = this.gpus.allocate(id, { count, memoryGb: memoryGbPerGpu }).gpuIds;
+      }
+      cmd = this.commandFor(spec, category, host, port, gpuIds);
+    } catch (err) {
+      this.ports.release(port, id);
+      this.gpus?.release(id);
+      throw err;
+    }
+
+    fs.mkdirSync(this.logDir, { recursive: true });
+    const entry: Entry = {
+      spec,
+      cmd,
+      memoryGbPerGpu,
+      stopRequested: false,
+      info: {
+        id,
+        label: spec.label,
+        kind: spec.kind,
+        category,
+        model: spec.model,
+        host,
+        port,
+        baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
+        instanceType: spec.instanceType ?? ((category === 'llm' ? 'GENERAL' : 'EMBEDDING') as InstanceType),
+        state: EngineState.STARTING,
+        gpuIds,
+        useGpu,
+        command: [cmd.command, ...cmd.args],
+        logFile: path.join(this.logDir, `${id}.log`),
+        restarts: 0,
+        adopted: false,
+        metadata: spec.metadata,
+        events: [],
+      },
+    };
+    this.entries.set(id, entry);
+    this.recordEvent(id, 'state', `created: ${formatCommand(cmd)} (port ${port}${gpuIds.length ? `, GPUs ${gpuIds.join(',')}` : ', no GPU'})`, EngineState.STARTING);
+
+    const run = this.launch(entry).catch(async (err: unknown) => {
+      entry.failure = 'start';
+      await this.releaseResources(entry);
+      throw err;
+    });
+    entry.busy = run;
+    await run;
+    return this.snapshot(entry);
+  }
+
+  private commandFor(spec: EngineStartSpec, category: EngineCategory, host: string, port: number, gpuIds: number[]): CommandLine {
+    const useGpu = gpuRequired(spec.kind, category, spec.useGpu);
+    if (spec.command) {
+      const values = { port: String(port), host, model: spec.model };
+      const gpuEnv: Record<string, string> = useGpu ? (gpuIds.length ? { CUDA_VISIBLE_DEVICES: gpuIds.join(',') } : {}) : { CUDA_VISIBLE_DEVICES: '' };
+      return { command: spec.command.command, args: substitute(spec.command.args, values), env: { ...gpuEnv, ...(spec.env ?? {}), ...(spec.command.env ?? {}) } };
+    }
+    return buildCommand(
+      {
+        kind: spec.kind,
+        model: spec.model,
+        port,
+        host,
+        category,
+        tensorParallel: spec.tensorParallel,
+        pipelineParallel: spec.pipelineParallel,
+        gpuMemoryUtilization: spec.gpuMemoryUtilization,
+        useGpu: spec.useGpu,
+        gpuIds,
+        maxConcurrentRequests: spec.maxConcurrentRequests,
+        dimensions: spec.dimensions,
+        role: spec.role,
+        timeScale: spec.timeScale,
+        engineId: spec.kind === 'sim-llm' ? spec.id : undefined,
+        extraArgs: spec.extraArgs,
+        env: spec.env,
+      },
+      this.options.commandOptions,
+    );
+  }
+
+  /** Spawns the entry's command and waits for the first healthy answer; STARTING → RUNNING | FAILED. */
+  private async launch(entry: Entry): Promise<void> {
+    const id = entry.info.id;
+    if (entry.info.state !== EngineState.STARTING) this.setState(entry, EngineState.STARTING, 'launching');
+    entry.stopRequested = false;
+    entry.failure = undefined;
+    fs.appendFileSync(entry.info.logFile, `\n=== ${this.now().toISOString()} sage starts: ${formatCommand(entry.cmd)}\n`);
+    let child: ChildProcess;
+    try {
+      child = spawnDetached(entry.cmd, entry.info.logFile);
+    } catch (err) {
+      this.setState(entry, EngineState.FAILED, `spawn failed: ${(err as Error).message}`);
+      throw new EngineStartError(id, (err as Error).message, '');
+    }
+    let spawnError: Error | undefined;
+    child.once('error', (err) => {
+      spawnError = err; // e.g. ENOENT: the command does not exist
+    });
+    entry.child = child;
+    entry.info.pid = child.pid;
+    entry.info.startedAt = this.now().toISOString();
+    entry.info.adopted = false;
+    if (child.pid !== undefined) this.persist();
+    child.once('exit', (code, signal) => this.onExit(entry, child, code, signal));
+
+    const deadline = Date.now() + this.startupTimeoutMs;
+    for (;;) {
+      if (entry.stopRequested) throw new EngineStartError(id, 'stopped while starting', '');
+      if (spawnError || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+        await new Promise((r) => setImmediate(r)); // let the exit event record its code first
+        const why = spawnError ? spawnError.message : `process exited (${child.signalCode ?? `code ${child.exitCode}`}) before it became healthy`;
+        if (entry.info.state === EngineState.STARTING) this.setState(entry, EngineState.FAILED, why);
+        throw new EngineStartError(id, why, tail(entry.info.logFile));
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const why = `no healthy answer within ${this.startupTimeoutMs} ms`;
+        this.setState(entry, EngineState.FAILED, why);
+        await this.killProcess(entry, 2000);
+        throw new EngineStartError(id, why, tail(entry.info.logFile));
+      }
+      const h = await probeEngineHealth(entry.info.host, entry.info.port, entry.info.category, Math.min(2000, left));
+      if (h.ok && entry.info.state === EngineState.STARTING && !entry.stopRequested && child.exitCode === null && child.signalCode === null) {
+        entry.info.lastHealth = { ok: true, at: this.now().toISOString(), detail: h.detail };
+        this.setState(entry, EngineState.RUNNING, `healthy (${h.detail}), pid ${child.pid}`);
+        return;
+      }
+      await sleep(Math.min(this.startupPollMs, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  private onExit(entry: Entry, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (entry.child !== child) return; // an earlier incarnation
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    this.recordEvent(entry.info.id, 'exit', `process ${child.pid} exited (${how})`);
+    entry.child = undefined;
+    entry.info.pid = undefined;
+    this.persist();
+    if (entry.info.state === EngineState.RUNNING) {
+      entry.failure = 'exit';
+      this.setState(entry, EngineState.FAILED, `process exited unexpectedly (${how})`);
+    }
+  }
+
+  // ------------------------------------------------------------------ health
+
+  /**
+   * Process liveness plus HTTP (LLM: /health then /v1/models; embedding: /health). An engine still STARTING
+   * is inside its start-up grace period and reports false without counting as a failure anywhere.
+   */
+  async healthCheck(id: string, timeoutMs = 5000): Promise<boolean> {
+    const e = this.get(id);
+    const { state } = e.info;
+    if (state === EngineState.STARTING || state === EngineState.STOPPING || state === EngineState.STOPPED) return false;
+    const at = this.now().toISOString();
+    const previous = e.info.lastHealth?.ok;
+    let result: { ok: boolean; detail: string };
+    if (!this.processAlive(e)) result = { ok: false, detail: 'process is not running' };
+    else result = await probeEngineHealth(e.info.host, e.info.port, e.info.category, timeoutMs);
+    e.info.lastHealth = { ok: result.ok, at, detail: result.detail };
+    if (previous !== result.ok) this.recordEvent(id, 'health', `${result.ok ? 'healthy' : 'unhealthy'}: ${result.detail}`);
+    return result.ok;
+  }
+
+  async healthCheckAll(timeoutMs = 5000): Promise<Record<string, boolean>> {
+    const ids = [...this.entries.values()].filter((e) => e.info.state !== EngineState.STOPPED).map((e) => e.info.id);
+    const results = await Promise.all(ids.map(async (id) => [id, await this.healthCheck(id, timeoutMs)] as const));
+    return Object.fromEntries(results);
+  }
+
+  private processAlive(e: Entry): boolean {
+    if (e.child) return e.child.exitCode === null && e.child.signalCode === null;
+    return e.info.pid !== undefined && isAlive(e.info.pid);
+  }
+
+  // ------------------------------------------------------------------ restart and stop
+
+  private async serial<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
+    const before = e.busy ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(fn);
+    e.busy = run;
+    try {
+      return await run;
+    } finally {
+      if (e.busy === run) e.busy = undefined;
+    }
+  }
+
+  /**
+   * Restarts an engine in place: same id, port and GPUs (re-reserved if it had been stopped). The old process
+   * is stopped first if it is still there. Rejects (engine FAILED) when the new process does not come up.
+   */
+  async restart(id: string): Promise<EngineInfo> {
+    const e = this.get(id);
+    return this.serial(e, async () => {
+      if (e.info.state === EngineState.STOPPING) throw new EngineConflictError(`engine ${id} is stopping`);
+      if (e.info.state === EngineState.STOPPED || e.failure === 'start') {
+        await this.ports.reserve(e.info.port, id);
+        if (e.info.gpuIds.length && this.gpus) {
+          try {
+            this.gpus.allocate(id, { count: e.info.gpuIds.length, memoryGb: e.memoryGbPerGpu ?? 0 });
+          } catch (err) {
+            this.ports.release(e.info.port, id);
+            throw err;
+          }
+        }
+      }
+      e.info.restarts += 1;
+      this.recordEvent(id, 'restart', `restart #${e.info.restarts} on port ${e.info.port}`);
+      if (this.processAlive(e)) await this.killProcess(e, this.stopGraceMs);
+      if (e.info.gpuIds.length && this.gpus) {
+        const now = this.gpus.allocation(id)?.gpuIds;
+        if (now && now.join(',') !== e.info.gpuIds.join(',')) {
+          // Re-reserved on different devices: rebuild the command so CUDA_VISIBLE_DEVICES follows.
+          e.info.gpuIds = now;
+          e.cmd = this.commandFor(e.spec, e.info.category, e.info.host, e.info.port, now);
+          e.info.command = [e.cmd.command, ...e.cmd.args];
+        }
+      }
+      this.setState(e, EngineState.STARTING, 'restarting');
+      try {
+        await this.launch(e);
+      } catch (err) {
+        e.failure = 'restart';
+        throw err;
+      }
+      return this.snapshot(e);
+    });
+  }
+
+  private async killProcess(e: Entry, graceMs: number): Promise<void> {
+    const pid = e.child?.pid ?? e.info.pid;
+    if (pid === undefined) return;
+    const how = await terminate(pid, graceMs, e.child);
+    if (how !== 'exited') this.recordEvent(e.info.id, 'info', how === 'killed' ? `pid ${pid} ignored SIGTERM for ${graceMs} ms: SIGKILL` : `pid ${pid} did not exit after SIGKILL`);
+    if (!e.child) {
+      // adopted: no exit event will come
+      e.info.pid = undefined;
+      this.persist();
+    }
+  }
+
+  private async releaseResources(e: Entry): Promise<void> {
+    this.ports.releaseOwner(e.info.id);
+    this.gpus?.release(e.info.id);
+    if (e.info.pid === undefined) this.persist();
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; waits for the exit; releases port and GPUs. */
+  async stop(id: string, options: { graceMs?: number } = {}): Promise<EngineInfo> {
+    const e = this.get(id);
+    e.stopRequested = true; // makes a start in progress give up at its next poll
+    return this.serial(e, async () => {
+      if (e.info.state === EngineState.STOPPED) return this.snapshot(e);
+      this.setState(e, EngineState.STOPPING, 'stop requested');
+      await this.killProcess(e, options.graceMs ?? this.stopGraceMs);
+      await this.releaseResources(e);
+      this.setState(e, EngineState.STOPPED, 'stopped; port and GPUs released');
+      return this.snapshot(e);
+    });
+  }
+
+  /** Stops every engine (FAILED ones too, to release what they hold). */
+  async stopAll(options: { graceMs?: number } = {}): Promise<void> {
+    await Promise.all(
+      [...this.entries.values()]
+        .filter((e) => e.info.state !== EngineState.STOPPED)
+        .map((e) => this.stop(e.info.id, options).catch((err: unknown) => this.log.error({ err, engineId: e.info.id }, 'stop failed'))),
+    );
+  }
+
+  /** Forgets a stopped engine (stopping it first if needed). */
+  async remove(id: string): Promise<void> {
+    await this.stop(id);
+    this.entries.delete(id);
+  }
+
+  /** Removes STOPPED and FAILED engines; returns their ids. */
+  async prune(): Promise<string[]> {
+    const ids = [...this.entries.values()].filter((e) => e.info.state === EngineState.STOPPED || e.info.state === EngineState.FAILED).map((e) => e.info.id);
+    for (const id of ids) await this.remove(id);
+    return ids;
+  }
+
+  // ------------------------------------------------------------------ recovery
+
+  /**
+   * Reads the state file left by an earlier run. A process that is alive, still runs the recorded command and
+   * answers its health check is adopted (RUNNING, port and GPUs re-reserved); one that is alive but unhealthy
+   * is stopped; dead entries are pruned. Entries of another live control plane are left alone.
+   */
+  async recover(options: { healthTimeoutMs?: number; graceMs?: number } = {}): Promise<RecoverReport> {
+    const report: RecoverReport = { adopted: [], stopped: [], pruned: [], skipped: [], warnings: [] };
+    const { engines, warning } = readStateFile(this.stateFile);
+    if (warning) report.warnings.push(warning);
+    this.foreign = [];
+    for (const rec of engines) {
+      if (this.entries.has(rec.id) && this.entries.get(rec.id)?.info.pid === rec.pid) continue; // ours, this run
+      if (rec.ownerPid !== process.pid && rec.ownerPid !== undefined && isAlive(rec.ownerPid) && isAlive(rec.pid)) {
+        this.foreign.push(rec);
+        report.skipped.push(rec.id);
+        continue;
+      }
+      if (!isAlive(rec.pid)) {
+        report.pruned.push(rec.id);
+        continue;
+      }
+      const same = runsCommand(rec.pid, rec.command);
+      if (same === false) {
+        report.warnings.push(`${rec.id}: pid ${rec.pid} now runs something else; entry dropped, process left alone`);
+        report.pruned.push(rec.id);
+        continue;
+      }
+      const health = await probeEngineHealth(rec.host, rec.port, rec.category, options.healthTimeoutMs ?? 3000);
+      const portFree = !this.ports.holder(rec.port) || this.ports.holder(rec.port) === rec.id;
+      if (health.ok && portFree && !this.entries.has(rec.id)) {
+        this.adopt(rec, health.detail);
+        report.adopted.push(rec.id);
+        continue;
+      }
+      const why = !health.ok ? `unhealthy (${health.detail})` : 'its id or port is taken in this run';
+      await terminate(rec.pid, options.graceMs ?? Math.min(this.stopGraceMs, 5000));
+      report.stopped.push(rec.id);
+      report.warnings.push(`${rec.id}: pid ${rec.pid} from an earlier run stopped: ${why}`);
+      this.log.warn({ engineId: rec.id, pid: rec.pid }, `left-over engine stopped: ${why}`);
+    }
+    this.persist();
+    return report;
+  }
+
+  private adopt(rec: StoredEngine, detail: string): void {
+    this.ports.claim(rec.port, rec.id);
+    if (rec.gpuIds.length && this.gpus) this.gpus.restore({ engineId: rec.id, gpuIds: rec.gpuIds, memoryGbPerGpu: rec.memoryGbPerGpu ?? 0 });
+    const [command, ...args] = rec.command;
+    const cmd: CommandLine = { command, args, env: rec.env ?? {} };
+    const entry: Entry = {
+      cmd,
+      memoryGbPerGpu: rec.memoryGbPerGpu,
+      stopRequested: false,
+      spec: { id: rec.id, label: rec.label, kind: rec.kind, category: rec.category, model: rec.model, host: rec.host, port: rec.port, instanceType: rec.instanceType, command: { command, args, env: rec.env } },
+      info: {
+        id: rec.id,
+        label: rec.label,
+        kind: rec.kind,
+        category: rec.category,
+        model: rec.model,
+        host: rec.host,
+        port: rec.port,
+        baseUrl: `http://${rec.host.includes(':') ? `[${rec.host}]` : rec.host}:${rec.port}/v1`,
+        instanceType: rec.instanceType,
+        state: EngineState.RUNNING,
+        pid: rec.pid,
+        gpuIds: rec.gpuIds,
+        useGpu: rec.useGpu,
+        command: rec.command,
+        logFile: rec.logFile,
+        startedAt: rec.startedAt,
+        restarts: 0,
+        adopted: true,
+        lastHealth: { ok: true, at: this.now().toISOString(), detail },
+        events: [],
+      },
+    };
+    this.entries.set(rec.id, entry);
+    this.recordEvent(rec.id, 'adopted', `adopted pid ${rec.pid} on port ${rec.port} from an earlier run (started ${rec.startedAt})`, EngineState.RUNNING);
+    this.log.info({ engineId: rec.id, pid: rec.pid, port: rec.port }, 'adopted engine from an earlier run');
+  }
+}

@@ -1,0 +1,6 @@
+export * from './schema';
+export * from './builtin';
+export * from './resolve';
+export * from './plan';
+export * from './apply';
+export * from './load';
