@@ -1,0 +1,155 @@
+// sim-embedding: an OpenAI-compatible embeddings server (with TEI's /info) computing real lexical
+// embeddings, paced by a per-batch GPU cost model.
+// Routes: POST /v1/embeddings, GET /v1/models, GET /health, GET /info, GET /metrics.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { decodeTokens, encodeTokens, EmbeddingRequestSchema } from '@sage/common';
+import { createBaseApp } from '../http/app';
+import { HttpError } from '../http/errors';
+import { BatchQueue, DEFAULT_BATCH_COST_PARAMS, type BatchCostParams } from './batch-cost';
+import { DEFAULT_EMBEDDING_DIMENSIONS, embedText, embeddingToBase64 } from './lexical-embedder';
+
+export interface SimEmbeddingServerOptions {
+  model: string;
+  /** Native output size; `dimensions` in a request may ask for fewer. */
+  dimensions?: number;
+  /** Inputs per request (TEI's max_client_batch_size) and per GPU batch. */
+  maxBatchSize?: number;
+  /** Requests in flight before 429 (TEI's max_concurrent_requests). */
+  maxConcurrentRequests?: number;
+  /** Tokens per input before 413, or truncation with `truncate: true` (TEI's max_input_length). */
+  maxInputTokens?: number;
+  batchOverheadMs?: number;
+  perTokenMs?: number;
+  timeScale?: number;
+  logger?: Logger;
+}
+
+export interface SimEmbeddingApp {
+  app: FastifyInstance;
+  queue: BatchQueue;
+}
+
+// TEI's extension: cut inputs longer than the model's window instead of rejecting them.
+const SimEmbeddingRequestSchema = EmbeddingRequestSchema.extend({ truncate: z.boolean().optional() });
+
+export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbeddingApp {
+  const dims = opts.dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
+  const maxInputTokens = opts.maxInputTokens ?? 512;
+  const maxConcurrent = opts.maxConcurrentRequests ?? 512;
+  const cost: BatchCostParams = {
+    batchOverheadMs: opts.batchOverheadMs ?? DEFAULT_BATCH_COST_PARAMS.batchOverheadMs,
+    perTokenMs: opts.perTokenMs ?? DEFAULT_BATCH_COST_PARAMS.perTokenMs,
+    maxBatchSize: opts.maxBatchSize ?? DEFAULT_BATCH_COST_PARAMS.maxBatchSize,
+    timeScale: opts.timeScale ?? 1,
+  };
+  const queue = new BatchQueue(cost);
+  const app = createBaseApp({ logger: opts.logger });
+  const created = Math.floor(Date.now() / 1000);
+  let inFlight = 0;
+
+  const registry = new Registry();
+  const labelNames = ['model_name'] as const;
+  const labels = { model_name: opts.model };
+  new Gauge({ name: 'sage_sim:embedding_requests_running', help: 'Embedding requests in flight.', labelNames, registers: [registry], collect() { this.set(labels, inFlight); } });
+  new Gauge({ name: 'sage_sim:embedding_requests_waiting', help: 'Requests queued for the GPU.', labelNames, registers: [registry], collect() { this.set(labels, queue.queued()); } });
+  const batchesTotal = new Gauge({ name: 'sage_sim:embedding_batches_total', help: 'GPU batches run.', labelNames, registers: [registry], collect() { this.set(labels, queue.batches); } });
+  void batchesTotal;
+  const inputsTotal = new Counter({ name: 'sage_sim:embedding_inputs_total', help: 'Texts embedded.', labelNames, registers: [registry] });
+  const tokensTotal = new Counter({ name: 'sage_sim:embedding_tokens_total', help: 'Input tokens embedded.', labelNames, registers: [registry] });
+  const rejected = new Counter({ name: 'sage_sim:embedding_rejected_total', help: 'Requests rejected, by reason.', labelNames: ['model_name', 'reason'], registers: [registry] });
+  const latency = new Histogram({ name: 'sage_sim:embedding_request_latency_seconds', help: 'Request latency, seconds.', labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+
+  app.post('/v1/embeddings', async (request: FastifyRequest) => {
+    const body = SimEmbeddingRequestSchema.parse(request.body);
+    if (body.model !== opts.model) {
+      throw new HttpError(404, `The model \`${body.model}\` does not exist. This engine serves \`${opts.model}\`.`, { param: 'model', code: 'model_not_found' });
+    }
+    const outDims = body.dimensions ?? dims;
+    if (outDims > dims) throw new HttpError(400, `'dimensions' may be at most ${dims} for this model (got ${outDims})`, { param: 'dimensions', code: 'invalid_value' });
+    const raw = body.input;
+    const inputs: Array<string | number[]> =
+      typeof raw === 'string' ? [raw] : raw.every((x) => typeof x === 'number') ? [raw as number[]] : (raw as Array<string | number[]>);
+    if (inputs.length > cost.maxBatchSize) {
+      rejected.inc({ ...labels, reason: 'batch_size' });
+      throw new HttpError(413, `batch size ${inputs.length} > maximum allowed batch size ${cost.maxBatchSize}: send at most ${cost.maxBatchSize} inputs per request`, { param: 'input', code: 'batch_too_large' });
+    }
+    const texts: string[] = [];
+    let tokens = 0;
+    inputs.forEach((input, i) => {
+      let ids = typeof input === 'string' ? encodeTokens(input) : input;
+      if (typeof input === 'string' && input.trim().length === 0) throw new HttpError(400, `input[${i}] is empty: every input must contain text`, { param: 'input', code: 'invalid_value' });
+      if (ids.length > maxInputTokens) {
+        if (!body.truncate) {
+          rejected.inc({ ...labels, reason: 'input_too_long' });
+          throw new HttpError(413, `input[${i}] has ${ids.length} tokens, more than the maximum of ${maxInputTokens}; shorten it or set "truncate": true`, { param: 'input', code: 'input_too_long' });
+        }
+        ids = ids.slice(0, maxInputTokens);
+        texts.push(decodeTokens(ids));
+      } else {
+        texts.push(typeof input === 'string' ? input : decodeTokens(ids));
+      }
+      tokens += ids.length;
+    });
+    if (inFlight >= maxConcurrent) {
+      rejected.inc({ ...labels, reason: 'overloaded' });
+      throw new HttpError(429, `model is overloaded: ${maxConcurrent} requests already in flight`, { type: 'rate_limit_error', code: 'overloaded', retryAfterSeconds: 1 });
+    }
+    inFlight++;
+    const start = performance.now();
+    try {
+      await queue.run(texts.length, tokens);
+      const data = texts.map((t, index) => {
+        const v = embedText(t, outDims);
+        return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? embeddingToBase64(v) : Array.from(v) };
+      });
+      inputsTotal.inc(labels, texts.length);
+      tokensTotal.inc(labels, tokens);
+      return { object: 'list', data, model: opts.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    } finally {
+      inFlight--;
+      latency.observe(labels, (performance.now() - start) / 1000);
+    }
+  });
+
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: [
+      {
+        id: opts.model,
+        object: 'model',
+        created,
+        owned_by: 'sage-sim',
+        sage_kind: 'embedding',
+        simulated: true,
+        engine: 'sim-embedding',
+        dimensions: dims,
+        max_input_length: maxInputTokens,
+        description: 'sage built-in simulator: lexical feature-hashing embeddings with a GPU batch cost model (no model weights)',
+      },
+    ],
+  }));
+
+  app.get('/health', async () => ({ status: 'ok', model: opts.model, engine: 'sim-embedding', simulated: true, in_flight: inFlight }));
+
+  app.get('/info', async () => ({
+    model_id: opts.model,
+    model_type: { embedding: { pooling: 'lexical-hashing' } },
+    max_client_batch_size: cost.maxBatchSize,
+    max_batch_requests: cost.maxBatchSize,
+    max_input_length: maxInputTokens,
+    max_concurrent_requests: maxConcurrent,
+    dimensions: dims,
+    simulated: true,
+    version: 'sage-sim',
+  }));
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+
+  return { app, queue };
+}
