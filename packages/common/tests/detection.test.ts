@@ -8,7 +8,7 @@ import {
   ConfigError,
   DASHSCOPE_BASE_URL,
 } from '../src';
-import { deadPort, fakeOpenAI, type TestServer } from './helpers/servers';
+import { deadPort, fakeOpenAI, startServer, type TestServer } from './helpers/servers';
 
 const HOSTS = ['127.0.0.1'];
 const servers: TestServer[] = [];
@@ -62,6 +62,11 @@ describe('endpoint detection', () => {
     const emb = await detectEndpoint('embedding', { env: {}, hosts: HOSTS, llmPorts: [chat.port], embeddingPorts: [byTei.port] });
     expect(emb).toMatchObject({ baseUrl: byTei.url, modelName: 'house-model-2', maxBatchSize: 16 });
 
+    // A chat-only server is not taken for embeddings either, even on an embedding port.
+    const noEmb = await detectEndpoint('embedding', { env: {}, hosts: HOSTS, llmPorts: [], embeddingPorts: [chat.port] }).catch((e: unknown) => e);
+    expect(noEmb).toBeInstanceOf(NoEndpointError);
+    expect((noEmb as Error).message).toContain(`${chat.url}: serves no embedding model (llama-3-8b: llm)`);
+
     // With only embedding servers around, LLM detection fails and says why for each.
     const err = await detectEndpoint('llm', { env: {}, hosts: HOSTS, llmPorts: ports, embeddingPorts: [] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NoEndpointError);
@@ -90,6 +95,18 @@ describe('endpoint detection', () => {
     }
     expect(e.candidates.filter((x) => x.url.startsWith('http://'))).toHaveLength(6);
     expect(e.message).toContain('SAGE_CHAT_API_KEY is not set');
+  });
+
+  it('a hanging server costs one probe timeout and is reported as timed out', async () => {
+    const hang = await startServer(() => undefined); // accepts, never answers
+    servers.push(hang);
+    const live = await serve({ name: 'live' });
+    const started = Date.now();
+    const found = await detectEndpoint('llm', { env: {}, hosts: HOSTS, llmPorts: [hang.port, live.port], embeddingPorts: [], probeTimeoutMs: 300 });
+    expect(found.baseUrl).toBe(live.url);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const err = await detectEndpoint('llm', { env: {}, hosts: HOSTS, llmPorts: [hang.port], embeddingPorts: [], probeTimeoutMs: 300 }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`${hang.url}: timed out`);
   });
 
   it('falls back to DashScope with SAGE_CHAT_API_KEY and nothing local, without calling it', async () => {

@@ -48,7 +48,9 @@ async function getJson(url: string, signal: AbortSignal, headers: Record<string,
 }
 
 function reason(err: unknown): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timed out';
+  // DOMException (the abort reason) is not always an Error instance across realms: match by name.
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
   let c: unknown = err;
   while (c instanceof Error && c.cause instanceof Error) c = c.cause;
   const code = (c as { code?: unknown }).code;
