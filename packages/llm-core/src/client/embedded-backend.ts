@@ -1,6 +1,6 @@
 // Embedded mode: an in-process ControlPlaneManager fronting built-in sim engines started as child
 // processes by the launcher. close() stops the manager and every engine it started.
-import { ControlPlaneManager, type RequestRecord } from '../control-plane/manager';
+import { ControlPlaneManager } from '../control-plane/manager';
 import { launchSimEngine, type LaunchedEngine } from '../control-plane/launcher';
 import { InstanceType, type ChatMessageLike } from '../control-plane/types';
 import { chunkText, completionText, type Backend, type CallOptions, type EmbedOptions, type InstanceInfo } from './backend';
@@ -20,19 +20,13 @@ function sampling(o: CallOptions) {
 
 export class EmbeddedBackend implements Backend {
   readonly mode = 'embedded' as const;
-  private readonly records: RequestRecord[] = [];
 
   private constructor(
     private readonly manager: ControlPlaneManager,
     private readonly engines: LaunchedEngine[],
     readonly defaultLlmModel: string,
     readonly defaultEmbeddingModel: string,
-  ) {
-    manager.on('finished', (r) => {
-      this.records.push(r);
-      if (this.records.length > 10_000) this.records.splice(0, this.records.length - 10_000);
-    });
-  }
+  ) {}
 
   static async start(opts: EmbeddedOptions): Promise<EmbeddedBackend> {
     // The policy name is checked before any process starts: an unknown name is an error, not a fallback.
@@ -84,15 +78,7 @@ export class EmbeddedBackend implements Backend {
   }
 
   async getMetrics(): Promise<Record<string, unknown>> {
-    const done = this.records.filter((r) => r.outcome === 'completed');
-    const withSlo = this.records.filter((r) => r.sloMet !== undefined);
-    return {
-      mode: 'embedded',
-      policy: this.manager.policy.name,
-      requests: { total: this.records.length, completed: done.length, failed: this.records.filter((r) => r.outcome === 'failed').length },
-      sloCompliance: withSlo.length ? withSlo.filter((r) => r.sloMet).length / withSlo.length : null,
-      queueLength: this.manager.queueLength,
-    };
+    return { mode: 'embedded', policy: this.manager.policy.name, queueLength: this.manager.queueLength, ...this.manager.getMetrics() };
   }
 
   async getInstances(): Promise<InstanceInfo[]> {

@@ -1,6 +1,7 @@
 // F-208 / reliability: with one of two engines killed mid-run, the requests that had not started (and
 // those whose call failed before any byte reached the caller) complete on the other engine.
-import { ControlPlaneManager, type RequestRecord } from '../../src/control-plane/manager';
+import { ControlPlaneManager } from '../../src/control-plane/manager';
+import type { RequestRecord } from '../../src/control-plane/metrics';
 import type { LaunchedEngine } from '../../src/control-plane/launcher';
 import { answerOf, factMessages, startEngine, stopAll } from './integration-helpers';
 

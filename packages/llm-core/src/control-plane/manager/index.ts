@@ -1,5 +1,5 @@
 export { ControlPlaneManager } from './manager';
-export type { ControlPlaneManagerOptions, RequestRecord, ManagerStatus } from './manager';
+export type { ControlPlaneManagerOptions, ManagerStatus } from './manager';
 export { InstanceRegistry, defaultRequestTypes, emptyLoad } from './registry';
 export type { InstanceSpec } from './registry';
 export { ControlPlaneError, RequestRejectedError, RequestCancelledError, UpstreamError, InvalidRequestError } from './errors';

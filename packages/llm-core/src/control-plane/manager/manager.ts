@@ -27,6 +27,7 @@ import { ControlPlaneError, RequestCancelledError, RequestRejectedError, Upstrea
 import { parseEngineMetrics } from './engine-metrics';
 import { InstanceRegistry, type InstanceSpec } from './registry';
 import { resolvePolicy } from './resolve-policy';
+import { MetricsCollector, type MetricsSnapshot, type RequestRecord } from '../metrics';
 import type { PolicyOptions } from '../policies';
 import { llmPath, llmPayload, toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream } from './request';
 
@@ -60,27 +61,6 @@ export interface ControlPlaneManagerOptions {
   logger?: Logger;
 }
 
-/** One finished request, as metrics want it (F-209). Emitted as the manager's `finished` event. */
-export interface RequestRecord {
-  requestId: string;
-  type: RequestType;
-  model: string;
-  priority: number;
-  instanceId?: string;
-  policy?: string;
-  outcome: 'completed' | 'failed' | 'cancelled' | 'rejected';
-  errorCode?: string;
-  arrival: number;
-  queueMs?: number;
-  ttftMs?: number;
-  e2eMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  sloDeadlineMs?: number;
-  /** Whether the end-to-end deadline was met (undefined when the request had none). */
-  sloMet?: boolean;
-}
-
 export interface ManagerStatus {
   policy: string;
   router: string;
@@ -90,6 +70,17 @@ export interface ManagerStatus {
 }
 
 type Mode = 'json' | 'stream' | 'embedding';
+
+interface RecordFields {
+  outcome: RequestRecord['outcome'];
+  errorCode?: string;
+  instanceId?: string;
+  policy?: string;
+  queueMs?: number;
+  ttftMs?: number;
+  e2eMs: number;
+  completionTokens?: number;
+}
 
 interface Pending {
   meta: RequestMetadata;
@@ -107,8 +98,10 @@ interface Pending {
 
 const DEFAULT_MAX_TOKENS = 256;
 
+/** Emits `finished` with the metrics record of every request that reached an end (F-209). */
 export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord] }> {
   readonly registry = new InstanceRegistry();
+  readonly metrics = new MetricsCollector();
   readonly policy: SchedulingPolicy;
   readonly router: RoutingStrategy;
   private readonly estimator: LatencyEstimator;
@@ -738,19 +731,32 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.later(poll, everyMs);
   }
 
-  private record(meta: RequestMetadata, r: Omit<RequestRecord, 'requestId' | 'type' | 'model' | 'priority' | 'arrival' | 'promptTokens' | 'sloDeadlineMs' | 'sloMet'>): void {
+  private record(meta: RequestMetadata, r: RecordFields): void {
+    const ttftMs = r.ttftMs;
+    const tokens = r.completionTokens ?? 0;
     const rec: RequestRecord = {
       requestId: meta.id,
-      type: meta.type,
-      model: meta.model,
+      outcome: r.outcome,
       priority: meta.priority,
-      arrival: meta.timestamps.arrival,
+      instanceId: r.instanceId,
+      queueWaitMs: r.queueMs,
+      ttftMs,
+      tpotMs: ttftMs !== undefined && tokens > 1 ? (r.e2eMs - ttftMs) / (tokens - 1) : undefined,
+      e2eMs: r.e2eMs,
       promptTokens: meta.promptTokens ?? 0,
+      completionTokens: tokens,
       sloDeadlineMs: meta.sloDeadlineMs,
-      sloMet: meta.sloDeadlineMs === undefined ? undefined : r.outcome === 'completed' && r.e2eMs <= meta.sloDeadlineMs,
-      ...r,
+      ttftDeadlineMs: meta.ttftDeadlineMs,
+      rejectionCode: r.outcome === 'rejected' ? r.errorCode : undefined,
     };
+    this.metrics.record(rec);
     this.emit('finished', rec);
+  }
+
+  /** F-209 metrics as JSON: latency percentiles, throughput, SLO compliance overall and per priority, per-instance load. */
+  getMetrics(): MetricsSnapshot {
+    this.metrics.observeInstances(this.registry.snapshot());
+    return this.metrics.snapshot();
   }
 
   /** Stops taking requests, rejects the queued ones, aborts those in flight and closes connections. */
