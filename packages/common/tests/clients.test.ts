@@ -32,6 +32,7 @@ describe('IntelligentLLMClient', () => {
     const client = new IntelligentLLMClient({ baseUrl: s.url, modelName: 'm' });
     await expect(client.chat([{ role: 'user' } as never])).rejects.toThrow(/messages\.0\.content/);
     await expect(client.chat([])).rejects.toThrow(LLMError);
+    await expect(client.chat([])).rejects.toThrow(/'messages': messages must contain at least one message/);
     expect(s.requests).toHaveLength(0);
   });
 

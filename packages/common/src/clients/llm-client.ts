@@ -34,15 +34,13 @@ export interface DetectedConfig {
 
 export type ChatInput = ReadonlyArray<ChatMessage>;
 
-const MessagesSchema = z.array(ChatMessageSchema).min(1, 'messages must contain at least one message');
+// Wrapped in an object so that error paths read `messages.0.content`, as they would on the wire.
+const MessagesSchema = z.object({ messages: z.array(ChatMessageSchema).min(1, 'messages must contain at least one message') });
 
 function validateMessages(messages: unknown): ChatMessage[] {
-  const parsed = MessagesSchema.safeParse(messages);
-  if (!parsed.success) {
-    const { body } = zodIssueToOpenAIError(parsed.error);
-    throw new LLMError(body.error.message.replace(/'(\d+)/, "'messages.$1"));
-  }
-  return parsed.data;
+  const parsed = MessagesSchema.safeParse({ messages });
+  if (!parsed.success) throw new LLMError(zodIssueToOpenAIError(parsed.error).body.error.message);
+  return parsed.data.messages;
 }
 
 /** Body fields and headers shared by chat and stream. */
