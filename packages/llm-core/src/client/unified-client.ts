@@ -100,18 +100,18 @@ export class UnifiedInferenceClient {
   }
 
   /** The assistant's reply to a conversation. */
-  chat(messages: ChatMessageLike[], opts: CallOptions = {}): Promise<string> {
+  async chat(messages: ChatMessageLike[], opts: CallOptions = {}): Promise<string> {
     return this.open().chat(messages, opts);
   }
 
   /** Completion of a bare prompt. */
-  generate(prompt: string, opts: CallOptions = {}): Promise<string> {
+  async generate(prompt: string, opts: CallOptions = {}): Promise<string> {
     return this.open().generate(prompt, opts);
   }
 
   /** Text deltas of the reply, as they are produced. */
-  stream(messages: ChatMessageLike[], opts: CallOptions = {}): AsyncIterable<string> {
-    return this.open().stream(messages, opts);
+  async *stream(messages: ChatMessageLike[], opts: CallOptions = {}): AsyncIterable<string> {
+    yield* this.open().stream(messages, opts);
   }
 
   /** One vector per text, in order. */
@@ -119,11 +119,11 @@ export class UnifiedInferenceClient {
     return this.open().embed(Array.isArray(texts) ? texts : [texts], opts);
   }
 
-  getMetrics(): Promise<Record<string, unknown>> {
+  async getMetrics(): Promise<Record<string, unknown>> {
     return this.open().getMetrics();
   }
 
-  getInstances(): Promise<InstanceInfo[]> {
+  async getInstances(): Promise<InstanceInfo[]> {
     return this.open().getInstances();
   }
 

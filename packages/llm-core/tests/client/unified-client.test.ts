@@ -1,0 +1,123 @@
+// F-216: UnifiedInferenceClient.create() is the only entry. Embedded mode runs an in-process control plane
+// over real sim engines (child processes) and close() leaves none behind; remote mode speaks OpenAI HTTP.
+import { UnifiedInferenceClient } from '../../src/client';
+import { launchedPids, launchSimEngine, type LaunchedEngine } from '../../src/control-plane/launcher';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('UnifiedInferenceClient construction', () => {
+  it('has no createAuto, createWithControlPlane or public constructor', () => {
+    // @ts-expect-error createAuto does not exist (seed 004 replaced it with create())
+    expect(UnifiedInferenceClient.createAuto).toBeUndefined();
+    // @ts-expect-error createWithControlPlane does not exist
+    expect(UnifiedInferenceClient.createWithControlPlane).toBeUndefined();
+    // @ts-expect-error the constructor is private
+    expect(() => new UnifiedInferenceClient()).toThrow(/UnifiedInferenceClient\.create/);
+    // From JavaScript, even with arguments that look right, the run-time guard refuses.
+    const Ctor = UnifiedInferenceClient as unknown as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('UnifiedInferenceClient.create'), {})).toThrow(TypeError);
+  });
+
+  it('rejects an unknown scheduling policy before starting any engine', async () => {
+    const before = launchedPids().length;
+    await expect(UnifiedInferenceClient.create({ embedded: true, schedulingPolicy: 'hybird' })).rejects.toThrow(/unknown scheduling policy "hybird"/);
+    expect(launchedPids()).toHaveLength(before);
+  });
+
+  it('refuses both controlPlaneUrl and embedded', async () => {
+    await expect(UnifiedInferenceClient.create({ embedded: true, controlPlaneUrl: 'http://127.0.0.1:1' })).rejects.toThrow(/either/);
+  });
+
+  it('takes SAGE_UNIFIED_BASE_URL as a remote control plane without probing', async () => {
+    const c = await UnifiedInferenceClient.create({ env: { SAGE_UNIFIED_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    expect(c.mode).toBe('remote');
+    await c.close();
+  });
+});
+
+describe('UnifiedInferenceClient.create({ embedded: true })', () => {
+  let client: UnifiedInferenceClient;
+  let pids: number[] = [];
+  beforeAll(async () => {
+    const before = new Set(launchedPids());
+    client = await UnifiedInferenceClient.create({ embedded: true, schedulingPolicy: 'priority', simTimeScale: 0.05, timeout: 20 });
+    pids = launchedPids().filter((p) => !before.has(p));
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  it('answers chat, generate and stream through the control plane', async () => {
+    expect(client.mode).toBe('embedded');
+    expect(pids).toHaveLength(2);
+    const answer = await client.chat(
+      [
+        { role: 'system', content: 'Answer from this context. Context: The lighthouse keeper is named Ottoline.' },
+        { role: 'user', content: 'Who is the lighthouse keeper?' },
+      ],
+      { maxTokens: 24, priority: 'HIGH' },
+    );
+    expect(answer).toContain('Ottoline');
+    const text = await client.generate('Once upon a time', { maxTokens: 8 });
+    expect(text.length).toBeGreaterThan(0);
+    let streamed = '';
+    for await (const delta of client.stream([{ role: 'system', content: 'Context: The ferry leaves at dawn.' }, { role: 'user', content: 'When does the ferry leave?' }], { maxTokens: 16 })) streamed += delta;
+    expect(streamed).toContain('dawn');
+  });
+
+  it('answers embed with one normalised vector per text, in order', async () => {
+    const vecs = await client.embed(['red apples', 'blue ocean waves', 'red apples']);
+    expect(vecs).toHaveLength(3);
+    expect(vecs[0]).toEqual(vecs[2]);
+    expect(vecs[0]).not.toEqual(vecs[1]);
+    const norm = Math.sqrt(vecs[1].reduce((s, x) => s + x * x, 0));
+    expect(norm).toBeCloseTo(1, 5);
+  });
+
+  it('reports metrics and instances of the embedded control plane', async () => {
+    const instances = await client.getInstances();
+    expect(instances.map((i) => i.type).sort()).toEqual(['EMBEDDING', 'GENERAL']);
+    expect(instances.every((i) => i.apiKey === undefined)).toBe(true);
+    const m = (await client.getMetrics()) as { policy: string; requests: { completed: number } };
+    expect(m.policy).toBe('priority');
+    expect(m.requests.completed).toBeGreaterThanOrEqual(4);
+  });
+
+  it('close() stops every engine it started', async () => {
+    expect(pids.every(alive)).toBe(true);
+    await client.close();
+    expect(pids.some(alive)).toBe(false);
+    for (const p of pids) expect(launchedPids()).not.toContain(p);
+    await expect(client.chat([{ role: 'user', content: 'hi' }])).rejects.toThrow(/closed/);
+  });
+});
+
+describe('UnifiedInferenceClient with controlPlaneUrl', () => {
+  let engine: LaunchedEngine;
+  beforeAll(async () => {
+    // Any OpenAI-compatible HTTP API exercises the remote transport (the sage server has the same API).
+    engine = await launchSimEngine({ kind: 'sim-llm', model: 'remote-llm', timeScale: 0.05 });
+  });
+  afterAll(() => engine.stop());
+
+  it('talks OpenAI HTTP through the official SDK', async () => {
+    const c = await UnifiedInferenceClient.create({ controlPlaneUrl: `http://${engine.host}:${engine.port}`, defaultLlmModel: 'remote-llm', timeout: 10 });
+    try {
+      expect(c.mode).toBe('remote');
+      const a = await c.chat([{ role: 'system', content: 'Context: The code word is PELICAN.' }, { role: 'user', content: 'What is the code word?' }], { maxTokens: 16 });
+      expect(a).toContain('PELICAN');
+      let s = '';
+      for await (const d of c.stream([{ role: 'user', content: 'Count.' }], { maxTokens: 5 })) s += d;
+      expect(s.length).toBeGreaterThan(0);
+    } finally {
+      await c.close();
+    }
+  });
+});
