@@ -43,15 +43,17 @@ async function runCheck(opts) {
   const { map, file: layerMapFile } = loadWorkspaceLayerMap(root, opts.layersFile);
   const packages = discoverPackages(root, map);
   const { forbidden, meta } = generateRules(map, packages);
-  const cruised = await runCruise({ root, packages, forbidden, meta, packagesDir: map.packagesDir });
+  // Ask git first: a bad ref fails fast, and a change set outside the packages needs no cruise at all.
+  const changed = mode === 'all' ? null : changedFiles(root, mode === 'diff' ? String(opts.ref) : 'HEAD');
+  const touchesPackages = !changed || [...changed].some((f) => f.startsWith(`${map.packagesDir}/`));
+  const cruised = touchesPackages
+    ? await runCruise({ root, packages, forbidden, meta, packagesDir: map.packagesDir })
+    : { files: [], violations: [] };
   let violations = [...cruised.violations, ...runPackageChecks(root, packages, map)];
   let files = cruised.files;
-
-  /** @type {Set<string> | null} */
-  let changed = null;
-  if (mode !== 'all') {
-    changed = changedFiles(root, mode === 'diff' ? String(opts.ref) : 'HEAD');
-    const inScope = /** @param {string} f */ (f) => /** @type {Set<string>} */ (changed).has(f);
+  if (changed) {
+    // whole-graph analysis (cycles need it), then keep what touches a changed file
+    const inScope = /** @param {string} f */ (f) => changed.has(f);
     files = files.filter(inScope);
     violations = violations.filter((v) => inScope(v.file) || (v.related ?? []).some(inScope));
   }

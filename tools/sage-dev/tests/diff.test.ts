@@ -47,8 +47,11 @@ describe('--diff / --changed-only', () => {
     const sinceBase = checkJson(root, ['--diff', 'HEAD~1']);
     expect(sinceBase.code).toBe(1);
     expect(sinceBase.report.violations.map((v) => v.file)).toEqual(['packages/cli/src/serve.ts']);
+    // only a file outside the packages changed: nothing to report, although banner.ts still breaks the law
+    fs.writeFileSync(path.join(root, 'notes.md'), 'notes\n');
     const nothingChanged = checkJson(root, ['--diff', 'HEAD']);
     expect(nothingChanged.code).toBe(0);
+    expect(nothingChanged.report.scope.changedFiles).toEqual(['notes.md']);
     expect(nothingChanged.report.summary.filesChecked).toBe(0);
     expect(nothingChanged.report.violations).toEqual([]);
   });

@@ -1,13 +1,41 @@
 // Each violation type on a fixture workspace: detected, named with its file and line, and failing the run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkJson, makeWorkspace, ofType, removeWorkspaces } from './helpers';
+import { checkJsonAsync, inBatches, makeWorkspace, ofType, removeWorkspaces, type Report, type RunResult } from './helpers';
 
 afterAll(removeWorkspaces);
 
+type Run = RunResult & { report: Report };
+const runs = new Map<string, Run>();
+/** The result of one run, by "<overlay> [flags]"; all runs happen up front, side by side. */
+const checkJson = (key: string): Run => {
+  const r = runs.get(key);
+  if (!r) throw new Error(`no run ${key}`);
+  return r;
+};
+
+beforeAll(async () => {
+  const plan: Array<[string, string | undefined, string[], boolean?]> = [
+    ['clean', undefined, []],
+    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency'].map(
+      (o): [string, string, string[]] => [o, o, []],
+    ),
+    ['undeclared-dependency --strict', 'undeclared-dependency', ['--strict']],
+    ['upward-import unlinked', 'upward-import', [], true],
+  ];
+  const done = await inBatches(
+    plan.map(([key, overlay, flags, unlink]) => async () => {
+      const root = makeWorkspace(overlay);
+      if (unlink) fs.rmSync(path.join(root, 'node_modules'), { recursive: true, force: true });
+      return [key, await checkJsonAsync(root, flags)] as const;
+    }),
+  );
+  for (const [key, run] of done) runs.set(key, run);
+});
+
 describe('sage-dev architecture check on fixture workspaces', () => {
   test('a clean workspace passes with every count at zero', () => {
-    const { code, report } = checkJson(makeWorkspace());
+    const { code, report } = checkJson('clean');
     expect(report.violations).toEqual([]);
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
@@ -24,7 +52,7 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('upward import: L1 importing L6', () => {
-    const { code, report } = checkJson(makeWorkspace('upward-import'));
+    const { code, report } = checkJson('upward-import');
     expect(code).toBe(1);
     expect(report.summary.byType['upward-import']).toBe(1);
     expect(ofType(report, 'upward-import')).toEqual([
@@ -39,7 +67,7 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('same-layer import: cli importing gateway (both L6)', () => {
-    const { code, report } = checkJson(makeWorkspace('same-layer-import'));
+    const { code, report } = checkJson('same-layer-import');
     expect(code).toBe(1);
     expect(ofType(report, 'same-layer-import')).toEqual([
       expect.objectContaining({ severity: 'error', file: 'packages/cli/src/serve.ts', line: 2, rule: 'layer-L6/no-same-layer-import/cli' }),
@@ -48,7 +76,7 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('illegal package.json dependency: L2 declaring an L6 package', () => {
-    const { code, report } = checkJson(makeWorkspace('illegal-dependency'));
+    const { code, report } = checkJson('illegal-dependency');
     expect(code).toBe(1);
     expect(ofType(report, 'illegal-dependency')).toEqual([
       expect.objectContaining({
@@ -62,7 +90,7 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('module configuration errors: dangling exports targets, missing types, tsconfig.lib.json and build target', () => {
-    const { code, report } = checkJson(makeWorkspace('module-config'));
+    const { code, report } = checkJson('module-config');
     expect(code).toBe(1);
     const found = ofType(report, 'module-config').map((v) => `${v.file} ${v.rule}`);
     expect(found.sort()).toEqual(
@@ -81,7 +109,7 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('internal imports: a deep @sage/x/... path and a relative path into another package', () => {
-    const { code, report } = checkJson(makeWorkspace('internal-import'));
+    const { code, report } = checkJson('internal-import');
     expect(code).toBe(1);
     const found = ofType(report, 'internal-import');
     expect(found).toEqual(
@@ -94,7 +122,7 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('missing layer markers: no layer tag, and an unknown layer', () => {
-    const { code, report } = checkJson(makeWorkspace('missing-layer'));
+    const { code, report } = checkJson('missing-layer');
     expect(code).toBe(1);
     const found = ofType(report, 'missing-layer');
     expect(found.map((v) => v.file).sort()).toEqual(['packages/cli/project.json', 'packages/gateway/project.json']);
@@ -103,7 +131,7 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('circular dependency inside a package, reported once per cycle', () => {
-    const { code, report } = checkJson(makeWorkspace('circular-dependency'));
+    const { code, report } = checkJson('circular-dependency');
     expect(code).toBe(1);
     const found = ofType(report, 'circular-dependency');
     expect(found).toHaveLength(1);
@@ -113,22 +141,19 @@ describe('sage-dev architecture check on fixture workspaces', () => {
   });
 
   test('undeclared workspace dependency is a warning: exit 0, and exit 1 with --strict', () => {
-    const root = makeWorkspace('undeclared-dependency');
-    const lax = checkJson(root);
+    const lax = checkJson('undeclared-dependency');
     expect(lax.code).toBe(0);
     expect(lax.report.summary).toMatchObject({ errors: 0, warnings: 1 });
     expect(ofType(lax.report, 'undeclared-dependency')).toEqual([
       expect.objectContaining({ severity: 'warn', file: 'packages/cli/src/index.ts', line: 1, rule: 'declared-dependency/cli/llm-core' }),
     ]);
-    const strict = checkJson(root, ['--strict']);
+    const strict = checkJson('undeclared-dependency --strict');
     expect(strict.code).toBe(1);
     expect(strict.report).toMatchObject({ ok: false, strict: true });
   });
 
   test('without node_modules links the raw @sage/x specifier still matches the rules', () => {
-    const root = makeWorkspace('upward-import');
-    fs.rmSync(path.join(root, 'node_modules'), { recursive: true, force: true });
-    const { code, report } = checkJson(root);
+    const { code, report } = checkJson('upward-import unlinked');
     expect(code).toBe(1);
     expect(ofType(report, 'upward-import').map((v) => v.file)).toEqual(['packages/common/src/banner.ts']);
   });

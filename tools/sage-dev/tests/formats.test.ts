@@ -31,12 +31,13 @@ describe('report formats', () => {
     expect(stdout).toMatch(/\| error \| upward-import \| `packages\/common\/src\/banner\.ts:2` \| `layer-L1\/no-upward-import\/common` \|/);
   });
 
-  test('a clean workspace prints PASS in every format and exits 0', () => {
+  test('a clean workspace prints PASS in text and markdown and exits 0', () => {
     const clean = makeWorkspace();
-    for (const format of ['text', 'json', 'markdown']) {
+    // json on a clean workspace is covered by fixtures.test.ts
+    for (const format of ['text', 'markdown']) {
       const { code, stdout } = runChecker(['architecture', 'check', '--root', clean, '--format', format]);
       expect(code).toBe(0);
-      expect(stdout).toMatch(format === 'json' ? /"ok": true/ : /PASS/);
+      expect(stdout).toMatch(/PASS/);
     }
   });
 });

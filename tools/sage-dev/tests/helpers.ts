@@ -1,5 +1,5 @@
 // Test helpers: materialise fixture workspaces in temp dirs and run the real `sage-dev` bin on them.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -88,4 +88,33 @@ export function checkJson(root: string, extra: string[] = []): RunResult & { rep
 
 export function ofType(report: Report, type: ViolationType): Violation[] {
   return report.violations.filter((v) => v.type === type);
+}
+
+/** Async variant of checkJson, so a suite can run several checker processes side by side. */
+export function checkJsonAsync(root: string, extra: string[] = []): Promise<RunResult & { report: Report }> {
+  const args = [BIN, 'architecture', 'check', '--root', root, '--format', 'json', ...extra];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { cwd: os.tmpdir(), encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      try {
+        resolve({ code, stdout, stderr, report: JSON.parse(stdout) });
+      } catch {
+        reject(new Error(`no JSON report (exit ${code}):\n${stdout}\n${stderr}`));
+      }
+    });
+  });
+}
+
+/** Runs `jobs` with at most `limit` in flight (the machine is small and shared). */
+export async function inBatches<T>(jobs: Array<() => Promise<T>>, limit = 3): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
 }
