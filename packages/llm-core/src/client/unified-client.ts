@@ -4,6 +4,7 @@
 //   neither         → detect a control plane (SAGE_UNIFIED_BASE_URL, then local probing), else embedded.
 // The constructor is private in TypeScript and guarded by a module-private token at run time, so
 // `new UnifiedInferenceClient()` from JavaScript throws. There is no createAuto / createWithControlPlane.
+import { DEFAULT_HOSTS, DEFAULT_PROBE_TIMEOUT_MS, loadSageEnv, probeEndpoint } from '@sage/common';
 import type { ChatMessageLike } from '../control-plane/types';
 import type { Backend, CallOptions, EmbedOptions, InstanceInfo } from './backend';
 import { EmbeddedBackend } from './embedded-backend';
@@ -29,25 +30,18 @@ export interface UnifiedClientOptions {
 }
 
 const CONSTRUCT = Symbol('UnifiedInferenceClient.create');
-const SAGE_SERVICE = 'sage-control-plane';
 const DEFAULT_LLM_MODEL = 'sage-sim-llm';
 const DEFAULT_EMBEDDING_MODEL = 'sage-sim-embedding';
-const PROBE_URLS = ['http://127.0.0.1:8000', 'http://localhost:8000'];
+const CONTROL_PLANE_PORTS = [8000];
 
-/** A local sage control plane, recognised by its /health (`service: "sage-control-plane"`), or undefined. */
-async function probeLocalControlPlane(timeoutMs = 1500): Promise<string | undefined> {
-  const found = await Promise.all(
-    PROBE_URLS.map(async (root) => {
-      try {
-        const res = await fetch(`${root}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-        const body = (await res.json()) as { service?: unknown };
-        return body.service === SAGE_SERVICE ? root : undefined;
-      } catch {
-        return undefined; // silent: the next candidate is tried
-      }
-    }),
-  );
-  return found.find((u) => u !== undefined);
+/**
+ * A local sage control plane, recognised by @sage/common's probe (its /health or model metadata), or
+ * undefined. Raw engines are ignored: a client that skipped the control plane would not be scheduled.
+ */
+async function probeLocalControlPlane(): Promise<string | undefined> {
+  const urls = DEFAULT_HOSTS.flatMap((host) => CONTROL_PLANE_PORTS.map((port) => `http://${host}:${port}/v1`));
+  const probes = await Promise.all(urls.map((url) => probeEndpoint(url, { timeoutMs: DEFAULT_PROBE_TIMEOUT_MS })));
+  return probes.find((p) => p.ok && p.controlPlane)?.baseUrl;
 }
 
 export class UnifiedInferenceClient {
@@ -69,12 +63,12 @@ export class UnifiedInferenceClient {
     const remote = (baseUrl: string) =>
       new UnifiedInferenceClient(
         CONSTRUCT,
-        new RemoteBackend({ baseUrl, apiKey: options.apiKey ?? env.SAGE_UNIFIED_API_KEY, timeoutSec, defaultLlmModel: options.defaultLlmModel, defaultEmbeddingModel: options.defaultEmbeddingModel }),
+        new RemoteBackend({ baseUrl, apiKey: options.apiKey ?? loadSageEnv(env).unifiedApiKey, timeoutSec, defaultLlmModel: options.defaultLlmModel, defaultEmbeddingModel: options.defaultEmbeddingModel }),
       );
     if (options.controlPlaneUrl) return remote(options.controlPlaneUrl);
 
     if (!options.embedded) {
-      const configured = env.SAGE_UNIFIED_BASE_URL;
+      const configured = loadSageEnv(env).unifiedBaseUrl;
       if (configured) return remote(serverRoot(configured));
       const local = await probeLocalControlPlane();
       if (local) return remote(local);

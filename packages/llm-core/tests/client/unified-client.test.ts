@@ -35,6 +35,19 @@ describe('UnifiedInferenceClient construction', () => {
     await expect(UnifiedInferenceClient.create({ embedded: true, controlPlaneUrl: 'http://127.0.0.1:1' })).rejects.toThrow(/either/);
   });
 
+  it('with neither option, detects a local control plane or falls back to embedded', async () => {
+    const probe = await fetch('http://127.0.0.1:8000/health', { signal: AbortSignal.timeout(1000) })
+      .then(async (r) => ((await r.json()) as { service?: string }).service === 'sage-control-plane')
+      .catch(() => false);
+    const c = await UnifiedInferenceClient.create({ env: {}, simTimeScale: 0.05 });
+    try {
+      expect(c.mode).toBe(probe ? 'remote' : 'embedded');
+      if (!probe) expect(await c.embed('fallback works')).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('takes SAGE_UNIFIED_BASE_URL as a remote control plane without probing', async () => {
     const c = await UnifiedInferenceClient.create({ env: { SAGE_UNIFIED_BASE_URL: 'http://127.0.0.1:9/v1' } });
     expect(c.mode).toBe('remote');
