@@ -28,8 +28,8 @@ const { lineOfSpecifier } = require('./locate');
  */
 
 const SOURCE_EXT = /\.(?:ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
-// Source folders of a package that the layer law covers (tests too: they may not import upward either).
-const SOURCE_DIRS = ['src', 'tests'];
+// Source folders of a package that the layer law covers (tests and bin scripts may not import upward either).
+const SOURCE_DIRS = ['src', 'tests', 'bin'];
 
 /**
  * dependency-cruiser is ESM-only; a dynamic import keeps this tool plain CommonJS.

@@ -145,6 +145,7 @@ function checkModuleConfig(root, p) {
   collectTargets(m.main, 'main', targets);
   collectTargets(m.types, 'types', targets);
   collectTargets(exp, 'exports', targets);
+  collectTargets(m.bin, 'bin', targets);
   for (const { target, where } of targets) {
     if (target.includes('*')) continue; // subpath patterns match many files; nothing single to check
     if (!target.startsWith('./')) {

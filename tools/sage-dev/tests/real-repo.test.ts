@@ -85,7 +85,8 @@ beforeAll(async () => {
     }),
   );
   for (const [label, run] of done) runs.set(label, run);
-});
+  // generous: several checker processes on a small shared machine
+}, 180_000);
 
 const run = (label: string) => {
   const r = runs.get(label);
