@@ -164,6 +164,49 @@ describe('retry elsewhere and the circuit breaker', () => {
   });
 });
 
+describe('streaming', () => {
+  it('retries a stream that failed before its first chunk on another instance, then passes chunks through', async () => {
+    const bad = await scriptedUpstream((_req, res) => jsonError(res, 502, 'bad gateway'));
+    const good = await scriptedUpstream((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const w of ['hello', ' ', String((body.messages as Array<{ content: string }>)[0].content)]) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w } }] })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    const m = manager({ router: 'round_robin' });
+    m.registerInstance({ id: 'bad', baseUrl: bad.baseUrl, models: ['m'] });
+    m.registerInstance({ id: 'good', baseUrl: good.baseUrl, models: ['m'] });
+    const s = await m.submitStream(ask('world'));
+    let out = '';
+    for await (const c of s) out += (c.choices as Array<{ delta: { content: string } }>)[0].delta.content;
+    expect(out).toBe('hello world');
+    expect(s.instanceId).toBe('good');
+    expect(bad.hits).toBe(1);
+    expect(m.getInstances().every((i) => i.load.activeRequests === 0)).toBe(true);
+    const snap = m.getMetrics();
+    expect(snap.requests.completed).toBe(1);
+  });
+
+  it('ends a stream cut mid-way with an error for the consumer and frees the slot', async () => {
+    const up = await scriptedUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'part' } }] })}\n\n`);
+      setTimeout(() => res.destroy(), 20);
+    });
+    const m = manager();
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'] });
+    const s = await m.submitStream(ask('x'));
+    const seen: unknown[] = [];
+    const err = await (async () => {
+      for await (const c of s) seen.push(c);
+    })().catch((e: unknown) => e);
+    expect(seen).toHaveLength(1);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(up.hits).toBe(1); // not retried: the caller already had a chunk
+    expect(m.getInstances()[0].load.activeRequests).toBe(0);
+    expect(m.getMetrics().requests.failed).toBe(1);
+  });
+});
+
 describe('engine metrics', () => {
   it('reads queue and KV-cache use from the engines’ /metrics', async () => {
     const up = await scriptedUpstream((req, res) => {

@@ -489,6 +489,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
         const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
         this.succeed(chosen, meta);
+        held.delete(chosen.id);
         p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string });
         return;
       }
@@ -551,8 +552,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     } finally {
       if (!handedOff) {
         for (const id of held) this.registry.end(id);
-        this.running.delete(meta.id);
-        p.detachAbort();
+        // A request put back in the queue for a retry keeps its abort listener; any other outcome is final.
+        if (this.queue.get(meta.id) !== p) {
+          this.running.delete(meta.id);
+          p.detachAbort();
+        }
       }
       this.kick();
     }
