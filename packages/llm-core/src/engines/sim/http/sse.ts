@@ -14,7 +14,9 @@ export class SseStream {
       'x-accel-buffering': 'no',
     });
     reply.raw.on('close', () => {
-      if (!this.ended) this.closedByClient = true;
+      if (this.ended) return;
+      this.closedByClient = true;
+      reply.raw.destroy(); // a half-closed socket would otherwise hold the server open on shutdown
     });
   }
 

@@ -38,6 +38,8 @@ export interface GenerationHandlers {
 export interface GenerationResult {
   answers: Answer[];
   completionTokens: number;
+  /** The client went away before the end; nothing more was generated. */
+  cancelled: boolean;
 }
 
 /** Answers of every choice, before any engine time is spent (also used to size the sequences). */
@@ -62,6 +64,8 @@ export class Generation {
   private remaining: number;
   private firstSeen = false;
   private settled = false;
+  private resolveDone!: (r: GenerationResult) => void;
+  private readonly answers: Answer[];
   readonly done: Promise<GenerationResult>;
 
   constructor(
@@ -72,8 +76,8 @@ export class Generation {
     handlers: GenerationHandlers,
   ) {
     this.remaining = answers.length;
-    let resolve!: (r: GenerationResult) => void;
-    this.done = new Promise((r) => (resolve = r));
+    this.answers = answers;
+    this.done = new Promise((r) => (this.resolveDone = r));
     const reqId = randomUUID();
     answers.forEach((answer, choice) => {
       const id = `${reqId}-${choice}`;
@@ -93,7 +97,7 @@ export class Generation {
             handlers.onChoiceDone(choice, answer);
             if (--this.remaining === 0 && !this.settled) {
               this.settled = true;
-              resolve({ answers, completionTokens: answers.reduce((s, a) => s + a.completionTokens, 0) });
+              this.resolveDone({ answers, completionTokens: answers.reduce((s, a) => s + a.completionTokens, 0), cancelled: false });
             }
           },
         },
@@ -101,10 +105,11 @@ export class Generation {
     });
   }
 
-  /** The client went away: free the engine's slots. `done` never resolves after this. */
+  /** The client went away: free the engine's slots; `done` resolves with `cancelled: true`. */
   cancel(): void {
     if (this.settled) return;
     this.settled = true;
     for (const id of this.seqIds) this.engine.cancel(id);
+    this.resolveDone({ answers: this.answers, completionTokens: 0, cancelled: true });
   }
 }

@@ -39,7 +39,7 @@ export function createSimLlmMetrics(model: string, stats: () => SchedulerStats):
     new Counter<L>({ name, help, labelNames: labels, registers: [registry] });
   const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, labelNames, buckets, registers: [registry] });
 
-  return {
+  const m: SimLlmMetrics = {
     registry,
     promptTokens: counter('vllm:prompt_tokens_total', 'Prefilled prompt tokens.', labelNames),
     generationTokens: counter('vllm:generation_tokens_total', 'Generated tokens.', labelNames),
@@ -50,4 +50,7 @@ export function createSimLlmMetrics(model: string, stats: () => SchedulerStats):
     kvPrefills: counter('sage_sim:kv_transfer_prefills_total', 'Prefill-only requests (kv_transfer_params.do_remote_decode) served.', labelNames),
     kvDecodes: counter('sage_sim:kv_transfer_decodes_total', 'Requests decoded from a remote prefill (kv_transfer_params.do_remote_prefill).', labelNames),
   };
+  // Counters exist from the start at 0, so a scrape before the first request already sees every series.
+  for (const c of [m.promptTokens, m.generationTokens, m.kvPrefills, m.kvDecodes]) c.inc({ model_name: model }, 0);
+  return m;
 }

@@ -139,6 +139,7 @@ export function buildSimLlmApp(opts: SimLlmServerOptions): SimLlmApp {
       },
     });
     void gen.done.then((r) => {
+      if (r.cancelled) return;
       const end = performance.now();
       metrics.e2e.observe({ model_name: opts.model }, (end - start) / 1000);
       metrics.promptTokens.inc({ model_name: opts.model }, prompt.promptTokens);
@@ -178,12 +179,17 @@ export function buildSimLlmApp(opts: SimLlmServerOptions): SimLlmApp {
       const sse = new SseStream(reply);
       const base = { id, object: 'chat.completion.chunk', created: createdAt, model: opts.model, system_fingerprint: 'sage-sim' };
       const extra = includeUsage ? { usage: null } : {};
-      for (let i = 0; i < sampling.n; i++) sse.send({ ...base, choices: [{ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra });
+      // Like vLLM, a choice's role chunk goes out with its first token, so time to first chunk is TTFT.
+      const started = new Set<number>();
       const gen = run(
         prompt,
         sampling,
         answers,
         (choice, text) => {
+          if (!started.has(choice)) {
+            started.add(choice);
+            sse.send({ ...base, choices: [{ index: choice, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra });
+          }
           if (text) sse.send({ ...base, choices: [{ index: choice, delta: { content: text }, logprobs: null, finish_reason: null }], ...extra });
         },
         (choice, answer) => sse.send({ ...base, choices: [{ index: choice, delta: {}, logprobs: null, finish_reason: answer.finishReason }], ...extra, ...(kvOut ? { kv_transfer_params: kvOut } : {}) }),
