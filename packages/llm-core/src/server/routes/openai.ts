@@ -1,0 +1,188 @@
+// The OpenAI-compatible API (F-301): every request is validated at the route (zod schemas from
+// @sage/common), turned into an InferenceRequest and handed to the ControlPlaneManager, which queues,
+// schedules and routes it. Streaming answers are relayed as SSE; the caller going away aborts upstream.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  ChatCompletionRequestSchema,
+  CompletionRequestSchema,
+  EmbeddingRequestSchema,
+  decodeTokens,
+  openAIError,
+  zodIssueToOpenAIError,
+} from '@sage/common';
+import type { z } from 'zod';
+import type { ControlPlaneManager, InferenceRequest, InferenceStream } from '../../control-plane/manager';
+import { InvalidRequestError } from '../../control-plane/manager';
+import { RequestType, InstanceType, type ChatMessageLike } from '../../control-plane/types';
+import { readExtensions } from '../extensions';
+import { sendError, toOpenAIError } from '../errors';
+import { openSse } from '../sse';
+
+// Fields the route consumes itself; everything else in the body passes through to the engine.
+const CONSUMED = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'n', 'stream', 'user', 'sage', 'session_id']);
+
+function passthrough(body: Record<string, unknown>): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (!CONSUMED.has(k) && v !== undefined) extra[k] = v;
+  return extra;
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.infer<S> | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    void reply.code(400).send(openAIError(400, 'request body must be a JSON object', { code: 'invalid_request' }).body);
+    return undefined;
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const e = zodIssueToOpenAIError(r.error);
+    void reply.code(e.status).send(e.body);
+    return undefined;
+  }
+  return r.data;
+}
+
+/** An AbortSignal that fires when the client disconnects before the response is complete. */
+function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) ac.abort(new Error('client disconnected'));
+  });
+  request.raw.on('aborted', () => ac.abort(new Error('client disconnected')));
+  return ac.signal;
+}
+
+function promptText(prompt: unknown): string {
+  if (typeof prompt === 'string') return prompt;
+  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') return prompt[0];
+  if (Array.isArray(prompt) && prompt.every((t) => typeof t === 'number')) return decodeTokens(prompt as number[]);
+  if (Array.isArray(prompt) && prompt.length === 1 && Array.isArray(prompt[0])) return decodeTokens(prompt[0] as number[]);
+  throw new InvalidRequestError('unsupported_value', 'only one prompt per request is supported: send a string, a one-element array or one token array', 'prompt');
+}
+
+function embeddingTexts(input: unknown): string[] {
+  if (typeof input === 'string') return [input];
+  if (Array.isArray(input) && input.every((t) => typeof t === 'string')) return input as string[];
+  if (Array.isArray(input) && input.every((t) => typeof t === 'number')) return [decodeTokens(input as number[])];
+  if (Array.isArray(input) && input.every((t) => Array.isArray(t))) return (input as number[][]).map((t) => decodeTokens(t));
+  throw new InvalidRequestError('invalid_value', "'input' must be a string, an array of strings, a token array or an array of token arrays", 'input');
+}
+
+async function relay(manager: ControlPlaneManager, inference: InferenceRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  let stream: InferenceStream;
+  try {
+    stream = await manager.submitStream(inference);
+  } catch (err) {
+    void sendError(reply, err);
+    return;
+  }
+  const sse = openSse(reply, { 'x-sage-request-id': stream.requestId, 'x-sage-instance': stream.instanceId });
+  try {
+    for await (const chunk of stream) {
+      if (sse.closed) break;
+      sse.data(chunk);
+    }
+    sse.done();
+  } catch (err) {
+    // Headers are gone: the failure travels as an error event, then the stream ends.
+    sse.data(toOpenAIError(err).body);
+    sse.done();
+    request.log.warn({ err: (err as Error).message, requestId: stream.requestId }, 'stream failed mid-way');
+  }
+}
+
+export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager): void {
+  app.get('/v1/models', async () => {
+    const models = new Map<string, { kinds: Set<string>; instances: string[] }>();
+    for (const inst of manager.getInstances()) {
+      const kind = inst.type === InstanceType.EMBEDDING ? 'embedding' : 'llm';
+      for (const m of inst.models) {
+        const entry = models.get(m) ?? { kinds: new Set<string>(), instances: [] };
+        entry.kinds.add(kind);
+        if (inst.type === InstanceType.LLM_EMBEDDING) entry.kinds.add('embedding');
+        entry.instances.push(inst.id);
+        models.set(m, entry);
+      }
+    }
+    const created = Math.floor(Date.now() / 1000);
+    return {
+      object: 'list',
+      data: [...models].map(([id, e]) => ({
+        id,
+        object: 'model',
+        created,
+        owned_by: 'sage-control-plane',
+        sage_kind: e.kinds.has('llm') ? 'llm' : 'embedding',
+        sage_kinds: [...e.kinds],
+        sage_instances: e.instances,
+      })),
+    };
+  });
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const body = parse(ChatCompletionRequestSchema, request.body, reply);
+    if (!body) return reply;
+    const ext = readExtensions(request.headers, body);
+    const inference: InferenceRequest = {
+      type: RequestType.LLM_CHAT,
+      model: body.model,
+      messages: body.messages as ChatMessageLike[],
+      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
+      priority: ext.priority,
+      sloDeadlineMs: ext.sloDeadlineMs,
+      ttftDeadlineMs: ext.ttftDeadlineMs,
+      userId: body.user ?? undefined,
+      sessionId: ext.sessionId,
+      extraBody: passthrough(body),
+      signal: clientGone(request, reply),
+    };
+    if (body.stream) return relay(manager, inference, request, reply);
+    const result = await manager.submit(inference);
+    return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
+  });
+
+  app.post('/v1/completions', async (request, reply) => {
+    const body = parse(CompletionRequestSchema, request.body, reply);
+    if (!body) return reply;
+    const ext = readExtensions(request.headers, body);
+    const inference: InferenceRequest = {
+      type: RequestType.LLM_GENERATE,
+      model: body.model,
+      prompt: promptText(body.prompt),
+      // OpenAI's completions default is 16 tokens.
+      maxTokens: body.max_tokens ?? 16,
+      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
+      priority: ext.priority,
+      sloDeadlineMs: ext.sloDeadlineMs,
+      ttftDeadlineMs: ext.ttftDeadlineMs,
+      userId: body.user ?? undefined,
+      sessionId: ext.sessionId,
+      extraBody: passthrough(body),
+      signal: clientGone(request, reply),
+    };
+    if (body.stream) return relay(manager, inference, request, reply);
+    const result = await manager.submit(inference);
+    return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
+  });
+
+  app.post('/v1/embeddings', async (request, reply) => {
+    const raw = request.body as Record<string, unknown> | null;
+    if (raw && typeof raw === 'object' && 'stream' in raw && raw.stream !== false && raw.stream !== undefined) {
+      return reply.code(400).send(openAIError(400, 'embeddings cannot be streamed: remove "stream"', { param: 'stream', code: 'unsupported_parameter' }).body);
+    }
+    const body = parse(EmbeddingRequestSchema, request.body, reply);
+    if (!body) return reply;
+    const ext = readExtensions(request.headers, body);
+    const result = await manager.submit({
+      type: RequestType.EMBEDDING,
+      model: body.model,
+      input: embeddingTexts(body.input),
+      priority: ext.priority,
+      sloDeadlineMs: ext.sloDeadlineMs,
+      userId: body.user ?? undefined,
+      extraBody: passthrough(body),
+      signal: clientGone(request, reply),
+    });
+    return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
+  });
+}
