@@ -78,7 +78,9 @@ export class GPUResourceManager {
   private warnings: string[] = [];
   private readonly allocations = new Map<string, GpuAllocation>();
 
-  constructor(private readonly options: GpuManagerOptions = {}) {}
+  constructor(private readonly options: GpuManagerOptions = {}) {
+    if (options.gpus) this.set('mock', options.gpus, undefined, []); // a fixed list needs no refresh
+  }
 
   /** Builds a manager and reads the GPUs once. */
   static async create(options: GpuManagerOptions = {}): Promise<GPUResourceManager> {

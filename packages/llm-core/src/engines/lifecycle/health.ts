@@ -1,5 +1,6 @@
-// HTTP health of an engine (F-211): LLM engines answer /health (vLLM, sim-llm) or at least /v1/models
-// (servers without /health); embedding engines (TEI, sim-embedding) answer /health.
+// HTTP health of an engine (F-211): LLM engines answer /health (vLLM, sim-llm), or — for servers that
+// have no /health (404/405) — /v1/models; embedding engines (TEI, sim-embedding) answer /health.
+// An engine that says it is unhealthy (e.g. 503 on /health) is unhealthy, whatever /v1/models says.
 import * as http from 'node:http';
 import type { EngineCategory } from '../kinds/types';
 
@@ -32,6 +33,7 @@ export async function probeEngineHealth(host: string, port: number, category: En
       const status = await httpGetStatus(`http://${hostPart}:${port}${p}`, left);
       if (status >= 200 && status < 300) return { ok: true, detail: `${p} ${status}` };
       failures.push(`${p} ${status}`);
+      if (status !== 404 && status !== 405) break;
     } catch (err) {
       failures.push(`${p} ${(err as Error).message}`);
       // A refused connection will be refused on the next path too.

@@ -336,6 +336,7 @@ export class EngineLifecycleManager {
     if (entry.info.state !== EngineState.STARTING) this.setState(entry, EngineState.STARTING, 'launching');
     entry.stopRequested = false;
     entry.failure = undefined;
+    fs.mkdirSync(path.dirname(entry.info.logFile), { recursive: true });
     fs.appendFileSync(entry.info.logFile, `\n=== ${this.now().toISOString()} sage starts: ${formatCommand(entry.cmd)}\n`);
     let child: ChildProcess;
     try {
