@@ -52,8 +52,9 @@ function cruiseOptions(root, forbidden) {
     // type-only imports are dependencies too: an L1 type importing an L6 type is still upward
     tsPreCompilationDeps: true,
     moduleSystems: ['es6', 'cjs', 'tsd'],
-    doNotFollow: { path: '(^|/)node_modules/' },
-    exclude: { path: '(^|/)(?:dist|coverage|node_modules)/' },
+    // dist/ is not followed but stays visible as a target, so a path into another package's build output is caught
+    doNotFollow: { path: '(^|/)(?:node_modules|dist)/' },
+    exclude: { path: '(^|/)coverage/' },
     preserveSymlinks: false,
     combinedDependencies: false,
     // `@sage/x` resolves through the npm-workspace symlink and the `sage-source` export condition
@@ -68,7 +69,7 @@ function cruiseOptions(root, forbidden) {
 }
 
 /**
- * The files to cruise: src/ and tests/ of every package that has them.
+ * The folders to cruise: SOURCE_DIRS of every package that has them.
  * @param {WorkspacePackage[]} packages
  * @returns {string[]} paths relative to the root
  */
@@ -109,7 +110,7 @@ async function runCruise({ root, packages, forbidden, meta, packagesDir }) {
   const prefix = `${packagesDir}/`;
   const files = modules
     .filter((m) => !m.coreModule && !m.couldNotResolve && m.source.startsWith(prefix) && SOURCE_EXT.test(m.source))
-    .filter((m) => !m.source.includes('/node_modules/'))
+    .filter((m) => !/\/(?:node_modules|dist)\//.test(m.source))
     .map((m) => m.source)
     .sort();
   const bySource = new Map(modules.map((m) => [m.source, m]));
