@@ -26,9 +26,11 @@ const states = (events: { type: string; state?: string }[]): (string | undefined
 describe('start and stop', () => {
   it('STARTING → RUNNING after the first healthy answer; logs, state file; stop releases everything', async () => {
     const m = await h.manager();
-    const info = await m.start(fixtureSpec([], { id: 'fx-1', category: 'llm' }));
+    const changes: string[] = [];
+    const unsubscribe = m.onStateChange((c) => changes.push(`${c.id} ${c.from}→${c.to} ${c.engine.state}`));
+    const info = await m.start(fixtureSpec([], { id: 'fx-1', category: 'llm', maxConcurrentRequests: 7 }));
     h.track(info.pid);
-    expect(info).toMatchObject({ id: 'fx-1', state: EngineState.RUNNING, category: 'llm', adopted: false, restarts: 0 });
+    expect(info).toMatchObject({ id: 'fx-1', state: EngineState.RUNNING, category: 'llm', adopted: false, restarts: 0, maxConcurrentRequests: 7 });
     expect(info.pid && isAlive(info.pid)).toBe(true);
     expect(states(info.events)).toEqual(['STARTING', 'RUNNING']);
     expect(info.baseUrl).toBe(`http://127.0.0.1:${info.port}/v1`);
@@ -46,6 +48,8 @@ describe('start and stop', () => {
     expect(m.getEngine('fx-1')?.pid).toBeUndefined();
     expect(readStateFile(m.stateFile).engines).toEqual([]);
     expect(await m.healthCheck('fx-1')).toBe(false);
+    expect(changes).toEqual(['fx-1 STARTING→RUNNING RUNNING', 'fx-1 RUNNING→STOPPING STOPPING', 'fx-1 STOPPING→STOPPED STOPPED']);
+    unsubscribe();
     await expect(m.prune()).resolves.toEqual(['fx-1']);
     expect(m.listEngines()).toEqual([]);
   });

@@ -18,7 +18,7 @@ import { EngineConflictError, EngineNotFoundError, EngineStartError } from './er
 import { probeEngineHealth } from './health';
 import { isAlive, runsCommand, spawnDetached, terminate } from './process';
 import { readStateFile, writeStateFile, type StoredEngine } from './state-file';
-import { EngineState, type EngineEvent, type EngineInfo, type EngineStartSpec } from './types';
+import { EngineState, type EngineEvent, type EngineInfo, type EngineStartSpec, type EngineStateListener } from './types';
 
 export interface LifecycleOptions {
   /** The control plane's one port allocator. */
@@ -102,6 +102,7 @@ export class EngineLifecycleManager {
   private readonly entries = new Map<string, Entry>();
   /** State-file entries of other live control planes, preserved on every write. */
   private foreign: StoredEngine[] = [];
+  private readonly listeners = new Set<EngineStateListener>();
 
   constructor(private readonly options: LifecycleOptions) {
     this.ports = options.ports;
@@ -158,6 +159,12 @@ export class EngineLifecycleManager {
 
   // ------------------------------------------------------------------ events and state
 
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onStateChange(listener: EngineStateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Appends to an engine's event log (also used by the supervisor for restart scheduling). */
   recordEvent(id: string, type: EngineEvent['type'], message: string, state?: EngineState): void {
     const e = this.entries.get(id);
@@ -172,6 +179,15 @@ export class EngineLifecycleManager {
     this.recordEvent(e.info.id, 'state', `${from} → ${state}: ${message}`, state);
     const level = state === EngineState.FAILED ? 'warn' : 'info';
     this.log[level]({ engineId: e.info.id, from, to: state }, message);
+    if (this.listeners.size === 0) return;
+    const change = { id: e.info.id, from, to: state, reason: message, engine: this.snapshot(e) };
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.log.error({ err, engineId: e.info.id }, 'engine state listener threw');
+      }
+    }
   }
 
   /** Marks an engine FAILED for good (the supervisor gave up): logged and visible in its status. */
@@ -202,6 +218,7 @@ export class EngineLifecycleManager {
         env: e.cmd.env,
         gpuIds: e.info.gpuIds,
         memoryGbPerGpu: e.memoryGbPerGpu,
+        maxConcurrentRequests: e.info.maxConcurrentRequests,
         useGpu: e.info.useGpu,
         logFile: e.info.logFile,
         startedAt: e.info.startedAt ?? this.now().toISOString(),
@@ -282,6 +299,7 @@ export class EngineLifecycleManager {
         logFile: path.join(this.logDir, `${id}.log`),
         restarts: 0,
         adopted: false,
+        maxConcurrentRequests: spec.maxConcurrentRequests,
         metadata: spec.metadata,
         events: [],
       },
@@ -610,6 +628,7 @@ export class EngineLifecycleManager {
         startedAt: rec.startedAt,
         restarts: 0,
         adopted: true,
+        maxConcurrentRequests: rec.maxConcurrentRequests,
         lastHealth: { ok: true, at: this.now().toISOString(), detail },
         events: [],
       },

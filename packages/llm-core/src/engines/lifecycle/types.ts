@@ -75,6 +75,7 @@ export interface EngineInfo {
   /** Found running at recover() and taken over from an earlier run. */
   adopted: boolean;
   lastHealth?: { ok: boolean; at: string; detail: string };
+  maxConcurrentRequests?: number;
   metadata?: Record<string, unknown>;
   events: EngineEvent[];
 }
@@ -93,9 +94,22 @@ export interface EngineStateRecord {
   command: string[];
   gpuIds: number[];
   memoryGbPerGpu?: number;
+  maxConcurrentRequests?: number;
   useGpu: boolean;
   logFile: string;
   startedAt: string;
   /** pid of the control plane that started it. */
   ownerPid: number;
 }
+
+/** Told on every state change (e.g. to take an engine out of rotation when it fails and back when it runs). */
+export interface EngineStateChange {
+  id: string;
+  from: EngineState;
+  to: EngineState;
+  reason: string;
+  /** Snapshot after the change. */
+  engine: EngineInfo;
+}
+
+export type EngineStateListener = (change: EngineStateChange) => void;
