@@ -38,6 +38,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const apiKeys = new KeyRing(options.auth?.apiKeys ?? []);
   const adminKeys = options.auth?.adminKey ? new KeyRing([options.auth.adminKey]) : apiKeys;
 
+  // JSON only: without this, fastify would hand text/plain bodies to the routes as strings.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(openAIError(404, `no route ${request.method} ${request.url.split('?')[0]}`, { code: 'route_not_found' }).body);

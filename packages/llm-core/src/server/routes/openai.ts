@@ -51,6 +51,24 @@ function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
   return ac.signal;
 }
 
+/**
+ * Longest prompt accepted, in characters, checked before tokenizing so an oversized prompt costs nothing.
+ * ~4 characters per token: 512k characters is far past any served model's context window.
+ */
+export const MAX_PROMPT_CHARS = 512 * 1024;
+
+function checkPromptSize(chars: number, param: string): void {
+  if (chars > MAX_PROMPT_CHARS) {
+    throw new InvalidRequestError('context_length_exceeded', `the prompt is too long (${chars} characters; at most ${MAX_PROMPT_CHARS} are accepted)`, param);
+  }
+}
+
+function messagesChars(messages: ReadonlyArray<{ content?: unknown }>): number {
+  let n = 0;
+  for (const m of messages) n += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length;
+  return n;
+}
+
 function promptText(prompt: unknown): string {
   if (typeof prompt === 'string') return prompt;
   if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') return prompt[0];
@@ -121,6 +139,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
   app.post('/v1/chat/completions', async (request, reply) => {
     const body = parse(ChatCompletionRequestSchema, request.body, reply);
     if (!body) return reply;
+    checkPromptSize(messagesChars(body.messages), 'messages');
     const ext = readExtensions(request.headers, body);
     const inference: InferenceRequest = {
       type: RequestType.LLM_CHAT,
@@ -145,10 +164,12 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     const body = parse(CompletionRequestSchema, request.body, reply);
     if (!body) return reply;
     const ext = readExtensions(request.headers, body);
+    const prompt = promptText(body.prompt);
+    checkPromptSize(prompt.length, 'prompt');
     const inference: InferenceRequest = {
       type: RequestType.LLM_GENERATE,
       model: body.model,
-      prompt: promptText(body.prompt),
+      prompt,
       // OpenAI's completions default is 16 tokens.
       maxTokens: body.max_tokens ?? 16,
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
@@ -173,10 +194,12 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     const body = parse(EmbeddingRequestSchema, request.body, reply);
     if (!body) return reply;
     const ext = readExtensions(request.headers, body);
+    const texts = embeddingTexts(body.input);
+    checkPromptSize(texts.reduce((n, t) => n + t.length, 0), 'input');
     const result = await manager.submit({
       type: RequestType.EMBEDDING,
       model: body.model,
-      input: embeddingTexts(body.input),
+      input: texts,
       priority: ext.priority,
       sloDeadlineMs: ext.sloDeadlineMs,
       userId: body.user ?? undefined,
