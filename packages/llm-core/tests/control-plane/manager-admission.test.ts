@@ -25,6 +25,15 @@ afterEach(async () => {
 const ask = (content: string) => ({ model: 'm', messages: [{ role: 'user', content }] });
 const text = (body: Record<string, unknown>) => (body.choices as Array<{ message: { content: string } }>)[0].message.content;
 
+/** Waits (bounded) until `cond` holds: the engine side runs on sockets, so tests wait for it, not a fixed time. */
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** An upstream that holds each answer until release() is called. */
 async function gatedUpstream() {
   const waiting: Array<() => void> = [];
@@ -48,11 +57,15 @@ describe('admission control', () => {
     expect((err as RequestRejectedError).retryAfterSec).toBeGreaterThanOrEqual(1);
     expect(m.queueLength).toBe(2);
     // Capacity, not a timer, drives the rest: each release lets the next request through.
-    while (waiting.length > 0 || m.queueLength > 0) {
+    const all = Promise.all([running, ...queued]);
+    let settled = false;
+    void all.finally(() => (settled = true));
+    while (!settled) {
+      expect(waiting.length).toBeLessThanOrEqual(1); // one slot: never more than one request at the engine
       release();
       await new Promise((r) => setTimeout(r, 10));
     }
-    const done = await Promise.all([running, ...queued]);
+    const done = await all;
     expect(done.map((d) => text(d.body))).toEqual(['gated: r', 'gated: q1', 'gated: q2']);
   });
 
@@ -101,20 +114,20 @@ describe('cancellation', () => {
   });
 
   it('aborts the upstream call of a running request and frees its slot', async () => {
-    const { up, release } = await gatedUpstream();
+    const { up, release, waiting } = await gatedUpstream();
     const m = manager();
     m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
     const ac = new AbortController();
     const running = m.submit({ ...ask('leaving'), signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => waiting.length === 1);
     expect(m.getInstances()[0].load.activeRequests).toBe(1);
     ac.abort();
     await expect(running).rejects.toBeInstanceOf(RequestCancelledError);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(up.aborted).toBe(1);
+    await until(() => up.aborted === 1);
     expect(m.getInstances()[0].load.activeRequests).toBe(0);
+    waiting.splice(0);
     const next = m.submit(ask('next'));
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => waiting.length === 1);
     release();
     expect(text((await next).body)).toBe('gated: next');
     expect(m.getMetrics().requests.cancelled).toBe(1);
