@@ -95,6 +95,7 @@ describe('sim-embedding process', () => {
       [{ model: MODEL, input: 42 }],
       [{ model: MODEL, input: 'x', encoding_format: 'int8' }],
       [{ model: MODEL, input: 'x', dimensions: 4096 }],
+      [{ model: MODEL, input: [99_999_999] }],
       ['{not json'],
       ['input=x', 'text/plain'],
     ] as Array<[unknown, string?]>) {

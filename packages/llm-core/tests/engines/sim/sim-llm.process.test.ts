@@ -144,6 +144,9 @@ describe('sim-llm process', () => {
     expect((unknown.body as { error: { code: string } }).error.code).toBe('model_not_found');
     const tooLong = await post(`${engine.url}/v1/completions`, { model: MODEL, prompt: 'x', max_tokens: 100_000 });
     expectOpenAIError(tooLong.body, 400, tooLong.status);
+    const badIds = await post(`${engine.url}/v1/completions`, { model: MODEL, prompt: [1, 99_999_999] });
+    expectOpenAIError(badIds.body, 400, badIds.status);
+    expect((badIds.body as { error: { param: string } }).error.param).toBe('prompt');
     await expect(client.chat.completions.create({ model: MODEL, messages: 'nope' as unknown as OpenAI.ChatCompletionMessageParam[] })).rejects.toMatchObject({ status: 400 });
     const health = await fetch(`${engine.url}/health`);
     expect(health.status).toBe(200);

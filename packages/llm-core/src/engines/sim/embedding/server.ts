@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeTokens, encodeTokens, EmbeddingRequestSchema } from '@sage/common';
 import { createBaseApp } from '../http/app';
 import { HttpError } from '../http/errors';
+import { decodeTokenIds } from '../http/token-ids';
 import { BatchQueue, DEFAULT_BATCH_COST_PARAMS, type BatchCostParams } from './batch-cost';
 import { DEFAULT_EMBEDDING_DIMENSIONS, embedText, embeddingToBase64 } from './lexical-embedder';
 
@@ -87,9 +88,9 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
           throw new HttpError(413, `input[${i}] has ${ids.length} tokens, more than the maximum of ${maxInputTokens}; shorten it or set "truncate": true`, { param: 'input', code: 'input_too_long' });
         }
         ids = ids.slice(0, maxInputTokens);
-        texts.push(decodeTokens(ids));
+        texts.push(typeof input === 'string' ? decodeTokens(ids) : decodeTokenIds(ids, 'input'));
       } else {
-        texts.push(typeof input === 'string' ? input : decodeTokens(ids));
+        texts.push(typeof input === 'string' ? input : decodeTokenIds(ids, 'input'));
       }
       tokens += ids.length;
     });

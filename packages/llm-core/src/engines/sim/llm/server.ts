@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { contentText, countChatTokens, decodeTokens, encodeTokens } from '@sage/common';
+import { contentText, countChatTokens, encodeTokens } from '@sage/common';
 import { EngineLoop } from '../model/engine-loop';
 import { resolveEngineModelParams, type EngineModelParams } from '../model/params';
 import { promptBlockHashes } from '../model/prefix-hash';
@@ -13,6 +13,7 @@ import type { Answer } from '../text/answer';
 import { createBaseApp } from '../http/app';
 import { HttpError } from '../http/errors';
 import { SseStream } from '../http/sse';
+import { decodeTokenIds } from '../http/token-ids';
 import { createSimLlmMetrics, type SimLlmMetrics } from './metrics';
 import { Generation, planAnswers, type GenerationPrompt, type GenerationSampling } from './generation';
 import { SimChatRequestSchema, SimCompletionRequestSchema, type KvTransferParams } from './schemas';
@@ -226,8 +227,8 @@ export function buildSimLlmApp(opts: SimLlmServerOptions): SimLlmApp {
       typeof raw === 'string'
         ? [{ text: raw, ids: encodeTokens(raw) }]
         : raw.length > 0 && raw.every((x) => typeof x === 'number')
-          ? [{ text: decodeTokens(raw as number[]), ids: raw as number[] }]
-          : (raw as Array<string | number[]>).map((p) => (typeof p === 'string' ? { text: p, ids: encodeTokens(p) } : { text: decodeTokens(p), ids: p }));
+          ? [{ text: decodeTokenIds(raw as number[], 'prompt'), ids: raw as number[] }]
+          : (raw as Array<string | number[]>).map((p) => (typeof p === 'string' ? { text: p, ids: encodeTokens(p) } : { text: decodeTokenIds(p, 'prompt'), ids: p }));
     if (prompts.length === 0) throw new HttpError(400, "'prompt' must not be empty", { param: 'prompt', code: 'invalid_value' });
     if (prompts.some((p) => p.ids.length === 0)) throw new HttpError(400, "'prompt' must not contain an empty prompt", { param: 'prompt', code: 'invalid_value' });
     const n = checkN(body.n);
