@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineState, isAlive, probeEngineHealth, readStateFile, writeStateFile, type StoredEngine } from '../../src';
-import { FIXTURE, Harness, testPorts, waitFor } from './lifecycle-helpers';
+import { FIXTURE, Harness, waitFor } from './lifecycle-helpers';
 
 const h = new Harness();
 const children: ChildProcess[] = [];
@@ -49,7 +49,7 @@ function record(id: string, pid: number, port: number, command: string[], home: 
 }
 
 it('adopts the healthy, stops the unhealthy, prunes the dead, and leaves a reused pid alone', async () => {
-  const ports = await testPorts();
+  const ports = await h.ports();
   const [p1, p2] = [await ports.allocate('llm', 'probe'), await ports.allocate('llm', 'probe')];
   ports.releaseOwner('probe');
 
@@ -108,7 +108,7 @@ it('a corrupt state file is moved aside and reported, not trusted', async () => 
 });
 
 it('an engine of another live control plane is left alone and kept in the state file', async () => {
-  const ports = await testPorts();
+  const ports = await h.ports();
   const p = await ports.allocate('llm', 'probe');
   ports.releaseOwner('probe');
   const otherCp = spawnLeftover(['-e', 'setInterval(() => {}, 1000)']);

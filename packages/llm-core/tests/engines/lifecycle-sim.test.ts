@@ -14,7 +14,7 @@ import {
   type EngineLifecycleManager,
   type EngineStartSpec,
 } from '../../src';
-import { Harness, waitFor } from './lifecycle-helpers';
+import { Harness, waitFor, portsHeldBy } from './lifecycle-helpers';
 
 const h = new Harness();
 afterAll(async () => {
@@ -75,7 +75,7 @@ it('applies the embedded default preset, heals sim-llm after kill -9, and answer
   const pids = m.listEngines().map((e) => e.pid as number);
   await m.stopAll();
   expect(pids.filter(isAlive)).toEqual([]);
-  expect(m['ports'].reservations()).toEqual([]);
+  expect(portsHeldBy(m)).toEqual([]);
 });
 
 it('a preset whose second engine cannot start rolls the first back (real processes)', async () => {
@@ -104,5 +104,5 @@ engines:
   expect(isAlive(started[0].pid as number)).toBe(false);
   expect(m.getEngine('broken-llm')?.state).toBe(EngineState.STOPPED);
   expect(m.getEngine('broken-embed')?.state).toBe(EngineState.FAILED);
-  expect(m['ports'].reservations()).toEqual([]);
+  expect(portsHeldBy(m)).toEqual([]);
 });

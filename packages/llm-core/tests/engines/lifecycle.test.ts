@@ -13,7 +13,7 @@ import {
   PortConflictError,
   readStateFile,
 } from '../../src';
-import { Harness, fixtureSpec, freePort, waitFor } from './lifecycle-helpers';
+import { Harness, fixtureSpec, freePort, waitFor, portsHeldBy } from './lifecycle-helpers';
 
 const h = new Harness();
 afterAll(async () => {
@@ -63,7 +63,7 @@ describe('start and stop', () => {
     const info = m.getEngine('dies');
     expect(info?.state).toBe(EngineState.FAILED);
     expect(m.supervisedIds()).not.toContain('dies'); // a failed first start is reported, not retried
-    expect(m['ports'].reservations()).toEqual([]);
+    expect(portsHeldBy(m)).toEqual([]);
   });
 
   it('a command that does not exist → FAILED with the reason', async () => {
@@ -150,7 +150,7 @@ describe('GPUs', () => {
     const err = await m.start(fixtureSpec([], { id: 'too-big', useGpu: true, requiredMemoryGb: 20 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GpuAllocationError);
     expect(err).toMatchObject({ status: 409, reason: 'insufficient_memory' });
-    expect(m['ports'].portsOf('too-big')).toEqual([]);
+    expect(m.ports.portsOf('too-big')).toEqual([]);
     await m.stop('emb-gpu');
     expect(gpus.allocation('emb-gpu')).toBeUndefined();
     const fits = await m.start(fixtureSpec([], { id: 'too-big', useGpu: true, requiredMemoryGb: 20 }));
@@ -236,7 +236,7 @@ describe('no orphans', () => {
     expect(pids.every(isAlive)).toBe(true);
     await m.stopAll({ graceMs: 300 });
     expect(pids.filter(isAlive)).toEqual([]);
-    expect(m['ports'].reservations()).toEqual([]);
+    expect(portsHeldBy(m)).toEqual([]);
     expect(m.listEngines().every((e) => e.state === EngineState.STOPPED)).toBe(true);
     expect(readStateFile(m.stateFile).engines).toEqual([]);
   });

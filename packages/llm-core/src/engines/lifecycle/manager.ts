@@ -91,8 +91,8 @@ export class EngineLifecycleManager {
   readonly sageHome: string;
   readonly logDir: string;
   readonly stateFile: string;
-  private readonly ports: PortAllocator;
-  private readonly gpus?: GPUResourceManager;
+  readonly ports: PortAllocator;
+  readonly gpus?: GPUResourceManager;
   private readonly log: Logger;
   private readonly startupTimeoutMs: number;
   private readonly startupPollMs: number;
