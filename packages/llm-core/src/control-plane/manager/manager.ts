@@ -186,6 +186,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     return this.queue.size;
   }
 
+  /** Ids of the requests waiting in the queue, in arrival order (for status and tests). */
+  queuedRequestIds(): string[] {
+    return [...this.queue.values()].sort((a, b) => a.meta.timestamps.arrival - b.meta.timestamps.arrival).map((p) => p.meta.id);
+  }
+
   private breaker(id: string): CircuitBreaker {
     let b = this.breakers.get(id);
     if (!b) {
