@@ -112,6 +112,13 @@ describe('start and stop', () => {
     const b = await m.start(fixtureSpec([], { id: 'explicit', port: p }));
     h.track(b.pid);
     expect(b.port).toBe(p);
+    // two concurrent starts of one id: one wins, the other is a conflict
+    const twins = await Promise.allSettled([m.start(fixtureSpec([], { id: 'twin' })), m.start(fixtureSpec([], { id: 'twin' }))]);
+    expect(twins.map((t) => t.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = twins.find((t) => t.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(EngineConflictError);
+    h.track(m.getEngine('twin')?.pid);
+    expect(m.ports.portsOf('twin')).toHaveLength(1);
     // a stopped id can be started again
     await m.stop('dup');
     const again = await m.start(fixtureSpec([], { id: 'dup' }));

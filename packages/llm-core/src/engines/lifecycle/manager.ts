@@ -103,6 +103,8 @@ export class EngineLifecycleManager {
   /** State-file entries of other live control planes, preserved on every write. */
   private foreign: StoredEngine[] = [];
   private readonly listeners = new Set<EngineStateListener>();
+  /** Ids whose start() is between its checks and its registration (guards concurrent starts of one id). */
+  private readonly pending = new Set<string>();
 
   constructor(private readonly options: LifecycleOptions) {
     this.ports = options.ports;
@@ -245,6 +247,28 @@ export class EngineLifecycleManager {
     const id = spec.id ?? `${spec.kind}-${slug(spec.model)}-${randomBytes(3).toString('hex')}`;
     if (!/^[A-Za-z0-9][\w.-]*$/.test(id)) throw new EngineSpecError(`invalid engine id "${id}"`);
     spec = { ...spec, id };
+    if (this.pending.has(id)) throw new EngineConflictError(`engine ${id} is already being started`);
+    this.pending.add(id);
+    let entry: Entry;
+    try {
+      entry = await this.prepare(spec, id);
+    } finally {
+      this.pending.delete(id);
+    }
+
+    const run = this.launch(entry).catch(async (err: unknown) => {
+      entry.failure = 'start';
+      await this.releaseResources(entry);
+      throw err;
+    });
+    entry.busy = run;
+    await run;
+    return this.snapshot(entry);
+  }
+
+  /** Checks the id, reserves port and GPUs, builds the command and registers the entry (STARTING). */
+  private async prepare(spec: EngineStartSpec, id: string): Promise<Entry> {
+    const category: EngineCategory = spec.category ?? naturalCategory(spec.kind);
     const existing = this.entries.get(id);
     if (existing) {
       if (existing.info.state !== EngineState.STOPPED && existing.info.state !== EngineState.FAILED) {
@@ -306,15 +330,7 @@ export class EngineLifecycleManager {
     };
     this.entries.set(id, entry);
     this.recordEvent(id, 'state', `created: ${formatCommand(cmd)} (port ${port}${gpuIds.length ? `, GPUs ${gpuIds.join(',')}` : ', no GPU'})`, EngineState.STARTING);
-
-    const run = this.launch(entry).catch(async (err: unknown) => {
-      entry.failure = 'start';
-      await this.releaseResources(entry);
-      throw err;
-    });
-    entry.busy = run;
-    await run;
-    return this.snapshot(entry);
+    return entry;
   }
 
   private commandFor(spec: EngineStartSpec, category: EngineCategory, host: string, port: number, gpuIds: number[]): CommandLine {
