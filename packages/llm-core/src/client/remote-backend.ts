@@ -125,10 +125,10 @@ export class RemoteBackend implements Backend {
     return (await this.getJson('/v1/metrics')) as Record<string, unknown>;
   }
 
+  /** The control plane's instances (GET /v1/management/backends: every registered instance with its load). */
   async getInstances(): Promise<InstanceInfo[]> {
-    const body = (await this.getJson('/v1/management/engines')) as { data?: InstanceInfo[]; engines?: InstanceInfo[] } | InstanceInfo[];
-    if (Array.isArray(body)) return body;
-    return body.data ?? body.engines ?? [];
+    const body = (await this.getJson('/v1/management/backends')) as { backends?: InstanceInfo[] };
+    return body.backends ?? [];
   }
 
   async close(): Promise<void> {
