@@ -73,4 +73,20 @@ describe('embedding batching against a real sim-embedding engine', () => {
   it('rejects at once when no instance serves the model', async () => {
     await expect(manager.submit({ model: 'nope', input: 'x' })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
   });
+
+  it('sends batches to EMBEDDING instances before LLM_EMBEDDING ones (hybrid policy)', async () => {
+    const m = new ControlPlaneManager({ policy: 'hybrid', router: 'round_robin', embedding: { maxWaitMs: 10, batchSize: 4 } });
+    // The same engine registered twice, as a dedicated and as a shared instance: only the tier differs.
+    m.registerInstance({ id: 'shared', baseUrl: emb.baseUrl, models: ['sim-emb'], type: InstanceType.LLM_EMBEDDING });
+    m.registerInstance({ id: 'dedicated', baseUrl: emb.baseUrl, models: ['sim-emb'], type: InstanceType.EMBEDDING });
+    try {
+      const rs = await Promise.all(Array.from({ length: 12 }, (_, i) => m.submit({ model: 'sim-emb', input: `text ${i}` })));
+      expect(new Set(rs.map((r) => r.instanceId))).toEqual(new Set(['dedicated']));
+      m.markUnhealthy('dedicated');
+      const r = await m.submit({ model: 'sim-emb', input: 'when the dedicated one is down' });
+      expect(r.instanceId).toBe('shared');
+    } finally {
+      await m.close();
+    }
+  });
 });
