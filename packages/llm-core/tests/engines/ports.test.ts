@@ -106,6 +106,13 @@ describe('PortAllocator bookkeeping (injected probe)', () => {
     expect(ports.releaseOwner('b')).toEqual([8501]);
   });
 
+  it('peek shows the next port without reserving it', async () => {
+    const ports = new PortAllocator({ probe: async (p) => p === 8001 });
+    expect(await ports.peek('llm')).toBe(8002);
+    expect(await ports.peek('llm', [8002])).toBe(8003);
+    expect(ports.reservations()).toEqual([]);
+  });
+
   it('skips ports held by registered engines even when the probe says free', async () => {
     const ports = new PortAllocator({ probe: nothingListens });
     await ports.reserve(8001, 'external');

@@ -9,7 +9,11 @@ import {
   listBuiltinPresets,
   loadPreset,
   parsePreset,
+  GPUResourceManager,
+  mockGpusFromEnv,
   planPreset,
+  planPresetOnHost,
+  PortAllocator,
   PresetError,
   presetEngineToStartSpec,
   validatePreset,
@@ -178,6 +182,36 @@ describe('dry-run plan', () => {
     const previewed = planPreset(p, { previewPort: (kind, taken) => (kind === 'llm' ? 9100 : 9200) + taken.length });
     expect(previewed.engines.map((e) => e.port)).toEqual([9100, 9101, 9202]);
     expect(planPreset(p).gpusNeeded).toBe(0); // simulators need no GPU
+  });
+});
+
+describe('dry run against this host', () => {
+  it('previews free ports without reserving them, flags taken ports and GPU needs that do not fit', async () => {
+    const listening = new Set([9001]);
+    const ports = new PortAllocator({ probe: async (p) => listening.has(p), ranges: { llm: { start: 9000, end: 9009 }, embedding: { start: 9010, end: 9019 } } });
+    await ports.reserve(9000, 'already-running');
+    await ports.reserve(9015, 'someone');
+    const gpus = new GPUResourceManager({ gpus: mockGpusFromEnv({ SAGE_GPU_MOCK_COUNT: '1', SAGE_GPU_MOCK_MEMORY_GB: '24' }) });
+    const preset = parsePreset(`
+version: 1
+name: host
+engines:
+  - { name: a, kind: llm, engine: vllm, model: Qwen/Qwen2.5-7B-Instruct }
+  - { name: b, kind: llm, engine: vllm, model: Qwen/Qwen2.5-7B-Instruct }
+  - { name: c, kind: embedding, engine: sim-embedding, model: e, port: 9015 }
+  - { name: d, kind: embedding, engine: sim-embedding, model: e }
+`);
+    const plan = await planPresetOnHost(preset, { ports, gpus });
+    expect(plan.engines.map((e) => e.port)).toEqual([9002, 9003, 9015, 9010]); // 9000 reserved, 9001 listening
+    expect(ports.reservations().map((r) => r.port)).toEqual([9000, 9015]); // nothing reserved by the dry run
+    const [a, b, c, d] = plan.engines;
+    expect(a.check).toEqual({ ok: true, problems: [], gpuIds: [0] });
+    expect(b.check?.ok).toBe(false);
+    expect(b.check?.problems[0]).toMatch(/needs 1 GPU\(s\) with .* GB free each, only 0 qualify/);
+    expect(c.check).toEqual({ ok: false, problems: ['port 9015 is reserved by someone'] });
+    expect(d.check).toEqual({ ok: true, problems: [] });
+    expect(plan.feasible).toBe(false);
+    expect(gpus.listAllocations()).toEqual([]);
   });
 });
 

@@ -192,6 +192,23 @@ export class GPUResourceManager {
     return { ...allocation, gpuIds: [...gpuIds] };
   }
 
+  /**
+   * Dry run: would these requests fit, in order, next to the current reservations? Nothing is reserved.
+   * Each answer carries the GPUs it would get or the reason it would be refused.
+   */
+  wouldFit(requests: readonly (GpuRequest & { engineId: string })[]): { engineId: string; ok: boolean; gpuIds?: number[]; reason?: string }[] {
+    const trial = new GPUResourceManager({ gpus: this.gpus });
+    trial.lastError = this.lastError;
+    for (const a of this.allocations.values()) trial.restore(a);
+    return requests.map((r) => {
+      try {
+        return { engineId: r.engineId, ok: true, gpuIds: trial.allocate(r.engineId, r).gpuIds };
+      } catch (err) {
+        return { engineId: r.engineId, ok: false, reason: (err as Error).message };
+      }
+    });
+  }
+
   /** Records an allocation made by an earlier run (adopted engine) without checking capacity. */
   restore(allocation: GpuAllocation): void {
     this.allocations.set(allocation.engineId, { ...allocation, gpuIds: [...allocation.gpuIds] });

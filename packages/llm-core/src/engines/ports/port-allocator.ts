@@ -118,6 +118,17 @@ export class PortAllocator {
     throw new PortConflictError('ports_exhausted', undefined, `no free ${kind} port in ${start}-${end} nor in ${fb.start}-${fb.end}`);
   }
 
+  /** The port allocate() would hand out now, without reserving it (dry runs); `skip` excludes planned ones. */
+  async peek(kind: PortKind, skip: readonly number[] = []): Promise<number> {
+    for (const range of [this.ranges[kind], this.ranges.fallback]) {
+      for (let port = range.start; port <= range.end; port++) {
+        if (this.holders.has(port) || skip.includes(port)) continue;
+        if (!(await this.probe(port))) return port;
+      }
+    }
+    throw new PortConflictError('ports_exhausted', undefined, `no free ${kind} port left`);
+  }
+
   /**
    * Reserves an explicitly requested port. Throws PortConflictError when another owner holds it or
    * something already listens there.
