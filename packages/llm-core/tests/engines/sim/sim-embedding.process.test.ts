@@ -73,6 +73,13 @@ describe('sim-embedding process', () => {
     expect(singleMs).toBeGreaterThan(batchMs * 4); // model: ~32 x 25 ms against ~40 ms
   });
 
+  it('exposes Prometheus metrics of its batches', async () => {
+    const text = await (await fetch(`${engine.url}/metrics`)).text();
+    expect(Number(/^sage_sim:embedding_inputs_total\{[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^sage_sim:embedding_batches_total\{[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toContain('sage_sim:embedding_request_latency_seconds_bucket');
+  });
+
   it('rejects oversized batches and inputs with 413, truncates on request', async () => {
     const url = `${engine.url}/v1/embeddings`;
     const tooMany = await post(url, { model: MODEL, input: Array.from({ length: 33 }, () => 'x') });

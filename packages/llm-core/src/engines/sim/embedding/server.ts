@@ -4,13 +4,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeTokens, encodeTokens, EmbeddingRequestSchema } from '@sage/common';
 import { createBaseApp } from '../http/app';
 import { HttpError } from '../http/errors';
 import { decodeTokenIds } from '../http/token-ids';
 import { BatchQueue, DEFAULT_BATCH_COST_PARAMS, type BatchCostParams } from './batch-cost';
 import { DEFAULT_EMBEDDING_DIMENSIONS, embedText, embeddingToBase64 } from './lexical-embedder';
+import { createSimEmbeddingMetrics } from './metrics';
 
 export interface SimEmbeddingServerOptions {
   model: string;
@@ -51,17 +51,8 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
   const created = Math.floor(Date.now() / 1000);
   let inFlight = 0;
 
-  const registry = new Registry();
-  const labelNames = ['model_name'] as const;
+  const metrics = createSimEmbeddingMetrics(opts.model, () => ({ inFlight, queued: queue.queued(), batches: queue.batches }));
   const labels = { model_name: opts.model };
-  new Gauge({ name: 'sage_sim:embedding_requests_running', help: 'Embedding requests in flight.', labelNames, registers: [registry], collect() { this.set(labels, inFlight); } });
-  new Gauge({ name: 'sage_sim:embedding_requests_waiting', help: 'Requests queued for the GPU.', labelNames, registers: [registry], collect() { this.set(labels, queue.queued()); } });
-  const batchesTotal = new Gauge({ name: 'sage_sim:embedding_batches_total', help: 'GPU batches run.', labelNames, registers: [registry], collect() { this.set(labels, queue.batches); } });
-  void batchesTotal;
-  const inputsTotal = new Counter({ name: 'sage_sim:embedding_inputs_total', help: 'Texts embedded.', labelNames, registers: [registry] });
-  const tokensTotal = new Counter({ name: 'sage_sim:embedding_tokens_total', help: 'Input tokens embedded.', labelNames, registers: [registry] });
-  const rejected = new Counter({ name: 'sage_sim:embedding_rejected_total', help: 'Requests rejected, by reason.', labelNames: ['model_name', 'reason'], registers: [registry] });
-  const latency = new Histogram({ name: 'sage_sim:embedding_request_latency_seconds', help: 'Request latency, seconds.', labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
 
   app.post('/v1/embeddings', async (request: FastifyRequest) => {
     const body = SimEmbeddingRequestSchema.parse(request.body);
@@ -74,7 +65,7 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
     const inputs: Array<string | number[]> =
       typeof raw === 'string' ? [raw] : raw.every((x) => typeof x === 'number') ? [raw as number[]] : (raw as Array<string | number[]>);
     if (inputs.length > cost.maxBatchSize) {
-      rejected.inc({ ...labels, reason: 'batch_size' });
+      metrics.rejected.inc({ ...labels, reason: 'batch_size' });
       throw new HttpError(413, `batch size ${inputs.length} > maximum allowed batch size ${cost.maxBatchSize}: send at most ${cost.maxBatchSize} inputs per request`, { param: 'input', code: 'batch_too_large' });
     }
     const texts: string[] = [];
@@ -84,7 +75,7 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
       if (typeof input === 'string' && input.trim().length === 0) throw new HttpError(400, `input[${i}] is empty: every input must contain text`, { param: 'input', code: 'invalid_value' });
       if (ids.length > maxInputTokens) {
         if (!body.truncate) {
-          rejected.inc({ ...labels, reason: 'input_too_long' });
+          metrics.rejected.inc({ ...labels, reason: 'input_too_long' });
           throw new HttpError(413, `input[${i}] has ${ids.length} tokens, more than the maximum of ${maxInputTokens}; shorten it or set "truncate": true`, { param: 'input', code: 'input_too_long' });
         }
         ids = ids.slice(0, maxInputTokens);
@@ -95,7 +86,7 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
       tokens += ids.length;
     });
     if (inFlight >= maxConcurrent) {
-      rejected.inc({ ...labels, reason: 'overloaded' });
+      metrics.rejected.inc({ ...labels, reason: 'overloaded' });
       throw new HttpError(429, `model is overloaded: ${maxConcurrent} requests already in flight`, { type: 'rate_limit_error', code: 'overloaded', retryAfterSeconds: 1 });
     }
     inFlight++;
@@ -106,12 +97,12 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
         const v = embedText(t, outDims);
         return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? embeddingToBase64(v) : Array.from(v) };
       });
-      inputsTotal.inc(labels, texts.length);
-      tokensTotal.inc(labels, tokens);
+      metrics.inputs.inc(labels, texts.length);
+      metrics.tokens.inc(labels, tokens);
       return { object: 'list', data, model: opts.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
     } finally {
       inFlight--;
-      latency.observe(labels, (performance.now() - start) / 1000);
+      metrics.latency.observe(labels, (performance.now() - start) / 1000);
     }
   });
 
@@ -148,8 +139,8 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
   }));
 
   app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
 
   return { app, queue };

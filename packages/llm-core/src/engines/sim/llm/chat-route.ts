@@ -1,0 +1,83 @@
+// POST /v1/chat/completions of sim-llm, non-streamed and SSE.
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { contentText, countChatTokens, encodeTokens } from '@sage/common';
+import { chatPromptParts } from '../text/prompt-parts';
+import { SimChatRequestSchema } from './schemas';
+import { SseStream } from '../http/sse';
+import { promptBlockHashes } from '../model/prefix-hash';
+import { planAnswers, type GenerationPrompt, type GenerationSampling } from './generation';
+import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
+import { cancelOnDisconnect } from './runner';
+import type { RouteContext } from './route-context';
+
+/** The prompt text the simulated model "sees" for a chat; its tokens key the prefix cache. */
+function renderChat(messages: ReadonlyArray<{ role: string; content?: unknown }>): string {
+  return messages.map((m) => `<|${m.role}|>\n${contentText(m.content)}\n`).join('') + '<|assistant|>\n';
+}
+
+export function registerChatRoute(ctx: RouteContext): void {
+  const { params } = ctx;
+  ctx.app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = SimChatRequestSchema.parse(request.body);
+    checkModel(ctx.model, body.model);
+    const kv = kvMode(body.kv_transfer_params, ctx.role);
+    const messages = body.messages;
+    const promptTokens = countChatTokens(messages);
+    const rendered = renderChat(messages);
+    // Block hashes come from the rendered prompt's tokens, cut to the blocks the usage count covers.
+    const hashes = promptBlockHashes(encodeTokens(rendered), params.blockSize).slice(0, Math.floor(promptTokens / params.blockSize));
+    const prompt: GenerationPrompt = { promptTokens, blockHashes: hashes, parts: chatPromptParts(messages), promptText: rendered };
+    const budgetParam = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? 'max_completion_tokens' : 'max_tokens';
+    const budget = tokenBudget(params.maxModelLen, promptTokens, body.max_completion_tokens ?? body.max_tokens, undefined, budgetParam);
+    const sampling: GenerationSampling = { n: checkN(body.n), ...budget, seed: body.seed, temperature: body.temperature, stop: normaliseStop(body.stop), ...kv };
+    const answers = planAnswers(prompt, sampling);
+    ctx.runner.checkFits(prompt, answers);
+    const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
+    const createdAt = Math.floor(Date.now() / 1000);
+    const kvOut = ctx.runner.kvResponse(sampling, promptTokens);
+    const usage = (completion: number) => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
+
+    if (body.stream) {
+      const includeUsage = body.stream_options?.include_usage === true;
+      const sse = new SseStream(reply);
+      const base = { id, object: 'chat.completion.chunk', created: createdAt, model: ctx.model, system_fingerprint: 'sage-sim' };
+      const extra = includeUsage ? { usage: null } : {};
+      // Like vLLM, a choice's role chunk goes out with its first token, so time to first chunk is TTFT.
+      const started = new Set<number>();
+      const gen = ctx.runner.run(
+        prompt,
+        sampling,
+        answers,
+        (choice, text) => {
+          if (!started.has(choice)) {
+            started.add(choice);
+            sse.send({ ...base, choices: [{ index: choice, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra });
+          }
+          if (text) sse.send({ ...base, choices: [{ index: choice, delta: { content: text }, logprobs: null, finish_reason: null }], ...extra });
+        },
+        (choice, answer) => sse.send({ ...base, choices: [{ index: choice, delta: {}, logprobs: null, finish_reason: answer.finishReason }], ...extra, ...(kvOut ? { kv_transfer_params: kvOut } : {}) }),
+      );
+      sse.onClientClose(() => gen.cancel());
+      const r = await gen.done;
+      if (includeUsage) sse.send({ ...base, choices: [], usage: usage(r.completionTokens) });
+      sse.done();
+      return reply;
+    }
+
+    const gen = ctx.runner.run(prompt, sampling, answers, () => undefined, () => undefined);
+    cancelOnDisconnect(reply, [gen]);
+    const r = await gen.done;
+    return {
+      id,
+      object: 'chat.completion',
+      created: createdAt,
+      model: ctx.model,
+      system_fingerprint: 'sage-sim',
+      choices: r.answers.map((a, index) => ({ index, message: { role: 'assistant', content: a.text, refusal: null }, logprobs: null, finish_reason: a.finishReason })),
+      usage: usage(r.completionTokens),
+      kv_transfer_params: kvOut,
+    };
+  });
+
+}

@@ -1,0 +1,98 @@
+// POST /v1/completions of sim-llm (legacy completions), non-streamed and SSE.
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { encodeTokens } from '@sage/common';
+import { splitMarkedContext } from '../text/prompt-parts';
+import { HttpError } from '../http/errors';
+import { decodeTokenIds } from '../http/token-ids';
+import { SimCompletionRequestSchema } from './schemas';
+import { SseStream } from '../http/sse';
+import { promptBlockHashes } from '../model/prefix-hash';
+import { planAnswers, type GenerationPrompt, type GenerationSampling } from './generation';
+import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
+import { cancelOnDisconnect } from './runner';
+import type { RouteContext } from './route-context';
+
+export function registerCompletionsRoute(ctx: RouteContext): void {
+  const { params } = ctx;
+  ctx.app.post('/v1/completions', async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = SimCompletionRequestSchema.parse(request.body);
+    checkModel(ctx.model, body.model);
+    const kv = kvMode(body.kv_transfer_params, ctx.role);
+    const raw = body.prompt;
+    // One prompt, several text prompts, one token array, or several token arrays.
+    const prompts: Array<{ text: string; ids: number[] }> =
+      typeof raw === 'string'
+        ? [{ text: raw, ids: encodeTokens(raw) }]
+        : raw.length > 0 && raw.every((x) => typeof x === 'number')
+          ? [{ text: decodeTokenIds(raw as number[], 'prompt'), ids: raw as number[] }]
+          : (raw as Array<string | number[]>).map((p) => (typeof p === 'string' ? { text: p, ids: encodeTokens(p) } : { text: decodeTokenIds(p, 'prompt'), ids: p }));
+    if (prompts.length === 0) throw new HttpError(400, "'prompt' must not be empty", { param: 'prompt', code: 'invalid_value' });
+    if (prompts.some((p) => p.ids.length === 0)) throw new HttpError(400, "'prompt' must not contain an empty prompt", { param: 'prompt', code: 'invalid_value' });
+    const n = checkN(body.n);
+    const echo = body.echo === true;
+    const jobs = prompts.map((p, pi) => {
+      const prompt: GenerationPrompt = {
+        promptTokens: p.ids.length,
+        blockHashes: promptBlockHashes(p.ids, params.blockSize),
+        parts: splitMarkedContext(p.text),
+        promptText: p.text,
+      };
+      // Legacy completions default to 16 tokens, as OpenAI's and vLLM's do.
+      const budget = tokenBudget(params.maxModelLen, prompt.promptTokens, body.max_tokens, 16, 'max_tokens');
+      const sampling: GenerationSampling = { n, ...budget, seed: body.seed, temperature: body.temperature, stop: normaliseStop(body.stop), ...kv };
+      const answers = planAnswers(prompt, sampling);
+      ctx.runner.checkFits(prompt, answers);
+      return { prompt, sampling, answers, base: pi * n, echoText: echo ? p.text : '' };
+    });
+    const id = `cmpl-${randomUUID().replace(/-/g, '')}`;
+    const createdAt = Math.floor(Date.now() / 1000);
+    const promptTokens = jobs.reduce((s, j) => s + j.prompt.promptTokens, 0);
+    const usage = (completion: number) => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
+    const kvOut = ctx.runner.kvResponse(kv, promptTokens);
+
+    if (body.stream) {
+      const includeUsage = body.stream_options?.include_usage === true;
+      const sse = new SseStream(reply);
+      const base = { id, object: 'text_completion', created: createdAt, model: ctx.model, system_fingerprint: 'sage-sim' };
+      const extra = includeUsage ? { usage: null } : {};
+      const gens = jobs.map((j) => {
+        const echoed = new Set<number>();
+        return ctx.runner.run(
+          j.prompt,
+          j.sampling,
+          j.answers,
+          (choice, text) => {
+            const prefix = j.echoText && !echoed.has(choice) ? j.echoText : '';
+            echoed.add(choice);
+            if (prefix + text) sse.send({ ...base, choices: [{ index: j.base + choice, text: prefix + text, logprobs: null, finish_reason: null }], ...extra });
+          },
+          (choice, answer) => sse.send({ ...base, choices: [{ index: j.base + choice, text: '', logprobs: null, finish_reason: answer.finishReason }], ...extra, ...(kvOut ? { kv_transfer_params: kvOut } : {}) }),
+        );
+      });
+      sse.onClientClose(() => gens.forEach((g) => g.cancel()));
+      const results = await Promise.all(gens.map((g) => g.done));
+      if (includeUsage) sse.send({ ...base, choices: [], usage: usage(results.reduce((s, r) => s + r.completionTokens, 0)) });
+      sse.done();
+      return reply;
+    }
+
+    const gens = jobs.map((j) => ctx.runner.run(j.prompt, j.sampling, j.answers, () => undefined, () => undefined));
+    cancelOnDisconnect(reply, gens);
+    const results = await Promise.all(gens.map((g) => g.done));
+    const choices = results.flatMap((r, ji) =>
+      r.answers.map((a, i) => ({ index: (jobs[ji] as (typeof jobs)[number]).base + i, text: (jobs[ji] as (typeof jobs)[number]).echoText + a.text, logprobs: null, finish_reason: a.finishReason })),
+    );
+    return {
+      id,
+      object: 'text_completion',
+      created: createdAt,
+      model: ctx.model,
+      system_fingerprint: 'sage-sim',
+      choices,
+      usage: usage(results.reduce((s, r) => s + r.completionTokens, 0)),
+      kv_transfer_params: kvOut,
+    };
+  });
+
+}
