@@ -177,6 +177,26 @@ describe('retry elsewhere and the circuit breaker', () => {
   });
 });
 
+describe('instance registry', () => {
+  it('lets a request running on an unregistered instance finish, and sends new work elsewhere', async () => {
+    const { up, release, waiting } = await gatedUpstream();
+    const other = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'other'));
+    const m = manager();
+    m.registerInstance({ id: 'old', baseUrl: up.baseUrl, models: ['m'] });
+    const running = m.submit(ask('in flight'));
+    await until(() => waiting.length === 1);
+    m.registerInstance({ id: 'new', baseUrl: other.baseUrl, models: ['m'] });
+    expect(m.unregisterInstance('old')).toBe(true);
+    const next = await m.submit(ask('after'));
+    expect(next.instanceId).toBe('new');
+    release();
+    const done = await running;
+    expect(done.instanceId).toBe('old');
+    expect(text(done.body)).toBe('gated: in flight');
+    expect(m.getInstances().map((i) => i.id)).toEqual(['new']);
+  });
+});
+
 describe('streaming', () => {
   it('retries a stream that failed before its first chunk on another instance, then passes chunks through', async () => {
     const bad = await scriptedUpstream((_req, res) => jsonError(res, 502, 'bad gateway'));

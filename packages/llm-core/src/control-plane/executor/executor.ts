@@ -203,13 +203,13 @@ export class EngineExecutor {
     return { status: res.statusCode, text };
   }
 
-  /** Drops the pool of an engine that went away (its sockets would only fail). */
+  /** Drops the pool of an unregistered engine once its requests in flight have finished. */
   async forget(instance: ExecutionInstance): Promise<void> {
     const origin = new URL(instance.baseUrl).origin;
     const pool = this.pools.get(origin);
     if (!pool) return;
     this.pools.delete(origin);
-    await pool.destroy().catch(() => undefined);
+    await pool.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {

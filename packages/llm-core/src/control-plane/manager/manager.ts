@@ -160,7 +160,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   unregisterInstance(id: string): boolean {
     const inst = this.registry.get(id);
     const ok = this.registry.unregister(id);
-    if (inst) void this.executor.forget(inst);
+    // Pools are per origin: keep it while another registration points at the same engine.
+    const origin = (i: ExecutionInstance) => new URL(i.baseUrl).origin;
+    if (inst && !this.registry.all().some((o) => origin(o) === origin(inst))) void this.executor.forget(inst);
     return ok;
   }
 
