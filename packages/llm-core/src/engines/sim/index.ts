@@ -14,4 +14,4 @@ export { buildSimLlmApp, SIM_LLM_ROLES, type SimLlmApp, type SimLlmRole, type Si
 export { KvTransferParamsSchema, type KvTransferParams } from './llm/schemas';
 export { buildSimEmbeddingApp, type SimEmbeddingApp, type SimEmbeddingServerOptions } from './embedding/server';
 export { runSimEngineCli } from './cli';
-export { SIM_ENGINE_MAIN, simEngineCommand } from './entry';
+export { SIM_ENGINE_MAIN } from './entry';

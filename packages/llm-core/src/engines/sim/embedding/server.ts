@@ -57,7 +57,7 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
   app.post('/v1/embeddings', async (request: FastifyRequest) => {
     const body = SimEmbeddingRequestSchema.parse(request.body);
     if (body.model !== opts.model) {
-      throw new HttpError(404, `The model \`${body.model}\` does not exist. This engine serves \`${opts.model}\`.`, { param: 'model', code: 'model_not_found' });
+      throw new HttpError(404, `The model \`${body.model}\` does not exist. This engine serves \`${opts.model}\`.`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
     }
     const outDims = body.dimensions ?? dims;
     if (outDims > dims) throw new HttpError(400, `'dimensions' may be at most ${dims} for this model (got ${outDims})`, { param: 'dimensions', code: 'invalid_value' });

@@ -10,7 +10,7 @@ const MAX_N = 64;
 
 export function checkModel(served: string, requested: string): void {
   if (requested !== served) {
-    throw new HttpError(404, `The model \`${requested}\` does not exist. This engine serves \`${served}\`.`, { type: 'NotFoundError', param: 'model', code: 'model_not_found' });
+    throw new HttpError(404, `The model \`${requested}\` does not exist. This engine serves \`${served}\`.`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
   }
 }
 
