@@ -77,6 +77,16 @@ describe('sim-llm timing (batching throughput)', () => {
     return tokens / ((performance.now() - t0) / 1000);
   }
 
+  it('streams tokens at the pace of the model (TPOT of a lone request)', async () => {
+    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: `pace ${randomUUID()}` }], max_tokens: 60, stream: true });
+    const times: number[] = [];
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) times.push(performance.now());
+    const tpot = (times[times.length - 1]! - times[0]!) / (times.length - 1);
+    // Model: (20 + 2 x 1) ms per step x 0.5 = 11 ms per token.
+    expect(tpot).toBeGreaterThan(11 * 0.8);
+    expect(tpot).toBeLessThan(11 * 2.5);
+  });
+
   it('rises with concurrency up to the sequence limit, then flattens', async () => {
     const t1 = await throughput(1);
     const t4 = await throughput(4);
