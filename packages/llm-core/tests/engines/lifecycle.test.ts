@@ -1,5 +1,6 @@
 // EngineLifecycleManager with real child processes (a small HTTP fixture standing in for an engine).
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import {
   EngineConflictError,
@@ -10,6 +11,7 @@ import {
   GPUResourceManager,
   isAlive,
   mockGpusFromEnv,
+  PortAllocator,
   PortConflictError,
   readStateFile,
 } from '../../src';
@@ -124,6 +126,27 @@ describe('start and stop', () => {
     const again = await m.start(fixtureSpec([], { id: 'dup' }));
     h.track(again.pid);
     expect(again.state).toBe(EngineState.RUNNING);
+  });
+
+  it('an allocated port taken by another process before the engine binds it: moved once to the next free port', async () => {
+    const real = await h.ports();
+    const squatter = net.createServer((socket) => socket.destroy()); // holds the port, speaks no HTTP
+    const first = await real.peek('embedding');
+    await new Promise<void>((r) => squatter.listen(first, '127.0.0.1', () => r()));
+    try {
+      // an allocator whose probe misses the squatter, as when it binds between our probe and the engine's bind
+      const blind = new PortAllocator({ ranges: { ...real.ranges }, probe: async () => false });
+      const m = await h.manager({ ports: blind });
+      const info = await m.start(fixtureSpec([], { id: 'moved', kind: 'sim-embedding' }));
+      h.track(info.pid);
+      expect(info.state).toBe(EngineState.RUNNING);
+      expect(info.port).not.toBe(first);
+      expect(blind.portsOf('moved')).toEqual([info.port]);
+      expect(info.events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`port ${first} was taken by another process`))]));
+      await m.stop('moved');
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
   });
 
   it('restart keeps id and port, with a new process', async () => {

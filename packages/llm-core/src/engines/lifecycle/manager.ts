@@ -74,14 +74,21 @@ function slug(s: string): string {
   return (s.split('/').pop() ?? s).toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'engine';
 }
 
+const START_HEADER = '\n=== ';
+
+/** The last lines the engine wrote since its latest start (earlier runs share the file). */
 function tail(file: string, lines = 20): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n').trim();
+    const at = text.lastIndexOf(START_HEADER);
+    const sinceStart = at < 0 ? text : text.slice(text.indexOf('\n', at + 1) + 1); // without the header line
+    return sinceStart.split('\n').slice(-lines - 1).join('\n').trim();
   } catch {
     return '';
   }
 }
+
+const PORT_TAKEN = /EADDRINUSE|address already in use/i;
 
 function substitute(args: readonly string[], values: Record<string, string>): string[] {
   return args.map((a) => a.replace(/\{(port|host|model)\}/g, (_, k: string) => values[k]));
@@ -256,7 +263,7 @@ export class EngineLifecycleManager {
       this.pending.delete(id);
     }
 
-    const run = this.launch(entry).catch(async (err: unknown) => {
+    const run = this.launchFirst(entry, spec.port === undefined).catch(async (err: unknown) => {
       entry.failure = 'start';
       await this.releaseResources(entry);
       throw err;
@@ -264,6 +271,27 @@ export class EngineLifecycleManager {
     entry.busy = run;
     await run;
     return this.snapshot(entry);
+  }
+
+  /**
+   * The first launch. An allocated port can be taken by another process between our probe and the engine's
+   * bind; then (and only for ports we chose) the engine is moved once to the next free port.
+   */
+  private async launchFirst(entry: Entry, portWasAllocated: boolean): Promise<void> {
+    try {
+      await this.launch(entry);
+    } catch (err) {
+      if (!portWasAllocated || entry.stopRequested || !(err instanceof EngineStartError) || !PORT_TAKEN.test(err.logTail)) throw err;
+      const { id, port: old, category, host } = entry.info;
+      const port = await this.ports.allocate(category, id); // the old port is still ours, so it is skipped
+      this.ports.release(old, id);
+      entry.cmd = this.commandFor(entry.spec, category, host, port, entry.info.gpuIds);
+      entry.info.port = port;
+      entry.info.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`;
+      entry.info.command = [entry.cmd.command, ...entry.cmd.args];
+      this.recordEvent(id, 'info', `port ${old} was taken by another process before the engine could bind it; moving to ${port}`);
+      await this.launch(entry);
+    }
   }
 
   /** Checks the id, reserves port and GPUs, builds the command and registers the entry (STARTING). */
@@ -371,7 +399,7 @@ export class EngineLifecycleManager {
     entry.stopRequested = false;
     entry.failure = undefined;
     fs.mkdirSync(path.dirname(entry.info.logFile), { recursive: true });
-    fs.appendFileSync(entry.info.logFile, `\n=== ${this.now().toISOString()} sage starts: ${formatCommand(entry.cmd)}\n`);
+    fs.appendFileSync(entry.info.logFile, `${START_HEADER}${this.now().toISOString()} sage starts: ${formatCommand(entry.cmd)}\n`);
     let child: ChildProcess;
     try {
       child = spawnDetached(entry.cmd, entry.info.logFile);
