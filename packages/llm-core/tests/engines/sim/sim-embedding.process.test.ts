@@ -1,7 +1,7 @@
 // sim-embedding as a real process, driven by the official openai SDK.
 import OpenAI from 'openai';
 import { cosineSimilarity, embeddingFromBase64 } from '../../../src';
-import { encodeTokens } from '@sage/common';
+import { EmbeddingResponseSchema, encodeTokens, ModelListSchema } from '@sage/common';
 import { expectOpenAIError, post, startEngine, type EngineProcess } from './spawn-engine';
 
 const MODEL = 'sim-embed';
@@ -71,6 +71,13 @@ describe('sim-embedding process', () => {
     const singleMs = performance.now() - t;
     expect(batch.data).toHaveLength(32);
     expect(singleMs).toBeGreaterThan(batchMs * 4); // model: ~32 x 25 ms against ~40 ms
+  });
+
+  it('answers in the wire shapes of @sage/common', async () => {
+    for (const encoding_format of ['float', 'base64']) {
+      EmbeddingResponseSchema.parse((await post(`${engine.url}/v1/embeddings`, { model: MODEL, input: ['a', 'b'], encoding_format })).body);
+    }
+    ModelListSchema.parse(await (await fetch(`${engine.url}/v1/models`)).json());
   });
 
   it('exposes Prometheus metrics of its batches', async () => {

@@ -1,5 +1,6 @@
 // sim-llm as a real process, driven by the official openai SDK.
 import OpenAI from 'openai';
+import { ChatCompletionChunkSchema, ChatCompletionResponseSchema, CompletionChunkSchema, CompletionResponseSchema, ModelListSchema } from '@sage/common';
 import { expectOpenAIError, post, startEngine, type EngineProcess } from './spawn-engine';
 
 const MODEL = 'sim-7b';
@@ -108,6 +109,26 @@ describe('sim-llm process', () => {
     const metrics = await (await fetch(`${engine.url}/metrics`)).text();
     expect(metrics).toMatch(/^sage_sim:kv_transfer_prefills_total\{model_name="sim-7b"\} 1$/m);
     expect(metrics).toMatch(/^sage_sim:kv_transfer_decodes_total\{model_name="sim-7b"\} 1$/m);
+  });
+
+  it('answers in the wire shapes of @sage/common (responses, SSE chunks, model list)', async () => {
+    const sse = async (url: string, body: unknown) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const frames = (await res.text()).split('\n\n').filter((f) => f.length > 0);
+      expect(frames.every((f) => f.startsWith('data: '))).toBe(true);
+      expect(frames[frames.length - 1]).toBe('data: [DONE]');
+      return frames.slice(0, -1).map((f) => JSON.parse(f.slice(6)) as unknown);
+    };
+    const chat = { model: MODEL, messages: [{ role: 'user', content: 'shape check' }], max_tokens: 5, n: 2 };
+    ChatCompletionResponseSchema.parse((await post(`${engine.url}/v1/chat/completions`, chat)).body);
+    const chatChunks = await sse(`${engine.url}/v1/chat/completions`, { ...chat, stream: true, stream_options: { include_usage: true } });
+    for (const c of chatChunks) ChatCompletionChunkSchema.parse(c);
+    expect(chatChunks[chatChunks.length - 1]).toMatchObject({ choices: [], usage: { completion_tokens: 10 } });
+    const completion = { model: MODEL, prompt: 'shape check', max_tokens: 5 };
+    CompletionResponseSchema.parse((await post(`${engine.url}/v1/completions`, completion)).body);
+    for (const c of await sse(`${engine.url}/v1/completions`, { ...completion, stream: true })) CompletionChunkSchema.parse(c);
+    ModelListSchema.parse(await (await fetch(`${engine.url}/v1/models`)).json());
   });
 
   it('exposes Prometheus metrics under vLLM names', async () => {

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { decodeTokens, encodeTokens, EmbeddingRequestSchema } from '@sage/common';
+import { decodeTokens, encodeTokens, EmbeddingRequestSchema, type EmbeddingResponse } from '@sage/common';
 import { createBaseApp } from '../http/app';
 import { HttpError } from '../http/errors';
 import { decodeTokenIds } from '../http/token-ids';
@@ -95,11 +95,12 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
       await queue.run(texts.length, tokens);
       const data = texts.map((t, index) => {
         const v = embedText(t, outDims);
-        return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? embeddingToBase64(v) : Array.from(v) };
+        return { object: 'embedding' as const, index, embedding: body.encoding_format === 'base64' ? embeddingToBase64(v) : Array.from(v) };
       });
       metrics.inputs.inc(labels, texts.length);
       metrics.tokens.inc(labels, tokens);
-      return { object: 'list', data, model: opts.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+      const response: EmbeddingResponse = { object: 'list', data, model: opts.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+      return response;
     } finally {
       inFlight--;
       metrics.latency.observe(labels, (performance.now() - start) / 1000);

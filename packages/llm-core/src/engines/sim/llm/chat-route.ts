@@ -1,7 +1,7 @@
 // POST /v1/chat/completions of sim-llm, non-streamed and SSE.
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { contentText, countChatTokens, encodeTokens } from '@sage/common';
+import { contentText, countChatTokens, encodeTokens, type ChatCompletionChunk, type ChatCompletionResponse, type Usage } from '@sage/common';
 import { chatPromptParts } from '../text/prompt-parts';
 import { SimChatRequestSchema } from './schemas';
 import { SseStream } from '../http/sse';
@@ -36,13 +36,22 @@ export function registerChatRoute(ctx: RouteContext): void {
     const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
     const createdAt = Math.floor(Date.now() / 1000);
     const kvOut = ctx.runner.kvResponse(sampling, promptTokens);
-    const usage = (completion: number) => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
+    const usage = (completion: number): Usage => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
 
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       const sse = new SseStream(reply);
-      const base = { id, object: 'chat.completion.chunk', created: createdAt, model: ctx.model, system_fingerprint: 'sage-sim' };
-      const extra = includeUsage ? { usage: null } : {};
+      // Every chunk carries `usage: null` when a usage chunk will close the stream, as OpenAI does.
+      const chunk = (choices: ChatCompletionChunk['choices'], more: Partial<ChatCompletionChunk> = {}): ChatCompletionChunk => ({
+        id,
+        object: 'chat.completion.chunk',
+        created: createdAt,
+        model: ctx.model,
+        system_fingerprint: 'sage-sim',
+        choices,
+        ...(includeUsage ? { usage: null } : {}),
+        ...more,
+      });
       // Like vLLM, a choice's role chunk goes out with its first token, so time to first chunk is TTFT.
       const started = new Set<number>();
       const gen = ctx.runner.run(
@@ -52,15 +61,15 @@ export function registerChatRoute(ctx: RouteContext): void {
         (choice, text) => {
           if (!started.has(choice)) {
             started.add(choice);
-            sse.send({ ...base, choices: [{ index: choice, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra });
+            sse.send(chunk([{ index: choice, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
           }
-          if (text) sse.send({ ...base, choices: [{ index: choice, delta: { content: text }, logprobs: null, finish_reason: null }], ...extra });
+          if (text) sse.send(chunk([{ index: choice, delta: { content: text }, logprobs: null, finish_reason: null }]));
         },
-        (choice, answer) => sse.send({ ...base, choices: [{ index: choice, delta: {}, logprobs: null, finish_reason: answer.finishReason }], ...extra, ...(kvOut ? { kv_transfer_params: kvOut } : {}) }),
+        (choice, answer) => sse.send(chunk([{ index: choice, delta: {}, logprobs: null, finish_reason: answer.finishReason }], kvOut ? { kv_transfer_params: kvOut } : {})),
       );
       sse.onClientClose(() => gen.cancel());
       const r = await gen.done;
-      if (includeUsage) sse.send({ ...base, choices: [], usage: usage(r.completionTokens) });
+      if (includeUsage) sse.send(chunk([], { usage: usage(r.completionTokens) }));
       sse.done();
       return reply;
     }
@@ -68,7 +77,7 @@ export function registerChatRoute(ctx: RouteContext): void {
     const gen = ctx.runner.run(prompt, sampling, answers, () => undefined, () => undefined);
     cancelOnDisconnect(reply, [gen]);
     const r = await gen.done;
-    return {
+    const response: ChatCompletionResponse = {
       id,
       object: 'chat.completion',
       created: createdAt,
@@ -78,6 +87,7 @@ export function registerChatRoute(ctx: RouteContext): void {
       usage: usage(r.completionTokens),
       kv_transfer_params: kvOut,
     };
+    return response;
   });
 
 }

@@ -1,7 +1,7 @@
 // POST /v1/completions of sim-llm (legacy completions), non-streamed and SSE.
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { encodeTokens } from '@sage/common';
+import { encodeTokens, type CompletionChunk, type CompletionResponse, type Usage } from '@sage/common';
 import { splitMarkedContext } from '../text/prompt-parts';
 import { HttpError } from '../http/errors';
 import { decodeTokenIds } from '../http/token-ids';
@@ -48,14 +48,22 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
     const id = `cmpl-${randomUUID().replace(/-/g, '')}`;
     const createdAt = Math.floor(Date.now() / 1000);
     const promptTokens = jobs.reduce((s, j) => s + j.prompt.promptTokens, 0);
-    const usage = (completion: number) => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
+    const usage = (completion: number): Usage => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
     const kvOut = ctx.runner.kvResponse(kv, promptTokens);
 
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       const sse = new SseStream(reply);
-      const base = { id, object: 'text_completion', created: createdAt, model: ctx.model, system_fingerprint: 'sage-sim' };
-      const extra = includeUsage ? { usage: null } : {};
+      const chunk = (choices: CompletionChunk['choices'], more: Partial<CompletionChunk> = {}): CompletionChunk => ({
+        id,
+        object: 'text_completion',
+        created: createdAt,
+        model: ctx.model,
+        system_fingerprint: 'sage-sim',
+        choices,
+        ...(includeUsage ? { usage: null } : {}),
+        ...more,
+      });
       const gens = jobs.map((j) => {
         const echoed = new Set<number>();
         return ctx.runner.run(
@@ -65,14 +73,14 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
           (choice, text) => {
             const prefix = j.echoText && !echoed.has(choice) ? j.echoText : '';
             echoed.add(choice);
-            if (prefix + text) sse.send({ ...base, choices: [{ index: j.base + choice, text: prefix + text, logprobs: null, finish_reason: null }], ...extra });
+            if (prefix + text) sse.send(chunk([{ index: j.base + choice, text: prefix + text, logprobs: null, finish_reason: null }]));
           },
-          (choice, answer) => sse.send({ ...base, choices: [{ index: j.base + choice, text: '', logprobs: null, finish_reason: answer.finishReason }], ...extra, ...(kvOut ? { kv_transfer_params: kvOut } : {}) }),
+          (choice, answer) => sse.send(chunk([{ index: j.base + choice, text: '', logprobs: null, finish_reason: answer.finishReason }], kvOut ? { kv_transfer_params: kvOut } : {})),
         );
       });
       sse.onClientClose(() => gens.forEach((g) => g.cancel()));
       const results = await Promise.all(gens.map((g) => g.done));
-      if (includeUsage) sse.send({ ...base, choices: [], usage: usage(results.reduce((s, r) => s + r.completionTokens, 0)) });
+      if (includeUsage) sse.send(chunk([], { usage: usage(results.reduce((s, r) => s + r.completionTokens, 0)) }));
       sse.done();
       return reply;
     }
@@ -80,10 +88,10 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
     const gens = jobs.map((j) => ctx.runner.run(j.prompt, j.sampling, j.answers, () => undefined, () => undefined));
     cancelOnDisconnect(reply, gens);
     const results = await Promise.all(gens.map((g) => g.done));
-    const choices = results.flatMap((r, ji) =>
-      r.answers.map((a, i) => ({ index: (jobs[ji] as (typeof jobs)[number]).base + i, text: (jobs[ji] as (typeof jobs)[number]).echoText + a.text, logprobs: null, finish_reason: a.finishReason })),
+    const choices = jobs.flatMap((j, ji) =>
+      (results[ji]?.answers ?? []).map((a, i) => ({ index: j.base + i, text: j.echoText + a.text, logprobs: null, finish_reason: a.finishReason })),
     );
-    return {
+    const response: CompletionResponse = {
       id,
       object: 'text_completion',
       created: createdAt,
@@ -93,6 +101,6 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
       usage: usage(results.reduce((s, r) => s + r.completionTokens, 0)),
       kv_transfer_params: kvOut,
     };
+    return response;
   });
-
 }
