@@ -139,6 +139,21 @@ describe('EngineSupervisor (fake timers)', () => {
     expect(target.restartsAt).toEqual([]);
   });
 
+  it('an engine stopped while a restart is running is not retried', async () => {
+    target.states.set('e1', EngineState.RUNNING);
+    target.healthy.set('e1', false);
+    target.restartOutcome = (id) => {
+      target.states.set(id, EngineState.STOPPED); // someone stopped it mid-start: the start fails
+      return false;
+    };
+    sup = new EngineSupervisor(target, { intervalMs: 100, failureThreshold: 1, backoffBaseMs: 100 });
+    sup.start();
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(target.restartsAt).toEqual([200]);
+    expect(target.events.filter((e) => /scheduled/.test(e))).toHaveLength(1);
+    expect(target.failedAt).toBeUndefined();
+  });
+
   it('stop() cancels pending restarts', async () => {
     target.states.set('e1', EngineState.RUNNING);
     target.healthy.set('e1', false);

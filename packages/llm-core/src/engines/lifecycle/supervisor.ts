@@ -202,6 +202,11 @@ export class EngineSupervisor {
       this.target.recordEvent(id, 'restart', `restart attempt ${attempt} failed: ${(err as Error).message.split('\n')[0]}`);
       if (!this.running || this.watches.get(id) !== w) return;
       w.restarting = false;
+      const now = this.target.getState(id);
+      if (now === EngineState.STOPPING || now === EngineState.STOPPED || now === undefined) {
+        this.watches.delete(id); // stopped while restarting: the stop wins
+        return;
+      }
       this.scheduleRestart(id, w);
     }
   }
