@@ -1,0 +1,159 @@
+// `sage inference start` in the foreground: this process is the control plane. It claims the pid file, listens
+// first (so /health can report engines while they start), then starts the engines of the preset, and on
+// SIGINT/SIGTERM drains requests, stops its engines and removes its footprint from SAGE_HOME.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_PRESET_NAME, getBuiltinPreset, loadPreset, startControlPlaneServer, type Preset, type RunningControlPlane } from '@sage/llm-core';
+import pino, { type Logger } from 'pino';
+import { enginePortRanges, type SageConfig } from './config';
+import { CliError, ExitCode, oneLine, usageError } from './errors';
+import type { SageHome } from './home';
+import { formatLogLine, type Out } from './output';
+import { claimPidFile, clearServer, writeServer, type ServerRecord } from './server-state';
+import { cliVersion } from './version';
+
+/** Set in the environment of the detached process a background start spawns. */
+export const BACKGROUND_ENV = 'SAGE_CLI_BACKGROUND';
+
+/** The preset to start: --preset, else the embedded default unless backends were given; model names applied. */
+export function presetFor(config: SageConfig): Preset | undefined {
+  const hasBackends = config.llmBackends.length + config.embeddingBackends.length > 0;
+  const ref = config.preset ?? (hasBackends ? undefined : DEFAULT_PRESET_NAME);
+  if (!ref) return undefined;
+  let preset: Preset;
+  try {
+    preset = getBuiltinPreset(ref) ?? loadPreset(ref);
+  } catch (err) {
+    throw usageError(`preset: ${oneLine(err)}`);
+  }
+  if (!config.llmModel && !config.embeddingModel) return preset;
+  return {
+    ...preset,
+    engines: preset.engines.map((e) => ({ ...e, model: e.kind === 'llm' ? (config.llmModel ?? e.model) : (config.embeddingModel ?? e.model) })),
+  };
+}
+
+function createLogger(config: SageConfig, home: SageHome, out: Out, background: boolean): Logger {
+  const level = config.logLevel;
+  // In the background stdout already is the log file.
+  if (background) return pino({ name: 'sage', level });
+  fs.mkdirSync(path.dirname(home.logFile), { recursive: true });
+  const toTerminal = out.isTTY
+    ? { write: (line: string) => out.write(`${formatLogLine(line.trimEnd())}\n`) }
+    : process.stdout;
+  return pino(
+    { name: 'sage', level },
+    pino.multistream([
+      { level, stream: toTerminal },
+      { level, stream: pino.destination({ dest: home.logFile, append: true, sync: true }) },
+    ]),
+  );
+}
+
+export async function runForeground(config: SageConfig, opts: { home: SageHome; configSource: string; out: Out }): Promise<never> {
+  const { home, out } = opts;
+  const background = process.env[BACKGROUND_ENV] === '1';
+  const preset = presetFor(config);
+  const claim = claimPidFile(home);
+  if (!claim.ok) throw new CliError(`already running (pid ${claim.pid}); see: sage inference status`, ExitCode.ALREADY_RUNNING);
+
+  const log = createLogger(config, home, out, background);
+  let running: RunningControlPlane | undefined;
+  let stopping = false;
+  const record = (state: ServerRecord['state']): void => {
+    if (!running) return;
+    writeServer(home, {
+      pid: process.pid,
+      url: running.url,
+      state,
+      startedAt,
+      background,
+      logFile: home.logFile,
+      configSource: opts.configSource,
+      config,
+    });
+  };
+  const startedAt = new Date().toISOString();
+
+  const shutdown = async (why: string, code: number): Promise<never> => {
+    stopping = true;
+    record('stopping');
+    log.info({ reason: why }, 'shutting down: draining requests and stopping engines');
+    try {
+      await running?.close(config.drainTimeoutSec * 1000);
+      log.info('sage stopped');
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      code = ExitCode.FAILURE;
+    }
+    clearServer(home, process.pid);
+    log.flush?.();
+    process.exit(code);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'already stopping (engines are being stopped); use `sage inference stop --force` to kill');
+      return;
+    }
+    void shutdown(signal, ExitCode.OK);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  try {
+    running = await startControlPlaneServer({
+      host: config.host,
+      port: config.port,
+      policy: config.schedulingPolicy,
+      router: config.router,
+      preset: false, // started below, after listening, so that /health shows them coming up
+      llmBackends: config.llmBackends,
+      embeddingBackends: config.embeddingBackends,
+      logger: log,
+      version: cliVersion(),
+      runtime: {
+        sageHome: home.root,
+        portRanges: enginePortRanges(config.enginePortBase),
+        engineStartupTimeoutMs: config.engineStartupTimeoutSec * 1000,
+      },
+    });
+  } catch (err) {
+    clearServer(home, process.pid);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`port ${config.port} on ${config.host} is already in use (another server?); choose one with --port`);
+    if (code === 'EACCES') throw new CliError(`not allowed to listen on ${config.host}:${config.port}`);
+    throw new CliError(`the control plane failed to start: ${oneLine(err)}`);
+  }
+  record('starting');
+  log.info({ url: running.url, pid: process.pid }, 'sage control plane listening');
+
+  if (preset && !stopping) {
+    // Engines adopted from an earlier run (the same preset ids, still healthy) are kept rather than started twice.
+    const runningIds = new Set(running.runtime.engines.listEngines().filter((e) => e.state === 'RUNNING').map((e) => e.id));
+    const toStart = { ...preset, engines: preset.engines.filter((e) => !runningIds.has(`${preset.name}-${e.name}`)) };
+    log.info({ preset: preset.name, engines: toStart.engines.map((e) => `${e.name}:${e.engine ?? e.kind}:${e.model}`) }, 'starting engines');
+    const applied = await running.runtime.applyPreset(toStart);
+    if (stopping) return new Promise<never>(() => undefined); // shutdown() exits
+    if (!applied.ok) {
+      log.error({ engine: applied.failed?.name, error: applied.failed?.error }, 'an engine failed to start');
+      await running.close(0).catch(() => undefined);
+      clearServer(home, process.pid);
+      throw new CliError(`engine ${applied.failed?.name} of preset ${preset.name} failed to start: ${oneLine(applied.failed?.error)}`);
+    }
+  }
+  if (stopping) return new Promise<never>(() => undefined);
+  record('running');
+  const instances = running.runtime.manager.getInstances();
+  const models = instances.flatMap((i) => i.models);
+  log.info({ url: `${running.url}/v1`, models }, 'sage control plane ready');
+  if (!background) {
+    const chatModel = instances.find((i) => i.type !== 'EMBEDDING')?.models[0] ?? models[0] ?? 'MODEL';
+    out.write(
+      `\nsage is serving an OpenAI-compatible API at ${running.url}/v1  (Ctrl-C stops it)\n` +
+        `try:\n  curl ${running.url}/v1/chat/completions -H 'content-type: application/json' \\\n` +
+        `    -d '{"model":"${chatModel}","messages":[{"role":"user","content":"Hello!"}]}'\n\n`,
+    );
+  }
+  return new Promise<never>(() => undefined); // the server keeps the process alive until a signal
+}
