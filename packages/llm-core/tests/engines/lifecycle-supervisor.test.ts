@@ -24,7 +24,7 @@ class FakeTarget implements SupervisedTarget {
   async restart(id: string): Promise<void> {
     this.restartsAt.push(Date.now() - this.t0);
     if (!this.restartOutcome(id)) {
-      this.states.set(id, EngineState.FAILED);
+      if (this.states.get(id) !== EngineState.STOPPED) this.states.set(id, EngineState.FAILED);
       throw new Error('process exited (code 1) before it became healthy');
     }
     this.states.set(id, EngineState.RUNNING);
