@@ -119,6 +119,10 @@ describe('allocation', () => {
     expect(a.gpuIds).toHaveLength(2);
     expect(a.gpuIds.every((i) => ![0, 1, 6].includes(i))).toBe(true);
     expect(m.status().find((g) => g.index === a.gpuIds[0])?.engines).toEqual(['qwen-72b']);
+    const snap = m.snapshot();
+    expect(snap.source).toBe('nvidia-smi');
+    expect(snap.allocations).toEqual([{ engineId: 'qwen-72b', gpuIds: a.gpuIds, memoryGbPerGpu: 60 }]);
+    expect(snap.gpus.find((g) => g.index === a.gpuIds[0])).toMatchObject({ reservedGb: 60, freeGb: 20 });
   });
 
   it('logical reservations add up; what does not fit is a typed 409 with a reason', async () => {
@@ -145,6 +149,7 @@ describe('allocation', () => {
     const none = await GPUResourceManager.create({ env: {}, runner: enoent });
     expect(() => none.allocate('x', { count: 1, memoryGb: 1 })).toThrow(expect.objectContaining({ reason: 'no_gpus' }));
     expect(none.error).toMatch(/not found/);
+    expect(none.snapshot()).toEqual({ source: 'none', error: 'nvidia-smi not found (no NVIDIA driver installed)', warnings: [], gpus: [], allocations: [] });
     const two = await GPUResourceManager.create({ gpus: parseNvidiaSmiCsv(ONE_GPU + '1, NVIDIA GeForce RTX 4090, 24564, 0, 0').gpus });
     expect(() => two.allocate('x', { count: 4, memoryGb: 1 })).toThrow(expect.objectContaining({ reason: 'insufficient_gpus' }));
     two.allocate('x', { count: 1, memoryGb: 1 });

@@ -149,6 +149,17 @@ export class GPUResourceManager {
     }));
   }
 
+  /** Everything `GET /v1/management/gpu` shows: where the list came from, why it is empty, GPUs, allocations. */
+  snapshot(): { source: GpuSource; error?: string; warnings: string[]; gpus: GpuStatus[]; allocations: GpuAllocation[] } {
+    return {
+      source: this.sourceKind,
+      ...(this.lastError ? { error: this.lastError } : {}),
+      warnings: [...this.warnings],
+      gpus: this.status(),
+      allocations: this.listAllocations(),
+    };
+  }
+
   allocation(engineId: string): GpuAllocation | undefined {
     const a = this.allocations.get(engineId);
     return a && { ...a, gpuIds: [...a.gpuIds] };
