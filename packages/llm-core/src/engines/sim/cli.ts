@@ -114,7 +114,7 @@ async function serve(app: FastifyInstance, o: CommonOpts, log: Logger, engine: s
     process.exit(1);
   }
   const actual = boundPort(app);
-  log.info({ engine, simulator: true, model: o.model, host: o.host, port: actual, ...details }, `SIMULATOR ${engine} serving "${o.model}" on http://${o.host}:${actual} (simulated engine, no model weights)`);
+  log.info({ simulator: true, model: o.model, host: o.host, port: actual, ...details }, `SIMULATOR ${engine} serving "${o.model}" on http://${o.host}:${actual} (simulated engine, no model weights)`);
   process.stdout.write(JSON.stringify({ event: 'listening', engine, simulator: true, model: o.model, host: o.host, port: actual, pid: process.pid, url: `http://${o.host}:${actual}` }) + '\n');
 }
 
