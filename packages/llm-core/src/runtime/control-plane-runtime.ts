@@ -15,6 +15,8 @@ export interface RuntimeOptions {
   scheduler?: ControlPlaneManagerOptions;
   sageHome?: string;
   portRanges?: Partial<PortRanges>;
+  /** Environment read for GPU mock mode (SAGE_GPU_MOCK_COUNT, SAGE_GPU_MOCK_MEMORY_GB); default process.env. */
+  gpuEnv?: NodeJS.ProcessEnv;
   supervisor?: SupervisorOptions;
   /** Engine start-up timeout, ms (default 180 s; sim engines start in well under a second). */
   engineStartupTimeoutMs?: number;
@@ -70,12 +72,19 @@ export class ControlPlaneRuntime {
     this.engines = engines;
     this.simTimeScale = options.simTimeScale;
     this.supervisor = new EngineSupervisor(engines, { logger: this.log.child({ component: 'supervisor' }), ...options.supervisor });
+    // An engine out of RUNNING (restarting, stopping, failed) leaves rotation at once; back in RUNNING it returns
+    // under the same id, so a restart heals without re-registration and without requests routed to a dead port.
+    engines.onStateChange((change) => {
+      if (!this.manager.registry.get(change.id)) return;
+      if (change.to === 'RUNNING') this.manager.markHealthy(change.id);
+      else this.manager.markUnhealthy(change.id);
+    });
   }
 
   static async create(options: RuntimeOptions = {}): Promise<ControlPlaneRuntime> {
     const log = options.logger ?? pino({ level: 'silent' });
     const ports = new PortAllocator({ ranges: options.portRanges });
-    const gpus = new GPUResourceManager();
+    const gpus = new GPUResourceManager({ env: options.gpuEnv });
     await gpus.refresh();
     const { manager: engines, recovered } = await EngineLifecycleManager.create({
       ports,
