@@ -4,6 +4,7 @@ import {
   defaultSimMainPath,
   EngineSpecError,
   formatCommand,
+  redactCommand,
   gpuRequired,
   resolveUseGpu,
   type EngineSpec,
@@ -160,6 +161,20 @@ describe('validation and formatting', () => {
     [{ gpuMemoryUtilization: 1.5 }, /gpuMemoryUtilization/],
   ])('rejects %j', (patch, re) => {
     expect(() => buildCommand({ kind: 'vllm', model: 'm', port: 8001, ...patch })).toThrow(re);
+  });
+
+  it('redacts credential flags in both forms', () => {
+    expect(redactCommand(['vllm', 'serve', 'm', '--api-key', 'sk-1', '--hf-token=hf_2', '--port', '8001', '--token'])).toEqual([
+      'vllm',
+      'serve',
+      'm',
+      '--api-key',
+      '***',
+      '--hf-token=***',
+      '--port',
+      '8001',
+      '--token',
+    ]);
   });
 
   it('quotes arguments that need it', () => {

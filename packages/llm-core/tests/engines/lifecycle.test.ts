@@ -149,6 +149,18 @@ describe('start and stop', () => {
     }
   });
 
+  it('credentials in the command line never reach status, events or the log; the owner-only state file keeps them', async () => {
+    const m = await h.manager();
+    const info = await m.start(fixtureSpec(['--api-key', 'sk-very-secret'], { id: 'keyed' }));
+    h.track(info.pid);
+    expect(info.command).toContain('***');
+    expect(JSON.stringify(m.getEngine('keyed'))).not.toContain('sk-very-secret');
+    expect(fs.readFileSync(info.logFile, 'utf8')).not.toContain('sk-very-secret');
+    expect(readStateFile(m.stateFile).engines.find((e) => e.id === 'keyed')?.command).toContain('sk-very-secret');
+    expect(fs.statSync(m.stateFile).mode & 0o777).toBe(0o600);
+    await m.stop('keyed');
+  });
+
   it('restart keeps id and port, with a new process', async () => {
     const m = await h.manager();
     const a = await m.start(fixtureSpec([], { id: 'rs' }));

@@ -155,3 +155,28 @@ export function formatCommand(cmd: Pick<CommandLine, 'command' | 'args'>): strin
   const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return [cmd.command, ...cmd.args].map(quote).join(' ');
 }
+
+/** Flags whose value is a credential (vLLM --api-key, TEI --api-key, llama.cpp --api-key, HF tokens …). */
+const SECRET_FLAG = /^--?(api[-_]?key|hf[-_]?token|token|auth[-_]?token|password|secret)$/i;
+export const REDACTED = '***';
+
+/**
+ * The command line as it may be shown (status, events, logs): values of credential flags replaced, in both
+ * `--api-key VALUE` and `--api-key=VALUE` forms. The real command stays in the owner-only state file.
+ */
+export function redactCommand(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf('=');
+    if (eq > 0 && SECRET_FLAG.test(a.slice(0, eq))) {
+      out.push(`${a.slice(0, eq)}=${REDACTED}`);
+    } else if (SECRET_FLAG.test(a) && i + 1 < argv.length) {
+      out.push(a, REDACTED);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}

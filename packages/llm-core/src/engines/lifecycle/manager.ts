@@ -10,7 +10,7 @@ import pino, { type Logger } from 'pino';
 import type { InstanceType } from '../../control-plane/types';
 import { estimateModelMemory } from '../gpu/memory';
 import type { GPUResourceManager } from '../gpu/manager';
-import { buildCommand, DEFAULT_HOST, EngineSpecError, formatCommand } from '../kinds/builders';
+import { buildCommand, DEFAULT_HOST, EngineSpecError, formatCommand, redactCommand } from '../kinds/builders';
 import { gpuRequired, naturalCategory, supportedCategories } from '../kinds/gpu-rule';
 import type { CommandBuildOptions, CommandLine, EngineCategory } from '../kinds/types';
 import type { PortAllocator } from '../ports/port-allocator';
@@ -87,6 +87,13 @@ function tail(file: string, lines = 20): string {
     return '';
   }
 }
+
+/** What status, events and logs show of a command: credentials redacted. */
+const shown = (cmd: CommandLine): string[] => redactCommand([cmd.command, ...cmd.args]);
+const formatShown = (cmd: CommandLine): string => {
+  const [command, ...args] = shown(cmd);
+  return formatCommand({ command, args });
+};
 
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
 
@@ -223,7 +230,7 @@ export class EngineLifecycleManager {
         category: e.info.category,
         model: e.info.model,
         instanceType: e.info.instanceType,
-        command: e.info.command,
+        command: [e.cmd.command, ...e.cmd.args], // the real one: recovery compares it with /proc
         env: e.cmd.env,
         gpuIds: e.info.gpuIds,
         memoryGbPerGpu: e.memoryGbPerGpu,
@@ -288,7 +295,7 @@ export class EngineLifecycleManager {
       entry.cmd = this.commandFor(entry.spec, category, host, port, entry.info.gpuIds);
       entry.info.port = port;
       entry.info.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`;
-      entry.info.command = [entry.cmd.command, ...entry.cmd.args];
+      entry.info.command = shown(entry.cmd);
       this.recordEvent(id, 'info', `port ${old} was taken by another process before the engine could bind it; moving to ${port}`);
       await this.launch(entry);
     }
@@ -347,7 +354,7 @@ export class EngineLifecycleManager {
         state: EngineState.STARTING,
         gpuIds,
         useGpu,
-        command: [cmd.command, ...cmd.args],
+        command: shown(cmd),
         logFile: path.join(this.logDir, `${id}.log`),
         restarts: 0,
         adopted: false,
@@ -357,7 +364,7 @@ export class EngineLifecycleManager {
       },
     };
     this.entries.set(id, entry);
-    this.recordEvent(id, 'state', `created: ${formatCommand(cmd)} (port ${port}${gpuIds.length ? `, GPUs ${gpuIds.join(',')}` : ', no GPU'})`, EngineState.STARTING);
+    this.recordEvent(id, 'state', `created: ${formatShown(cmd)} (port ${port}${gpuIds.length ? `, GPUs ${gpuIds.join(',')}` : ', no GPU'})`, EngineState.STARTING);
     return entry;
   }
 
@@ -399,7 +406,7 @@ export class EngineLifecycleManager {
     entry.stopRequested = false;
     entry.failure = undefined;
     fs.mkdirSync(path.dirname(entry.info.logFile), { recursive: true });
-    fs.appendFileSync(entry.info.logFile, `${START_HEADER}${this.now().toISOString()} sage starts: ${formatCommand(entry.cmd)}\n`);
+    fs.appendFileSync(entry.info.logFile, `${START_HEADER}${this.now().toISOString()} sage starts: ${formatShown(entry.cmd)}\n`);
     let child: ChildProcess;
     try {
       child = spawnDetached(entry.cmd, entry.info.logFile);
@@ -529,7 +536,7 @@ export class EngineLifecycleManager {
           // Re-reserved on different devices: rebuild the command so CUDA_VISIBLE_DEVICES follows.
           e.info.gpuIds = now;
           e.cmd = this.commandFor(e.spec, e.info.category, e.info.host, e.info.port, now);
-          e.info.command = [e.cmd.command, ...e.cmd.args];
+          e.info.command = shown(e.cmd);
         }
       }
       this.setState(e, EngineState.STARTING, 'restarting');
@@ -667,7 +674,7 @@ export class EngineLifecycleManager {
         pid: rec.pid,
         gpuIds: rec.gpuIds,
         useGpu: rec.useGpu,
-        command: rec.command,
+        command: redactCommand(rec.command),
         logFile: rec.logFile,
         startedAt: rec.startedAt,
         restarts: 0,

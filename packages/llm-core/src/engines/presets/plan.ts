@@ -1,5 +1,5 @@
 // Dry run of a preset (`sage llm preset apply --dry-run`): what would start, where, with which command and GPUs.
-import { buildCommand, formatCommand, type CommandBuildOptions } from '../kinds';
+import { buildCommand, formatCommand, redactCommand, type CommandBuildOptions } from '../kinds';
 import { estimateModelMemory } from '../gpu/memory';
 import { DEFAULT_PORT_RANGES, type PortAllocator, type PortKind, type PortRanges } from '../ports/port-allocator';
 import type { GPUResourceManager } from '../gpu/manager';
@@ -59,7 +59,8 @@ export function planPreset(preset: Preset, options: PlanOptions = {}): PresetPla
     if (portIsAuto) planned.push(port);
     const count = (e.tensorParallel ?? 1) * (e.pipelineParallel ?? 1);
     const est = e.gpu ? estimateModelMemory(e.model, { category: e.kind, tensorParallel: e.tensorParallel, pipelineParallel: e.pipelineParallel }) : undefined;
-    const cmd = buildCommand({ ...spec, kind: e.engine, port }, options);
+    const built = buildCommand({ ...spec, kind: e.engine, port }, options);
+    const [command, ...args] = redactCommand([built.command, ...built.args]);
     return {
       id: spec.id ?? e.name,
       name: e.name,
@@ -71,7 +72,7 @@ export function planPreset(preset: Preset, options: PlanOptions = {}): PresetPla
       portIsAuto,
       useGpu: e.gpu,
       gpu: est ? { count, memoryGbPerGpu: est.perGpuGb, parametersB: est.parametersB, dtype: est.dtype } : null,
-      command: formatCommand(cmd),
+      command: formatCommand({ command, args }),
     };
   });
   return {
