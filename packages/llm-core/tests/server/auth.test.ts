@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import pino from 'pino';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, type JsonBody } from './harness';
 
 const API_KEY = 'sk-sage-test-4f1c9a7e';
 const ADMIN_KEY = 'adm-sage-test-88b2d0c3';
@@ -32,7 +32,7 @@ describe('API keys', () => {
   it('rejects a missing or wrong key with 401 in OpenAI shape and accepts the right one', async () => {
     const none = await post('/v1/chat/completions', {});
     expect(none.status).toBe(401);
-    expect((await none.json()).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
+    expect(((await none.json()) as JsonBody).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
     expect((await post('/v1/chat/completions', { authorization: `Bearer ${WRONG_KEY}` })).status).toBe(401);
     expect((await post('/v1/chat/completions', { authorization: `Bearer ${API_KEY}` })).status).toBe(200);
     expect((await post('/v1/chat/completions', { 'x-api-key': API_KEY })).status).toBe(200);

@@ -46,7 +46,7 @@ const cases: Case[] = [
 
 async function send(c: Case): Promise<{ status: number; body: { error?: { message: string; type: string; param: string | null; code: string | null } } }> {
   const res = await fetch(`${h.cp.url}${c.path}`, { method: 'POST', headers: { 'content-type': c.contentType ?? 'application/json' }, body: c.body });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Awaited<ReturnType<typeof send>>['body'] };
 }
 
 function gc(): void {

@@ -1,6 +1,6 @@
 // A client that goes away mid-stream frees its engine slot (issue 6): the control plane aborts upstream.
 import OpenAI from 'openai';
-import { startHarness, type Harness } from './harness';
+import { startHarness, getJson, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,7 +16,7 @@ async function metrics() {
 }
 
 async function engineRunning(): Promise<number> {
-  const engines = (await (await fetch(`${h.cp.url}/v1/management/engines`)).json()).engines as Array<{ id: string; port: number }>;
+  const engines = (await getJson(`${h.cp.url}/v1/management/engines`)).engines as Array<{ id: string; port: number }>;
   const llm = engines.find((e) => e.id === 'default-llm')!;
   const text = await (await fetch(`http://127.0.0.1:${llm.port}/metrics`)).text();
   const m = /^vllm:num_requests_running(?:\{[^}]*\})? ([0-9.]+)/m.exec(text);

@@ -54,3 +54,11 @@ export function alive(pid: number | undefined): boolean {
     return false;
   }
 }
+
+/** Test-only: JSON bodies are asserted field by field, so they are read untyped. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonBody = any;
+
+export async function getJson(url: string, init?: RequestInit): Promise<JsonBody> {
+  return (await fetch(url, init)).json();
+}

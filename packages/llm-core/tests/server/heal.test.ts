@@ -1,7 +1,7 @@
 // Engines killed by hand are healed by the control plane (issue 7, F-211), and stopping the server leaves
 // no engine process alive and no port reserved.
 import OpenAI from 'openai';
-import { startHarness, alive, type Harness } from './harness';
+import { startHarness, alive, getJson, type Harness } from './harness';
 
 const SUPERVISOR = { intervalMs: 250, failureThreshold: 2, backoffBaseMs: 200, healthTimeoutMs: 1000 };
 
@@ -49,7 +49,7 @@ it('heals a kill -9 of the sim-llm engine on the same id and port, and chat work
     10_000,
   );
   expect(answer?.choices[0]?.message.content).toBeTruthy();
-  const health = await (await fetch(`${h.cp.url}/health`)).json();
+  const health = await getJson(`${h.cp.url}/health`);
   expect(health.status).toBe('ok');
 });
 

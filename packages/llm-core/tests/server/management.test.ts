@@ -1,7 +1,7 @@
 // The management API on a running control plane (issue 7, F-303): starting engines with and without GPUs
 // (mock mode, 2 GPUs), memory conflicts, presets with rollback, listing and stopping.
 import { readFileSync } from 'node:fs';
-import { startHarness, alive, type Harness } from './harness';
+import { startHarness, alive, getJson, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -95,7 +95,7 @@ describe('presets', () => {
     expect(r.status).toBe(201);
     expect(r.body.ok).toBe(true);
     expect(r.body.started.map((s: { name: string }) => s.name)).toEqual(['a', 'b']);
-    const models = (await (await fetch(`${h.cp.url}/v1/models`)).json()).data.map((m: { id: string }) => m.id);
+    const models = (await getJson(`${h.cp.url}/v1/models`)).data.map((m: { id: string }) => m.id);
     expect(models).toEqual(expect.arrayContaining(['preset-llm', 'preset-emb']));
   });
 
@@ -116,7 +116,7 @@ describe('presets', () => {
     const engines = (await api('GET', '/engines')).body.engines as Array<{ id: string; state: string; pid?: number }>;
     const first = engines.find((e) => e.id === 'rb-first');
     expect(first === undefined || first.state === 'STOPPED').toBe(true);
-    const models = (await (await fetch(`${h.cp.url}/v1/models`)).json()).data.map((m: { id: string }) => m.id);
+    const models = (await getJson(`${h.cp.url}/v1/models`)).data.map((m: { id: string }) => m.id);
     expect(models).not.toContain('rb-llm');
   });
 

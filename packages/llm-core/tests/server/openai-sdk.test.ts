@@ -1,6 +1,6 @@
 // The control plane driven only through the official openai SDK (issue 6, "must show").
 import OpenAI from 'openai';
-import { startHarness, type Harness } from './harness';
+import { startHarness, getJson, type Harness } from './harness';
 
 let h: Harness;
 let client: OpenAI;
@@ -99,16 +99,16 @@ describe('OpenAI API through the official SDK', () => {
   });
 
   it('serves /, /health, /metrics and /v1/metrics', async () => {
-    const root = await (await fetch(`${h.cp.url}/`)).json();
+    const root = await getJson(`${h.cp.url}/`);
     expect(root).toMatchObject({ name: 'sage', service: 'sage-control-plane' });
-    const health = await (await fetch(`${h.cp.url}/health`)).json();
+    const health = await getJson(`${h.cp.url}/health`);
     expect(health.status).toBe('ok');
     expect(health.engines.map((e: { state: string }) => e.state)).toEqual(['RUNNING', 'RUNNING']);
     const prom = await (await fetch(`${h.cp.url}/metrics`)).text();
     expect(prom).toMatch(/sage_http_requests_total\{route="\/v1\/chat\/completions",model="sage-sim-llm",status="200"\} \d+/);
     expect(prom).toMatch(/sage_engine_state\{engine="default-llm",model="sage-sim-llm",state="RUNNING"\} 1/);
     expect(prom).toContain('sage_queue_depth');
-    const json = await (await fetch(`${h.cp.url}/v1/metrics`)).json();
+    const json = await getJson(`${h.cp.url}/v1/metrics`);
     expect(json.requests.completed).toBeGreaterThan(0);
     expect(json.latency.e2eMs.p99).toBeGreaterThan(0);
   });
