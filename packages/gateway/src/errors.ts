@@ -1,0 +1,30 @@
+// Errors the gateway raises on purpose carry their HTTP status and OpenAI error code, so every edge
+// (HTTP routes, the bin) reports them the same way.
+import { APIError, LLMError, NoEndpointError, openAIError, type OpenAIErrorResult } from '@sage/common';
+
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+/** Any failure as an HTTP status and an OpenAI-shaped body. Unknown errors are 500s with their message. */
+export function toOpenAIError(err: unknown): OpenAIErrorResult {
+  if (err instanceof GatewayError) return openAIError(err.status, err.message, { code: err.code, param: err.param });
+  if (err instanceof NoEndpointError) return openAIError(503, err.message, { code: 'no_model_endpoint' });
+  if (err instanceof APIError) {
+    // The model server's own 4xx is the caller's problem only if it concerned their input; the gateway
+    // built that request, so anything from upstream is reported as a bad gateway with its reason.
+    const status = err.status === 429 ? 429 : err.status === 408 || err.code === 'timeout' ? 504 : 502;
+    return openAIError(status, `model server error: ${err.message}`, { code: err.code ?? 'upstream_error' });
+  }
+  if (err instanceof LLMError) return openAIError(502, err.message, { code: 'upstream_error' });
+  const message = err instanceof Error ? err.message : String(err);
+  return openAIError(500, message, { code: 'internal_error' });
+}

@@ -1,0 +1,60 @@
+// Expands the paths given to ingest into the files to read. Every problem is found here, before anything
+// is embedded or stored, so a bad request stores nothing.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { GatewayError } from '../errors';
+import type { LoaderRegistry } from './loaders';
+
+export interface CollectedFiles {
+  /** Absolute paths of supported files, sorted, without duplicates. */
+  files: string[];
+  /** Files inside folders that were passed over, and why. */
+  skipped: { path: string; reason: string }[];
+}
+
+async function statOrNull(p: string) {
+  try {
+    return await stat(p);
+  } catch {
+    return null;
+  }
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue; // .git, editor swap files and the like are not documents
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) await walk(full, out);
+    else if (e.isFile()) out.push(full);
+  }
+}
+
+export async function collectFiles(paths: readonly string[], loaders: LoaderRegistry, baseDir = process.cwd()): Promise<CollectedFiles> {
+  const files = new Set<string>();
+  const skipped: CollectedFiles['skipped'] = [];
+  const supported = loaders.extensions.join(', ');
+  for (const [i, given] of paths.entries()) {
+    const abs = path.resolve(baseDir, given);
+    const st = await statOrNull(abs);
+    if (!st) throw new GatewayError(400, `path not found: ${given}`, 'path_not_found', `paths.${i}`);
+    if (st.isDirectory()) {
+      const found: string[] = [];
+      await walk(abs, found);
+      const usable = found.filter((f) => loaders.forFile(f));
+      for (const f of found) if (!loaders.forFile(f)) skipped.push({ path: f, reason: `unsupported file type (supported: ${supported})` });
+      if (usable.length === 0) {
+        throw new GatewayError(400, `folder ${given} contains no supported documents (supported: ${supported})`, 'empty_folder', `paths.${i}`);
+      }
+      for (const f of usable) files.add(f);
+    } else if (st.isFile()) {
+      if (!loaders.forFile(abs)) {
+        throw new GatewayError(400, `unsupported file type: ${given} (supported: ${supported})`, 'unsupported_file_type', `paths.${i}`);
+      }
+      files.add(abs);
+    } else {
+      throw new GatewayError(400, `not a file or folder: ${given}`, 'unsupported_file_type', `paths.${i}`);
+    }
+  }
+  return { files: [...files].sort(), skipped };
+}

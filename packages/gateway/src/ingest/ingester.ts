@@ -1,0 +1,147 @@
+// Ingestion (F-501): collect → load → chunk → compare hashes → embed what changed → store. Every input is
+// read and checked, and every changed document embedded, before the first write, so a failure leaves the
+// store as it was. An unchanged document (same content hash) costs no embedding call and no write; a
+// changed one gets its new chunks written and its stale chunks removed, leaving other documents alone.
+import { createHash } from 'node:crypto';
+import { GatewayError } from '../errors';
+import type { StoredChunk, VectorStore } from '../store/vector-store';
+import { chunkingFingerprint, chunkText, type ChunkingOptions } from './chunker';
+import { collectFiles } from './collect';
+import type { DocumentFormat, LoaderRegistry } from './loaders';
+
+/** A document given as text rather than as a file. */
+export interface TextDocument {
+  id: string;
+  text: string;
+  source?: string;
+  /** 'markdown' (default) or 'text'. */
+  format?: DocumentFormat;
+}
+
+export type IngestStatus = 'added' | 'updated' | 'unchanged';
+
+export interface IngestedDocument {
+  id: string;
+  source: string;
+  status: IngestStatus;
+  chunks: number;
+}
+
+export interface IngestResult {
+  documents: IngestedDocument[];
+  /** Chunks written (new or replaced) by this call. */
+  chunksWritten: number;
+  /** Stale chunks removed from changed documents. */
+  chunksRemoved: number;
+  skipped: { path: string; reason: string }[];
+}
+
+export interface Embedder {
+  embed(texts: readonly string[]): Promise<number[][]>;
+}
+
+interface Prepared {
+  id: string;
+  source: string;
+  text: string;
+  format: DocumentFormat;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** A file's document id: stable for its absolute path, short enough for a URL. */
+export function fileDocumentId(absPath: string): string {
+  return `doc_${sha256(absPath).slice(0, 16)}`;
+}
+
+/** What gets embedded for a chunk: its headings give it the context a lone paragraph lacks. */
+export function embeddingText(headingPath: readonly string[], text: string): string {
+  return headingPath.length > 0 ? `${headingPath.join(' > ')}\n\n${text}` : text;
+}
+
+export class Ingester {
+  constructor(
+    private readonly store: VectorStore,
+    private readonly loaders: LoaderRegistry,
+    private readonly embedder: () => Promise<Embedder>,
+    private readonly chunking: ChunkingOptions = {},
+  ) {}
+
+  async ingestPaths(paths: readonly string[], baseDir?: string): Promise<IngestResult> {
+    if (paths.length === 0) throw new GatewayError(400, 'paths must name at least one file or folder', 'invalid_value', 'paths');
+    const { files, skipped } = await collectFiles(paths, this.loaders, baseDir);
+    const prepared: Prepared[] = [];
+    for (const file of files) {
+      const loader = this.loaders.forFile(file);
+      if (!loader) continue; // collectFiles only returns supported files
+      const doc = await loader.load(file).catch((err: Error) => {
+        throw new GatewayError(400, `could not read ${file}: ${err.message}`, 'unreadable_file', 'paths');
+      });
+      if (doc.text.trim() === '') {
+        // A named empty file is an error; an empty file found in a folder is reported and passed over.
+        if (paths.length === 1 && files.length === 1) throw new GatewayError(400, `document ${file} is empty`, 'empty_document', 'paths.0');
+        skipped.push({ path: file, reason: 'empty document' });
+        continue;
+      }
+      prepared.push({ id: fileDocumentId(file), source: file, text: doc.text, format: doc.format });
+    }
+    if (prepared.length === 0) throw new GatewayError(400, 'no document with text was found in the given paths', 'empty_document', 'paths');
+    const result = await this.ingestPrepared(prepared);
+    return { ...result, skipped };
+  }
+
+  async ingestDocuments(docs: readonly TextDocument[]): Promise<IngestResult> {
+    if (docs.length === 0) throw new GatewayError(400, 'documents must contain at least one document', 'invalid_value', 'documents');
+    const seen = new Set<string>();
+    docs.forEach((d, i) => {
+      if (seen.has(d.id)) throw new GatewayError(400, `document id "${d.id}" appears twice`, 'duplicate_document_id', `documents.${i}.id`);
+      seen.add(d.id);
+      if (d.text.trim() === '') throw new GatewayError(400, `document "${d.id}" has no text`, 'empty_document', `documents.${i}.text`);
+    });
+    const result = await this.ingestPrepared(docs.map((d) => ({ id: d.id, source: d.source ?? d.id, text: d.text, format: d.format ?? 'markdown' })));
+    return { ...result, skipped: [] };
+  }
+
+  private async ingestPrepared(docs: Prepared[]): Promise<Omit<IngestResult, 'skipped'>> {
+    const existing = new Map((await this.store.listDocuments()).map((d) => [d.id, d]));
+    const fingerprint = chunkingFingerprint(this.chunking);
+    const now = Date.now();
+    const results: IngestedDocument[] = [];
+    const pending: { doc: Prepared; hash: string; chunks: Omit<StoredChunk, 'vector'>[] }[] = [];
+
+    for (const doc of docs) {
+      const hash = sha256(`${fingerprint}\n${doc.source}\n${doc.text}`);
+      const before = existing.get(doc.id);
+      if (before && before.documentHash === hash) {
+        results.push({ id: doc.id, source: doc.source, status: 'unchanged', chunks: before.chunks });
+        continue;
+      }
+      const pieces = chunkText(doc.text, doc.format, this.chunking);
+      if (pieces.length === 0) throw new GatewayError(400, `document "${doc.source}" has no text to index`, 'empty_document');
+      const chunks = pieces.map((p) => ({
+        id: `${doc.id}#${p.position}-${sha256(`${doc.id}\n${p.position}\n${p.text}`).slice(0, 12)}`,
+        documentId: doc.id,
+        source: doc.source,
+        position: p.position,
+        headingPath: p.headingPath,
+        text: p.text,
+        documentHash: hash,
+        ingestedAt: now,
+      }));
+      pending.push({ doc, hash, chunks });
+      results.push({ id: doc.id, source: doc.source, status: before ? 'updated' : 'added', chunks: chunks.length });
+    }
+
+    const all = pending.flatMap((p) => p.chunks);
+    if (all.length === 0) return { documents: results, chunksWritten: 0, chunksRemoved: 0 };
+    const embedder = await this.embedder();
+    const vectors = await embedder.embed(all.map((c) => embeddingText(c.headingPath, c.text)));
+    if (vectors.length !== all.length) throw new GatewayError(502, `embedding returned ${vectors.length} vectors for ${all.length} chunks`, 'bad_embedding_response');
+    await this.store.upsert(all.map((c, i) => ({ ...c, vector: vectors[i] as number[] })));
+    let removed = 0;
+    for (const p of pending) {
+      if (existing.has(p.doc.id)) removed += await this.store.deleteDocument(p.doc.id, p.chunks.map((c) => c.id));
+    }
+    return { documents: results, chunksWritten: all.length, chunksRemoved: removed };
+  }
+}

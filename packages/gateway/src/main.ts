@@ -1,0 +1,126 @@
+// sage-gateway: runs the RAG gateway as a process. Prints one JSON line {"event":"listening",...} on
+// stdout when ready (logs go to stderr), and shuts down gracefully on SIGTERM / SIGINT.
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { createGateway, DEFAULT_GATEWAY_PORT, type Gateway } from './gateway';
+
+const USAGE = `Usage: sage-gateway [options]
+
+RAG gateway: OpenAI-compatible chat over your documents, with ingestion, retrieval and sessions.
+
+Options:
+  --port <port>               port to listen on, 0 picks a free one (default ${DEFAULT_GATEWAY_PORT})
+  --host <host>               address to bind (default 127.0.0.1)
+  --data-dir <dir>            where vectors and sessions are kept (default $SAGE_HOME/gateway)
+  --llm-base-url <url>        OpenAI-compatible LLM endpoint (default: detected, e.g. a control plane on 8000)
+  --llm-model <model>         LLM model id (default: the first the endpoint serves)
+  --embedding-base-url <url>  OpenAI-compatible embedding endpoint (default: detected)
+  --embedding-model <model>   embedding model id (default: the first the endpoint serves)
+  --log-level <level>         pino level for the logs on stderr (default $SAGE_LOG_LEVEL or info)
+  -h, --help                  show this help
+`;
+
+class UsageError extends Error {}
+
+export interface CliOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  llmBaseUrl?: string;
+  llmModel?: string;
+  embeddingBaseUrl?: string;
+  embeddingModel?: string;
+  logLevel: string;
+  help: boolean;
+}
+
+export function parseCli(args: readonly string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'llm-base-url': { type: 'string' },
+        'llm-model': { type: 'string' },
+        'embedding-base-url': { type: 'string' },
+        'embedding-model': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const port = values.port === undefined ? DEFAULT_GATEWAY_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    dataDir: values['data-dir'],
+    llmBaseUrl: values['llm-base-url'],
+    llmModel: values['llm-model'],
+    embeddingBaseUrl: values['embedding-base-url'],
+    embeddingModel: values['embedding-model'],
+    logLevel: values['log-level'] ?? process.env.SAGE_LOG_LEVEL ?? 'info',
+    help: values.help ?? false,
+  };
+}
+
+export async function main(args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  let o: CliOptions;
+  try {
+    o = parseCli(args);
+  } catch (err) {
+    process.stderr.write(`sage-gateway: ${(err as Error).message}\n(see sage-gateway --help)\n`);
+    process.exit(2);
+  }
+  if (o.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  const logger = pino({ level: o.logLevel, name: 'sage-gateway' }, pino.destination(2));
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({
+      dataDir: o.dataDir,
+      logger,
+      llm: { baseUrl: o.llmBaseUrl, model: o.llmModel },
+      embedding: { baseUrl: o.embeddingBaseUrl, model: o.embeddingModel },
+    });
+    const { url, port } = await gateway.listen({ port: o.port, host: o.host });
+    process.stdout.write(`${JSON.stringify({ event: 'listening', port, url, dataDir: gateway.dataDir })}\n`);
+  } catch (err) {
+    process.stderr.write(`sage-gateway: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`sage-gateway: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => {
+        process.stdout.write(`${JSON.stringify({ event: 'stopped', signal })}\n`);
+        process.exit(0);
+      },
+      (err: Error) => {
+        process.stderr.write(`sage-gateway: shutdown failed: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) void main();

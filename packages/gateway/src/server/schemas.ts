@@ -1,0 +1,40 @@
+// Request bodies of the gateway's HTTP API, validated with zod at the edge.
+import { z } from 'zod';
+import { ChatCompletionRequestSchema } from '@sage/common';
+
+const RagOptionsSchema = z.object({
+  top_k: z.number().int().min(1).max(50).optional(),
+  min_score: z.number().min(-1).max(1).optional(),
+});
+
+/** OpenAI's chat request, with `model` optional and the gateway's extensions. */
+export const RagChatRequestSchema = ChatCompletionRequestSchema.extend({
+  model: z.string().optional(),
+  session_id: z.string().optional(),
+  rag: RagOptionsSchema.optional(),
+  n: z.literal(1, 'the gateway returns one choice; n must be 1').nullable().optional(),
+});
+export type RagChatRequest = z.infer<typeof RagChatRequestSchema>;
+
+export const IngestRequestSchema = z
+  .object({
+    paths: z.array(z.string().min(1, 'a path must be a non-empty string')).min(1, 'paths must name at least one file or folder').optional(),
+    documents: z
+      .array(
+        z.object({
+          id: z.string().min(1, 'id must be a non-empty string').max(256),
+          text: z.string(),
+          source: z.string().min(1).optional(),
+          format: z.enum(['markdown', 'text']).optional(),
+        }),
+      )
+      .min(1, 'documents must contain at least one document')
+      .optional(),
+  })
+  .refine((b) => (b.paths === undefined) !== (b.documents === undefined), { message: 'give either "paths" or "documents" (exactly one)' });
+
+export const QueryRequestSchema = z.object({
+  query: z.string().min(1, 'query must be a non-empty string'),
+  top_k: z.number().int().min(1).max(50).optional(),
+  min_score: z.number().min(-1).max(1).optional(),
+});
