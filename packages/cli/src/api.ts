@@ -47,7 +47,7 @@ export interface Health {
 
 /** --api-base, else $SAGE_API_BASE, else the running control plane's URL from SAGE_HOME, else :8000. */
 export function resolveApiBase(home: SageHome, flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = flag ?? env.SAGE_API_BASE ?? findRunning(home)?.url ?? DEFAULT_API_BASE;
+  const chosen = flag ?? (env.SAGE_API_BASE?.trim() || undefined) ?? findRunning(home)?.url ?? DEFAULT_API_BASE;
   // Accept …/v1 and …/v1/management too: people paste the OpenAI base URL.
   return chosen.replace(/\/+$/, '').replace(/\/v1(\/management)?$/, '');
 }

@@ -72,11 +72,13 @@ export function readConfigFile(file: string, { optional = false } = {}): Record<
     if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw usageError(`config file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const doc = YAML.parseDocument(text, { prettyErrors: false });
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0] ? ` at line ${e.linePos[0].line}` : '';
-    throw usageError(`config file ${file} is not valid YAML or JSON${line}: ${e.message.split('\n')[0]}`);
+    // The pretty message repeats the position and adds a code frame: keep the sentence only.
+    const what = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw usageError(`config file ${file} is not valid YAML or JSON${line}: ${what}`);
   }
   const raw: unknown = doc.toJS();
   if (raw === null || raw === undefined) return {};

@@ -70,7 +70,7 @@ export async function run(argv: readonly string[], options: { out?: Out; env?: N
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.OK;
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return ExitCode.USAGE;
       const where = failures.cmd ? commandPath(failures.cmd) : 'sage';
-      const message = oneLine(err.message.replace(/^error: /, '')).replace(/\s*—\s*\(Did you mean (.+)\?\)$/, ' (did you mean $1?)');
+      const message = oneLine(err.message.replace(/^error: /, '').replace(/\.\s*$/, '')).replace(/\s*—\s*\(Did you mean (.+)\?\)$/, ' (did you mean $1?)');
       out.error(`${where}: ${message}; see: ${where} --help\n`);
       return ExitCode.USAGE;
     }

@@ -17,13 +17,23 @@ export interface ServerRecord {
   config: SageConfig;
 }
 
+/** A zombie (exited, not yet reaped by whoever inherited it) still answers kill(pid, 0); it is not running. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !isZombie(pid);
 }
 
 /** On Linux, whether the pid still runs node with a `sage` script (guards against pid reuse). */

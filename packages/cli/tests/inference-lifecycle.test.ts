@@ -1,0 +1,124 @@
+// The whole life of a control plane driven through the built `sage` bin: nothing running → start in the
+// background → status → chat → add an engine → refuse a second start → stop → nothing left.
+import * as fs from 'node:fs';
+import OpenAI from 'openai';
+import { alive, freePort, killAll, sage, tempHome, waitGone, type StatusJson } from './helpers';
+
+jest.setTimeout(180_000);
+
+describe('sage inference (built bin, real processes)', () => {
+  const { home, configFile } = tempHome();
+  const seen = new Set<number>();
+  let port: number;
+  let apiBase: string;
+
+  beforeAll(async () => {
+    port = await freePort();
+  });
+
+  afterAll(async () => {
+    if ([...seen].some(alive)) await sage(['inference', 'stop', '--force'], { home });
+    killAll(seen);
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  test('with nothing running, stop and status say so and exit 3', async () => {
+    const stop = await sage(['inference', 'stop'], { home });
+    expect(stop.code).toBe(3);
+    expect(stop.stderr.trim().split('\n')).toHaveLength(1);
+    expect(stop.stderr).toMatch(/not running/);
+
+    const status = await sage(['inference', 'status', '--json'], { home });
+    expect(status.code).toBe(3);
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: false });
+  });
+
+  test('start --background returns once healthy and prints the API URL', async () => {
+    const r = await sage(['inference', 'start', '--background', '--port', String(port), '--config', configFile], { home });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const url = /OpenAI API\s+(http:\/\/\S+\/v1)/.exec(r.stdout)?.[1];
+    expect(url).toBe(`http://127.0.0.1:${port}/v1`);
+    apiBase = url!;
+    // Not a terminal: plain progress lines instead of a spinner, ending with the success line.
+    expect(r.stdout).toMatch(/✔ sage is running \(pid \d+\)/);
+    expect(fs.existsSync(`${home}/run/sage.pid`)).toBe(true);
+  });
+
+  test('status --json shows the server and its RUNNING engines', async () => {
+    const r = await sage(['inference', 'status', '--json'], { home });
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as StatusJson;
+    expect(s).toMatchObject({ running: true, health: 'ok', apiBase });
+    expect(s.engines.map((e) => e.kind).sort()).toEqual(['sim-embedding', 'sim-llm']);
+    for (const e of s.engines) {
+      expect(e.state).toBe('RUNNING');
+      expect(alive(e.pid!)).toBe(true);
+      seen.add(e.pid!);
+    }
+    seen.add(s.pid);
+
+    const table = await sage(['inference', 'status'], { home });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/ENGINE\s+KIND\s+MODEL\s+STATE/);
+    expect(table.stdout).toContain(`${port}/v1`);
+  });
+
+  test('a chat request to the printed URL answers (openai SDK)', async () => {
+    const client = new OpenAI({ baseURL: apiBase, apiKey: 'unused' });
+    const res = await client.chat.completions.create({ model: 'sage-sim-llm', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 8 });
+    expect(res.choices[0]!.message.content?.length).toBeGreaterThan(0);
+  });
+
+  test('llm engine start adds a second sim-embedding engine, listed and serving', async () => {
+    const r = await sage(['llm', 'engine', 'start', 'sage-embed-2', '--engine', 'sim-embedding', '--engine-kind', 'embedding'], { home });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/engine \S+ is RUNNING on port \d+/);
+
+    const list = await sage(['llm', 'engine', 'list', '--json'], { home });
+    expect(list.code).toBe(0);
+    const { engines } = JSON.parse(list.stdout) as { engines: { id: string; model: string; kind: string; state: string; pid: number }[] };
+    const added = engines.find((e) => e.model === 'sage-embed-2');
+    expect(added).toMatchObject({ kind: 'sim-embedding', state: 'RUNNING' });
+    seen.add(added!.pid);
+
+    const client = new OpenAI({ baseURL: apiBase, apiKey: 'unused' });
+    const emb = await client.embeddings.create({ model: 'sage-embed-2', input: ['hello world'] });
+    expect(emb.data[0]!.embedding.length).toBeGreaterThan(0);
+  });
+
+  test('start while one is running says so and exits 4; nothing new starts', async () => {
+    const r = await sage(['inference', 'start', '--background', '--port', String(await freePort()), '--config', configFile], { home });
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/already running \(pid \d+/);
+  });
+
+  test('config show and logs read the running control plane', async () => {
+    const cfg = await sage(['inference', 'config', 'show', '--json'], { home });
+    expect(cfg.code).toBe(0);
+    expect(JSON.parse(cfg.stdout)).toMatchObject({ port, schedulingPolicy: 'adaptive' });
+
+    const logs = await sage(['inference', 'logs', '--lines', '200'], { home });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/INFO\s+sage control plane ready/);
+  });
+
+  test('stop is graceful and leaves no process behind', async () => {
+    const before = JSON.parse((await sage(['inference', 'status', '--json'], { home })).stdout) as StatusJson;
+    const pids = [before.pid, ...before.engines.map((e) => e.pid!)];
+    expect(pids).toHaveLength(4);
+    pids.forEach((p) => seen.add(p));
+
+    const r = await sage(['inference', 'stop'], { home });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/sage stopped \(pid \d+, 3 engines stopped\)/);
+    expect(await waitGone(pids, 2000)).toEqual([]);
+    expect(fs.existsSync(`${home}/run/sage.pid`)).toBe(false);
+
+    const again = await sage(['inference', 'status'], { home });
+    expect(again.code).toBe(3);
+  });
+});
