@@ -12,4 +12,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   testTimeout: 30000,
+  reporters: ['default', path.join(__dirname, 'tools', 'jest-results-reporter.cjs')],
 };
