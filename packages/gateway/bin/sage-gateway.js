@@ -2,4 +2,4 @@
 // sage-gateway: the RAG gateway as a process. Runs the compiled entry point.
 /* global require */
 /* eslint-disable-next-line @typescript-eslint/no-require-imports */
-require('../dist/main.js');
+void require('../dist/main.js').main();

@@ -1,0 +1,79 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildPassages, collectFiles, LoaderRegistry, type ChunkRecord, type DocumentLoader, type VectorStore } from '../src';
+import { removeTemps, tempDir } from './helpers';
+
+afterAll(removeTemps);
+
+describe('collectFiles', () => {
+  test('walks folders for supported files, passes over hidden and unsupported ones, and dedupes', async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'sub', '.git'), { recursive: true });
+    writeFileSync(path.join(root, 'a.md'), 'a');
+    writeFileSync(path.join(root, 'sub', 'b.TXT'), 'b');
+    writeFileSync(path.join(root, 'sub', 'c.pdf'), 'c');
+    writeFileSync(path.join(root, 'sub', '.git', 'd.md'), 'd');
+    const got = await collectFiles([root, path.join(root, 'a.md')], new LoaderRegistry());
+    expect(got.files).toEqual([path.join(root, 'a.md'), path.join(root, 'sub', 'b.TXT')]);
+    expect(got.skipped.map((s) => path.basename(s.path))).toEqual(['c.pdf']);
+  });
+
+  test('errors name the offending path and its index', async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'x.pdf'), '');
+    writeFileSync(path.join(root, 'ok.md'), 'ok');
+    mkdirSync(path.join(root, 'empty'));
+    const loaders = new LoaderRegistry();
+    await expect(collectFiles([path.join(root, 'missing')], loaders)).rejects.toMatchObject({ code: 'path_not_found', param: 'paths.0' });
+    await expect(collectFiles([root, path.join(root, 'x.pdf')], loaders)).rejects.toMatchObject({ code: 'unsupported_file_type', param: 'paths.1' });
+    await expect(collectFiles([path.join(root, 'empty')], loaders)).rejects.toMatchObject({ code: 'empty_folder', message: expect.stringContaining('.md') });
+  });
+
+  test('a loader registered for another extension makes those files ingestible', async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'page.html'), '<p>Hi</p>');
+    const html: DocumentLoader = { extensions: ['.html'], load: async () => ({ text: 'Hi', format: 'text' }) };
+    const got = await collectFiles([root], new LoaderRegistry([html]));
+    expect(got.files).toEqual([path.join(root, 'page.html')]);
+  });
+});
+
+describe('buildPassages', () => {
+  const rec = (doc: string, position: number, text: string, headingPath: string[] = []): ChunkRecord => ({
+    id: `${doc}#${position}`,
+    documentId: doc,
+    source: `/${doc}.md`,
+    position,
+    headingPath,
+    text,
+    documentHash: 'h',
+    ingestedAt: 0,
+  });
+  const docs: Record<string, ChunkRecord[]> = {
+    a: [rec('a', 0, 'Alpha intro sentence one.', ['A']), rec('a', 1, 'Alpha intro sentence one. Alpha people live here.', ['A', 'People']), rec('a', 2, 'Far away.')],
+    b: [rec('b', 0, 'Beta text.')],
+  };
+  const store = { documentChunks: async (id: string) => docs[id] ?? [] } as unknown as VectorStore;
+
+  test('widens hits with neighbouring chunks, merges them without the repeated overlap, best document first', async () => {
+    const passages = await buildPassages(
+      [
+        { chunk: docs.a?.[0] as ChunkRecord, score: 0.9 },
+        { chunk: docs.b?.[0] as ChunkRecord, score: 0.5 },
+      ],
+      store,
+    );
+    expect(passages.map((p) => [p.index, p.documentId, p.chunks.map((c) => c.position), p.score])).toEqual([
+      [1, 'a', [0, 1], 0.9],
+      [2, 'b', [0], 0.5],
+    ]);
+    expect(passages[0]?.text).toBe('(A) Alpha intro sentence one.\n\n(A > People) Alpha people live here.');
+  });
+
+  test('neighbours are added only within the token budget, and not at all when turned off', async () => {
+    const hits = [{ chunk: docs.a?.[1] as ChunkRecord, score: 0.8 }];
+    expect((await buildPassages(hits, store, { neighbors: 0 }))[0]?.chunks).toHaveLength(1);
+    expect((await buildPassages(hits, store, { maxContextTokens: 1 }))[0]?.chunks).toHaveLength(1);
+    expect((await buildPassages(hits, store))[0]?.chunks.map((c) => c.position)).toEqual([0, 1, 2]);
+  });
+});

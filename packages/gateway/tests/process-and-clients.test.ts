@@ -1,0 +1,167 @@
+// The gateway as its own process (the sage-gateway bin), the lazy model clients found through the L1
+// clients' detection (F-505), and streaming details: sessions and a client that goes away mid-stream.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import OpenAI from 'openai';
+import { createGateway, type Gateway } from '../src';
+import { removeTemps, startControlPlane, tempDir, type ControlPlane } from './helpers';
+
+const BIN = path.join(__dirname, '..', 'bin', 'sage-gateway.js');
+const DOCS = [
+  { id: 'otters', text: '# Otters\n\nSea otters hold hands while they sleep so they do not drift apart.' },
+  { id: 'bees', text: '# Bees\n\nHoney bees communicate the direction of flowers with a waggle dance.' },
+  { id: 'owls', text: '# Owls\n\nOwls can rotate their heads about 270 degrees.' },
+];
+
+let cp: ControlPlane;
+const gateways: Gateway[] = [];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const g of gateways) await g.close();
+  await cp?.stop();
+  removeTemps();
+});
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe('sage-gateway bin', () => {
+  test('prints a listening line, serves the API, and stops cleanly on SIGTERM', async () => {
+    expect(existsSync(path.join(__dirname, '..', 'dist', 'main.js'))).toBe(true); // the test target builds first
+    const dataDir = tempDir();
+    const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir, '--llm-base-url', cp.url, '--embedding-base-url', cp.url, '--log-level', 'warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const events: Record<string, unknown>[] = [];
+    const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
+      lines.on('line', (l) => {
+        const e = JSON.parse(l) as Record<string, unknown>;
+        events.push(e);
+        if (e.event === 'listening') resolve(e);
+      });
+      child.on('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+    });
+    const ready = await listening;
+    expect(ready).toMatchObject({ event: 'listening', dataDir });
+    const url = `http://127.0.0.1:${ready.port as number}`;
+
+    expect((await post(`${url}/v1/rag/ingest`, { documents: DOCS })).json).toMatchObject({ chunks_written: 3 });
+    const sdk = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const res = await sdk.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'How do bees communicate the direction of flowers?' }] });
+    expect(res.choices[0]?.message.content).toContain('waggle dance');
+    expect((res as unknown as { sources: { document_id: string }[] }).sources[0]?.document_id).toBe('bees');
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(events.map((e) => e.event)).toEqual(['listening', 'stopped']);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  test('bad arguments exit with status 2 and one clear line', async () => {
+    const child = spawn(process.execPath, [BIN, '--port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--port must be an integer');
+  });
+});
+
+describe('lazy clients through L1 detection (F-505)', () => {
+  test('nothing is detected until first use; then the control plane is found by probing', async () => {
+    const port = Number(new URL(cp.url).port);
+    // Only the L1 detection options are given: probe 127.0.0.1 on the control plane's port, with no SAGE_* env.
+    const gw = await createGateway({ dataDir: tempDir(), detect: { env: {}, hosts: ['127.0.0.1'], llmPorts: [port], embeddingPorts: [port] } });
+    gateways.push(gw);
+    const { url } = await gw.listen({ port: 0 });
+    const before = (await (await fetch(`${url}/health`)).json()) as { models: unknown };
+    expect(before.models).toEqual({ llm: null, embedding: null });
+
+    await post(`${url}/v1/rag/ingest`, { documents: DOCS });
+    const { status, json } = await post(`${url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'How far can owls rotate their heads?' }] });
+    expect(status).toBe(200);
+    expect((json.choices as { message: { content: string } }[])[0]?.message.content).toContain('270 degrees');
+    const after = (await (await fetch(`${url}/health`)).json()) as { models: Record<string, { baseUrl: string; model: string }> };
+    expect(after.models.llm).toEqual({ baseUrl: `${cp.url}/v1`, model: 'sage-sim-llm' });
+    expect(after.models.embedding).toEqual({ baseUrl: `${cp.url}/v1`, model: 'sage-sim-embedding' });
+  });
+
+  test('with no model server anywhere, requests fail with a 503 that says what was tried', async () => {
+    const gw = await createGateway({ dataDir: tempDir(), detect: { env: {}, hosts: ['127.0.0.1'], llmPorts: [1], embeddingPorts: [1], probeTimeoutMs: 500 } });
+    gateways.push(gw);
+    const { url } = await gw.listen({ port: 0 });
+    const { status, json } = await post(`${url}/v1/rag/ingest`, { documents: DOCS });
+    expect(status).toBe(503);
+    expect(json.error).toMatchObject({ code: 'no_model_endpoint', type: 'server_error' });
+    expect((json.error as { message: string }).message).toContain('127.0.0.1:1');
+    expect(await gw.pipeline.store.count()).toBe(0);
+  });
+});
+
+describe('streaming details', () => {
+  let url: string;
+  beforeAll(async () => {
+    const gw = await createGateway({ dataDir: tempDir(), llm: { baseUrl: cp.url }, embedding: { baseUrl: cp.url } });
+    gateways.push(gw);
+    ({ url } = await gw.listen({ port: 0 }));
+    await post(`${url}/v1/rag/ingest`, { documents: DOCS });
+  });
+
+  test('a streamed turn is recorded in its session (session_id in the body)', async () => {
+    const sdk = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const stream = await sdk.chat.completions.create({ stream: true, messages: [{ role: 'user', content: 'Why do sea otters hold hands?' }], session_id: 'otter-talk' } as unknown as OpenAI.ChatCompletionCreateParamsStreaming);
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    expect(text).toContain('drift apart');
+    const session = (await (await fetch(`${url}/v1/sessions/otter-talk`)).json()) as { messages: { role: string; content: string }[] };
+    expect(session.messages).toEqual([
+      { role: 'user', content: 'Why do sea otters hold hands?' },
+      { role: 'assistant', content: text },
+    ]);
+  });
+
+  test('raw SSE framing: data lines, sources in the last chunk, [DONE]; a client leaving early does not disturb the gateway', async () => {
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'What do honey bees do with a waggle dance?' }] }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const body = await res.text();
+    const events = body.split('\n\n').filter((e) => e.length > 0);
+    expect(events.every((e) => e.startsWith('data: '))).toBe(true);
+    expect(events[events.length - 1]).toBe('data: [DONE]');
+    const last = JSON.parse((events[events.length - 2] as string).slice(6)) as { sources: { document_id: string }[]; choices: { finish_reason: string }[] };
+    expect(last.choices[0]?.finish_reason).toBe('stop');
+    expect(last.sources[0]?.document_id).toBe('bees');
+
+    const abort = new AbortController();
+    const early = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-session-id': 'left-early' },
+      body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'Tell me about owls.' }] }),
+      signal: abort.signal,
+    });
+    const reader = early.body?.getReader();
+    await reader?.read();
+    abort.abort();
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+  });
+});
