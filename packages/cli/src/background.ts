@@ -46,7 +46,7 @@ function lastError(logFile: string, fromByte: number): string | undefined {
 }
 
 export function describeEngines(health: Health): string {
-  if (!health.engines.length) return health.instances.length ? `${health.instances.length} backend(s)` : 'no engines yet';
+  if (!health.engines.length) return health.instances.length ? `${health.instances.length} backend(s)` : 'none yet';
   return health.engines.map((e) => `${e.id} ${e.state}`).join(', ');
 }
 
@@ -56,7 +56,10 @@ export interface BackgroundResult {
   health: Health;
 }
 
-export async function startInBackground(args: string[], opts: { home: SageHome; out: Out; timeoutMs: number; quiet?: boolean }): Promise<BackgroundResult> {
+export async function startInBackground(
+  args: string[],
+  opts: { home: SageHome; out: Out; timeoutMs: number; quiet?: boolean; /** engines the preset starts, for "1/2 running" */ expectedEngines?: number },
+): Promise<BackgroundResult> {
   const { home, out } = opts;
   fs.mkdirSync(path.dirname(home.logFile), { recursive: true });
   const startByte = fs.existsSync(home.logFile) ? fs.statSync(home.logFile).size : 0;
@@ -96,7 +99,9 @@ export async function startInBackground(args: string[], opts: { home: SageHome; 
             progress.succeed(`sage is running (pid ${pid}) — engines: ${engines}`);
             return { pid, url: rec.url, health };
           }
-          progress.update(`starting engines: ${engines}`);
+          const up = health.engines.filter((e) => e.state === 'RUNNING').length;
+          const of = Math.max(opts.expectedEngines ?? 0, health.engines.length);
+          progress.update(`starting engines${of ? ` (${up}/${of} running)` : ''}: ${engines}`);
         } else {
           progress.update(`starting sage (pid ${pid}): waiting for ${rec.url}/health…`);
         }

@@ -68,12 +68,13 @@ async function start(ctx: Context, flags: StartFlags): Promise<number> {
 
   const engines = preset?.engines.length ?? 0;
   const timeoutMs = (config.engineStartupTimeoutSec * Math.max(1, engines) + 30) * 1000;
-  const { url, health } = await startInBackground(startArgs(ctx.argv), { home, out, timeoutMs });
+  const { url, health } = await startInBackground(startArgs(ctx.argv), { home, out, timeoutMs, expectedEngines: engines });
   out.write(
     `\n  OpenAI API   ${url}/v1\n` +
       `  engines      ${health.engines.length ? health.engines.map((e) => `${e.id} (${e.model})`).join(', ') : 'none'}\n` +
       `  logs         ${home.logFile}\n` +
-      `  next         sage inference status · sage inference stop\n`,
+      `  try          curl ${url}/v1/models\n` +
+      `  next         sage inference status · sage llm engine list · sage inference stop\n`,
   );
   return ExitCode.OK;
 }
