@@ -123,6 +123,16 @@ describe('streaming details', () => {
     await post(`${url}/v1/rag/ingest`, { documents: DOCS });
   });
 
+  test('concurrent ingests of the same documents store one copy', async () => {
+    const gw = gateways[gateways.length - 1] as Gateway;
+    const before = await gw.pipeline.store.count();
+    const docs = [{ id: 'cats', text: 'Cats sleep for about fifteen hours a day.' }, { id: 'crows', text: 'Crows remember the faces of people.' }];
+    const results = await Promise.all([1, 2, 3].map(() => post(`${url}/v1/rag/ingest`, { documents: docs })));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(results.map((r) => r.json.chunks_written).sort()).toEqual([0, 0, 2]);
+    expect(await gw.pipeline.store.count()).toBe(before + 2);
+  });
+
   test('a streamed turn is recorded in its session (session_id in the body)', async () => {
     const sdk = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const stream = await sdk.chat.completions.create({ stream: true, messages: [{ role: 'user', content: 'Why do sea otters hold hands?' }], session_id: 'otter-talk' } as unknown as OpenAI.ChatCompletionCreateParamsStreaming);

@@ -60,6 +60,10 @@ export function embeddingText(headingPath: readonly string[], text: string): str
 }
 
 export class Ingester {
+  // Ingestions run one at a time: two requests touching the same document must not interleave their
+  // compare-then-write steps.
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly store: VectorStore,
     private readonly loaders: LoaderRegistry,
@@ -102,7 +106,16 @@ export class Ingester {
     return { ...result, skipped: [] };
   }
 
-  private async ingestPrepared(docs: Prepared[]): Promise<Omit<IngestResult, 'skipped'>> {
+  private ingestPrepared(docs: Prepared[]): Promise<Omit<IngestResult, 'skipped'>> {
+    const run = this.queue.then(
+      () => this.write(docs),
+      () => this.write(docs),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(docs: Prepared[]): Promise<Omit<IngestResult, 'skipped'>> {
     const existing = new Map((await this.store.listDocuments()).map((d) => [d.id, d]));
     const fingerprint = chunkingFingerprint(this.chunking);
     const now = Date.now();
