@@ -276,6 +276,10 @@ describe('no orphans', () => {
     pids.forEach((p) => h.track(p));
     expect(new Set(infos.map((i) => i.port)).size).toBe(3);
     expect(pids.every(isAlive)).toBe(true);
+    process.kill(pids[0], 'SIGKILL'); // one dies under us: FAILED, still held until stopped
+    await waitFor(() => m.getEngine('s1')?.state === EngineState.FAILED, 5000, 's1 to be seen dead');
+    expect(await m.healthCheckAll(2000)).toEqual({ s1: false, s2: true, s3: true });
+    expect(m.getEngine('s1')?.lastHealth).toMatchObject({ ok: false, detail: 'process is not running' });
     await m.stopAll({ graceMs: 300 });
     expect(pids.filter(isAlive)).toEqual([]);
     expect(portsHeldBy(m)).toEqual([]);
