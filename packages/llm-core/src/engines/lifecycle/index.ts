@@ -1,7 +1,7 @@
 export * from './types';
 export * from './errors';
-export * from './health';
-export * from './process';
-export * from './state-file';
+export { probeEngineHealth, type HealthResult } from './health';
+export { isAlive } from './process';
+export { readStateFile, writeStateFile, type StateFileContent, type StoredEngine } from './state-file';
 export * from './manager';
 export * from './supervisor';
