@@ -6,13 +6,24 @@ export interface Out {
   error(text: string): void;
   /** Colours and spinners only for a terminal. */
   isTTY: boolean;
+  /** Terminal width, when there is a terminal. */
+  columns?: number;
 }
 
 export const processOut: Out = {
   write: (t) => process.stdout.write(t),
   error: (t) => process.stderr.write(t),
   isTTY: Boolean(process.stdout.isTTY),
+  get columns() {
+    return process.stdout.isTTY ? process.stdout.columns : undefined;
+  },
 };
+
+/** Shortens text to `max` characters with an ellipsis (for free-text columns in a terminal). */
+export function fit(text: string, max: number | undefined): string {
+  if (max === undefined || text.length <= max) return text;
+  return `${text.slice(0, Math.max(1, max - 1))}…`;
+}
 
 export function printJson(out: Out, value: unknown): void {
   out.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -45,6 +56,18 @@ export function duration(sec: number): string {
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const SKIP = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name', 'v']);
 
+/** fastify's request/response objects say more than a person needs: method, path, status, time. */
+function compactHttp(rec: Record<string, unknown>): void {
+  const req = rec.req as { method?: string; url?: string } | undefined;
+  if (req && typeof req === 'object' && req.method) rec.req = `${req.method} ${req.url}`;
+  const res = rec.res as { statusCode?: number } | undefined;
+  if (res && typeof res === 'object' && res.statusCode !== undefined) {
+    delete rec.res;
+    rec.status = res.statusCode;
+  }
+  if (typeof rec.responseTime === 'number') rec.responseTime = `${rec.responseTime < 10 ? rec.responseTime.toFixed(1) : Math.round(rec.responseTime)}ms`;
+}
+
 function fieldValue(v: unknown): string {
   if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
   if (v && typeof v === 'object' && 'message' in v && typeof (v as { message: unknown }).message === 'string') return JSON.stringify((v as { message: string }).message);
@@ -61,6 +84,7 @@ export function formatLogLine(line: string): string {
     return line;
   }
   if (typeof rec.level !== 'number' || rec.msg === undefined) return line;
+  compactHttp(rec);
   const time = typeof rec.time === 'number' ? new Date(rec.time).toISOString().slice(11, 19) : '';
   const fields = Object.entries(rec)
     .filter(([k]) => !SKIP.has(k))

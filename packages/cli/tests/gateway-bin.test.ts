@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findGatewayBin } from '../src';
-import { sage } from './helpers';
+import { alive, freePort, killAll, sage, waitGone } from './helpers';
 
 describe('sage gateway', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sage-gw-test-'));
@@ -34,5 +34,66 @@ describe('sage gateway', () => {
     const stop = await sage(['gateway', 'stop'], { home: dir });
     expect(stop.code).toBe(3);
     expect(stop.stderr).toMatch(/^sage: the gateway is not running$/m);
+  });
+});
+
+describe('sage gateway start|status|stop (with a stand-in sage-gateway executable)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sage-gw-proc-'));
+  const bin = path.join(dir, 'sage-gateway');
+  const argsFile = path.join(dir, 'args.json');
+  let pid: number | undefined;
+
+  beforeAll(() => {
+    // Listens where it is told and records how it was started: what the CLI promises the real gateway.
+    fs.writeFileSync(
+      bin,
+      `#!${process.execPath}
+const http = require('node:http');
+const a = process.argv.slice(2);
+const port = Number(a[a.indexOf('--port') + 1]);
+require('node:fs').writeFileSync(${JSON.stringify(argsFile)}, JSON.stringify({ args: a, unified: process.env.SAGE_UNIFIED_BASE_URL }));
+const srv = http.createServer((q, r) => r.end('ok')).listen(port, '127.0.0.1');
+process.on('SIGTERM', () => srv.close(() => process.exit(0)));
+`,
+      { mode: 0o755 },
+    );
+  });
+
+  afterAll(() => {
+    if (pid !== undefined) killAll([pid]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('starts it in the background, reports it, stops it', async () => {
+    const env = { SAGE_GATEWAY_BIN: bin };
+    const port = await freePort();
+    const start = await sage(['gateway', 'start', '--port', String(port), '--api-base', 'http://127.0.0.1:8123', '--', '--llm-model', 'm1'], { home: dir, env });
+    expect(start.stderr).toBe('');
+    expect(start.code).toBe(0);
+    expect(start.stdout).toContain(`the gateway is running`);
+    const recorded = JSON.parse(fs.readFileSync(argsFile, 'utf8')) as { args: string[]; unified: string };
+    expect(recorded.args).toEqual(['--port', String(port), '--host', '127.0.0.1', '--llm-model', 'm1']);
+    expect(recorded.unified).toBe('http://127.0.0.1:8123/v1');
+
+    const status = await sage(['gateway', 'status', '--json'], { home: dir, env });
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout) as { running: boolean; pid: number; url: string };
+    expect(s).toMatchObject({ running: true, url: `http://127.0.0.1:${port}` });
+    pid = s.pid;
+    expect(alive(pid)).toBe(true);
+
+    const twice = await sage(['gateway', 'start', '--port', String(port)], { home: dir, env });
+    expect(twice.code).toBe(4);
+
+    const stop = await sage(['gateway', 'stop'], { home: dir, env });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/the gateway stopped \(pid \d+\)/);
+    expect(await waitGone([pid], 2000)).toEqual([]);
+  });
+
+  test('a missing executable: "not installed", exit 1', async () => {
+    const r = await sage(['gateway', 'start'], { home: dir, env: { SAGE_GATEWAY_BIN: path.join(dir, 'nope') } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^sage: sage gateway is not installed \(SAGE_GATEWAY_BIN=.* is not an executable\)$/m);
   });
 });

@@ -1,6 +1,6 @@
 // `sage gateway start|stop|status` (F-403): the RAG gateway runs as its own process, started from its own bin
-// (`sage-gateway`). The CLI never imports @sage/gateway; it finds the executable on PATH or in a node_modules/.bin
-// above this package, and says plainly when it is not installed.
+// (`sage-gateway`). The CLI never imports @sage/gateway; it finds the executable ($SAGE_GATEWAY_BIN, a
+// node_modules/.bin above this package, or PATH) and says plainly when it is not installed.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -27,8 +27,10 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** node_modules/.bin directories from this package upwards (workspace root included), then PATH. */
+/** $SAGE_GATEWAY_BIN, else node_modules/.bin directories from this package upwards (workspace root included), then PATH. */
 export function findGatewayBin(env: NodeJS.ProcessEnv = process.env, from = __dirname): string | undefined {
+  const explicit = env.SAGE_GATEWAY_BIN?.trim();
+  if (explicit) return isExecutable(explicit) ? path.resolve(explicit) : undefined;
   const dirs: string[] = [];
   for (let dir = from; ; dir = path.dirname(dir)) {
     dirs.push(path.join(dir, 'node_modules', '.bin'));
@@ -69,16 +71,20 @@ function listening(port: number, host: string): Promise<boolean> {
   });
 }
 
-async function start(ctx: Context, flags: { port: number; host: string; apiBase?: string; timeout: number }): Promise<number> {
+async function start(ctx: Context, extra: string[], flags: { port: number; host: string; apiBase?: string; timeout: number }): Promise<number> {
   const { home, out } = ctx;
   const bin = findGatewayBin();
-  if (!bin) throw new CliError(`sage gateway is not installed (no ${GATEWAY_BIN} executable in node_modules/.bin or on PATH)`);
+  if (!bin) {
+    const where = process.env.SAGE_GATEWAY_BIN?.trim() ? `SAGE_GATEWAY_BIN=${process.env.SAGE_GATEWAY_BIN} is not an executable` : `no ${GATEWAY_BIN} executable in node_modules/.bin or on PATH`;
+    throw new CliError(`sage gateway is not installed (${where})`);
+  }
   const existing = readRecord(home);
   if (existing) throw new CliError(`the gateway is already running (pid ${existing.pid}, http://${existing.host}:${existing.port})`, ExitCode.ALREADY_RUNNING);
   fs.mkdirSync(path.dirname(home.gatewayLogFile), { recursive: true });
+  fs.mkdirSync(path.dirname(home.gatewayPidFile), { recursive: true });
   const fd = fs.openSync(home.gatewayLogFile, 'a');
   const controlPlane = resolveApiBase(home, flags.apiBase);
-  const child = spawn(bin, ['--port', String(flags.port), '--host', flags.host], {
+  const child = spawn(bin, ['--port', String(flags.port), '--host', flags.host, ...extra], {
     detached: true,
     stdio: ['ignore', fd, fd],
     // The gateway finds its models through the lower-layer clients; point them at this control plane.
@@ -110,21 +116,28 @@ async function start(ctx: Context, flags: { port: number; host: string; apiBase?
   throw new CliError(`the gateway (pid ${pid}) is not listening on ${flags.port} after ${flags.timeout}s; see ${home.gatewayLogFile}`);
 }
 
+/** To its process group (it was started detached), else to the process alone. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, sig);
+      return;
+    } catch {
+      // try the next
+    }
+  }
+}
+
 async function stop(ctx: Context): Promise<number> {
   const rec = readRecord(ctx.home);
   if (!rec) throw new CliError('the gateway is not running', ExitCode.NOT_RUNNING);
-  try {
-    process.kill(-rec.pid, 'SIGTERM');
-  } catch {
-    process.kill(rec.pid, 'SIGTERM');
-  }
+  signal(rec.pid, 'SIGTERM');
   const deadline = Date.now() + 30_000;
   while (isAlive(rec.pid) && Date.now() < deadline) await sleep(100);
-  if (isAlive(rec.pid)) {
-    process.kill(-rec.pid, 'SIGKILL');
-  }
+  const killed = isAlive(rec.pid);
+  if (killed) signal(rec.pid, 'SIGKILL');
   fs.rmSync(ctx.home.gatewayPidFile, { force: true });
-  ctx.out.write(`the gateway stopped (pid ${rec.pid})\n`);
+  ctx.out.write(`the gateway ${killed ? 'did not stop within 30s and was killed' : 'stopped'} (pid ${rec.pid})\n`);
   return ExitCode.OK;
 }
 
@@ -146,8 +159,9 @@ export function gatewayCommand(ctx: Context): Command {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--api-base <url>', 'the control plane it uses (default: the running one)')
     .option('--timeout <sec>', 'how long to wait for it to listen', intArg, 60)
-    .action(async (flags: { port: number; host: string; apiBase?: string; timeout: number }) => {
-      ctx.exitCode = await start(ctx, flags);
+    .argument('[gateway-options...]', 'more options for sage-gateway itself, after -- (e.g. -- --llm-model qwen)')
+    .action(async (extra: string[], flags: { port: number; host: string; apiBase?: string; timeout: number }) => {
+      ctx.exitCode = await start(ctx, extra, flags);
     });
   gateway
     .command('stop')

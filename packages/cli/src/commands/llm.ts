@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { ENGINE_KINDS, listBuiltinPresets, loadPreset, planPreset, type Preset, type PresetPlan } from '@sage/llm-core';
 import { ApiClient, resolveApiBase } from '../api';
 import { CliError, ExitCode, oneLine, usageError } from '../errors';
-import { printJson, table } from '../output';
+import { fit, printJson, table } from '../output';
 import { createProgress } from '../progress';
 import { portArg, positiveIntArg, type Context } from './shared';
 
@@ -152,7 +152,11 @@ function planTable(plan: PresetPlan): string {
 function presetList(ctx: Context, flags: { json?: boolean }): number {
   const presets = listBuiltinPresets();
   if (flags.json) printJson(ctx.out, { presets: presets.map((p) => ({ name: p.name, description: p.description, engines: p.engines.length })) });
-  else ctx.out.write(table(['PRESET', 'ENGINES', 'DESCRIPTION'], presets.map((p) => [p.name, p.engines.length, p.description ?? ''])));
+  else {
+    // Descriptions are prose: cut to the terminal rather than wrap into the next row.
+    const room = ctx.out.columns ? ctx.out.columns - Math.max(...presets.map((p) => p.name.length)) - 13 : undefined;
+    ctx.out.write(table(['PRESET', 'ENGINES', 'DESCRIPTION'], presets.map((p) => [p.name, p.engines.length, fit(p.description ?? '', room)])));
+  }
   return ExitCode.OK;
 }
 
