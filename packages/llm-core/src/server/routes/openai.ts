@@ -21,6 +21,8 @@ import { openSse } from '../sse';
 // Fields the route consumes itself; everything else in the body passes through to the engine.
 const CONSUMED = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'n', 'stream', 'user', 'sage', 'session_id']);
 
+type SharedLlmFields = Pick<z.infer<typeof CompletionRequestSchema>, 'model' | 'temperature' | 'top_p' | 'stop' | 'seed' | 'n' | 'user'> & { sage?: unknown; session_id?: unknown; [key: string]: unknown };
+
 function passthrough(body: Record<string, unknown>): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) if (!CONSUMED.has(k) && v !== undefined) extra[k] = v;
@@ -136,16 +138,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     };
   });
 
-  app.post('/v1/chat/completions', async (request, reply) => {
-    const body = parse(ChatCompletionRequestSchema, request.body, reply);
-    if (!body) return reply;
-    checkPromptSize(messagesChars(body.messages), 'messages');
+  /** Fields chat and text completions share; the caller adds what differs (messages or prompt, max tokens). */
+  const common = (body: SharedLlmFields, request: FastifyRequest, reply: FastifyReply) => {
     const ext = readExtensions(request.headers, body);
-    const inference: InferenceRequest = {
-      type: RequestType.LLM_CHAT,
+    return {
       model: body.model,
-      messages: body.messages as ChatMessageLike[],
-      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
       priority: ext.priority,
       sloDeadlineMs: ext.sloDeadlineMs,
@@ -154,36 +151,36 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
       sessionId: ext.sessionId,
       extraBody: passthrough(body),
       signal: clientGone(request, reply),
-    };
-    if (body.stream) return relay(manager, inference, request, reply);
+    } satisfies InferenceRequest;
+  };
+
+  const answer = async (inference: InferenceRequest, stream: boolean | null | undefined, request: FastifyRequest, reply: FastifyReply) => {
+    if (stream) return relay(manager, inference, request, reply);
     const result = await manager.submit(inference);
     return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
+  };
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const body = parse(ChatCompletionRequestSchema, request.body, reply);
+    if (!body) return reply;
+    checkPromptSize(messagesChars(body.messages), 'messages');
+    const inference: InferenceRequest = {
+      ...common(body, request, reply),
+      type: RequestType.LLM_CHAT,
+      messages: body.messages as ChatMessageLike[],
+      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+    };
+    return answer(inference, body.stream, request, reply);
   });
 
   app.post('/v1/completions', async (request, reply) => {
     const body = parse(CompletionRequestSchema, request.body, reply);
     if (!body) return reply;
-    const ext = readExtensions(request.headers, body);
     const prompt = promptText(body.prompt);
     checkPromptSize(prompt.length, 'prompt');
-    const inference: InferenceRequest = {
-      type: RequestType.LLM_GENERATE,
-      model: body.model,
-      prompt,
-      // OpenAI's completions default is 16 tokens.
-      maxTokens: body.max_tokens ?? 16,
-      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
-      priority: ext.priority,
-      sloDeadlineMs: ext.sloDeadlineMs,
-      ttftDeadlineMs: ext.ttftDeadlineMs,
-      userId: body.user ?? undefined,
-      sessionId: ext.sessionId,
-      extraBody: passthrough(body),
-      signal: clientGone(request, reply),
-    };
-    if (body.stream) return relay(manager, inference, request, reply);
-    const result = await manager.submit(inference);
-    return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
+    // OpenAI's completions default is 16 tokens.
+    const inference: InferenceRequest = { ...common(body, request, reply), type: RequestType.LLM_GENERATE, prompt, maxTokens: body.max_tokens ?? 16 };
+    return answer(inference, body.stream, request, reply);
   });
 
   app.post('/v1/embeddings', async (request, reply) => {
