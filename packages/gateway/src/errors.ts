@@ -19,10 +19,12 @@ export function toOpenAIError(err: unknown): OpenAIErrorResult {
   if (err instanceof GatewayError) return openAIError(err.status, err.message, { code: err.code, param: err.param });
   if (err instanceof NoEndpointError) return openAIError(503, err.message, { code: 'no_model_endpoint' });
   if (err instanceof APIError) {
-    // The model server's own 4xx is the caller's problem only if it concerned their input; the gateway
-    // built that request, so anything from upstream is reported as a bad gateway with its reason.
-    const status = err.status === 429 ? 429 : err.status === 408 || err.code === 'timeout' ? 504 : 502;
-    return openAIError(status, `model server error: ${err.message}`, { code: err.code ?? 'upstream_error' });
+    // A 400/413 from the model server concerns what the caller sent (e.g. a conversation longer than the
+    // model's context) and stays theirs; anything else upstream (auth, unknown model, 5xx) is the gateway's
+    // configuration or the server's failure: a bad gateway, with the reason.
+    const status =
+      err.status === 400 || err.status === 413 || err.status === 429 ? err.status : err.status === 408 || err.code === 'timeout' ? 504 : 502;
+    return openAIError(status, `model server: ${err.message}`, { code: err.code ?? 'upstream_error' });
   }
   if (err instanceof LLMError) return openAIError(502, err.message, { code: 'upstream_error' });
   const message = err instanceof Error ? err.message : String(err);

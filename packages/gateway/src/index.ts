@@ -8,7 +8,7 @@ export { LoaderRegistry, markdownLoader, textLoader, type DocumentLoader, type L
 export { chunkText, chunkingFingerprint, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, type ChunkingOptions, type TextChunk } from './ingest/chunker';
 export { collectFiles, type CollectedFiles } from './ingest/collect';
 export { Ingester, fileDocumentId, embeddingText, type Embedder, type IngestResult, type IngestedDocument, type IngestStatus, type TextDocument } from './ingest/ingester';
-export { Retriever, conversationQuery, DEFAULT_TOP_K, type RetrievalOptions } from './rag/retriever';
+export { Retriever, conversationQuery, DEFAULT_TOP_K, DEFAULT_MAX_QUERY_TOKENS, type RetrievalOptions } from './rag/retriever';
 export { buildPassages, type Passage, type PassageOptions } from './rag/passages';
 export { buildRagMessages, formatContext, citedPassages, DEFAULT_INSTRUCTIONS } from './rag/prompt';
 export { resolveConversation, type Conversation } from './rag/conversation';

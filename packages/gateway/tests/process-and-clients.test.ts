@@ -133,6 +133,18 @@ describe('streaming details', () => {
     expect(await gw.pipeline.store.count()).toBe(before + 2);
   });
 
+  test('a long document is chunked by its sections (one embedding call per server batch, by the L1 client); a fact deep inside is found', async () => {
+    const sections = Array.from({ length: 120 }, (_, i) => `## Station ${i}\n\nWeather station ${i} sits at ${1000 + i * 7} metres and logs ${i % 5 === 0 ? 'hail' : 'rain'} daily.`);
+    sections[87] = '## Station 87\n\nWeather station 87 is the only one that measures volcanic ash with a quartz resonator.';
+    const { status, json } = await post(`${url}/v1/rag/ingest`, { documents: [{ id: 'stations', text: `# Stations\n\n${sections.join('\n\n')}` }] });
+    expect(status).toBe(200);
+    expect(json.chunks_written).toBe(120); // one chunk per section: sections are never merged
+    const q = await post(`${url}/v1/rag/query`, { query: 'Which station measures volcanic ash?', top_k: 1 });
+    const hit = (q.json.data as { text: string; heading_path: string[] }[])[0];
+    expect(hit?.heading_path).toEqual(['Stations', 'Station 87']);
+    expect(hit?.text).toContain('quartz resonator');
+  });
+
   test('a streamed turn is recorded in its session (session_id in the body)', async () => {
     const sdk = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const stream = await sdk.chat.completions.create({ stream: true, messages: [{ role: 'user', content: 'Why do sea otters hold hands?' }], session_id: 'otter-talk' } as unknown as OpenAI.ChatCompletionCreateParamsStreaming);

@@ -247,6 +247,11 @@ describe('RAG gateway with a running control plane', () => {
     const notJson = await fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages": [' });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    // A conversation longer than the model's context is the caller's problem, reported as the model server said.
+    const huge = await post(`${g.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(20_000) }] });
+    // (The query sent to the embedding model is cut to its last tokens, so retrieval itself copes.)
+    expect(huge.status).toBe(400);
+    expect((huge.json.error as { message: string; type: string }).message).toMatch(/maximum context length/);
     const missing = await fetch(`${g.url}/v1/sessions/no-such-session`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('session_not_found');

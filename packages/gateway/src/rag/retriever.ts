@@ -2,7 +2,7 @@
 // says what it is about ("And what is its population?" needs the city named before — in an earlier
 // question, or only in the answer to it). Both are embedded in one call and blended, the latest weighted
 // more, so a change of topic still wins.
-import { contentText, type ChatMessage } from '@sage/common';
+import { contentText, decodeTokens, encodeTokens, type ChatMessage } from '@sage/common';
 import type { Embedder } from '../ingest/ingester';
 import type { SearchHit, VectorStore } from '../store/vector-store';
 
@@ -15,9 +15,21 @@ export interface RetrievalOptions {
   historyWeight?: number;
   /** Hits scoring below this are dropped (default: none). */
   minScore?: number;
+  /**
+   * Tokens of each query text sent to the embedding model (default 256): embedding models accept short
+   * inputs only (512 tokens is common), so a long message is embedded by its end, where the question is.
+   */
+  maxQueryTokens?: number;
 }
 
 export const DEFAULT_TOP_K = 4;
+export const DEFAULT_MAX_QUERY_TOKENS = 256;
+
+/** The last `max` tokens of a text (the whole text when it is shorter). */
+function tailTokens(text: string, max: number): string {
+  const ids = encodeTokens(text);
+  return ids.length <= max ? text : decodeTokens(ids.slice(ids.length - max)).trim();
+}
 
 function normalize(v: number[]): number[] {
   const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
@@ -44,7 +56,8 @@ export class Retriever {
   ) {}
 
   async search(text: string, opts: RetrievalOptions = {}): Promise<SearchHit[]> {
-    const [vector] = await (await this.embedder()).embed([text]);
+    const max = opts.maxQueryTokens ?? this.defaults.maxQueryTokens ?? DEFAULT_MAX_QUERY_TOKENS;
+    const [vector] = await (await this.embedder()).embed([tailTokens(text, max)]);
     return this.searchVector(vector as number[], opts);
   }
 
@@ -53,7 +66,8 @@ export class Retriever {
     const { latest, history } = conversationQuery(messages, o.historyTurns ?? 2);
     if (!latest) return [];
     if (!history) return this.search(latest, o);
-    const [a, b] = await (await this.embedder()).embed([latest, history]);
+    const max = o.maxQueryTokens ?? DEFAULT_MAX_QUERY_TOKENS;
+    const [a, b] = await (await this.embedder()).embed([tailTokens(latest, max), tailTokens(history, max)]);
     const w = o.historyWeight ?? 0.75;
     const blended = normalize((a as number[]).map((x, i) => x + w * ((b as number[])[i] ?? 0)));
     return this.searchVector(blended, o);
