@@ -1,8 +1,9 @@
 // The whole life of a control plane driven through the built `sage` bin: nothing running → start in the
 // background → status → chat → add an engine → refuse a second start → stop → nothing left.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import OpenAI from 'openai';
-import { alive, freePort, killAll, sage, tempHome, waitGone, type StatusJson } from './helpers';
+import { alive, freePort, killAll, SAGE_BIN, sage, tempHome, waitGone, type StatusJson } from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -103,6 +104,49 @@ describe('sage inference (built bin, real processes)', () => {
     const logs = await sage(['inference', 'logs', '--lines', '200'], { home });
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/INFO\s+sage control plane ready/);
+  });
+
+  test('llm preset apply starts a preset file; engine stop and prune take it away again', async () => {
+    const file = `${home}/extra.yaml`;
+    fs.writeFileSync(file, 'version: 1\nname: extra\nengines:\n  - name: small\n    kind: llm\n    engine: sim-llm\n    model: sage-small\n');
+    const apply = await sage(['llm', 'preset', 'apply', file], { home });
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toMatch(/preset extra applied/);
+    expect(apply.stdout).toMatch(/small\s+extra-small\s+sim-llm\s+sage-small\s+RUNNING/);
+
+    const client = new OpenAI({ baseURL: apiBase, apiKey: 'unused' });
+    const res = await client.chat.completions.create({ model: 'sage-small', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+    expect(res.model).toBe('sage-small');
+
+    const unknown = await sage(['llm', 'engine', 'stop', 'no-such-engine'], { home });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/no-such-engine/);
+
+    const list = JSON.parse((await sage(['llm', 'engine', 'list', '--json'], { home })).stdout) as { engines: { id: string; pid: number }[] };
+    const pid = list.engines.find((e) => e.id === 'extra-small')!.pid;
+    seen.add(pid);
+    const stop = await sage(['llm', 'engine', 'stop', 'extra-small', '--drain'], { home });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/engine extra-small is STOPPED/);
+    expect(await waitGone([pid], 2000)).toEqual([]);
+    const prune = await sage(['llm', 'engine', 'prune', '--json'], { home });
+    expect(JSON.parse(prune.stdout)).toEqual({ pruned: ['extra-small'] });
+  });
+
+  test('logs --follow prints new lines as they are written, until interrupted', async () => {
+    const child = spawn(process.execPath, [SAGE_BIN, 'inference', 'logs', '--follow', '--lines', '0'], { env: { ...process.env, SAGE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    await new Promise((r) => setTimeout(r, 1000)); // let it reach the end of the file
+    await fetch(`${apiBase}/models`);
+    const deadline = Date.now() + 10_000;
+    while (!/GET \/v1\/models/.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(text).toMatch(/INFO\s+incoming request .*GET \/v1\/models/);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 
   test('stop is graceful and leaves no process behind', async () => {
