@@ -76,7 +76,8 @@ export class ApiClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (err as Error).name;
       if (cause === 'TimeoutError') throw new CliError(`the control plane at ${this.base} did not answer ${method} ${path} within ${Math.round(timeoutMs / 1000)}s`);
       throw new CliError(`cannot reach the sage control plane at ${this.base} (${cause}); start it with: sage inference start --background`, ExitCode.NOT_RUNNING);
     }

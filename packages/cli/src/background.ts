@@ -7,7 +7,7 @@ import { ApiClient, type Health } from './api';
 import { CliError, ExitCode } from './errors';
 import { BACKGROUND_ENV } from './foreground';
 import type { SageHome } from './home';
-import type { Out } from './output';
+import { formatLogLine, type Out } from './output';
 import { createProgress } from './progress';
 import { findRunning } from './server-state';
 import { sageEntry } from './version';
@@ -42,7 +42,8 @@ function lastError(logFile: string, fromByte: number): string | undefined {
       // not JSON
     }
   }
-  return lines.at(-1);
+  const last = lines.at(-1);
+  return last === undefined ? undefined : formatLogLine(last);
 }
 
 export function describeEngines(health: Health): string {
@@ -83,6 +84,10 @@ export async function startInBackground(
   try {
     while (Date.now() < deadline) {
       if (exited) {
+        if (exited.code === 0) {
+          progress.fail('sage was stopped while starting');
+          throw new CliError(`stopped (pid ${pid}) before it finished starting`);
+        }
         const why = lastError(home.logFile, startByte) ?? `it exited with ${exited.signal ?? `code ${exited.code}`}`;
         // The child's own exit code says what kind of failure it was (usage, already running, other).
         const code = exited.code === ExitCode.USAGE || exited.code === ExitCode.ALREADY_RUNNING ? exited.code : ExitCode.FAILURE;
