@@ -47,7 +47,7 @@ function lastError(logFile: string, fromByte: number): string | undefined {
 }
 
 export function describeEngines(health: Health): string {
-  if (!health.engines.length) return health.instances.length ? `${health.instances.length} backend(s)` : 'none yet';
+  if (!health.engines.length) return health.instances.length ? `none (${health.instances.length} external backend${health.instances.length === 1 ? '' : 's'})` : 'none yet';
   return health.engines.map((e) => `${e.id} ${e.state}`).join(', ');
 }
 

@@ -57,12 +57,18 @@ export function tempHome(extra: Record<string, unknown> = {}): { home: string; c
   return { home, configFile };
 }
 
+/** Running: kill(pid, 0) succeeds and it is not a zombie (exited, waiting for init to reap it, which can lag). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -69,9 +69,11 @@ async function start(ctx: Context, flags: StartFlags): Promise<number> {
   const engines = preset?.engines.length ?? 0;
   const timeoutMs = (config.engineStartupTimeoutSec * Math.max(1, engines) + 30) * 1000;
   const { url, health } = await startInBackground(startArgs(ctx.argv), { home, out, timeoutMs, expectedEngines: engines });
+  const backends = health.instances.filter((i) => !health.engines.some((e) => e.id === i.id));
   out.write(
     `\n  OpenAI API   ${url}/v1\n` +
       `  engines      ${health.engines.length ? health.engines.map((e) => `${e.id} (${e.model})`).join(', ') : 'none'}\n` +
+      (backends.length ? `  backends     ${backends.map((i) => `${i.id} (${i.models.join(', ')})`).join(', ')}\n` : '') +
       `  logs         ${home.logFile}\n` +
       `  try          curl ${url}/v1/models\n` +
       `  next         sage inference status · sage llm engine list · sage inference stop\n`,
