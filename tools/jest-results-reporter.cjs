@@ -18,7 +18,8 @@ class ResultsFileReporter {
       failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
       skipped: results.numPendingTests + results.numTodoTests,
       suites: results.numTotalTestSuites,
-      success: results.success,
+      // `results.success` is not final when reporters run; failures are counted above instead.
+      failedSuites: results.numFailedTestSuites,
     };
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(summary, null, 2));
   }

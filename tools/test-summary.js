@@ -11,4 +11,4 @@ const rows = files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf
 const total = rows.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
 for (const r of rows) console.log(`  ${r.project.padEnd(20)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${r.suites} suites)`);
 console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-process.exit(rows.length === 0 || total.passed === 0 || total.failed > 0 || rows.some((r) => !r.success) ? 1 : 0);
+process.exit(rows.length === 0 || total.passed === 0 || total.failed > 0 || rows.some((r) => r.failedSuites > 0) ? 1 : 0);
