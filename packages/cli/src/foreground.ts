@@ -3,7 +3,7 @@
 // SIGINT/SIGTERM drains requests, stops its engines and removes its footprint from SAGE_HOME.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_PRESET_NAME, getBuiltinPreset, loadPreset, startControlPlaneServer, type Preset, type RunningControlPlane } from '@sage/llm-core';
+import { resolveStartPreset, startControlPlaneServer, type Preset, type RunningControlPlane } from '@sage/llm-core';
 import pino, { type Logger } from 'pino';
 import { enginePortRanges, type SageConfig } from './config';
 import { CliError, ExitCode, oneLine, usageError } from './errors';
@@ -15,22 +15,13 @@ import { cliVersion } from './version';
 /** Set in the environment of the detached process a background start spawns. */
 export const BACKGROUND_ENV = 'SAGE_CLI_BACKGROUND';
 
-/** The preset to start: --preset, else the embedded default unless backends were given; model names applied. */
+/** The preset to start (see resolveStartPreset); a bad preset is a usage error. */
 export function presetFor(config: SageConfig): Preset | undefined {
-  const hasBackends = config.llmBackends.length + config.embeddingBackends.length > 0;
-  const ref = config.preset ?? (hasBackends ? undefined : DEFAULT_PRESET_NAME);
-  if (!ref) return undefined;
-  let preset: Preset;
   try {
-    preset = getBuiltinPreset(ref) ?? loadPreset(ref);
+    return resolveStartPreset(config);
   } catch (err) {
     throw usageError(`preset: ${oneLine(err)}`);
   }
-  if (!config.llmModel && !config.embeddingModel) return preset;
-  return {
-    ...preset,
-    engines: preset.engines.map((e) => ({ ...e, model: e.kind === 'llm' ? (config.llmModel ?? e.model) : (config.embeddingModel ?? e.model) })),
-  };
 }
 
 function createLogger(config: SageConfig, home: SageHome, out: Out, background: boolean): Logger {

@@ -37,7 +37,13 @@ export interface RunningControlPlane {
   close(drainMs?: number): Promise<void>;
 }
 
-function resolvePreset(config: ControlPlaneServerConfig): Preset | undefined {
+/**
+ * The preset a start serves: the one named (built-in name or YAML file), else the embedded default unless
+ * external backends were given; `llmModel` / `embeddingModel` rename its engines' models.
+ */
+export function resolveStartPreset(
+  config: Pick<ControlPlaneServerConfig, 'preset' | 'llmModel' | 'embeddingModel' | 'llmBackends' | 'embeddingBackends'>,
+): Preset | undefined {
   const hasBackends = (config.llmBackends?.length ?? 0) + (config.embeddingBackends?.length ?? 0) > 0;
   const ref = config.preset ?? (hasBackends ? false : DEFAULT_PRESET_NAME);
   if (ref === false) return undefined;
@@ -51,7 +57,7 @@ function resolvePreset(config: ControlPlaneServerConfig): Preset | undefined {
 
 export async function startControlPlaneServer(config: ControlPlaneServerConfig = {}): Promise<RunningControlPlane> {
   const log = config.logger ?? pino({ level: 'silent' });
-  const preset = resolvePreset(config);
+  const preset = resolveStartPreset(config);
   const runtime = await ControlPlaneRuntime.create({
     ...config.runtime,
     scheduler: { policy: config.policy ?? 'adaptive', router: config.router ?? 'load_balanced', ...config.runtime?.scheduler },
