@@ -5,21 +5,8 @@
 import { loadRatio } from '../routing/load';
 import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
-import {
-  absoluteDeadline,
-  absoluteTtftDeadline,
-  byArrival,
-  compatible,
-  deadlineRejection,
-  decide,
-  meetsDeadline,
-  noInstance,
-  sortedBy,
-  uniqueById,
-  type BasePolicyOptions,
-  type InfeasibleAction,
-} from './common';
-import { feasibility } from './deadline';
+import { admit } from './admission';
+import { byArrival, decide, meetsDeadline, sortedBy, uniqueById, type BasePolicyOptions, type InfeasibleAction } from './common';
 
 export interface CostOptimizedOptions extends BasePolicyOptions {
   /** What happens to a request that can no longer meet its deadline (default 'reject'). */
@@ -52,31 +39,16 @@ export class CostOptimizedPolicy implements SchedulingPolicy {
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
     for (const request of uniqueById(sortedBy(queue, byArrival))) {
-      const compat = compatible(this.options, request, ctx.instances);
-      if (compat.length === 0) {
-        if (this.options.rejectUnroutable) result.rejections.push(noInstance(request));
-        continue;
-      }
-      const hasDeadline = absoluteDeadline(request) !== undefined || absoluteTtftDeadline(request) !== undefined;
-      let demoted = false;
-      if (hasDeadline) {
-        const f = feasibility(ctx, cap, request, compat);
-        if (!f.feasible) {
-          if (this.onInfeasible === 'reject') {
-            result.rejections.push(deadlineRejection(ctx, request, f.bestEstimateMs));
-            continue;
-          }
-          demoted = true;
-        }
-      }
-      const available = cap.available(compat);
-      if (available.length === 0) continue;
-      const pool = hasDeadline && !demoted ? available.filter((inst) => meetsDeadline(ctx, request, inst)) : available;
+      const a = admit(ctx, cap, request, this.options, this.onInfeasible);
+      if (a.kind === 'reject') result.rejections.push(a.rejection);
+      if (a.kind !== 'place') continue;
+      const { available, holdToDeadline, demoted } = a;
+      const pool = holdToDeadline ? available.filter((inst) => meetsDeadline(ctx, request, inst)) : available;
       const instance = this.cheapest(ctx, request, pool);
       if (!instance) continue; // only a busy instance can meet the deadline: wait for it
       cap.take(instance.id);
       const skipped = available.filter((i) => price(i) < price(instance)).length;
-      const why = hasDeadline && !demoted
+      const why = holdToDeadline
         ? `cheapest instance predicted to meet the deadline (${price(instance)}/h${skipped ? `; ${skipped} cheaper would miss it` : ''})`
         : `cheapest instance with capacity (${price(instance)}/h)${demoted ? '; deadline infeasible, demoted' : ''}`;
       result.decisions.push(decide(ctx, request, instance, this.name, `cost_optimized: ${why}`));

@@ -5,22 +5,19 @@
 // `bestEffortDeadlineMs`, so they are served after urgent work but never starve.
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
+import { admit } from './admission';
 import {
   absoluteDeadline,
   absoluteTtftDeadline,
-  compatible,
-  deadlineRejection,
   decide,
   fastest,
   meetsDeadline,
-  noInstance,
   routeAmong,
   sortedBy,
   uniqueById,
   type BasePolicyOptions,
   type InfeasibleAction,
 } from './common';
-import { feasibility } from './deadline';
 
 export interface SloAwareOptions extends BasePolicyOptions {
   /** What happens to a request that can no longer meet its deadline (default 'reject'). */
@@ -53,27 +50,11 @@ export class SloAwarePolicy implements SchedulingPolicy {
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
     for (const request of uniqueById(this.order(queue))) {
-      const compat = compatible(this.options, request, ctx.instances);
-      if (compat.length === 0) {
-        if (this.options.rejectUnroutable) result.rejections.push(noInstance(request));
-        continue;
-      }
-      const hasDeadline = absoluteDeadline(request) !== undefined || absoluteTtftDeadline(request) !== undefined;
-      let demoted = false;
-      if (hasDeadline) {
-        // Checked even when everything is full: what cannot make it is told so now, not when it times out.
-        const f = feasibility(ctx, cap, request, compat);
-        if (!f.feasible) {
-          if (this.onInfeasible === 'reject') {
-            result.rejections.push(deadlineRejection(ctx, request, f.bestEstimateMs));
-            continue;
-          }
-          demoted = true;
-        }
-      }
-      const available = cap.available(compat);
-      if (available.length === 0) continue;
-      if (hasDeadline && !demoted) {
+      const a = admit(ctx, cap, request, this.options, this.onInfeasible);
+      if (a.kind === 'reject') result.rejections.push(a.rejection);
+      if (a.kind !== 'place') continue;
+      const { available, holdToDeadline, demoted } = a;
+      if (holdToDeadline) {
         const meeting = available.filter((inst) => meetsDeadline(ctx, request, inst));
         const instance = fastest(ctx, request, meeting);
         if (!instance) continue; // only a busy instance can make it: wait for it

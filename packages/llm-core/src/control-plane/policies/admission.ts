@@ -1,0 +1,42 @@
+// Deadline admission shared by slo_aware and cost_optimized: before either picks an instance, a request
+// must have a compatible instance, and one with a deadline must still be able to meet it somewhere, else it
+// is rejected at once or demoted to best effort. One place, so both policies judge deadlines alike.
+import type { ExecutionInstance, Rejection, RequestMetadata, SchedulingContext } from '../types';
+import type { CapacityView } from './capacity';
+import { absoluteDeadline, absoluteTtftDeadline, compatible, deadlineRejection, noInstance, type BasePolicyOptions, type InfeasibleAction } from './common';
+import { feasibility } from './deadline';
+
+export type Admission =
+  /** Rejected now (no instance serves it at all, or its deadline cannot be met any more). */
+  | { kind: 'reject'; rejection: Rejection }
+  /** Stays queued this round (nothing compatible, or every compatible instance is full). */
+  | { kind: 'wait' }
+  /**
+   * Free to place on `available`. `holdToDeadline`: it has a deadline that can still be met, so only an
+   * instance predicted to meet it will do; `demoted`: it had one that cannot, and is now best effort.
+   */
+  | { kind: 'place'; available: ExecutionInstance[]; holdToDeadline: boolean; demoted: boolean };
+
+export function admit(
+  ctx: SchedulingContext,
+  cap: CapacityView,
+  request: RequestMetadata,
+  options: BasePolicyOptions,
+  onInfeasible: InfeasibleAction,
+): Admission {
+  const compat = compatible(options, request, ctx.instances);
+  if (compat.length === 0) return options.rejectUnroutable ? { kind: 'reject', rejection: noInstance(request) } : { kind: 'wait' };
+  const hasDeadline = absoluteDeadline(request) !== undefined || absoluteTtftDeadline(request) !== undefined;
+  let demoted = false;
+  if (hasDeadline) {
+    // Checked even when everything is full: what cannot make it is told so now, not when it times out.
+    const f = feasibility(ctx, cap, request, compat);
+    if (!f.feasible) {
+      if (onInfeasible === 'reject') return { kind: 'reject', rejection: deadlineRejection(ctx, request, f.bestEstimateMs) };
+      demoted = true;
+    }
+  }
+  const available = cap.available(compat);
+  if (available.length === 0) return { kind: 'wait' };
+  return { kind: 'place', available, holdToDeadline: hasDeadline && !demoted, demoted };
+}
