@@ -1,7 +1,6 @@
 // POST /v1/chat/completions of sim-llm, non-streamed and SSE.
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { contentText, countChatTokens, encodeTokens, type ChatCompletionChunk, type ChatCompletionResponse, type Usage } from '@sage/common';
+import { contentText, countChatTokens, encodeTokens, type ChatCompletionChunk, type ChatCompletionResponse } from '@sage/common';
 import { chatPromptParts } from '../text/prompt-parts';
 import { SimChatRequestSchema } from './schemas';
 import { SseStream } from '../http/sse';
@@ -10,6 +9,7 @@ import { planAnswers, type GenerationPrompt, type GenerationSampling } from './g
 import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
 import { cancelOnDisconnect } from './runner';
 import type { RouteContext } from './route-context';
+import { envelope, replyIdentity, streamChunks, tokenUsage, type ChunkExtras } from './envelope';
 
 /** The prompt text the simulated model "sees" for a chat; its tokens key the prefix cache. */
 function renderChat(messages: ReadonlyArray<{ role: string; content?: unknown }>): string {
@@ -33,25 +33,13 @@ export function registerChatRoute(ctx: RouteContext): void {
     const sampling: GenerationSampling = { n: checkN(body.n), ...budget, seed: body.seed, temperature: body.temperature, stop: normaliseStop(body.stop), ...kv };
     const answers = planAnswers(prompt, sampling);
     ctx.runner.checkFits(prompt, answers);
-    const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
-    const createdAt = Math.floor(Date.now() / 1000);
+    const identity = replyIdentity('chatcmpl', ctx.model);
     const kvOut = ctx.runner.kvResponse(sampling, promptTokens);
-    const usage = (completion: number): Usage => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
 
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       const sse = new SseStream(reply);
-      // Every chunk carries `usage: null` when a usage chunk will close the stream, as OpenAI does.
-      const chunk = (choices: ChatCompletionChunk['choices'], more: Partial<ChatCompletionChunk> = {}): ChatCompletionChunk => ({
-        id,
-        object: 'chat.completion.chunk',
-        created: createdAt,
-        model: ctx.model,
-        system_fingerprint: 'sage-sim',
-        choices,
-        ...(includeUsage ? { usage: null } : {}),
-        ...more,
-      });
+      const chunk: (choices: ChatCompletionChunk['choices'], more?: ChunkExtras) => ChatCompletionChunk = streamChunks(identity, 'chat.completion.chunk', includeUsage);
       // Like vLLM, a choice's role chunk goes out with its first token, so time to first chunk is TTFT.
       const started = new Set<number>();
       const gen = ctx.runner.run(
@@ -69,7 +57,7 @@ export function registerChatRoute(ctx: RouteContext): void {
       );
       sse.onClientClose(() => gen.cancel());
       const r = await gen.done;
-      if (includeUsage) sse.send(chunk([], { usage: usage(r.completionTokens) }));
+      if (includeUsage) sse.send(chunk([], { usage: tokenUsage(promptTokens, r.completionTokens) }));
       sse.done();
       return reply;
     }
@@ -78,13 +66,9 @@ export function registerChatRoute(ctx: RouteContext): void {
     cancelOnDisconnect(reply, [gen]);
     const r = await gen.done;
     const response: ChatCompletionResponse = {
-      id,
-      object: 'chat.completion',
-      created: createdAt,
-      model: ctx.model,
-      system_fingerprint: 'sage-sim',
+      ...envelope(identity, 'chat.completion'),
       choices: r.answers.map((a, index) => ({ index, message: { role: 'assistant', content: a.text, refusal: null }, logprobs: null, finish_reason: a.finishReason })),
-      usage: usage(r.completionTokens),
+      usage: tokenUsage(promptTokens, r.completionTokens),
       kv_transfer_params: kvOut,
     };
     return response;

@@ -1,7 +1,6 @@
 // POST /v1/completions of sim-llm (legacy completions), non-streamed and SSE.
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { encodeTokens, type CompletionChunk, type CompletionResponse, type Usage } from '@sage/common';
+import { encodeTokens, type CompletionChunk, type CompletionResponse } from '@sage/common';
 import { splitMarkedContext } from '../text/prompt-parts';
 import { HttpError } from '../http/errors';
 import { decodeTokenIds } from '../http/token-ids';
@@ -12,6 +11,7 @@ import { planAnswers, type GenerationPrompt, type GenerationSampling } from './g
 import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
 import { cancelOnDisconnect } from './runner';
 import type { RouteContext } from './route-context';
+import { envelope, replyIdentity, streamChunks, tokenUsage, type ChunkExtras } from './envelope';
 
 export function registerCompletionsRoute(ctx: RouteContext): void {
   const { params } = ctx;
@@ -45,25 +45,15 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
       ctx.runner.checkFits(prompt, answers);
       return { prompt, sampling, answers, base: pi * n, echoText: echo ? p.text : '' };
     });
-    const id = `cmpl-${randomUUID().replace(/-/g, '')}`;
-    const createdAt = Math.floor(Date.now() / 1000);
+    const identity = replyIdentity('cmpl', ctx.model);
     const promptTokens = jobs.reduce((s, j) => s + j.prompt.promptTokens, 0);
-    const usage = (completion: number): Usage => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
+    const usage = (results: ReadonlyArray<{ completionTokens: number }>) => tokenUsage(promptTokens, results.reduce((s, r) => s + r.completionTokens, 0));
     const kvOut = ctx.runner.kvResponse(kv, promptTokens);
 
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       const sse = new SseStream(reply);
-      const chunk = (choices: CompletionChunk['choices'], more: Partial<CompletionChunk> = {}): CompletionChunk => ({
-        id,
-        object: 'text_completion',
-        created: createdAt,
-        model: ctx.model,
-        system_fingerprint: 'sage-sim',
-        choices,
-        ...(includeUsage ? { usage: null } : {}),
-        ...more,
-      });
+      const chunk: (choices: CompletionChunk['choices'], more?: ChunkExtras) => CompletionChunk = streamChunks(identity, 'text_completion', includeUsage);
       const gens = jobs.map((j) => {
         const echoed = new Set<number>();
         return ctx.runner.run(
@@ -80,7 +70,7 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
       });
       sse.onClientClose(() => gens.forEach((g) => g.cancel()));
       const results = await Promise.all(gens.map((g) => g.done));
-      if (includeUsage) sse.send(chunk([], { usage: usage(results.reduce((s, r) => s + r.completionTokens, 0)) }));
+      if (includeUsage) sse.send(chunk([], { usage: usage(results) }));
       sse.done();
       return reply;
     }
@@ -92,13 +82,9 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
       (results[ji]?.answers ?? []).map((a, i) => ({ index: j.base + i, text: j.echoText + a.text, logprobs: null, finish_reason: a.finishReason })),
     );
     const response: CompletionResponse = {
-      id,
-      object: 'text_completion',
-      created: createdAt,
-      model: ctx.model,
-      system_fingerprint: 'sage-sim',
+      ...envelope(identity, 'text_completion'),
       choices,
-      usage: usage(results.reduce((s, r) => s + r.completionTokens, 0)),
+      usage: usage(results),
       kv_transfer_params: kvOut,
     };
     return response;
