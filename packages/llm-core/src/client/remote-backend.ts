@@ -24,6 +24,11 @@ function headers(o: { priority?: string; sloDeadlineMs?: number }): Record<strin
   return h;
 }
 
+/** OpenAI's sampling fields from our call options; every generation request (chat, stream, completions) sends them alike. */
+function samplingParams(o: CallOptions) {
+  return { max_tokens: o.maxTokens, temperature: o.temperature, top_p: o.topP, stop: o.stop, seed: o.seed };
+}
+
 export class RemoteBackend implements Backend {
   readonly mode = 'remote' as const;
   private readonly client: OpenAI;
@@ -60,44 +65,26 @@ export class RemoteBackend implements Backend {
     return found.id;
   }
 
+  /** The body of a chat request; chat() sends it as is, stream() with `stream: true`. */
+  private async chatBody(messages: ChatMessageLike[], o: CallOptions): Promise<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming> {
+    return { model: await this.model(o.model, 'llm'), messages: messages as OpenAI.Chat.ChatCompletionMessageParam[], ...samplingParams(o) };
+  }
+
   async chat(messages: ChatMessageLike[], o: CallOptions): Promise<string> {
-    const res = await this.client.chat.completions.create(
-      {
-        model: await this.model(o.model, 'llm'),
-        messages: messages as OpenAI.Chat.ChatCompletionMessageParam[],
-        max_tokens: o.maxTokens,
-        temperature: o.temperature,
-        top_p: o.topP,
-        stop: o.stop,
-        seed: o.seed,
-      },
-      { headers: headers(o), signal: o.signal },
-    );
+    const res = await this.client.chat.completions.create(await this.chatBody(messages, o), { headers: headers(o), signal: o.signal });
     return res.choices[0]?.message?.content ?? '';
   }
 
   async generate(prompt: string, o: CallOptions): Promise<string> {
     const res = await this.client.completions.create(
-      { model: await this.model(o.model, 'llm'), prompt, max_tokens: o.maxTokens, temperature: o.temperature, top_p: o.topP, stop: o.stop, seed: o.seed },
+      { model: await this.model(o.model, 'llm'), prompt, ...samplingParams(o) },
       { headers: headers(o), signal: o.signal },
     );
     return res.choices[0]?.text ?? '';
   }
 
   async *stream(messages: ChatMessageLike[], o: CallOptions): AsyncIterable<string> {
-    const s = await this.client.chat.completions.create(
-      {
-        model: await this.model(o.model, 'llm'),
-        messages: messages as OpenAI.Chat.ChatCompletionMessageParam[],
-        max_tokens: o.maxTokens,
-        temperature: o.temperature,
-        top_p: o.topP,
-        stop: o.stop,
-        seed: o.seed,
-        stream: true,
-      },
-      { headers: headers(o), signal: o.signal },
-    );
+    const s = await this.client.chat.completions.create({ ...(await this.chatBody(messages, o)), stream: true }, { headers: headers(o), signal: o.signal });
     for await (const chunk of s) {
       const t = chunk.choices[0]?.delta?.content;
       if (t) yield t;
