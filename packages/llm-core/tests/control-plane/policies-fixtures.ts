@@ -13,6 +13,10 @@ import {
   type RoutingStrategy,
   type SchedulingContext,
 } from '../../src';
+import { mulberry32 } from '../../src/engines/sim/text/prng';
+
+// The simulator's seeded PRNG, reused so "random" tie-breaking in these tests is repeatable.
+export { mulberry32 };
 
 type InstanceOverrides = Partial<Omit<ExecutionInstance, 'load'>> & { load?: Partial<InstanceLoad> };
 
@@ -79,18 +83,6 @@ export function ctx(
     instances,
     router: over.router ?? createRouter('load_balanced', { rng: mulberry32(7) }),
     estimator: over.estimator ?? createLatencyEstimator(),
-  };
-}
-
-/** Seeded PRNG (mulberry32) so "random" tie-breaking is repeatable. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
