@@ -39,8 +39,9 @@ export function pickLeastLoaded(candidates: readonly ExecutionInstance[], rng: R
 }
 
 export class LoadBalancedRouter implements RoutingStrategy {
-  readonly name = 'load_balanced';
-  private readonly rng: Rng;
+  // Widened to string so topology_aware, which routes single requests exactly like this, can extend it.
+  readonly name: string = 'load_balanced';
+  protected readonly rng: Rng;
 
   constructor(options: LoadBalancedOptions = {}) {
     this.rng = options.rng ?? Math.random;

@@ -1,8 +1,8 @@
 // topology_aware: for prefill→decode pairs the KV cache travels between instances, so the decode instance is
 // chosen by link quality first (NVLink peer, then same machine, then same rack, then anywhere) and by load
 // within the best tier. A single-instance route() is plain load balancing (topology only matters for pairs).
-import type { ExecutionInstance, RequestMetadata, RoutingStrategy } from '../types';
-import { pickLeastLoaded, type Rng } from './load-balanced';
+import type { ExecutionInstance, RequestMetadata } from '../types';
+import { LoadBalancedRouter, pickLeastLoaded, type LoadBalancedOptions } from './load-balanced';
 
 export const TopologyTier = { NVLINK: 0, SAME_MACHINE: 1, SAME_RACK: 2, REMOTE: 3 } as const;
 export type TopologyTier = (typeof TopologyTier)[keyof typeof TopologyTier];
@@ -24,21 +24,11 @@ export interface TopologyPair {
   tier: (typeof TOPOLOGY_TIER_NAMES)[number];
 }
 
-export interface TopologyAwareOptions {
-  rng?: Rng;
-}
+export type TopologyAwareOptions = LoadBalancedOptions;
 
-export class TopologyAwareRouter implements RoutingStrategy {
-  readonly name = 'topology_aware';
-  private readonly rng: Rng;
-
-  constructor(options: TopologyAwareOptions = {}) {
-    this.rng = options.rng ?? Math.random;
-  }
-
-  route(_request: RequestMetadata, candidates: readonly ExecutionInstance[]): ExecutionInstance | undefined {
-    return pickLeastLoaded(candidates, this.rng);
-  }
+/** load_balanced for single requests (inherited route()), plus topology-first choice of prefill→decode pairs. */
+export class TopologyAwareRouter extends LoadBalancedRouter {
+  override readonly name: string = 'topology_aware';
 
   /** Decode instance for `prefill`: the least loaded among the best-connected tier (never `prefill` itself). */
   pairFor(prefill: ExecutionInstance, decodeCandidates: readonly ExecutionInstance[]): ExecutionInstance | undefined {
