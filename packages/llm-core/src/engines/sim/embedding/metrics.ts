@@ -1,5 +1,6 @@
 // Prometheus metrics of sim-embedding (one registry per server).
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { sampledGauges } from '../http/sampled-gauge';
 
 export interface EmbeddingLoad {
   inFlight: number;
@@ -19,16 +20,7 @@ export function createSimEmbeddingMetrics(model: string, load: () => EmbeddingLo
   const registry = new Registry();
   const labelNames = ['model_name'] as const;
   const labels = { model_name: model };
-  const gauge = (name: string, help: string, read: (l: EmbeddingLoad) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.set(labels, read(load()));
-      },
-    });
+  const gauge = sampledGauges(registry, model, load);
   gauge('sage_sim:embedding_requests_running', 'Embedding requests in flight.', (l) => l.inFlight);
   gauge('sage_sim:embedding_requests_waiting', 'Requests queued for the GPU.', (l) => l.queued);
   gauge('sage_sim:embedding_batches_total', 'GPU batches run.', (l) => l.batches);

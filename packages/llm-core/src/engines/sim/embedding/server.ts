@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeTokens, encodeTokens, EmbeddingRequestSchema, type EmbeddingResponse } from '@sage/common';
 import { createBaseApp } from '../http/app';
+import { modelListing } from '../http/model-listing';
 import { HttpError } from '../http/errors';
 import { decodeTokenIds } from '../http/token-ids';
 import { BatchQueue, DEFAULT_BATCH_COST_PARAMS, type BatchCostParams } from './batch-cost';
@@ -107,23 +108,16 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
     }
   });
 
-  app.get('/v1/models', async () => ({
-    object: 'list',
-    data: [
-      {
-        id: opts.model,
-        object: 'model',
-        created,
-        owned_by: 'sage-sim',
-        sage_kind: 'embedding',
-        simulated: true,
-        engine: 'sim-embedding',
-        dimensions: dims,
-        max_input_length: maxInputTokens,
-        description: 'sage built-in simulator: lexical feature-hashing embeddings with a GPU batch cost model (no model weights)',
-      },
-    ],
-  }));
+  app.get('/v1/models', async () =>
+    modelListing(opts.model, created, {
+      sage_kind: 'embedding',
+      simulated: true,
+      engine: 'sim-embedding',
+      dimensions: dims,
+      max_input_length: maxInputTokens,
+      description: 'sage built-in simulator: lexical feature-hashing embeddings with a GPU batch cost model (no model weights)',
+    }),
+  );
 
   app.get('/health', async () => ({ status: 'ok', model: opts.model, engine: 'sim-embedding', simulated: true, in_flight: inFlight }));
 

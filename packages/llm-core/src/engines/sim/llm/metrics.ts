@@ -1,6 +1,7 @@
 // Prometheus metrics of sim-llm under vLLM's names, so anything that scrapes a vLLM engine (the control
 // plane's load tracking, dashboards) reads the simulator the same way. One registry per server.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { sampledGauges } from '../http/sampled-gauge';
 import type { SchedulerStats } from '../model/scheduler';
 
 export interface SimLlmMetrics {
@@ -18,16 +19,7 @@ export interface SimLlmMetrics {
 export function createSimLlmMetrics(model: string, stats: () => SchedulerStats): SimLlmMetrics {
   const registry = new Registry();
   const labelNames = ['model_name'] as const;
-  const gauge = (name: string, help: string, read: (s: SchedulerStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.set({ model_name: model }, read(stats()));
-      },
-    });
+  const gauge = sampledGauges(registry, model, stats);
   gauge('vllm:num_requests_running', 'Number of sequences in the running batch (simulated).', (s) => s.running);
   gauge('vllm:num_requests_waiting', 'Number of sequences waiting to be admitted (simulated).', (s) => s.waiting);
   gauge('vllm:gpu_cache_usage_perc', 'Fraction of KV-cache blocks in use, 0..1 (simulated).', (s) => s.kvUsage);

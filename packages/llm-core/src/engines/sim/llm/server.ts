@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { EngineLoop } from '../model/engine-loop';
 import { resolveEngineModelParams, type EngineModelParams } from '../model/params';
 import { createBaseApp } from '../http/app';
+import { modelListing } from '../http/model-listing';
 import { createSimLlmMetrics, type SimLlmMetrics } from './metrics';
 import { SimLlmRunner } from './runner';
 import { registerChatRoute } from './chat-route';
@@ -45,25 +46,18 @@ export function buildSimLlmApp(opts: SimLlmServerOptions): SimLlmApp {
   registerChatRoute(ctx);
   registerCompletionsRoute(ctx);
 
-  app.get('/v1/models', async () => ({
-    object: 'list',
-    data: [
-      {
-        id: opts.model,
-        object: 'model',
-        created,
-        owned_by: 'sage-sim',
-        root: opts.model,
-        parent: null,
-        max_model_len: params.maxModelLen,
-        sage_kind: 'llm',
-        simulated: true,
-        engine: 'sim-llm',
-        role,
-        description: 'sage built-in simulator: deterministic answers, latency from a continuous-batching GPU model (no model weights)',
-      },
-    ],
-  }));
+  app.get('/v1/models', async () =>
+    modelListing(opts.model, created, {
+      root: opts.model,
+      parent: null,
+      max_model_len: params.maxModelLen,
+      sage_kind: 'llm',
+      simulated: true,
+      engine: 'sim-llm',
+      role,
+      description: 'sage built-in simulator: deterministic answers, latency from a continuous-batching GPU model (no model weights)',
+    }),
+  );
 
   app.get('/health', async () => ({ status: 'ok', model: opts.model, engine: 'sim-llm', simulated: true, role, ...engine.stats() }));
 
