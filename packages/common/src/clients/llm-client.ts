@@ -7,16 +7,10 @@ import { APIError, LLMError, zodIssueToOpenAIError } from '../types/errors';
 import { ChatMessageSchema, type ChatMessage, type SageExtension, type SagePriority } from '../types/openai';
 import { RequestAbortedError, toAPIError } from '../http/retry';
 import { EndpointClient, type AutoClientOptions, type EndpointClientConfig, type RequestOptions } from './endpoint-client';
+import type { GenerationOptions } from './generation-options';
 import { z } from 'zod';
 
-export interface ChatOptions extends RequestOptions {
-  /** Overrides the client's model for this call. */
-  model?: string;
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  stop?: string | string[];
-  seed?: number;
+export interface ChatOptions extends RequestOptions, GenerationOptions {
   /** Scheduling hint for a sage control plane (sent as x-sage-priority and `sage.priority`). */
   priority?: SagePriority;
   /** End-to-end deadline for a sage control plane (sent as x-sage-slo-ms and `sage.slo_deadline_ms`). */

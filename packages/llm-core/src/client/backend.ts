@@ -1,15 +1,10 @@
 // The two ways UnifiedInferenceClient reaches a control plane: over HTTP (a running sage server's
 // OpenAI API, through the official `openai` SDK) or in-process (an embedded ControlPlaneManager).
 // Either way, every request goes through a control plane; never straight to an engine.
+import type { GenerationOptions } from '@sage/common';
 import type { ChatMessageLike } from '../control-plane/types';
 
-export interface CallOptions {
-  model?: string;
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  stop?: string | string[];
-  seed?: number;
+export interface CallOptions extends GenerationOptions {
   /** CRITICAL | HIGH | NORMAL | LOW | BACKGROUND */
   priority?: 'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW' | 'BACKGROUND';
   /** End-to-end deadline in ms. */
