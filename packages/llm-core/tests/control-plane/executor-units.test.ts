@@ -54,4 +54,18 @@ describe('CircuitBreaker', () => {
     expect(b.currentState).toBe('open');
     expect(b.msUntilProbe).toBe(500);
   });
+
+  it('gives the probe slot back when the probe ends without a verdict (cancelled)', () => {
+    let now = 0;
+    const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 500, now: () => now });
+    b.onFailure();
+    now = 600;
+    expect(b.acquire()).toBe(true);
+    expect(b.canRequest()).toBe(false);
+    b.release();
+    expect(b.currentState).toBe('half_open');
+    expect(b.canRequest()).toBe(true); // the next request probes
+    expect(b.acquire()).toBe(true);
+    expect(b.acquire()).toBe(false);
+  });
 });

@@ -67,6 +67,14 @@ export class CircuitBreaker {
     this.probeInFlight = false;
   }
 
+  /**
+   * The request ended without a verdict on the engine (its caller went away): the probe slot is given
+   * back so that the next request can probe, instead of the circuit waiting forever for this one.
+   */
+  release(): void {
+    this.probeInFlight = false;
+  }
+
   onFailure(): void {
     this.failures += 1;
     const probeFailed = this.probeInFlight || this.state === 'half_open';

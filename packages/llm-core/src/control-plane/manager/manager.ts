@@ -654,6 +654,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private onFailure(p: Pending, inst: ExecutionInstance, err: unknown): void {
     const meta = p.meta;
     if (p.signal?.aborted || this.shutdown.signal.aborted) {
+      // No verdict on the engine; a half-open probe gives its slot back (else the circuit waits for it forever).
+      this.breaker(inst.id).release();
       meta.status = RequestStatus.CANCELLED;
       if (p.mode !== 'embedding') this.record(meta, { outcome: 'cancelled', instanceId: inst.id, e2eMs: Date.now() - meta.timestamps.arrival, completionTokens: 0 });
       p.reject(new RequestCancelledError(meta.id, this.shutdown.signal.aborted ? 'control plane is shutting down' : 'request cancelled'));
