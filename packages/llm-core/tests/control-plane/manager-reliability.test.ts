@@ -1,5 +1,6 @@
 // Reliability of the manager's I/O paths (SPEC §7, F-203, F-207, F-208): no request left hanging, no slot
 // or circuit left held, against scripted upstreams on real ports. Each case is a bug that once existed.
+import type { ServerResponse } from 'node:http';
 import { ControlPlaneManager, RequestCancelledError, UpstreamError } from '../../src/control-plane/manager';
 import { closeAllUpstreams, echoCompletion, jsonError, scriptedUpstream } from './executor-upstream-helpers';
 
@@ -58,5 +59,71 @@ describe('circuit breaker probes', () => {
     const r = await within(m.submit(ask('after')));
     expect(text(r.body)).toBe('u: after');
     expect(m.getInstances()[0].circuit).toBe('closed');
+  });
+});
+
+function sseChunk(res: ServerResponse, content: string): void {
+  res.write(`data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`);
+}
+
+/** Streams three chunks (or holds after the first with `hold`), answers JSON requests with an echo. */
+async function streamingUpstream(opts: { hold?: boolean } = {}) {
+  return scriptedUpstream((_req, res, body) => {
+    if (body.stream !== true) return echoCompletion(res, body, 'u');
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    sseChunk(res, 'one');
+    if (opts.hold) return; // the rest never comes: only an abort or the end of the test ends it
+    sseChunk(res, ' two');
+    sseChunk(res, ' three');
+    res.end('data: [DONE]\n\n');
+  });
+}
+
+describe('streams', () => {
+  it('a consumer that stops reading early is a cancellation, not an engine failure', async () => {
+    const up = await streamingUpstream();
+    const m = manager({ circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'] });
+    for (let i = 0; i < 3; i++) {
+      const s = await within(m.submitStream(ask(`s${i}`)));
+      for await (const chunk of s) {
+        expect(chunk.object).toBe('chat.completion.chunk');
+        break;
+      }
+    }
+    expect(m.getInstances()[0].circuit).toBe('closed');
+    expect(m.getInstances()[0].load.activeRequests).toBe(0);
+    const snap = m.getMetrics();
+    expect(snap.requests.failed).toBe(0);
+    expect(snap.requests.cancelled).toBe(3);
+    expect(text((await within(m.submit(ask('next')))).body)).toBe('u: next');
+  });
+
+  it('a stream given up before it is iterated (return()) frees its slot', async () => {
+    const up = await streamingUpstream({ hold: true });
+    const m = manager();
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
+    const s = await within(m.submitStream(ask('unread')));
+    await s[Symbol.asyncIterator]().return?.(undefined);
+    await until(() => m.getInstances()[0].load.activeRequests === 0 && m.status().running === 0, 3000);
+    await until(() => up.aborted === 1, 3000); // the upstream stream was closed, not left open
+    expect(text((await within(m.submit(ask('next')))).body)).toBe('u: next');
+  });
+
+  it('a stream whose caller aborts before iterating frees its slot, and iterating it then reports the cancellation', async () => {
+    const up = await streamingUpstream({ hold: true });
+    const m = manager();
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
+    const ac = new AbortController();
+    const s = await within(m.submitStream({ ...ask('unread'), signal: ac.signal }));
+    ac.abort();
+    await until(() => m.getInstances()[0].load.activeRequests === 0 && m.status().running === 0, 3000);
+    await until(() => up.aborted === 1, 3000);
+    const err = await (async () => {
+      for await (const c of s) void c;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RequestCancelledError);
+    expect(m.getMetrics().requests.cancelled).toBe(1);
+    expect(text((await within(m.submit(ask('next')))).body)).toBe('u: next');
   });
 });

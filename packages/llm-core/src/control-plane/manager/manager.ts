@@ -551,7 +551,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       meta.timestamps.firstToken = Date.now();
       handedOff = true;
       held.delete(target.id);
-      p.resolve(this.wrapStream(p, target, decision, prefillInstanceId, first, it));
+      p.resolve(this.wrapStream(p, target, decision, prefillInstanceId, first, it, signal));
     } catch (err) {
       for (const id of held) this.registry.end(id);
       held.clear();
@@ -588,13 +588,18 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     prefillInstanceId: string | undefined,
     first: IteratorResult<Record<string, unknown>>,
     rest: AsyncIterator<Record<string, unknown>>,
+    signal: AbortSignal,
   ): InferenceStream {
     const meta = p.meta;
     let finished = false;
     let completionTokens = 0;
-    const finish = (err?: unknown) => {
+    let abortError: RequestCancelledError | undefined;
+    const closeUpstream = () => Promise.resolve(rest.return?.(undefined)).catch(() => undefined);
+    /** `consumerGone`: the consumer stopped reading — a cancellation, not an engine failure. */
+    const finish = (err?: unknown, consumerGone = false) => {
       if (finished) return;
       finished = true;
+      signal.removeEventListener('abort', onAbort);
       this.running.delete(meta.id);
       p.detachAbort();
       const now = Date.now();
@@ -604,13 +609,30 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         this.succeed(inst, meta, completionTokens);
         this.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
       } else {
-        const cancelled = p.signal?.aborted === true;
-        if (!cancelled) this.breaker(inst.id).onFailure();
+        const cancelled = consumerGone || signal.aborted;
+        if (cancelled) this.breaker(inst.id).release();
+        else this.breaker(inst.id).onFailure();
         this.registry.end(inst.id);
         meta.status = cancelled ? RequestStatus.CANCELLED : RequestStatus.FAILED;
-        this.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode: (err as { code?: string }).code, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+        const errorCode = cancelled ? 'request_cancelled' : (err as { code?: string }).code;
+        this.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
       }
       this.kick();
+    };
+    // The caller (or shutdown) may abort while nobody reads — e.g. between submitStream and the first next():
+    // nothing would ever notice the cut upstream, so the slot is freed and the upstream closed here.
+    function onAbort(): void {
+      if (finished) return;
+      abortError = new RequestCancelledError(meta.id);
+      void closeUpstream();
+      finish(abortError);
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    const abandon = async () => {
+      if (finished) return;
+      await closeUpstream();
+      finish(new RequestCancelledError(meta.id, 'stream consumer stopped'), true);
     };
     const count = (chunk: Record<string, unknown>) => {
       const usage = chunk.usage as { completion_tokens?: number } | undefined | null;
@@ -619,6 +641,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     };
     async function* gen(): AsyncGenerator<Record<string, unknown>> {
       try {
+        if (abortError) throw abortError;
         if (!first.done) {
           count(first.value);
           yield first.value;
@@ -629,25 +652,42 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
             yield n.value;
           }
         }
+        if (abortError) throw abortError;
         finish();
       } catch (err) {
         finish(err);
-        throw err;
+        throw abortError ?? err;
       } finally {
-        // The consumer stopped early: abort the upstream stream and free the slot.
-        if (!finished) {
-          await rest.return?.(undefined);
-          finish(new RequestCancelledError(meta.id, 'stream consumer stopped'));
-        }
+        // The consumer stopped early (return() after a next()): abort the upstream stream and free the slot.
+        await abandon();
       }
     }
     const g = gen();
+    let started = false;
+    // A generator closed before its first next() skips its own finally: such a stream is abandoned here.
+    const iterator: AsyncIterableIterator<Record<string, unknown>> = {
+      next: () => {
+        started = true;
+        return g.next();
+      },
+      return: async (value?: unknown) => {
+        if (!started) await abandon();
+        return g.return(value as undefined);
+      },
+      throw: async (e?: unknown) => {
+        if (!started) await abandon();
+        return g.throw(e);
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
     return {
       requestId: meta.id,
       instanceId: inst.id,
       prefillInstanceId,
       decision,
-      [Symbol.asyncIterator]: () => g,
+      [Symbol.asyncIterator]: () => iterator,
     };
   }
 
