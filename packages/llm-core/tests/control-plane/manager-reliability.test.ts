@@ -127,3 +127,80 @@ describe('streams', () => {
     expect(text((await within(m.submit(ask('next')))).body)).toBe('u: next');
   });
 });
+
+describe('requests with nowhere left to go', () => {
+  it('fails a request whose only engine dropped the connection, instead of queueing it for an engine that is down', async () => {
+    const up = await scriptedUpstream((req) => req.socket.destroy());
+    const m = manager({ healthProbeIntervalMs: 60_000 });
+    m.registerInstance({ id: 'dead', baseUrl: up.baseUrl, models: ['m'] });
+    const err = await within(m.submit(ask('x')).catch((e: unknown) => e));
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ status: 502, instanceId: 'dead', connectionFailure: true });
+    expect(m.queueLength).toBe(0);
+    expect(m.getInstances()[0]).toMatchObject({ health: 'unhealthy', load: { activeRequests: 0 } });
+    expect(m.getMetrics().requests.failed).toBe(1);
+  });
+
+  it('still retries on another healthy engine when one drops the connection', async () => {
+    const dead = await scriptedUpstream((req) => req.socket.destroy());
+    const good = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'good'));
+    const m = manager({ router: 'round_robin', healthProbeIntervalMs: 60_000 });
+    m.registerInstance({ id: 'dead', baseUrl: dead.baseUrl, models: ['m'] });
+    m.registerInstance({ id: 'good', baseUrl: good.baseUrl, models: ['m'] });
+    const rs = await within(Promise.all([0, 1, 2, 3].map((i) => m.submit(ask(`q${i}`)))));
+    expect(rs.map((r) => text(r.body))).toEqual(['good: q0', 'good: q1', 'good: q2', 'good: q3']);
+  });
+
+  it('fails queued requests with no_instance when the last instance serving them is unregistered', async () => {
+    const waiting: Array<() => void> = [];
+    const up = await scriptedUpstream((_req, res, body) => waiting.push(() => echoCompletion(res, body, 'old')));
+    const m = manager();
+    m.registerInstance({ id: 'old', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
+    const running = m.submit(ask('in flight'));
+    await until(() => waiting.length === 1);
+    const queued = m.submit(ask('queued'));
+    await until(() => m.queueLength === 1);
+    expect(m.unregisterInstance('old')).toBe(true);
+    await expect(within(queued)).rejects.toMatchObject({ status: 503, code: 'no_instance' });
+    expect(m.queueLength).toBe(0);
+    waiting.splice(0).forEach((f) => f());
+    expect(text((await within(running)).body)).toBe('old: in flight'); // the one in flight still finishes
+  });
+
+  it('keeps queued requests across an unregister and re-register of the same id in one turn (engine restart)', async () => {
+    const waiting: Array<() => void> = [];
+    const up = await scriptedUpstream((_req, res, body) => waiting.push(() => echoCompletion(res, body, 'e')));
+    const m = manager();
+    m.registerInstance({ id: 'e', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
+    const running = m.submit(ask('in flight'));
+    await until(() => waiting.length === 1);
+    const queued = m.submit(ask('queued'));
+    await until(() => m.queueLength === 1);
+    m.unregisterInstance('e');
+    m.registerInstance({ id: 'e', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
+    await until(() => waiting.length === 2); // the fresh registration has a free slot: the queued one is sent
+    waiting.splice(0).forEach((f) => f());
+    expect(text((await within(queued)).body)).toBe('e: queued');
+    expect(text((await within(running)).body)).toBe('e: in flight');
+  });
+
+  it('keeps queued requests when another instance still serves their model', async () => {
+    const waiting: Array<() => void> = [];
+    const old = await scriptedUpstream((_req, res, body) => waiting.push(() => echoCompletion(res, body, 'old')));
+    const m = manager();
+    m.registerInstance({ id: 'old', baseUrl: old.baseUrl, models: ['m'], maxConcurrency: 1 });
+    const running = m.submit(ask('in flight'));
+    await until(() => waiting.length === 1);
+    const queued = m.submit(ask('queued'));
+    await until(() => m.queueLength === 1);
+    const fresh = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'new'));
+    m.registerInstance({ id: 'new', baseUrl: fresh.baseUrl, models: ['m'], health: 'unhealthy' });
+    m.unregisterInstance('old');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(m.queueLength).toBe(1); // 'new' serves the model: the request waits for it
+    m.markHealthy('new');
+    expect(text((await within(queued)).body)).toBe('new: queued');
+    waiting.splice(0).forEach((f) => f());
+    await within(running);
+  });
+});

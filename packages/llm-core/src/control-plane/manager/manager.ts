@@ -117,6 +117,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly probing = new Set<string>();
   private readonly shutdown = new AbortController();
   private dispatchScheduled = false;
+  private orphanCheckDue = false;
   private closed = false;
 
   constructor(options: ControlPlaneManagerOptions = {}) {
@@ -144,7 +145,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
     this.registry.on('change', (reason, id) => {
       if (reason === 'registered' || reason === 'unregistered') this.router.onInstancesChanged?.(this.registry.snapshot());
-      if (reason === 'unregistered') this.breakers.delete(id);
+      if (reason === 'unregistered') {
+        this.breakers.delete(id);
+        this.orphanCheckDue = true;
+      }
       this.kick();
     });
     for (const spec of options.instances ?? []) this.registerInstance(spec);
@@ -366,6 +370,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private dispatch(): void {
     if (this.closed || this.queue.size === 0) return;
+    if (this.orphanCheckDue) this.failOrphans();
     const instances = this.registry.snapshot((i) => this.usable(i));
     if (!instances.some((i) => this.hasCapacity(i))) {
       this.wakeWhenCircuitProbes();
@@ -395,6 +400,16 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       this.apply(p, d);
     }
     this.wakeWhenCircuitProbes();
+  }
+
+  /** Queued requests that no registered instance serves any more would wait forever: they fail now. */
+  private failOrphans(): void {
+    this.orphanCheckDue = false;
+    const all = this.registry.all();
+    for (const p of [...this.queue.values()]) {
+      if (requestClassifier.compatibleInstances(p.meta.type, all, p.meta.model || undefined).length > 0) continue;
+      this.fail(p, new RequestRejectedError('no_instance', `no registered instance serves ${p.meta.model || p.meta.type} any more`, p.meta.id, 5));
+    }
   }
 
   /** Applies a decision to its own request, after checking it is still valid now. */
@@ -429,6 +444,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private serves(inst: ExecutionInstance, meta: RequestMetadata): boolean {
     return requestClassifier.compatibleInstances(meta.type, [inst], meta.model || undefined).length === 1;
+  }
+
+  private healthyServes(meta: RequestMetadata): boolean {
+    const healthy = this.registry.all().filter((i) => i.health === 'healthy');
+    return requestClassifier.compatibleInstances(meta.type, healthy, meta.model || undefined).length > 0;
   }
 
   private compatibleUsable(meta: RequestMetadata): ExecutionInstance[] {
@@ -706,7 +726,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       if (engineFault) this.breaker(inst.id).onFailure();
       else this.breaker(inst.id).onSuccess(); // a 4xx answer proves the engine is alive
       if (err.connectionFailure) this.engineDown(inst.id);
-      if (err.retryable && p.attempts < this.opts.maxAttempts) {
+      // Requeued only if some healthy instance serves it: else it would wait for an engine that may never return.
+      if (err.retryable && p.attempts < this.opts.maxAttempts && this.healthyServes(meta)) {
         this.log.info({ requestId: meta.id, instance: inst.id, attempt: p.attempts, err: err.message }, 'retrying on another instance');
         p.excluded.add(inst.id);
         meta.status = RequestStatus.QUEUED;
