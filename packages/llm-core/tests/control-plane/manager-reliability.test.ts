@@ -204,3 +204,13 @@ describe('requests with nowhere left to go', () => {
     await within(running);
   });
 });
+
+describe('admission', () => {
+  it('does not refuse a burst as queue_full while instances have free slots', async () => {
+    const up = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'u'));
+    const m = manager({ maxQueueSize: 1 });
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 8 });
+    const rs = await within(Promise.all([0, 1, 2, 3].map((i) => m.submit(ask(`b${i}`)))));
+    expect(rs.map((r) => text(r.body))).toEqual(['u: b0', 'u: b1', 'u: b2', 'u: b3']);
+  });
+});

@@ -239,6 +239,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const healthy = compatible.filter((i) => i.health === 'healthy');
     if (healthy.length === 0) throw new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5);
 
+    // The queue may hold requests that only wait for the next dispatch turn (a burst in one tick): dispatch them first.
+    if (this.queue.size >= this.opts.maxQueueSize) this.dispatch();
     if (this.queue.size >= this.opts.maxQueueSize) {
       throw new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, this.retryAfterSec(healthy));
     }
