@@ -2,6 +2,7 @@
 // or circuit left held, against scripted upstreams on real ports. Each case is a bug that once existed.
 import type { ServerResponse } from 'node:http';
 import { ControlPlaneManager, RequestCancelledError, UpstreamError } from '../../src/control-plane/manager';
+import { InstanceType, type SchedulingPolicy } from '../../src/control-plane/types';
 import { closeAllUpstreams, echoCompletion, jsonError, scriptedUpstream } from './executor-upstream-helpers';
 
 const managers: ControlPlaneManager[] = [];
@@ -212,5 +213,65 @@ describe('admission', () => {
     m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 8 });
     const rs = await within(Promise.all([0, 1, 2, 3].map((i) => m.submit(ask(`b${i}`)))));
     expect(rs.map((r) => text(r.body))).toEqual(['u: b0', 'u: b1', 'u: b2', 'u: b3']);
+  });
+});
+
+describe('prefill/decode separation', () => {
+  /** Always picks the named instance for every queued request it has a slot for. */
+  function pinTo(id: string): SchedulingPolicy {
+    return {
+      name: 'pin',
+      schedule: (queue, ctx) => {
+        const inst = ctx.instances.find((i) => i.id === id);
+        if (!inst) return { decisions: [], rejections: [] };
+        const free = Math.max(0, inst.maxConcurrency - inst.load.activeRequests);
+        return { decisions: queue.slice(0, free).map((r) => ({ requestId: r.id, instanceId: id, estimatedLatencyMs: 0, reason: 'pinned', policy: 'pin' })), rejections: [] };
+      },
+    };
+  }
+  const longAsk = () => ask(Array.from({ length: 40 }, (_, i) => `sentence ${i} about the harbour ledgers`).join('. '));
+
+  async function pdPair() {
+    const decodeBodies: Array<Record<string, unknown>> = [];
+    const prefill = await scriptedUpstream((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'p', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' }], kv_transfer_params: { remote_engine_id: 'P', max_tokens_seen: body.max_tokens } }));
+    });
+    const decode = await scriptedUpstream((_req, res, body) => {
+      decodeBodies.push(body);
+      echoCompletion(res, body, 'decode');
+    });
+    return { prefill, decode, decodeBodies };
+  }
+
+  it('separates a request dispatched to a DECODING instance with one slot (its own slot is the decode slot)', async () => {
+    const { prefill, decode, decodeBodies } = await pdPair();
+    const m = manager({ policy: pinTo('D'), enablePdSeparation: true, pdMinInputTokens: 50, pdMinInputOutputRatio: 0.1 });
+    m.registerInstance({ id: 'P', baseUrl: prefill.baseUrl, models: ['m'], type: InstanceType.PREFILLING });
+    m.registerInstance({ id: 'D', baseUrl: decode.baseUrl, models: ['m'], type: InstanceType.DECODING, maxConcurrency: 1 });
+    const r = await within(m.submit({ ...longAsk(), maxTokens: 16 }));
+    expect(r.prefillInstanceId).toBe('P');
+    expect(r.instanceId).toBe('D');
+    expect(prefill.hits).toBe(1);
+    expect(decodeBodies[0].kv_transfer_params).toEqual({ remote_engine_id: 'P', max_tokens_seen: 1 });
+    expect(m.getInstances().map((i) => i.load.activeRequests)).toEqual([0, 0]);
+  });
+
+  it('when the decode instance fails after prefill, the request is retried and no slot stays held', async () => {
+    let decodeFails = 1;
+    const prefill = await scriptedUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'p', object: 'chat.completion', choices: [], kv_transfer_params: { remote_engine_id: 'P' } }));
+    });
+    const decode = await scriptedUpstream((_req, res, body) => (decodeFails-- > 0 ? jsonError(res, 500, 'decode crashed') : echoCompletion(res, body, 'decode')));
+    const m = manager({ policy: pinTo('P'), enablePdSeparation: true, pdMinInputTokens: 50, pdMinInputOutputRatio: 0.1 });
+    m.registerInstance({ id: 'P', baseUrl: prefill.baseUrl, models: ['m'], type: InstanceType.PREFILLING });
+    m.registerInstance({ id: 'D', baseUrl: decode.baseUrl, models: ['m'], type: InstanceType.DECODING });
+    const r = await within(m.submit({ ...longAsk(), maxTokens: 16 }));
+    expect(r).toMatchObject({ prefillInstanceId: 'P', instanceId: 'D' });
+    expect(prefill.hits).toBe(2);
+    expect(decode.hits).toBe(2);
+    expect(m.getInstances().map((i) => i.load.activeRequests)).toEqual([0, 0]);
+    expect(m.status().running).toBe(0);
   });
 });

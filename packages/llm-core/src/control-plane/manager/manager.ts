@@ -475,15 +475,17 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private pickPdPair(meta: RequestMetadata, chosen: ExecutionInstance, d: SchedulingDecision): { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined {
     if (!shouldSeparate(this.pd, meta.promptTokens ?? 0, meta.maxTokens ?? DEFAULT_MAX_TOKENS)) return undefined;
     if (chosen.type !== InstanceType.PREFILLING && chosen.type !== InstanceType.DECODING) return undefined;
-    const usable = this.compatibleUsable(meta);
+    // `chosen` already counts this request's slot, so it is never "full" for it. Any other instance is taken
+    // only with a free slot and a closed circuit (a half-open one admits a single, acquired probe).
+    const usable = this.compatibleUsable(meta).filter((i) => i.id === chosen.id || (this.hasCapacity(i) && this.breaker(i.id).currentState === 'closed'));
     let prefill: ExecutionInstance | undefined = chosen.type === InstanceType.PREFILLING ? chosen : undefined;
     if (!prefill) {
-      const cands = usable.filter((i) => i.type === InstanceType.PREFILLING && this.hasCapacity(i));
+      const cands = usable.filter((i) => i.type === InstanceType.PREFILLING);
       const r = this.router.route(meta, cands);
       prefill = r ? this.registry.get(r.id) : undefined;
     }
     if (!prefill) return undefined;
-    const decodes = usable.filter((i) => i.type === InstanceType.DECODING && this.hasCapacity(i));
+    const decodes = usable.filter((i) => i.type === InstanceType.DECODING);
     let decode: ExecutionInstance | undefined;
     if (d.decodeInstanceId) decode = decodes.find((i) => i.id === d.decodeInstanceId);
     if (!decode && chosen.type === InstanceType.DECODING) decode = decodes.find((i) => i.id === chosen.id);
@@ -532,12 +534,16 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       let target = chosen;
       let finalPayload = payload;
       if (pair) {
-        // Prefill holds a slot on the prefill instance, then the decode instance takes over.
-        if (pair.prefill.id !== chosen.id) {
+        // The decode slot is held from the start (prefill must not find it taken afterwards); prefill holds its own meanwhile.
+        for (const inst of [pair.prefill, pair.decode]) {
+          if (held.has(inst.id)) continue;
+          this.registry.begin(inst.id);
+          held.add(inst.id);
+        }
+        if (pair.prefill.id !== chosen.id && pair.decode.id !== chosen.id) {
           this.registry.end(chosen.id);
           held.delete(chosen.id);
-          this.registry.begin(pair.prefill.id);
-          held.add(pair.prefill.id);
+          this.breaker(chosen.id).release();
         }
         current = pair.prefill;
         const pre = await this.executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${meta.id}-prefill` });
@@ -545,8 +551,6 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         this.registry.end(pair.prefill.id, { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
         held.delete(pair.prefill.id);
         prefillInstanceId = pair.prefill.id;
-        this.registry.begin(pair.decode.id);
-        held.add(pair.decode.id);
         target = pair.decode;
         current = pair.decode;
         finalPayload = buildDecodePayload(payload, extractKvTransferParams(pre.body));
