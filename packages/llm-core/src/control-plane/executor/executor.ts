@@ -120,22 +120,25 @@ export class EngineExecutor {
     return `engine ${instanceId} answered ${status}${typeof inner === 'string' ? `: ${inner}` : ''}`;
   }
 
+  /** A non-2xx answer: nothing was passed on to the caller, so it is "before the first byte" (a retry may be safe). */
+  private static async statusError(instance: ExecutionInstance, res: { statusCode: number; body: { text(): Promise<string> } }, requestId?: string): Promise<UpstreamError> {
+    const body = await EngineExecutor.readError(res.body);
+    return new UpstreamError(EngineExecutor.errorMessage(instance.id, res.statusCode, body), {
+      instanceId: instance.id,
+      upstreamStatus: res.statusCode,
+      upstreamBody: body,
+      beforeFirstByte: true,
+      requestId,
+    });
+  }
+
   /** POST a JSON body and read a JSON answer. Non-2xx answers become an UpstreamError (before first byte). */
   async postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
     const { signal, timeoutSignal } = this.signals(opts);
     const t = this.target(instance, path);
     try {
       const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal });
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        const body = await EngineExecutor.readError(res.body);
-        throw new UpstreamError(EngineExecutor.errorMessage(instance.id, res.statusCode, body), {
-          instanceId: instance.id,
-          upstreamStatus: res.statusCode,
-          upstreamBody: body,
-          beforeFirstByte: true,
-          requestId: opts.requestId,
-        });
-      }
+      if (res.statusCode < 200 || res.statusCode >= 300) throw await EngineExecutor.statusError(instance, res, opts.requestId);
       const body = (await res.body.json()) as Record<string, unknown>;
       return { status: res.statusCode, body };
     } catch (err) {
@@ -157,16 +160,7 @@ export class EngineExecutor {
     } catch (err) {
       throw this.classify(err, instance, true, timeoutSignal, opts.signal, opts.requestId);
     }
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const body = await EngineExecutor.readError(res.body);
-      throw new UpstreamError(EngineExecutor.errorMessage(instance.id, res.statusCode, body), {
-        instanceId: instance.id,
-        upstreamStatus: res.statusCode,
-        upstreamBody: body,
-        beforeFirstByte: true,
-        requestId: opts.requestId,
-      });
-    }
+    if (res.statusCode < 200 || res.statusCode >= 300) throw await EngineExecutor.statusError(instance, res, opts.requestId);
     const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, timeoutSignal, opts.signal, opts.requestId);
     const body = res.body;
     async function* chunks(): AsyncGenerator<Record<string, unknown>> {
