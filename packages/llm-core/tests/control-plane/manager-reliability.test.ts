@@ -275,3 +275,28 @@ describe('prefill/decode separation', () => {
     expect(m.status().running).toBe(0);
   });
 });
+
+describe('embedding batches', () => {
+  it('a batch is queued at the priority of its most urgent member, never promoted above it', async () => {
+    const up = await scriptedUpstream((_req, res, body) => {
+      const input = body.input as string[];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', model: body.model, data: input.map((_, index) => ({ object: 'embedding', index, embedding: [index, input.length] })), usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    });
+    const seen = new Map<string, number>(); // batch id → priority it was queued at
+    const recording: SchedulingPolicy = {
+      name: 'recording',
+      schedule: (queue, ctx) => {
+        for (const r of queue) seen.set(r.id, r.priority);
+        return { decisions: queue.map((r) => ({ requestId: r.id, instanceId: ctx.instances[0].id, estimatedLatencyMs: 0, reason: 'first', policy: 'recording' })), rejections: [] };
+      },
+    };
+    const m = manager({ policy: recording, embedding: { maxWaitMs: 20 } });
+    m.registerInstance({ id: 'e', baseUrl: up.baseUrl, models: ['e'], type: InstanceType.EMBEDDING });
+    const bulk = await within(Promise.all([m.submit({ model: 'e', input: 'a', priority: 'BACKGROUND' }), m.submit({ model: 'e', input: 'b', priority: 'BACKGROUND' })]));
+    expect(bulk.map((r) => (r.body.data as Array<{ embedding: number[] }>)[0].embedding)).toEqual([[0, 2], [1, 2]]);
+    const mixed = await within(Promise.all([m.submit({ model: 'e', input: 'c', priority: 'LOW' }), m.submit({ model: 'e', input: 'd', priority: 'HIGH' })]));
+    expect(mixed).toHaveLength(2);
+    expect([...seen.values()]).toEqual([4, 1]); // BACKGROUND stays BACKGROUND (4); LOW+HIGH goes as HIGH (1)
+  });
+});

@@ -14,6 +14,7 @@ import { CircuitBreaker, EngineExecutor, type CircuitBreakerOptions } from '../e
 import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams, shouldSeparate, type PdOptions } from '../pd';
 import {
   InstanceType,
+  RequestPriority,
   RequestStatus,
   RequestType,
   type ExecutionInstance,
@@ -304,7 +305,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       id: batch.id,
       type: RequestType.EMBEDDING,
       model: batch.model,
-      priority: Math.min(...members.map((m) => m.priority), 2) as RequestMetadata['priority'],
+      priority: members.length > 0 ? (Math.min(...members.map((m) => m.priority)) as RequestMetadata['priority']) : RequestPriority.NORMAL,
       sloDeadlineMs: deadlines.length ? Math.min(...deadlines) : undefined,
       embeddingTexts: batch.texts,
       promptTokens: batch.tokens,
