@@ -300,3 +300,20 @@ describe('embedding batches', () => {
     expect([...seen.values()]).toEqual([4, 1]); // BACKGROUND stays BACKGROUND (4); LOW+HIGH goes as HIGH (1)
   });
 });
+
+describe('bounded state', () => {
+  it('keeps no circuit breaker for an instance that is not registered', async () => {
+    const waiting: Array<() => void> = [];
+    const up = await scriptedUpstream((_req, res) => waiting.push(() => jsonError(res, 500, 'gone')));
+    const m = manager({ maxAttempts: 1 });
+    const breakers = () => (m as unknown as { breakers: Map<string, unknown> }).breakers;
+    m.registerInstance({ id: 'old', baseUrl: up.baseUrl, models: ['m'] });
+    const inFlight = m.submit(ask('x'));
+    await until(() => waiting.length === 1);
+    m.unregisterInstance('old');
+    waiting.splice(0).forEach((f) => f());
+    await expect(within(inFlight)).rejects.toBeInstanceOf(UpstreamError);
+    m.markHealthy('never-registered');
+    expect([...breakers().keys()]).toEqual([]);
+  });
+});

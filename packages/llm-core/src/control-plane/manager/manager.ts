@@ -202,7 +202,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     let b = this.breakers.get(id);
     if (!b) {
       b = new CircuitBreaker(this.opts.breaker);
-      this.breakers.set(id, b);
+      // Outcomes that arrive after an instance was unregistered (or ids never registered) must not refill the map.
+      if (this.registry.get(id)) this.breakers.set(id, b);
     }
     return b;
   }
