@@ -297,6 +297,10 @@ describe('embedding batches', () => {
     expect(bulk.map((r) => (r.body.data as Array<{ embedding: number[] }>)[0].embedding)).toEqual([[0, 2], [1, 2]]);
     const mixed = await within(Promise.all([m.submit({ model: 'e', input: 'c', priority: 'LOW' }), m.submit({ model: 'e', input: 'd', priority: 'HIGH' })]));
     expect(mixed).toHaveLength(2);
+    // Each member's decision is stated for that member, and names the batch it travelled in.
+    for (const r of [...bulk, ...mixed]) expect(r.decision).toMatchObject({ requestId: r.requestId, instanceId: 'e', policy: 'recording' });
+    expect(bulk[0].decision.batchId).toBe(bulk[1].decision.batchId);
+    expect(mixed[0].decision.batchId).not.toBe(bulk[0].decision.batchId);
     expect([...seen.values()]).toEqual([4, 1]); // BACKGROUND stays BACKGROUND (4); LOW+HIGH goes as HIGH (1)
   });
 });

@@ -282,7 +282,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       return {
         requestId: meta.id,
         instanceId: info?.instanceId ?? '',
-        decision: info?.decision ?? { requestId: meta.id, instanceId: info?.instanceId ?? '', estimatedLatencyMs: 0, reason: `embedding batch ${r.batchId}`, policy: this.policy.name },
+        // The batch's decision, stated for this member (its own id; the batch named by batchId).
+        decision: { ...(info?.decision ?? { instanceId: info?.instanceId ?? '', estimatedLatencyMs: 0, reason: `embedding batch ${r.batchId}`, policy: this.policy.name }), requestId: meta.id, batchId: r.batchId },
         body,
         timings: { queueMs, e2eMs: now - meta.timestamps.arrival },
       };
