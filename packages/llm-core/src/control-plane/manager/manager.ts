@@ -4,7 +4,7 @@
 // only after checking that its instance still exists, is healthy, has a free slot and serves the request.
 // Admission control rejects at once what cannot be served. Embeddings go through the batcher (F-206),
 // long prompts through prefill/decode separation (F-207), and every upstream call through the executor (F-208).
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import pino, { type Logger } from 'pino';
 import { requestClassifier } from '../classifier';
 import { createLatencyEstimator } from '../estimator';
@@ -141,6 +141,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       minInputOutputRatio: options.pdMinInputOutputRatio ?? 1,
     };
     this.executor = new EngineExecutor({ requestTimeoutMs: this.opts.requestTimeoutMs });
+    // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
+    setMaxListeners(0, this.shutdown.signal);
     const emb = options.embedding ?? {};
     this.batcher = new EmbeddingBatcher((batch) => this.enqueueBatch(batch), emb.enabled === false ? { maxWaitMs: 0, batchSize: 1 } : emb);
 
