@@ -257,6 +257,27 @@ describe('prefill/decode separation', () => {
     expect(m.getInstances().map((i) => i.load.activeRequests)).toEqual([0, 0]);
   });
 
+  it('sends each engine its own API key on both legs of a separated request', async () => {
+    const seen: string[] = [];
+    const guard = (who: string, key: string, answer: (res: ServerResponse, body: Record<string, unknown>) => void) =>
+      scriptedUpstream((req, res, body) => {
+        seen.push(`${who}:${req.headers.authorization ?? 'none'}`);
+        if (req.headers.authorization !== `Bearer ${key}`) return jsonError(res, 401, 'bad key');
+        answer(res, body);
+      });
+    const prefill = await guard('P', 'kp', (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'p', object: 'chat.completion', choices: [], kv_transfer_params: { remote_engine_id: 'P' } }));
+    });
+    const decode = await guard('D', 'kd', (res, body) => echoCompletion(res, body, 'decode'));
+    const m = manager({ policy: pinTo('D'), enablePdSeparation: true, pdMinInputTokens: 50, pdMinInputOutputRatio: 0.1 });
+    m.registerInstance({ id: 'P', baseUrl: prefill.baseUrl, models: ['m'], type: InstanceType.PREFILLING, apiKey: 'kp' });
+    m.registerInstance({ id: 'D', baseUrl: decode.baseUrl, models: ['m'], type: InstanceType.DECODING, apiKey: 'kd' });
+    const r = await within(m.submit({ ...longAsk(), maxTokens: 16 }));
+    expect(r).toMatchObject({ prefillInstanceId: 'P', instanceId: 'D' });
+    expect(seen).toEqual(['P:Bearer kp', 'D:Bearer kd']);
+  });
+
   it('when the decode instance fails after prefill, the request is retried and no slot stays held', async () => {
     let decodeFails = 1;
     const prefill = await scriptedUpstream((_req, res) => {

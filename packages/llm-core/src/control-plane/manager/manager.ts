@@ -480,24 +480,22 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private pickPdPair(meta: RequestMetadata, chosen: ExecutionInstance, d: SchedulingDecision): { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined {
     if (!shouldSeparate(this.pd, meta.promptTokens ?? 0, meta.maxTokens ?? DEFAULT_MAX_TOKENS)) return undefined;
     if (chosen.type !== InstanceType.PREFILLING && chosen.type !== InstanceType.DECODING) return undefined;
-    // `chosen` already counts this request's slot, so it is never "full" for it. Any other instance is taken
-    // only with a free slot and a closed circuit (a half-open one admits a single, acquired probe).
-    const usable = this.compatibleUsable(meta).filter((i) => i.id === chosen.id || (this.hasCapacity(i) && this.breaker(i.id).currentState === 'closed'));
-    let prefill: ExecutionInstance | undefined = chosen.type === InstanceType.PREFILLING ? chosen : undefined;
-    if (!prefill) {
-      const cands = usable.filter((i) => i.type === InstanceType.PREFILLING);
-      const r = this.router.route(meta, cands);
-      prefill = r ? this.registry.get(r.id) : undefined;
-    }
+    // Routers work on snapshots; what is returned is the registry's own instance (snapshots carry no API key).
+    const live = (i: ExecutionInstance | undefined) => (i ? this.registry.get(i.id) : undefined);
+    // `chosen` already holds this request's slot (and its circuit's probe, if half-open), so it is always a
+    // candidate. Any other instance is taken only with a free slot and a closed circuit.
+    const others = this.compatibleUsable(meta).filter((i) => i.id !== chosen.id && this.hasCapacity(i) && this.breaker(i.id).currentState === 'closed');
+    const candidates = [...this.registry.snapshot((i) => i.id === chosen.id), ...others];
+    const prefill = chosen.type === InstanceType.PREFILLING ? chosen : live(this.router.route(meta, candidates.filter((i) => i.type === InstanceType.PREFILLING)));
     if (!prefill) return undefined;
-    const decodes = usable.filter((i) => i.type === InstanceType.DECODING);
+    const decodes = candidates.filter((i) => i.type === InstanceType.DECODING);
     let decode: ExecutionInstance | undefined;
-    if (d.decodeInstanceId) decode = decodes.find((i) => i.id === d.decodeInstanceId);
-    if (!decode && chosen.type === InstanceType.DECODING) decode = decodes.find((i) => i.id === chosen.id);
+    if (d.decodeInstanceId) decode = live(decodes.find((i) => i.id === d.decodeInstanceId));
+    if (!decode && chosen.type === InstanceType.DECODING) decode = chosen;
     if (!decode) {
       const pairing = this.router as RoutingStrategy & { pairFor?: (p: ExecutionInstance, c: readonly ExecutionInstance[]) => ExecutionInstance | undefined };
-      const r = pairing.pairFor ? pairing.pairFor(prefill, decodes) : this.router.route(meta, decodes);
-      decode = r ? this.registry.get(r.id) : undefined;
+      const prefillView = candidates.find((i) => i.id === prefill.id) ?? prefill;
+      decode = live(pairing.pairFor ? pairing.pairFor(prefillView, decodes) : this.router.route(meta, decodes));
     }
     return decode ? { prefill, decode } : undefined;
   }
