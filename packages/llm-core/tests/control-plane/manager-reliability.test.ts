@@ -342,3 +342,35 @@ describe('bounded state', () => {
     expect([...breakers().keys()]).toEqual([]);
   });
 });
+
+describe('close()', () => {
+  it('settles every request it holds: queued, running, in an open embedding batch, and a stream being read', async () => {
+    const up = await scriptedUpstream((_req, res, body) => {
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        sseChunk(res, 'first'); // then nothing: the stream stays open
+      }
+      // JSON and embedding requests: never answered
+    });
+    const m = manager({ embedding: { maxWaitMs: 60_000 } });
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 2 });
+    m.registerInstance({ id: 'e', baseUrl: up.baseUrl, models: ['e'], type: InstanceType.EMBEDDING });
+    const stream = await within(m.submitStream(ask('streaming')));
+    const running = m.submit(ask('running'));
+    await until(() => up.hits === 2);
+    const queued = m.submit(ask('queued'));
+    const embedding = m.submit({ model: 'e', input: 'waits for company' });
+    await until(() => m.queueLength === 1);
+    const reading = (async () => {
+      for await (const c of stream) void c;
+    })();
+    const all = Promise.allSettled([running, queued, embedding, reading]);
+    await m.close();
+    const outcomes = await within(all);
+    for (const o of outcomes) {
+      expect(o.status).toBe('rejected');
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'request_cancelled', message: 'control plane is shutting down' });
+    }
+    await expect(m.submit(ask('late'))).rejects.toMatchObject({ code: 'shutting_down', status: 503 });
+  });
+});

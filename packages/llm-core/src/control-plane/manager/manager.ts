@@ -650,9 +650,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     };
     // The caller (or shutdown) may abort while nobody reads — e.g. between submitStream and the first next():
     // nothing would ever notice the cut upstream, so the slot is freed and the upstream closed here.
+    const shutdown = this.shutdown.signal;
     function onAbort(): void {
       if (finished) return;
-      abortError = new RequestCancelledError(meta.id);
+      abortError = new RequestCancelledError(meta.id, shutdown.aborted ? 'control plane is shutting down' : 'request cancelled');
       void closeUpstream();
       finish(abortError);
     }
