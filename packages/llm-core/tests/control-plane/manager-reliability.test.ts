@@ -2,7 +2,7 @@
 // or circuit left held, against scripted upstreams on real ports. Each case is a bug that once existed.
 import type { ServerResponse } from 'node:http';
 import { ControlPlaneManager, RequestCancelledError, UpstreamError } from '../../src/control-plane/manager';
-import { InstanceType, type SchedulingPolicy } from '../../src/control-plane/types';
+import { InstanceType, type RoutingStrategy, type SchedulingPolicy } from '../../src/control-plane/types';
 import { closeAllUpstreams, echoCompletion, jsonError, scriptedUpstream } from './executor-upstream-helpers';
 
 const managers: ControlPlaneManager[] = [];
@@ -276,6 +276,26 @@ describe('prefill/decode separation', () => {
     const r = await within(m.submit({ ...longAsk(), maxTokens: 16 }));
     expect(r).toMatchObject({ prefillInstanceId: 'P', instanceId: 'D' });
     expect(seen).toEqual(['P:Bearer kp', 'D:Bearer kd']);
+  });
+
+  it('retries a failed prefill on another PREFILLING instance, not on the one that failed', async () => {
+    const okPrefill = (res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'p', object: 'chat.completion', choices: [], kv_transfer_params: { remote_engine_id: 'P2' } }));
+    };
+    const p1 = await scriptedUpstream((_req, res) => jsonError(res, 500, 'prefill crashed'));
+    const p2 = await scriptedUpstream((_req, res) => okPrefill(res));
+    const decode = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'decode'));
+    // A router that always takes the first candidate by id: left to itself it would pick P1 every time.
+    const firstById: RoutingStrategy = { name: 'first', route: (_r, c) => [...c].sort((a, b) => a.id.localeCompare(b.id))[0] };
+    const m = manager({ policy: pinTo('D'), router: firstById, enablePdSeparation: true, pdMinInputTokens: 50, pdMinInputOutputRatio: 0.1, circuitBreaker: { failureThreshold: 5 } });
+    m.registerInstance({ id: 'P1', baseUrl: p1.baseUrl, models: ['m'], type: InstanceType.PREFILLING });
+    m.registerInstance({ id: 'P2', baseUrl: p2.baseUrl, models: ['m'], type: InstanceType.PREFILLING });
+    m.registerInstance({ id: 'D', baseUrl: decode.baseUrl, models: ['m'], type: InstanceType.DECODING });
+    const r = await within(m.submit({ ...longAsk(), maxTokens: 16 }));
+    expect(r).toMatchObject({ prefillInstanceId: 'P2', instanceId: 'D' });
+    expect(p1.hits).toBe(1);
+    expect(m.getInstances().map((i) => i.load.activeRequests)).toEqual([0, 0, 0]);
   });
 
   it('when the decode instance fails after prefill, the request is retried and no slot stays held', async () => {

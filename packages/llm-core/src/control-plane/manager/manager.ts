@@ -477,7 +477,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   // ---------------------------------------------------------------- execution
 
-  private pickPdPair(meta: RequestMetadata, chosen: ExecutionInstance, d: SchedulingDecision): { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined {
+  private pickPdPair(meta: RequestMetadata, chosen: ExecutionInstance, d: SchedulingDecision, excluded: ReadonlySet<string>): { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined {
     if (!shouldSeparate(this.pd, meta.promptTokens ?? 0, meta.maxTokens ?? DEFAULT_MAX_TOKENS)) return undefined;
     if (chosen.type !== InstanceType.PREFILLING && chosen.type !== InstanceType.DECODING) return undefined;
     // Routers work on snapshots; what is returned is the registry's own instance (snapshots carry no API key).
@@ -486,12 +486,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     // candidate. Any other instance is taken only with a free slot and a closed circuit.
     const others = this.compatibleUsable(meta).filter((i) => i.id !== chosen.id && this.hasCapacity(i) && this.breaker(i.id).currentState === 'closed');
     const candidates = [...this.registry.snapshot((i) => i.id === chosen.id), ...others];
-    const prefill = chosen.type === InstanceType.PREFILLING ? chosen : live(this.router.route(meta, candidates.filter((i) => i.type === InstanceType.PREFILLING)));
+    // A retry goes to instances that have not failed this request, where there are any (for each leg).
+    const ofType = (type: InstanceType) => {
+      const all = candidates.filter((i) => i.type === type);
+      const fresh = all.filter((i) => !excluded.has(i.id));
+      return fresh.length > 0 ? fresh : all;
+    };
+    const prefills = ofType(InstanceType.PREFILLING);
+    const prefill = prefills.some((i) => i.id === chosen.id) ? chosen : live(this.router.route(meta, prefills));
     if (!prefill) return undefined;
-    const decodes = candidates.filter((i) => i.type === InstanceType.DECODING);
+    const decodes = ofType(InstanceType.DECODING);
     let decode: ExecutionInstance | undefined;
     if (d.decodeInstanceId) decode = live(decodes.find((i) => i.id === d.decodeInstanceId));
-    if (!decode && chosen.type === InstanceType.DECODING) decode = chosen;
+    if (!decode && decodes.some((i) => i.id === chosen.id)) decode = chosen;
     if (!decode) {
       const pairing = this.router as RoutingStrategy & { pairFor?: (p: ExecutionInstance, c: readonly ExecutionInstance[]) => ExecutionInstance | undefined };
       const prefillView = candidates.find((i) => i.id === prefill.id) ?? prefill;
@@ -532,7 +539,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       const stream = p.mode === 'stream';
       const payload = llmPayload(meta, model, p.extra, stream);
       const path = llmPath(meta);
-      const pair = this.pickPdPair(meta, chosen, d);
+      const pair = this.pickPdPair(meta, chosen, d, p.excluded);
       let prefillInstanceId: string | undefined;
       let target = chosen;
       let finalPayload = payload;
