@@ -51,6 +51,11 @@ export interface ControlPlaneManagerOptions {
   embedding?: EmbeddingBatchOptions & { enabled?: boolean };
   /** Per upstream call, ms (default 60 000). */
   requestTimeoutMs?: number;
+  /**
+   * Longest a request may wait in the queue (default 60 000 ms; 0 = no bound). Past it the request is refused
+   * with 503 queue_timeout instead of waiting for an instance that may never come back.
+   */
+  maxQueueWaitMs?: number;
   /** Instances tried per request for failures before the first byte (default 3). */
   maxAttempts?: number;
   circuitBreaker?: Omit<CircuitBreakerOptions, 'now'>;
@@ -95,6 +100,8 @@ interface Pending {
   reject: (e: unknown) => void;
   detachAbort: () => void;
   decision?: SchedulingDecision;
+  /** Fires at the queue-wait bound; cleared when the request leaves the queue. */
+  queueTimer?: NodeJS.Timeout;
 }
 
 const DEFAULT_MAX_TOKENS = 256;
@@ -113,7 +120,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly running = new Map<string, Pending>();
   private readonly pd: PdOptions;
   private readonly log: Logger;
-  private readonly opts: { maxQueueSize: number; requestTimeoutMs: number; maxAttempts: number; healthProbeIntervalMs: number; breaker: Omit<CircuitBreakerOptions, 'now'> };
+  private readonly opts: { maxQueueSize: number; requestTimeoutMs: number; maxQueueWaitMs: number; maxAttempts: number; healthProbeIntervalMs: number; breaker: Omit<CircuitBreakerOptions, 'now'> };
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly probing = new Set<string>();
   private readonly shutdown = new AbortController();
@@ -131,6 +138,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.opts = {
       maxQueueSize: options.maxQueueSize ?? 1000,
       requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+      maxQueueWaitMs: options.maxQueueWaitMs ?? 60_000,
       maxAttempts: Math.max(1, options.maxAttempts ?? 3),
       healthProbeIntervalMs: options.healthProbeIntervalMs ?? 1000,
       breaker: options.circuitBreaker ?? {},
@@ -338,11 +346,31 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         request.signal.addEventListener('abort', onAbort, { once: true });
         p.detachAbort = () => request.signal?.removeEventListener('abort', onAbort);
       }
+      const detach = p.detachAbort;
+      p.detachAbort = () => {
+        clearTimeout(p.queueTimer);
+        detach();
+      };
+      this.armQueueTimer(p);
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
       this.queue.set(meta.id, p);
       this.kick();
     });
+  }
+
+  private armQueueTimer(p: Pending): void {
+    clearTimeout(p.queueTimer);
+    if (this.opts.maxQueueWaitMs <= 0) return;
+    p.queueTimer = setTimeout(() => this.expireQueued(p), this.opts.maxQueueWaitMs);
+    p.queueTimer.unref();
+  }
+
+  /** The request waited past maxQueueWaitMs (e.g. its only instance stayed down): refused, never left hanging. */
+  private expireQueued(p: Pending): void {
+    if (this.queue.get(p.meta.id) !== p) return;
+    const waited = Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival);
+    this.fail(p, new RequestRejectedError('queue_timeout', `no instance could take the request within ${waited} ms of queueing`, p.meta.id, 5));
   }
 
   /** The caller went away while its request waited: it leaves the queue now (running ones abort via their signal). */
@@ -441,6 +469,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (!this.breaker(inst.id).acquire()) return;
 
     this.queue.delete(p.meta.id);
+    clearTimeout(p.queueTimer);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
     p.decision = { ...d, instanceId: inst.id };
@@ -750,6 +779,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         meta.status = RequestStatus.QUEUED;
         this.running.delete(meta.id);
         this.queue.set(meta.id, p);
+        this.armQueueTimer(p);
         return;
       }
     } else {
