@@ -35,7 +35,7 @@ export {
 } from './http/retry';
 export { Semaphore } from './util/semaphore';
 export type { EndpointClientConfig, AutoClientOptions, RequestOptions } from './clients/endpoint-client';
-export { IntelligentLLMClient, type ChatOptions, type ChatInput, type DetectedConfig } from './clients/llm-client';
+export { IntelligentLLMClient, type ChatOptions, type ChatInput, type ChatReply, type DetectedConfig } from './clients/llm-client';
 export type { GenerationOptions } from './clients/generation-options';
 export { IntelligentEmbeddingClient, DEFAULT_EMBEDDING_BATCH_SIZE, type EmbeddingClientConfig, type EmbedOptions } from './clients/embedding-client';
 export { ModelClient, type ModelConfig, type ModelChatRequest, type ModelCallOptions } from './providers/model-client';

@@ -27,6 +27,13 @@ describe('IntelligentLLMClient', () => {
     expect((s.requests.at(-1)?.body as { messages: unknown }).messages).toEqual([{ role: 'user', content: 'a bare prompt' }]);
   });
 
+  it('complete() returns the reply with its finish reason, usage and model', async () => {
+    const s = await track(fakeOpenAI({ name: 'engine' }));
+    const client = new IntelligentLLMClient({ baseUrl: s.url, modelName: 'test-model' });
+    const reply = await client.complete(hi, { maxTokens: 4 });
+    expect(reply).toEqual({ text: 'reply from engine', finishReason: 'stop', usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }, model: 'test-model' });
+  });
+
   it('rejects invalid messages before sending anything', async () => {
     const s = await track(fakeOpenAI());
     const client = new IntelligentLLMClient({ baseUrl: s.url, modelName: 'm' });

@@ -105,6 +105,13 @@ describe('RAG gateway with a running control plane', () => {
     expect(list.map((s) => s.id).sort()).toEqual(['trip-1', 'trip-2']);
   });
 
+  test("reports the model server's finish reason and token usage", async () => {
+    const res = await g.sdk.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'Tell me about Aldoria.' }], max_tokens: 3 });
+    expect(res.choices[0]?.finish_reason).toBe('length');
+    expect(res.usage?.completion_tokens).toBe(3);
+    expect(res.usage?.total_tokens).toBe((res.usage?.prompt_tokens ?? 0) + 3);
+  });
+
   test('a client that resends the whole conversation with its session id does not duplicate the history', async () => {
     const messages = [
       { role: 'user' as const, content: 'What is Jorvale famous for?' },

@@ -28,6 +28,16 @@ export interface DetectedConfig {
 
 export type ChatInput = ReadonlyArray<ChatMessage>;
 
+/** A reply with its metadata (see IntelligentLLMClient.complete). */
+export interface ChatReply {
+  text: string;
+  /** 'stop', 'length', 'tool_calls', 'content_filter', … as the server reported it. */
+  finishReason: string;
+  /** Token counts when the server reported them. */
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  model: string;
+}
+
 // Wrapped in an object so that error paths read `messages.0.content`, as they would on the wire.
 const MessagesSchema = z.object({ messages: z.array(ChatMessageSchema).min(1, 'messages must contain at least one message') });
 
@@ -85,6 +95,11 @@ export class IntelligentLLMClient extends EndpointClient {
 
   /** The assistant's reply to `messages`. */
   async chat(messages: ChatInput, opts: ChatOptions = {}): Promise<string> {
+    return (await this.complete(messages, opts)).text;
+  }
+
+  /** Like chat, with what the server said about the reply: why it ended, token usage, the model that answered. */
+  async complete(messages: ChatInput, opts: ChatOptions = {}): Promise<ChatReply> {
     const valid = validateMessages(messages);
     const completion = await this.run((sdk, signal) => {
       const { body, headers } = requestParts(this.modelName, valid, opts);
@@ -92,7 +107,13 @@ export class IntelligentLLMClient extends EndpointClient {
     }, opts);
     const choice = completion.choices?.[0];
     if (!choice) throw new APIError('the server returned a completion without choices', { code: 'empty_response', retryable: false });
-    return choice.message?.content ?? '';
+    const u = completion.usage;
+    return {
+      text: choice.message?.content ?? '',
+      finishReason: choice.finish_reason ?? 'stop',
+      usage: u ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens } : undefined,
+      model: completion.model ?? opts.model ?? this.modelName,
+    };
   }
 
   /** Like chat; a bare string is sent as a single user message (works with chat-only providers). */

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { countChatTokens, countTokens, openAIError, zodIssueToOpenAIError, type ChatMessage, type ChatOptions } from '@sage/common';
+import { countChatTokens, countTokens, openAIError, zodIssueToOpenAIError, type ChatMessage, type ChatOptions, type ChatReply } from '@sage/common';
 import { GatewayError, toOpenAIError } from '../errors';
 import type { IngestResult } from '../ingest/ingester';
 import type { RagPipeline, Source } from '../rag/pipeline';
@@ -125,17 +125,20 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     let prompt: ChatMessage[] = [];
 
     if (!body.stream) {
+      let completion: ChatReply | undefined;
       const result = await pipeline.chat(turn, async (p) => {
         prompt = p.llmMessages;
-        return llm.chat(p.llmMessages, options);
+        completion = await llm.complete(p.llmMessages, options);
+        return completion.text;
       });
       return {
         id,
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: result.answer }, finish_reason: 'stop', logprobs: null }],
-        usage: usage(prompt, result.answer),
+        choices: [{ index: 0, message: { role: 'assistant', content: result.answer }, finish_reason: completion?.finishReason ?? 'stop', logprobs: null }],
+        // The model server's own count when it gave one; else the gateway's count of what it sent and got.
+        usage: completion?.usage ?? usage(prompt, result.answer),
         sources: result.sources,
         ...extra,
       };
