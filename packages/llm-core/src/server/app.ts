@@ -6,6 +6,7 @@ import { openAIError } from '@sage/common';
 import type { ControlPlaneManager } from '../control-plane/manager';
 import { KeyRing, presentedKey, type AuthConfig } from './auth';
 import { errorHandler } from './errors';
+import { registerDashboardRoutes, type DashboardOptions } from './dashboard';
 import { ControlPlaneMetrics, type EngineStateSource } from './prometheus';
 import { registerOpenAIRoutes } from './routes/openai';
 import { registerServiceRoutes, type EngineListing } from './routes/service';
@@ -21,6 +22,8 @@ export interface ServerOptions {
   version?: string;
   /** Extra routes under the same auth (the management API registers itself here). */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  /** The live dashboard at GET /dashboard (F-307); false leaves it out. */
+  dashboard?: DashboardOptions | false;
 }
 
 const UNAUTHENTICATED = new Set(['/', '/health']);
@@ -67,6 +70,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
   registerOpenAIRoutes(app, options.manager);
+  if (options.dashboard !== false) registerDashboardRoutes(app, options.dashboard);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }

@@ -1,0 +1,490 @@
+// The dashboard's browser script, served as /dashboard/assets/dashboard.js. Plain ES2020, no framework and no
+// build step: it polls /health and /v1/metrics, keeps a rolling window of samples in the tab, and draws them
+// with Chart.js (loaded before it). Kept as a string so it ships in dist (tsc copies no .js assets); it must
+// not contain backticks or dollar-brace sequences. Tests read its state through window.__sageDashboard.
+export const DASHBOARD_JS = String.raw`(function () {
+  'use strict';
+
+  var PRIORITIES = ['CRITICAL', 'HIGH', 'NORMAL', 'LOW', 'BACKGROUND'];
+  var PRIORITY_COLORS = { CRITICAL: '#7a1fa2', HIGH: '#d55e00', NORMAL: '#0072b2', LOW: '#009e73', BACKGROUND: '#8c8c8c' };
+  var KEY_STORAGE = 'sage.dashboard.apiKey';
+  // SLO compliance "now" is computed from count deltas over this span; the server's own figure is since start.
+  var SLO_SPAN_MS = 30000;
+  var FETCH_TIMEOUT_MS = 5000;
+
+  var body = document.body;
+  var params = new URLSearchParams(location.search);
+  function clampNumber(raw, lo, hi, fallback) {
+    var n = Number(raw);
+    if (raw === null || raw === '' || !isFinite(n)) return fallback;
+    return Math.min(hi, Math.max(lo, n));
+  }
+  var intervalMs = clampNumber(params.get('interval'), 250, 60000, clampNumber(body.dataset.interval, 250, 60000, 1000));
+  var windowMs = 1000 * clampNumber(params.get('window'), 10, 86400, clampNumber(body.dataset.window, 10, 86400, 300));
+  // Everything is fetched relative to where the page is mounted (e.g. /prefix/dashboard -> /prefix/v1/metrics).
+  var base = location.pathname.replace(/\/dashboard\/?$/, '');
+
+  var $ = function (id) { return document.getElementById(id); };
+
+  var state = {
+    samples: [],
+    connected: null,
+    authRequired: false,
+    polls: 0,
+    failures: 0,
+    lastError: null,
+    lastUpdate: null,
+    health: null,
+    metrics: null
+  };
+
+  // ---------- formatting ----------
+  function fmtMs(v) {
+    if (v === null || v === undefined || !isFinite(v)) return '—';
+    if (v >= 1000) return (v / 1000).toFixed(2) + ' s';
+    if (v >= 10) return Math.round(v) + ' ms';
+    return v.toFixed(1) + ' ms';
+  }
+  function fmtRate(v) {
+    if (v === null || v === undefined || !isFinite(v)) return '—';
+    return v >= 100 ? String(Math.round(v)) : v.toFixed(v >= 10 ? 1 : 2);
+  }
+  function fmtPct(ratio) {
+    if (ratio === null || ratio === undefined || !isFinite(ratio)) return '—';
+    var p = ratio * 100;
+    return (p === 100 || p === 0 ? p.toFixed(0) : p.toFixed(1)) + ' %';
+  }
+  function pad2(n) { return n < 10 ? '0' + n : String(n); }
+  function fmtClock(t) {
+    var d = new Date(t);
+    return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
+  }
+  function fmtDuration(sec) {
+    if (!isFinite(sec)) return '—';
+    var h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = Math.floor(sec % 60);
+    return h > 0 ? h + ' h ' + m + ' min' : m > 0 ? m + ' min ' + s + ' s' : s + ' s';
+  }
+  function setText(id, text) { var el = $(id); if (el && el.textContent !== text) el.textContent = text; }
+  function setTone(id, tone) {
+    var el = $(id);
+    if (!el) return;
+    el.classList.remove('ok', 'warn', 'bad');
+    if (tone) el.classList.add(tone);
+  }
+
+  // ---------- API key ----------
+  function storedKey() {
+    try { return sessionStorage.getItem(KEY_STORAGE) || ''; } catch (e) { return ''; }
+  }
+  function showAuth(message) {
+    state.authRequired = true;
+    $('auth').hidden = false;
+    var msg = $('auth-message');
+    if (message) { msg.textContent = message; msg.classList.add('error'); }
+    $('forget-key').hidden = !storedKey();
+  }
+  $('auth-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var key = $('auth-key').value.trim();
+    if (!key) return;
+    try { sessionStorage.setItem(KEY_STORAGE, key); } catch (e) { /* private mode: the key lives for this poll only */ }
+    $('auth-key').value = '';
+    $('auth').hidden = true;
+    $('auth-message').classList.remove('error');
+    $('forget-key').hidden = false;
+    state.authRequired = false;
+    pollSoon(0);
+  });
+  $('forget-key').addEventListener('click', function () {
+    try { sessionStorage.removeItem(KEY_STORAGE); } catch (e) { /* nothing stored */ }
+    $('forget-key').hidden = true;
+    pollSoon(0);
+  });
+
+  // ---------- fetching ----------
+  function getJson(path, withKey) {
+    var ctrl = new AbortController();
+    var timer = setTimeout(function () { ctrl.abort(); }, FETCH_TIMEOUT_MS);
+    var headers = { accept: 'application/json' };
+    var key = withKey ? storedKey() : '';
+    if (key) headers.authorization = 'Bearer ' + key;
+    return fetch(base + path, { headers: headers, signal: ctrl.signal, cache: 'no-store' })
+      .then(function (res) {
+        return res.json().catch(function () { return null; }).then(function (json) {
+          return { status: res.status, json: json };
+        });
+      })
+      .finally(function () { clearTimeout(timer); });
+  }
+
+  // ---------- samples ----------
+  function summary(s) {
+    return s && s.count > 0 ? { p50: s.p50, p95: s.p95, p99: s.p99 } : null;
+  }
+  function toSample(t, m, h) {
+    var sample = { t: t, gap: false, e2e: null, ttft: null, rps: null, tps: null, queue: null, running: null, active: null, slo: null, total: null, uptimeMs: null };
+    if (h) sample.queue = h.queueLength;
+    if (m) {
+      sample.e2e = summary(m.latency && m.latency.e2eMs);
+      sample.ttft = summary(m.latency && m.latency.ttftMs);
+      sample.rps = m.throughput ? m.throughput.requestsPerSec : null;
+      sample.tps = m.throughput ? m.throughput.tokensPerSec : null;
+      sample.queue = m.queueLength;
+      sample.running = m.running;
+      sample.active = (m.instances_live || []).reduce(function (a, i) { return a + ((i.load && i.load.activeRequests) || 0); }, 0);
+      sample.total = m.requests ? m.requests.total : null;
+      sample.uptimeMs = m.uptimeMs;
+      if (m.slo) {
+        sample.slo = { overall: { met: m.slo.overall.met, n: m.slo.overall.withDeadline }, byPriority: {} };
+        PRIORITIES.forEach(function (p) {
+          var c = m.slo.byPriority && m.slo.byPriority[p];
+          if (c) sample.slo.byPriority[p] = { met: c.met, n: c.withDeadline };
+        });
+      }
+    }
+    return sample;
+  }
+  function addSample(sample) {
+    var s = state.samples;
+    var prev = null;
+    for (var i = s.length - 1; i >= 0; i--) if (!s[i].gap && s[i].total !== null) { prev = s[i]; break; }
+    // The server restarted or its metrics were reset: earlier samples no longer compare.
+    if (prev && sample.total !== null && (sample.total < prev.total || sample.uptimeMs < prev.uptimeMs)) s.length = 0;
+    s.push(sample);
+    var cutoff = sample.t - windowMs;
+    while (s.length > 0 && s[0].t < cutoff) s.shift();
+  }
+  // met/withDeadline over the last SLO_SPAN_MS, from the cumulative counts; null when no request had a deadline.
+  function recentCompliance(i, pick) {
+    var s = state.samples, cur = s[i], curC = cur.slo && pick(cur.slo);
+    if (!curC) return null;
+    var baseC = null;
+    for (var j = i - 1; j >= 0; j--) {
+      if (s[j].gap || !s[j].slo) continue;
+      var c = pick(s[j].slo);
+      if (!c) continue;
+      baseC = c;
+      if (s[j].t <= cur.t - SLO_SPAN_MS) break;
+    }
+    if (!baseC) baseC = { met: 0, n: 0 };
+    var n = curC.n - baseC.n;
+    return n > 0 ? (100 * (curC.met - baseC.met)) / n : null;
+  }
+
+  // ---------- charts ----------
+  var charts = {};
+  var hasChart = typeof window.Chart === 'function';
+  function dataset(label, color, extra) {
+    var d = { label: label, data: [], borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: 1.5, pointHoverRadius: 4, spanGaps: false };
+    if (extra) Object.keys(extra).forEach(function (k) { d[k] = extra[k]; });
+    return d;
+  }
+  function makeChart(id, datasets, yTitle, extraScales) {
+    var scales = {
+      x: { type: 'linear', ticks: { callback: function (v) { return fmtClock(v); }, maxTicksLimit: 6, maxRotation: 0 }, grid: { color: '#eef1f5' } },
+      y: { beginAtZero: true, title: { display: true, text: yTitle }, grid: { color: '#eef1f5' } }
+    };
+    if (extraScales) Object.keys(extraScales).forEach(function (k) { scales[k] = extraScales[k]; });
+    return new window.Chart($('chart-' + id), {
+      type: 'line',
+      data: { datasets: datasets },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        normalized: true,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: scales,
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 2, font: { size: 11 } } },
+          tooltip: { callbacks: { title: function (items) { return items.length ? fmtClock(items[0].parsed.x) : ''; } } }
+        }
+      }
+    });
+  }
+  if (hasChart) {
+    window.Chart.defaults.font.family = getComputedStyle(body).fontFamily;
+    window.Chart.defaults.color = '#3d4957';
+    charts.latency = makeChart('latency', [
+      dataset('E2E p50', '#0072b2'), dataset('E2E p95', '#e69f00'), dataset('E2E p99', '#d55e00'),
+      dataset('TTFT p50', '#0072b2', { borderDash: [5, 4], borderWidth: 1.5 }),
+      dataset('TTFT p95', '#e69f00', { borderDash: [5, 4], borderWidth: 1.5 }),
+      dataset('TTFT p99', '#d55e00', { borderDash: [5, 4], borderWidth: 1.5 })
+    ], 'ms');
+    charts.slo = makeChart('slo', [
+      dataset('overall, last 30 s', '#1a2230', { borderWidth: 2.5 }),
+      dataset('overall, since start', '#1a2230', { borderDash: [3, 3], borderWidth: 1.5, pointRadius: 0 })
+    ], '%');
+    charts.slo.options.scales.y.max = 100;
+    charts.slo.options.scales.y.ticks = { callback: function (v) { return v + ' %'; } };
+    charts.throughput = makeChart('throughput', [
+      dataset('requests/s', '#0072b2', { yAxisID: 'y' }),
+      dataset('tokens/s', '#009e73', { yAxisID: 'y1' })
+    ], 'requests/s', { y1: { position: 'right', beginAtZero: true, title: { display: true, text: 'tokens/s' }, grid: { drawOnChartArea: false } } });
+    charts.queue = makeChart('queue', [
+      dataset('queued in control plane', '#d55e00', { stepped: true }),
+      dataset('dispatched (running)', '#0072b2', { stepped: true }),
+      dataset('active on engines', '#009e73', { stepped: true, borderDash: [5, 4] })
+    ], 'requests');
+    charts.queue.options.scales.y.ticks = { precision: 0 };
+  } else {
+    showError('Chart.js did not load (GET dashboard/assets/chart.umd.js failed); charts are unavailable, the table still updates.');
+  }
+  var sloPriorityIndex = {};
+
+  function points(pick) {
+    return state.samples.map(function (s) {
+      var v = s.gap ? null : pick(s);
+      return { x: s.t, y: v === undefined ? null : v };
+    });
+  }
+  function latestOf(pick) {
+    for (var i = state.samples.length - 1; i >= 0; i--) {
+      var s = state.samples[i];
+      if (s.gap) return null;
+      var v = pick(s);
+      if (v !== null && v !== undefined) return v;
+    }
+    return null;
+  }
+  function updateCharts() {
+    var s = state.samples;
+    var now = s.length ? s[s.length - 1].t : Date.now();
+    var from = s.length ? Math.max(s[0].t, now - windowMs) : now - windowMs;
+    var lat = function (kind, q) { return function (x) { return x[kind] ? x[kind][q] : null; }; };
+    var sloRecent = function (pick) {
+      return s.map(function (x, i) { return { x: x.t, y: x.gap ? null : recentCompliance(i, pick) }; });
+    };
+    var overallPick = function (slo) { return slo.overall; };
+    var cumulative = function (x) { return x.slo && x.slo.overall.n > 0 ? (100 * x.slo.overall.met) / x.slo.overall.n : null; };
+
+    var latest = s.length ? s[s.length - 1] : null;
+    var lastLive = null;
+    for (var k = s.length - 1; k >= 0; k--) if (!s[k].gap) { lastLive = s[k]; break; }
+    setText('latency-latest', lastLive && lastLive.e2e
+      ? 'Latest: E2E p50 ' + fmtMs(lastLive.e2e.p50) + ', p95 ' + fmtMs(lastLive.e2e.p95) + ', p99 ' + fmtMs(lastLive.e2e.p99) +
+        (lastLive.ttft ? '; TTFT p50 ' + fmtMs(lastLive.ttft.p50) + ', p95 ' + fmtMs(lastLive.ttft.p95) + ', p99 ' + fmtMs(lastLive.ttft.p99) : '')
+      : 'No completed requests yet.');
+    var recentNow = s.length ? recentCompliance(s.length - 1, overallPick) : null;
+    var cumNow = lastLive ? cumulative(lastLive) : null;
+    setText('slo-latest', cumNow === null ? 'No request with a deadline yet.'
+      : 'Latest: ' + (recentNow === null ? 'no deadline requests in the last 30 s' : Math.round(recentNow * 10) / 10 + ' % over the last 30 s') +
+        ', ' + Math.round(cumNow * 10) / 10 + ' % since start.');
+    setText('throughput-latest', lastLive && lastLive.rps !== null ? 'Latest: ' + fmtRate(lastLive.rps) + ' requests/s, ' + fmtRate(lastLive.tps) + ' tokens/s.' : 'No data yet.');
+    setText('queue-latest', lastLive && lastLive.queue !== null ? 'Latest: ' + lastLive.queue + ' queued, ' + (lastLive.running === null ? '—' : lastLive.running) + ' dispatched, ' + (lastLive.active === null ? '—' : lastLive.active) + ' active on engines.' : 'No data yet.');
+    if (!hasChart) return;
+
+    var L = charts.latency.data.datasets;
+    ['p50', 'p95', 'p99'].forEach(function (q, i) { L[i].data = points(lat('e2e', q)); L[i + 3].data = points(lat('ttft', q)); });
+
+    var S = charts.slo.data.datasets;
+    S[0].data = sloRecent(overallPick);
+    S[1].data = points(cumulative);
+    PRIORITIES.forEach(function (p) {
+      var pick = function (slo) { return slo.byPriority[p]; };
+      if (sloPriorityIndex[p] === undefined) {
+        // A priority gets its own line once any of its requests carried a deadline.
+        if (!(latest && latest.slo && latest.slo.byPriority[p] && latest.slo.byPriority[p].n > 0)) return;
+        sloPriorityIndex[p] = S.length;
+        S.push(dataset(p + ', last 30 s', PRIORITY_COLORS[p], { borderWidth: 1.5 }));
+      }
+      S[sloPriorityIndex[p]].data = sloRecent(pick);
+    });
+
+    var T = charts.throughput.data.datasets;
+    T[0].data = points(function (x) { return x.rps; });
+    T[1].data = points(function (x) { return x.tps; });
+    var Q = charts.queue.data.datasets;
+    Q[0].data = points(function (x) { return x.queue; });
+    Q[1].data = points(function (x) { return x.running; });
+    Q[2].data = points(function (x) { return x.active; });
+
+    Object.keys(charts).forEach(function (name) {
+      var c = charts[name];
+      c.options.scales.x.min = from;
+      c.options.scales.x.max = Math.max(now, from + 1000);
+      c.update('none');
+    });
+  }
+
+  // ---------- summary cards ----------
+  function toneFor(status) {
+    return status === 'ok' ? 'ok' : status === 'degraded' || status === 'starting' ? 'warn' : 'bad';
+  }
+  function updateCards() {
+    var h = state.health, m = state.metrics;
+    if (h) {
+      setText('status-value', h.status);
+      setTone('status-value', toneFor(h.status));
+      var engines = h.engines || [];
+      var running = engines.filter(function (e) { return e.state === 'RUNNING'; }).length;
+      setText('status-sub', engines.length ? running + ' of ' + engines.length + ' engines running' : (h.instances || []).length + ' instances');
+      setText('policy-value', h.policy || '—');
+      setText('policy-sub', 'router ' + (h.router || '—') + ' · up ' + fmtDuration(h.uptimeSec));
+    }
+    if (m) {
+      var overall = m.slo && m.slo.overall;
+      setText('slo-value', overall && overall.compliance !== null ? fmtPct(overall.compliance) : '—');
+      setTone('slo-value', !overall || overall.compliance === null ? null : overall.compliance >= 0.99 ? 'ok' : overall.compliance >= 0.9 ? 'warn' : 'bad');
+      setText('slo-sub', overall && overall.withDeadline > 0 ? overall.met + ' of ' + overall.withDeadline + ' met since start' : 'no request with a deadline yet');
+      var r = m.requests || {};
+      setText('requests-value', String(r.total || 0));
+      setText('requests-sub', (r.completed || 0) + ' ok · ' + (r.failed || 0) + ' failed · ' + (r.rejected || 0) + ' rejected');
+      setText('throughput-value', fmtRate(m.throughput.requestsPerSec) + ' req/s');
+      setText('throughput-sub', fmtRate(m.throughput.tokensPerSec) + ' tokens/s over ' + Math.round(m.windowMs / 1000) + ' s');
+      setText('queue-value', String(m.queueLength));
+      setText('queue-sub', m.running + ' dispatched · p95 wait ' + fmtMs(m.latency.queueWaitMs.count > 0 ? m.latency.queueWaitMs.p95 : null));
+    } else if (h) {
+      setText('queue-value', String(h.queueLength));
+    }
+  }
+
+  // ---------- engines table ----------
+  function badge(text, tone) {
+    var span = document.createElement('span');
+    span.className = 'badge ' + tone;
+    span.textContent = text;
+    return span;
+  }
+  function cell(tr, content, cls) {
+    var td = document.createElement('td');
+    if (cls) td.className = cls;
+    if (content === null || content === undefined) td.textContent = '—';
+    else if (typeof content === 'object') td.appendChild(content);
+    else td.textContent = String(content);
+    tr.appendChild(td);
+    return td;
+  }
+  function stateTone(s) {
+    return s === 'RUNNING' ? 'ok' : s === 'FAILED' || s === 'STOPPED' ? 'bad' : 'warn';
+  }
+  function updateTable() {
+    var tbody = document.querySelector('#engines tbody');
+    var h = state.health, m = state.metrics;
+    var rows = {};
+    var order = [];
+    function row(id) { if (!rows[id]) { rows[id] = { id: id }; order.push(id); } return rows[id]; }
+    ((h && h.engines) || []).forEach(function (e) { row(e.id).engine = e; });
+    var live = (m && m.instances_live) || (h && h.instances) || [];
+    live.forEach(function (i) { row(i.id).instance = i; });
+    var frag = document.createDocumentFragment();
+    if (order.length === 0) {
+      var tr0 = document.createElement('tr');
+      tr0.className = 'empty';
+      var td0 = document.createElement('td');
+      td0.colSpan = 12;
+      td0.textContent = h || m ? 'No engines or instances registered.' : 'Waiting for the first update…';
+      tr0.appendChild(td0);
+      frag.appendChild(tr0);
+    }
+    order.forEach(function (id) {
+      var r = rows[id], e = r.engine, i = r.instance, load = i && i.load;
+      var tr = document.createElement('tr');
+      tr.dataset.engineId = id;
+      var th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = id;
+      tr.appendChild(th);
+      cell(tr, e ? e.kind : i ? i.type : null);
+      cell(tr, e ? e.model : i && i.models ? i.models.join(', ') : null);
+      cell(tr, e ? badge(e.state, stateTone(e.state)) : badge('EXTERNAL', 'info')).dataset.col = 'state';
+      cell(tr, i ? badge(i.health, i.health === 'healthy' ? 'ok' : i.health === 'unhealthy' ? 'bad' : 'warn') : null).dataset.col = 'health';
+      cell(tr, i && i.circuit ? badge(i.circuit, i.circuit === 'closed' ? 'ok' : i.circuit === 'open' ? 'bad' : 'warn') : null).dataset.col = 'circuit';
+      cell(tr, load ? load.activeRequests : null, 'num');
+      cell(tr, load ? load.queuedRequests : null, 'num');
+      if (load) {
+        var box = document.createElement('span');
+        var meter = document.createElement('meter');
+        meter.min = 0; meter.max = 1; meter.low = 0.7; meter.high = 0.9; meter.optimum = 0;
+        meter.value = Math.max(0, Math.min(1, load.kvCacheUsage || 0));
+        meter.setAttribute('aria-label', 'KV cache usage of ' + id);
+        box.appendChild(meter);
+        box.appendChild(document.createTextNode(Math.round((load.kvCacheUsage || 0) * 100) + ' %'));
+        cell(tr, box);
+      } else cell(tr, null);
+      cell(tr, load ? fmtMs(load.ewmaLatencyMs) : null, 'num');
+      cell(tr, load ? fmtRate(load.tokensPerSecond) : null, 'num');
+      cell(tr, e ? e.restarts : null, 'num');
+      frag.appendChild(tr);
+    });
+    tbody.replaceChildren(frag);
+  }
+
+  // ---------- status line ----------
+  function showError(text) {
+    var el = $('error-banner');
+    el.textContent = text;
+    el.hidden = !text;
+  }
+  function setConnection(kind, text) {
+    var el = $('conn');
+    el.dataset.state = kind;
+    setText('conn', text);
+  }
+
+  // ---------- polling ----------
+  var timer = null;
+  function pollSoon(delay) {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(poll, delay);
+  }
+  function poll() {
+    timer = null;
+    var t = Date.now();
+    Promise.allSettled([getJson('/health', false), getJson('/v1/metrics', true)]).then(function (res) {
+      state.polls += 1;
+      var hr = res[0], mr = res[1];
+      // /health answers 503 with a full body when no instance is healthy: that is data, not an outage.
+      var health = hr.status === 'fulfilled' && hr.value.json && (hr.value.status === 200 || hr.value.status === 503) ? hr.value.json : null;
+      var metrics = null;
+      if (mr.status === 'fulfilled' && mr.value.status === 401) {
+        showAuth(storedKey() ? 'The stored API key was rejected. Enter a valid key to read /v1/metrics.' : null);
+      } else if (mr.status === 'fulfilled' && mr.value.status === 200 && mr.value.json) {
+        metrics = mr.value.json;
+        if (state.authRequired) { state.authRequired = false; $('auth').hidden = true; }
+      }
+      if (!health && !metrics) {
+        state.failures += 1;
+        state.connected = false;
+        var reason = hr.status === 'rejected' ? (hr.reason && hr.reason.name === 'AbortError' ? 'timed out' : 'unreachable') : 'HTTP ' + hr.value.status;
+        state.lastError = reason;
+        setConnection('disconnected', 'Disconnected (' + reason + ') · retrying every ' + intervalMs / 1000 + ' s');
+        addSample({ t: t, gap: true });
+      } else {
+        state.connected = true;
+        state.health = health || state.health;
+        state.metrics = metrics;
+        state.lastUpdate = t;
+        addSample(toSample(t, metrics, health));
+        if (state.authRequired && !metrics) setConnection('auth', 'Connected · API key needed for metrics');
+        else setConnection('live', 'Live · updated ' + fmtClock(t));
+      }
+      updateCards();
+      updateTable();
+      updateCharts();
+    }).catch(function (err) {
+      state.lastError = String(err && err.message || err);
+      showError('Dashboard error: ' + state.lastError);
+    }).finally(function () {
+      if (!timer) pollSoon(intervalMs);
+    });
+  }
+
+  setText('foot-text', 'Polls ' + base + '/health and ' + base + '/v1/metrics every ' + intervalMs / 1000 + ' s and keeps the last ' +
+    Math.round(windowMs / 1000) + ' s in this tab. Override with ?interval=ms&window=seconds. Latency percentiles are cumulative since the control plane started; throughput uses its 60 s sliding window.');
+  if (storedKey()) $('forget-key').hidden = false;
+
+  window.__sageDashboard = {
+    state: state,
+    charts: charts,
+    config: { intervalMs: intervalMs, windowMs: windowMs, base: base },
+    pointCount: function (name, index) {
+      var c = charts[name];
+      if (!c) return 0;
+      return c.data.datasets[index || 0].data.filter(function (p) { return p.y !== null && p.y !== undefined; }).length;
+    }
+  };
+  poll();
+})();
+`;

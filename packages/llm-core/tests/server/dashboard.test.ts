@@ -1,0 +1,224 @@
+// The live dashboard (F-307): GET /dashboard on a real control plane with sim engines, opened in headless
+// Chromium (playwright-core) while chat and embedding traffic with priorities and deadlines flows through
+// the official SDK; plus the plain HTTP contract of the page and its assets, and the API-key flow.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Script } from 'node:vm';
+import OpenAI from 'openai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startHarness, type Harness } from './harness';
+
+const CHROMIUM = process.env.SAGE_CHROMIUM ?? '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const API_KEY = 'sk-dash-test-61c0e2b9';
+const PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const;
+
+/** What the test reads in the page; the spec tsconfig has no DOM lib, so the few globals used are typed here. */
+interface PageGlobals {
+  __sageDashboard?: { state: { connected: boolean | null; polls: number; metrics: unknown }; pointCount(chart: string, dataset?: number): number };
+  document: { querySelectorAll(selector: string): { length: number } };
+  sessionStorage: { getItem(key: string): string | null };
+}
+
+let h: Harness;
+let shotDir: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  shotDir = mkdtempSync(path.join(tmpdir(), 'sage-dashboard-'));
+});
+afterAll(async () => {
+  await h?.stop();
+  if (shotDir) rmSync(shotDir, { recursive: true, force: true });
+});
+
+/** One round of traffic: a chat (every other one streamed, so TTFT is measured) and an embedding, each with a priority and a deadline. */
+async function trafficRound(client: OpenAI, i: number): Promise<void> {
+  const headers = { 'x-sage-priority': PRIORITIES[i % PRIORITIES.length]!, 'x-sage-slo-ms': String(i % 3 === 0 ? 2000 : 10_000) };
+  const chat = async () => {
+    const body = { model: 'sage-sim-llm', messages: [{ role: 'user' as const, content: `status report ${i}` }], max_tokens: 8 };
+    if (i % 2 === 0) {
+      const stream = await client.chat.completions.create({ ...body, stream: true }, { headers });
+      for await (const chunk of stream) void chunk;
+    } else {
+      const res = await client.chat.completions.create(body, { headers });
+      expect(res.choices[0]?.message.content).toBeTruthy();
+    }
+  };
+  const embed = async () => {
+    const res = await client.embeddings.create({ model: 'sage-sim-embedding', input: [`doc ${i}`, 'another'] }, { headers: { 'x-sage-priority': 'low', 'x-sage-slo-ms': '5000' } });
+    expect(res.data).toHaveLength(2);
+  };
+  await Promise.all([chat(), embed()]);
+}
+
+describe('HTTP', () => {
+  it('serves the page as HTML with a strict content security policy, without auth', async () => {
+    const res = await fetch(`${h.cp.url}/dashboard`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html; charset=utf-8/);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await res.text();
+    for (const id of ['chart-latency', 'chart-slo', 'chart-throughput', 'chart-queue', 'engines']) expect(html).toContain(`id="${id}"`);
+    expect(html).toContain('src="dashboard/assets/chart.umd.js"');
+  });
+
+  it('serves Chart.js, the page script and the stylesheet with their content types', async () => {
+    const chart = await fetch(`${h.cp.url}/dashboard/assets/chart.umd.js`);
+    expect(chart.status).toBe(200);
+    expect(chart.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await chart.text()).toMatch(/Chart\.js v4\./);
+
+    const js = await fetch(`${h.cp.url}/dashboard/assets/dashboard.js`);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const source = await js.text();
+    expect(() => new Script(source, { filename: 'dashboard.js' })).not.toThrow();
+    expect(source).toContain('/v1/metrics');
+
+    const css = await fetch(`${h.cp.url}/dashboard/assets/dashboard.css`);
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(await css.text()).toContain('.charts');
+  });
+
+  it('redirects /dashboard/ relatively and answers unknown assets in OpenAI error shape', async () => {
+    const slash = await fetch(`${h.cp.url}/dashboard/`, { redirect: 'manual' });
+    expect(slash.status).toBe(301);
+    expect(slash.headers.get('location')).toBe('../dashboard');
+    const missing = await fetch(`${h.cp.url}/dashboard/assets/nope.js`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
+  });
+});
+
+describe('in Chromium', () => {
+  let browser: Browser;
+  let auth: Harness | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: the dashboard's browser test needs it. Install it with \`apt-get install chromium\` (CI does this in .ci/run), or set SAGE_CHROMIUM to a Chromium binary.`);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await auth?.stop();
+  });
+
+  // The page's test hook (window.__sageDashboard). Functions, not strings, go to the page: its CSP forbids eval.
+  const pointCount = (page: Page, chart: string, dataset: number) =>
+    page.evaluate(([c, i]) => (globalThis as unknown as PageGlobals).__sageDashboard?.pointCount(c, i) ?? 0, [chart, dataset] as const);
+  const hookState = (page: Page) =>
+    page.evaluate(() => {
+      const s = (globalThis as unknown as PageGlobals).__sageDashboard!.state;
+      return { connected: s.connected, polls: s.polls };
+    });
+
+  /** A page at 1280×800 that records script errors, failed loads and CSP violations. */
+  async function openPage(url: string): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(url);
+    return { page, problems };
+  }
+
+  it('draws live engines, latency, SLO compliance and throughput from real traffic', async () => {
+    const client = new OpenAI({ baseURL: h.baseURL, apiKey: 'unused', maxRetries: 0 });
+    for (let i = 0; i < 4; i++) await trafficRound(client, i);
+
+    const { page, problems } = await openPage(`${h.cp.url}/dashboard?interval=250`);
+    // Traffic keeps flowing while the page polls, so consecutive samples differ.
+    let stop = false;
+    const background = (async () => {
+      for (let i = 4; !stop; i++) await trafficRound(client, i);
+    })();
+    try {
+      await page.waitForFunction(
+        () => {
+          const g = globalThis as unknown as PageGlobals;
+          const d = g.__sageDashboard;
+          return !!d && d.pointCount('latency', 0) >= 2 && d.pointCount('throughput', 0) >= 2 && d.pointCount('slo', 1) >= 2 && g.document.querySelectorAll('#engines tr[data-engine-id]').length >= 2;
+        },
+        null,
+        { timeout: 15_000, polling: 100 },
+      );
+    } finally {
+      stop = true;
+      await background;
+    }
+
+    const rows = await page.locator('#engines tr[data-engine-id]').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        id: tr.getAttribute('data-engine-id'),
+        state: tr.querySelector('[data-col="state"]')?.textContent,
+        health: tr.querySelector('[data-col="health"]')?.textContent,
+        circuit: tr.querySelector('[data-col="circuit"]')?.textContent,
+      })),
+    );
+    const view = {
+      rows,
+      connected: (await hookState(page)).connected,
+      conn: await page.locator('#conn').getAttribute('data-state'),
+      latencyP50: await pointCount(page, 'latency', 0),
+      ttftP50: await pointCount(page, 'latency', 3),
+      slo: await page.locator('#slo-value').textContent(),
+      sloSub: await page.locator('#slo-sub').textContent(),
+      status: await page.locator('#status-value').textContent(),
+      latencyText: await page.locator('#latency-latest').textContent(),
+    };
+    expect(view.rows).toEqual(
+      expect.arrayContaining([
+        { id: 'default-llm', state: 'RUNNING', health: 'healthy', circuit: 'closed' },
+        { id: 'default-embedding', state: 'RUNNING', health: 'healthy', circuit: 'closed' },
+      ]),
+    );
+    expect(view).toMatchObject({ connected: true, conn: 'live', status: 'ok' });
+    expect(view.latencyP50).toBeGreaterThanOrEqual(2);
+    expect(view.ttftP50).toBeGreaterThanOrEqual(2);
+    expect(view.slo).toMatch(/^\d{1,3}(\.\d)? %$/);
+    expect(view.sloSub).toMatch(/^\d+ of \d+ met since start$/);
+    expect(view.latencyText).toMatch(/^Latest: E2E p50 [\d.]+ (ms|s)/);
+    expect(problems).toEqual([]);
+
+    const shot = path.join(shotDir, 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(existsSync(shot)).toBe(true);
+    await page.close();
+  });
+
+  it('asks for an API key when /v1/metrics needs one, sends it as Bearer, and shows "disconnected" when the server goes away', async () => {
+    auth = await startHarness({ preset: false, auth: { apiKeys: [API_KEY] } });
+    const { page, problems } = await openPage(`${auth.cp.url}/dashboard?interval=250`);
+    const sentKeys: Array<string | undefined> = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/metrics')) sentKeys.push(r.headers().authorization);
+    });
+
+    await page.locator('#auth').waitFor({ state: 'visible', timeout: 5000 });
+    expect(await page.locator('#conn').getAttribute('data-state')).toBe('auth');
+    await page.getByLabel('API key', { exact: true }).fill(API_KEY);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__sageDashboard?.state.metrics !== null, null, { timeout: 5000 });
+    expect(await page.locator('#auth').isHidden()).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('sage.dashboard.apiKey'))).toBe(API_KEY);
+    expect(sentKeys).toContain(`Bearer ${API_KEY}`);
+    expect(await page.locator('#engines tbody').textContent()).toContain('No engines or instances registered.');
+
+    const stopping = auth;
+    auth = undefined;
+    await stopping.stop();
+    await page.locator('#conn[data-state="disconnected"]').waitFor({ timeout: 8000 });
+    expect(await page.locator('#conn').textContent()).toMatch(/^Disconnected \(.+\) · retrying every 0\.25 s$/);
+    // Keeps polling while disconnected.
+    const { polls } = await hookState(page);
+    await page.waitForFunction((p) => ((globalThis as unknown as PageGlobals).__sageDashboard?.state.polls ?? 0) > p + 1, polls, { timeout: 5000 });
+    // The 401s before the key was entered and the refused connections after the stop are expected console noise.
+    expect(problems.filter((p) => !/401|ERR_CONNECTION_REFUSED|Failed to fetch/.test(p))).toEqual([]);
+    await page.close();
+  });
+});
