@@ -16,7 +16,11 @@ const PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const;
 
 /** What the test reads in the page; the spec tsconfig has no DOM lib, so the few globals used are typed here. */
 interface PageGlobals {
-  __sageDashboard?: { state: { connected: boolean | null; polls: number; metrics: unknown }; pointCount(chart: string, dataset?: number): number };
+  __sageDashboard?: {
+    state: { connected: boolean | null; polls: number; metrics: unknown };
+    charts: Record<string, { options: { scales: { y: { type?: string } } } }>;
+    pointCount(chart: string, dataset?: number): number;
+  };
   document: { querySelectorAll(selector: string): { length: number } };
   sessionStorage: { getItem(key: string): string | null };
 }
@@ -184,6 +188,11 @@ describe('in Chromium', () => {
     expect(view.sloSub).toMatch(/^\d+ of \d+ met since start$/);
     expect(view.latencyText).toMatch(/^Latest: E2E p50 [\d.]+ (ms|s)/);
     expect(problems).toEqual([]);
+
+    // The log-scale toggle switches the latency axis.
+    await page.getByLabel('log scale').check();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__sageDashboard?.charts.latency?.options.scales.y.type)).toBe('logarithmic');
+    await page.getByLabel('log scale').uncheck();
 
     const shot = path.join(shotDir, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });

@@ -175,7 +175,9 @@ export const DASHBOARD_JS = String.raw`(function () {
   var charts = {};
   var hasChart = typeof window.Chart === 'function';
   function dataset(label, color, extra) {
-    var d = { label: label, data: [], borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: 1.5, pointHoverRadius: 4, spanGaps: false };
+    // Dots help while there are few samples; over a long window they only add noise (scriptable, so re-read each draw).
+    var d = { label: label, data: [], borderColor: color, backgroundColor: color, borderWidth: 2, pointHoverRadius: 4, spanGaps: false,
+      pointRadius: function () { return state.samples.length > 60 ? 0 : 1.5; } };
     if (extra) Object.keys(extra).forEach(function (k) { d[k] = extra[k]; });
     return d;
   }
@@ -217,6 +219,7 @@ export const DASHBOARD_JS = String.raw`(function () {
       dataset('overall, since start', '#1a2230', { borderDash: [3, 3], borderWidth: 1.5, pointRadius: 0 })
     ], '%');
     charts.slo.options.scales.y.max = 100;
+    charts.slo.options.scales.y.beginAtZero = false;
     charts.slo.options.scales.y.ticks = { callback: function (v) { return v + ' %'; } };
     charts.throughput = makeChart('throughput', [
       dataset('requests/s', '#0072b2', { yAxisID: 'y' }),
@@ -232,6 +235,15 @@ export const DASHBOARD_JS = String.raw`(function () {
     showError('Chart.js did not load (GET dashboard/assets/chart.umd.js failed); charts are unavailable, the table still updates.');
   }
   var sloPriorityIndex = {};
+  var latencyLog = false;
+  $('latency-log').addEventListener('change', function (ev) {
+    latencyLog = ev.target.checked;
+    if (!hasChart) return;
+    var y = charts.latency.options.scales.y;
+    y.type = latencyLog ? 'logarithmic' : 'linear';
+    y.beginAtZero = !latencyLog;
+    updateCharts();
+  });
 
   function points(pick) {
     return state.samples.map(function (s) {
@@ -276,7 +288,9 @@ export const DASHBOARD_JS = String.raw`(function () {
     if (!hasChart) return;
 
     var L = charts.latency.data.datasets;
-    ['p50', 'p95', 'p99'].forEach(function (q, i) { L[i].data = points(lat('e2e', q)); L[i + 3].data = points(lat('ttft', q)); });
+    // A log axis cannot place zero: such points become gaps there.
+    var positive = function (pick) { return latencyLog ? function (x) { var v = pick(x); return v > 0 ? v : null; } : pick; };
+    ['p50', 'p95', 'p99'].forEach(function (q, i) { L[i].data = points(positive(lat('e2e', q))); L[i + 3].data = points(positive(lat('ttft', q))); });
 
     var S = charts.slo.data.datasets;
     S[0].data = sloRecent(overallPick);
@@ -291,6 +305,10 @@ export const DASHBOARD_JS = String.raw`(function () {
       }
       S[sloPriorityIndex[p]].data = sloRecent(pick);
     });
+    // Zoom the % axis in when everything is high, so 99 % and 100 % stay apart.
+    var lowest = 100;
+    S.forEach(function (d) { d.data.forEach(function (pt) { if (pt.y !== null && pt.y < lowest) lowest = pt.y; }); });
+    charts.slo.options.scales.y.min = lowest >= 90 ? 90 : lowest >= 50 ? 50 : 0;
 
     var T = charts.throughput.data.datasets;
     T[0].data = points(function (x) { return x.rps; });

@@ -83,6 +83,7 @@ main { padding: 0.9rem 1.25rem; max-width: 1600px; margin: 0 auto; }
 .charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0.7rem; margin-bottom: 0.8rem; }
 .chart-panel figcaption { display: flex; align-items: baseline; gap: 0.6rem; margin-bottom: 0.3rem; }
 .hint { font-size: 0.8rem; color: var(--muted); }
+.toggle { margin-left: auto; font-size: 0.8rem; color: var(--muted); display: inline-flex; align-items: center; gap: 0.3rem; cursor: pointer; }
 .canvas-box { position: relative; height: 200px; }
 .latest { font-size: 0.8rem; color: var(--muted); margin: 0.3rem 0 0; min-height: 1.15em; font-variant-numeric: tabular-nums; }
 
