@@ -94,4 +94,8 @@ it('refuses with 503 and Retry-After a deadline that cannot be met, without call
   expect(backend.hits()).toBe(before);
   const health = await getJson(`${h.cp.url}/health`);
   expect(health.queueLength).toBe(0);
+  // The refusal is counted: by its code, and as a missed deadline.
+  const metrics = await getJson(`${h.cp.url}/v1/metrics`);
+  expect(metrics.rejections.deadline_infeasible).toBeGreaterThanOrEqual(1);
+  expect(metrics.slo.overall.missed).toBeGreaterThanOrEqual(1);
 });

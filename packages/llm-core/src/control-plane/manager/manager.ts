@@ -242,27 +242,33 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
     const all = this.registry.all();
     const ofType = requestClassifier.compatibleInstances(meta.type, all);
-    if (ofType.length === 0) throw new RequestRejectedError('no_instance', `no instance serves ${meta.type} requests`, meta.id, 5);
+    if (ofType.length === 0) throw this.rejected(meta, new RequestRejectedError('no_instance', `no instance serves ${meta.type} requests`, meta.id, 5));
     const compatible = meta.model ? requestClassifier.compatibleInstances(meta.type, all, meta.model) : ofType;
     if (compatible.length === 0) {
       const models = [...new Set(ofType.flatMap((i) => i.models))];
       throw new ControlPlaneError(`model "${meta.model}" is not served here; available: ${models.join(', ')}`, { status: 404, type: 'invalid_request_error', code: 'model_not_found', requestId: meta.id });
     }
     const healthy = compatible.filter((i) => i.health === 'healthy');
-    if (healthy.length === 0) throw new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5);
+    if (healthy.length === 0) throw this.rejected(meta, new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5));
 
     // The queue may hold requests that only wait for the next dispatch turn (a burst in one tick): dispatch them first.
     if (this.queue.size >= this.opts.maxQueueSize) this.dispatch();
     if (this.queue.size >= this.opts.maxQueueSize) {
-      throw new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, this.retryAfterSec(healthy));
+      throw this.rejected(meta, new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, this.retryAfterSec(healthy)));
     }
     if (meta.sloDeadlineMs !== undefined) {
       const best = Math.min(...healthy.map((i) => this.estimator.estimate(meta, i)));
       if (best > meta.sloDeadlineMs) {
-        throw new RequestRejectedError('deadline_infeasible', `deadline ${meta.sloDeadlineMs} ms cannot be met (best estimate ${Math.round(best)} ms)`, meta.id, this.retryAfterSec(healthy));
+        throw this.rejected(meta, new RequestRejectedError('deadline_infeasible', `deadline ${meta.sloDeadlineMs} ms cannot be met (best estimate ${Math.round(best)} ms)`, meta.id, this.retryAfterSec(healthy)));
       }
     }
     return meta;
+  }
+
+  /** A refusal at admission still counts: in the rejections by code and, with a deadline, as an SLO miss. */
+  private rejected(meta: RequestMetadata, err: RequestRejectedError): RequestRejectedError {
+    this.record(meta, { outcome: 'rejected', errorCode: err.code, e2eMs: 0, completionTokens: 0 });
+    return err;
   }
 
   private retryAfterSec(instances: readonly ExecutionInstance[]): number {

@@ -22,7 +22,7 @@ export function registerServiceRoutes(app: FastifyInstance, deps: { manager: Con
     version: info.version,
     endpoints: {
       openai: ['GET /v1/models', 'POST /v1/chat/completions', 'POST /v1/completions', 'POST /v1/embeddings'],
-      service: ['GET /health', 'GET /metrics', 'GET /v1/metrics'],
+      service: ['GET /health', 'GET /metrics', 'GET /v1/metrics', 'GET /dashboard'],
       management: '/v1/management',
     },
   }));
@@ -51,7 +51,7 @@ export function registerServiceRoutes(app: FastifyInstance, deps: { manager: Con
   });
 
   app.get('/v1/metrics', async () => ({
-    ...manager.metrics.snapshot(),
+    ...manager.getMetrics(),
     queueLength: manager.queueLength,
     running: manager.status().running,
     instances_live: manager.getInstances().map((i) => ({ id: i.id, type: i.type, health: i.health, circuit: i.circuit, load: i.load })),
