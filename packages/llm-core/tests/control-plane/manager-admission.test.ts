@@ -2,37 +2,16 @@
 // upstreams on real ports (failures on demand).
 import type { ServerResponse } from 'node:http';
 import {
-  ControlPlaneManager,
   InvalidRequestError,
   RequestCancelledError,
   RequestRejectedError,
   UpstreamError,
 } from '../../src/control-plane/manager';
 import { InstanceType } from '../../src/control-plane/types';
-import { closeAllUpstreams, echoCompletion, jsonError, scriptedUpstream } from './executor-upstream-helpers';
+import { echoCompletion, jsonError, scriptedUpstream } from './executor-upstream-helpers';
+import { ask, text, until, useManagers } from './manager-test-kit';
 
-const managers: ControlPlaneManager[] = [];
-function manager(opts: ConstructorParameters<typeof ControlPlaneManager>[0] = {}) {
-  const m = new ControlPlaneManager({ policy: 'fifo', ...opts });
-  managers.push(m);
-  return m;
-}
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.close()));
-  await closeAllUpstreams();
-});
-
-const ask = (content: string) => ({ model: 'm', messages: [{ role: 'user', content }] });
-const text = (body: Record<string, unknown>) => (body.choices as Array<{ message: { content: string } }>)[0].message.content;
-
-/** Waits (bounded) until `cond` holds: the engine side runs on sockets, so tests wait for it, not a fixed time. */
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const manager = useManagers();
 
 /** An upstream that holds each answer until release() is called. */
 async function gatedUpstream() {
