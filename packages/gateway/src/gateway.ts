@@ -35,6 +35,11 @@ export interface GatewayOptions extends ClientSettings {
   instructions?: string;
   logger?: Logger;
   bodyLimit?: number;
+  /**
+   * Folders that `POST /v1/rag/ingest` with `paths` may read from (symlinks followed); others get 403.
+   * Default: any path the process can read — fine on 127.0.0.1, set this before exposing the gateway.
+   */
+  ingestRoots?: string[];
 }
 
 export interface Gateway {
@@ -66,7 +71,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const loaders = new LoaderRegistry([markdownLoader, textLoader, ...(options.loaders ?? [])]);
   const pipeline = new RagPipeline(
     store,
-    new Ingester(store, loaders, embedder, options.chunking),
+    new Ingester(store, loaders, embedder, options.chunking, options.ingestRoots),
     new Retriever(store, embedder, options.retrieval),
     new SessionStore(path.join(dataDir, 'sessions'), options.maxSessionMessages ?? DEFAULT_MAX_SESSION_MESSAGES),
     clients,

@@ -16,6 +16,7 @@ Options:
   --llm-model <model>         LLM model id (default: the first the endpoint serves)
   --embedding-base-url <url>  OpenAI-compatible embedding endpoint (default: detected)
   --embedding-model <model>   embedding model id (default: the first the endpoint serves)
+  --ingest-root <dir>         only ingest paths inside this folder (repeatable; default: any readable path)
   --log-level <level>         pino level for the logs on stderr (default $SAGE_LOG_LEVEL or info)
   -h, --help                  show this help
 `;
@@ -30,6 +31,7 @@ export interface CliOptions {
   llmModel?: string;
   embeddingBaseUrl?: string;
   embeddingModel?: string;
+  ingestRoots?: string[];
   logLevel: string;
   help: boolean;
 }
@@ -50,6 +52,7 @@ export function parseCli(args: readonly string[]): CliOptions {
         'embedding-base-url': { type: 'string' },
         'embedding-model': { type: 'string' },
         'log-level': { type: 'string' },
+        'ingest-root': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -66,6 +69,7 @@ export function parseCli(args: readonly string[]): CliOptions {
     llmModel: values['llm-model'],
     embeddingBaseUrl: values['embedding-base-url'],
     embeddingModel: values['embedding-model'],
+    ingestRoots: values['ingest-root'],
     logLevel: values['log-level'] ?? process.env.SAGE_LOG_LEVEL ?? 'info',
     help: values.help ?? false,
   };
@@ -92,6 +96,7 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
       logger,
       llm: { baseUrl: o.llmBaseUrl, model: o.llmModel },
       embedding: { baseUrl: o.embeddingBaseUrl, model: o.embeddingModel },
+      ingestRoots: o.ingestRoots,
     });
     const { url, port } = await gateway.listen({ port: o.port, host: o.host });
     process.stdout.write(`${JSON.stringify({ event: 'listening', port, url, dataDir: gateway.dataDir })}\n`);

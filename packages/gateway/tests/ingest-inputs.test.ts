@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildPassages, collectFiles, LoaderRegistry, type ChunkRecord, type DocumentLoader, type VectorStore } from '../src';
 import { removeTemps, tempDir } from './helpers';
@@ -27,6 +27,20 @@ describe('collectFiles', () => {
     await expect(collectFiles([path.join(root, 'missing')], loaders)).rejects.toMatchObject({ code: 'path_not_found', param: 'paths.0' });
     await expect(collectFiles([root, path.join(root, 'x.pdf')], loaders)).rejects.toMatchObject({ code: 'unsupported_file_type', param: 'paths.1' });
     await expect(collectFiles([path.join(root, 'empty')], loaders)).rejects.toMatchObject({ code: 'empty_folder', message: expect.stringContaining('.md') });
+  });
+
+  test('with allowed roots, paths outside them (or leading out through a symlink) are refused with 403', async () => {
+    const root = tempDir();
+    const outside = tempDir();
+    writeFileSync(path.join(root, 'in.md'), 'inside');
+    writeFileSync(path.join(outside, 'secret.md'), 'outside');
+    symlinkSync(path.join(outside, 'secret.md'), path.join(root, 'link.md'));
+    const loaders = new LoaderRegistry();
+    const got = await collectFiles([path.join(root, 'in.md')], loaders, process.cwd(), [root]);
+    expect(got.files).toEqual([path.join(root, 'in.md')]);
+    await expect(collectFiles([path.join(outside, 'secret.md')], loaders, process.cwd(), [root])).rejects.toMatchObject({ status: 403, code: 'path_not_allowed', param: 'paths.0' });
+    await expect(collectFiles([path.join(root, 'in.md'), path.join(root, 'link.md')], loaders, process.cwd(), [root])).rejects.toMatchObject({ code: 'path_not_allowed', param: 'paths.1' });
+    await expect(collectFiles([path.join(root, '..', path.basename(outside), 'secret.md')], loaders, process.cwd(), [root])).rejects.toMatchObject({ code: 'path_not_allowed' });
   });
 
   test('a loader registered for another extension makes those files ingestible', async () => {

@@ -1,6 +1,6 @@
 // Expands the paths given to ingest into the files to read. Every problem is found here, before anything
 // is embedded or stored, so a bad request stores nothing.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GatewayError } from '../errors';
 import type { LoaderRegistry } from './loaders';
@@ -30,7 +30,18 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
-export async function collectFiles(paths: readonly string[], loaders: LoaderRegistry, baseDir = process.cwd()): Promise<CollectedFiles> {
+/** True when `target` is `root` or lies inside it. */
+function within(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * @param allowedRoots when given, every path must resolve (symlinks followed) inside one of these folders;
+ *   anything else is refused with 403, so a gateway reachable by others cannot be made to read arbitrary files.
+ */
+export async function collectFiles(paths: readonly string[], loaders: LoaderRegistry, baseDir = process.cwd(), allowedRoots?: readonly string[]): Promise<CollectedFiles> {
+  const roots = allowedRoots && (await Promise.all(allowedRoots.map((r) => realpath(path.resolve(baseDir, r)).catch(() => path.resolve(baseDir, r)))));
   const files = new Set<string>();
   const skipped: CollectedFiles['skipped'] = [];
   const supported = loaders.extensions.join(', ');
@@ -38,6 +49,10 @@ export async function collectFiles(paths: readonly string[], loaders: LoaderRegi
     const abs = path.resolve(baseDir, given);
     const st = await statOrNull(abs);
     if (!st) throw new GatewayError(400, `path not found: ${given}`, 'path_not_found', `paths.${i}`);
+    if (roots) {
+      const real = await realpath(abs);
+      if (!roots.some((r) => within(r, real))) throw new GatewayError(403, `path ${given} is outside the folders this gateway may ingest from`, 'path_not_allowed', `paths.${i}`);
+    }
     if (st.isDirectory()) {
       const found: string[] = [];
       await walk(abs, found);

@@ -69,11 +69,13 @@ export class Ingester {
     private readonly loaders: LoaderRegistry,
     private readonly embedder: () => Promise<Embedder>,
     private readonly chunking: ChunkingOptions = {},
+    /** Folders paths must lie in (undefined: any path the process can read). */
+    private readonly allowedRoots?: readonly string[],
   ) {}
 
   async ingestPaths(paths: readonly string[], baseDir?: string): Promise<IngestResult> {
     if (paths.length === 0) throw new GatewayError(400, 'paths must name at least one file or folder', 'invalid_value', 'paths');
-    const { files, skipped } = await collectFiles(paths, this.loaders, baseDir);
+    const { files, skipped } = await collectFiles(paths, this.loaders, baseDir, this.allowedRoots);
     const prepared: Prepared[] = [];
     for (const file of files) {
       const loader = this.loaders.forFile(file);
