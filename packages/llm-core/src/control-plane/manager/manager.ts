@@ -25,7 +25,11 @@ import {
   type SchedulingPolicy,
 } from '../types';
 import { ControlPlaneError, RequestCancelledError, RequestRejectedError, UpstreamError } from './errors';
-import { parseEngineMetrics } from './engine-metrics';
+import { admissionRefusal } from './admission';
+import { DeferredTimers } from './deferred-timers';
+import { EngineHealthProber } from './engine-health-prober';
+import { startEngineMetricsPolling } from './engine-metrics-poller';
+import { toRequestRecord, type RecordFields } from './request-record';
 import { InstanceRegistry, type InstanceSpec } from './registry';
 import { resolvePolicy } from './resolve-policy';
 import { MetricsCollector, type MetricsSnapshot, type RequestRecord } from '../metrics';
@@ -77,17 +81,6 @@ export interface ManagerStatus {
 
 type Mode = 'json' | 'stream' | 'embedding';
 
-interface RecordFields {
-  outcome: RequestRecord['outcome'];
-  errorCode?: string;
-  instanceId?: string;
-  policy?: string;
-  queueMs?: number;
-  ttftMs?: number;
-  e2eMs: number;
-  completionTokens?: number;
-}
-
 interface Pending {
   meta: RequestMetadata;
   mode: Mode;
@@ -121,8 +114,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly pd: PdOptions;
   private readonly log: Logger;
   private readonly opts: { maxQueueSize: number; requestTimeoutMs: number; maxQueueWaitMs: number; maxAttempts: number; healthProbeIntervalMs: number; breaker: Omit<CircuitBreakerOptions, 'now'> };
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly probing = new Set<string>();
+  private readonly timers = new DeferredTimers();
+  private readonly prober: EngineHealthProber;
   private readonly shutdown = new AbortController();
   private dispatchScheduled = false;
   private orphanCheckDue = false;
@@ -149,6 +142,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       minInputOutputRatio: options.pdMinInputOutputRatio ?? 1,
     };
     this.executor = new EngineExecutor({ requestTimeoutMs: this.opts.requestTimeoutMs });
+    this.prober = new EngineHealthProber({ registry: this.registry, executor: this.executor, timers: this.timers, intervalMs: this.opts.healthProbeIntervalMs, onRecovered: (id) => this.markHealthy(id) });
     // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
     setMaxListeners(0, this.shutdown.signal);
     const emb = options.embedding ?? {};
@@ -163,7 +157,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       this.kick();
     });
     for (const spec of options.instances ?? []) this.registerInstance(spec);
-    if (options.engineMetricsPollMs && options.engineMetricsPollMs > 0) this.startMetricsPolling(options.engineMetricsPollMs);
+    if (options.engineMetricsPollMs && options.engineMetricsPollMs > 0) startEngineMetricsPolling(this.registry, this.executor, this.timers, options.engineMetricsPollMs);
   }
 
   // ---------------------------------------------------------------- registry
@@ -240,28 +234,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const meta = toMetadata(request, Date.now());
     if (request.signal?.aborted) throw new RequestCancelledError(meta.id);
 
-    const all = this.registry.all();
-    const ofType = requestClassifier.compatibleInstances(meta.type, all);
-    if (ofType.length === 0) throw this.rejected(meta, new RequestRejectedError('no_instance', `no instance serves ${meta.type} requests`, meta.id, 5));
-    const compatible = meta.model ? requestClassifier.compatibleInstances(meta.type, all, meta.model) : ofType;
-    if (compatible.length === 0) {
-      const models = [...new Set(ofType.flatMap((i) => i.models))];
-      throw new ControlPlaneError(`model "${meta.model}" is not served here; available: ${models.join(', ')}`, { status: 404, type: 'invalid_request_error', code: 'model_not_found', requestId: meta.id });
-    }
-    const healthy = compatible.filter((i) => i.health === 'healthy');
-    if (healthy.length === 0) throw this.rejected(meta, new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5));
-
-    // The queue may hold requests that only wait for the next dispatch turn (a burst in one tick): dispatch them first.
-    if (this.queue.size >= this.opts.maxQueueSize) this.dispatch();
-    if (this.queue.size >= this.opts.maxQueueSize) {
-      throw this.rejected(meta, new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, this.retryAfterSec(healthy)));
-    }
-    if (meta.sloDeadlineMs !== undefined) {
-      const best = Math.min(...healthy.map((i) => this.estimator.estimate(meta, i)));
-      if (best > meta.sloDeadlineMs) {
-        throw this.rejected(meta, new RequestRejectedError('deadline_infeasible', `deadline ${meta.sloDeadlineMs} ms cannot be met (best estimate ${Math.round(best)} ms)`, meta.id, this.retryAfterSec(healthy)));
-      }
-    }
+    const refusal = admissionRefusal(meta, { instances: this.registry.all(), queueSize: () => this.queue.size, maxQueueSize: this.opts.maxQueueSize, estimator: this.estimator, dispatchNow: () => this.dispatch() });
+    if (refusal instanceof RequestRejectedError) throw this.rejected(meta, refusal);
+    if (refusal) throw refusal;
     return meta;
   }
 
@@ -269,12 +244,6 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private rejected(meta: RequestMetadata, err: RequestRejectedError): RequestRejectedError {
     this.record(meta, { outcome: 'rejected', errorCode: err.code, e2eMs: 0, completionTokens: 0 });
     return err;
-  }
-
-  private retryAfterSec(instances: readonly ExecutionInstance[]): number {
-    const slots = instances.reduce((n, i) => n + Math.max(1, i.maxConcurrency), 0);
-    const latency = instances.reduce((m, i) => Math.max(m, i.load.ewmaLatencyMs), 0) || 1000;
-    return Math.max(1, Math.ceil(((this.queue.size + 1) * latency) / Math.max(1, slots) / 1000));
   }
 
   private async submitEmbedding(meta: RequestMetadata, request: InferenceRequest): Promise<InferenceResult> {
@@ -777,7 +746,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       const engineFault = err.upstreamStatus === undefined || err.upstreamStatus >= 500;
       if (engineFault) this.breaker(inst.id).onFailure();
       else this.breaker(inst.id).onSuccess(); // a 4xx answer proves the engine is alive
-      if (err.connectionFailure) this.engineDown(inst.id);
+      if (err.connectionFailure) this.prober.engineDown(inst.id);
       // Requeued only if some healthy instance serves it: else it would wait for an engine that may never return.
       if (err.retryable && p.attempts < this.opts.maxAttempts && this.healthyServes(meta)) {
         this.log.info({ requestId: meta.id, instance: inst.id, attempt: p.attempts, err: err.message }, 'retrying on another instance');
@@ -806,76 +775,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     p.reject(err);
   }
 
-  /** A connection-level failure: take the engine out of rotation and probe /health until it answers again. */
-  private engineDown(id: string): void {
-    this.registry.setHealth(id, 'unhealthy');
-    if (this.probing.has(id) || this.closed) return;
-    this.probing.add(id);
-    const probe = () => {
-      const inst = this.registry.get(id);
-      if (!inst || this.closed) {
-        this.probing.delete(id);
-        return;
-      }
-      this.executor
-        .getText(inst, '/health', 1000)
-        .then((r) => r.status >= 200 && r.status < 300)
-        .catch(() => false)
-        .then((ok) => {
-          if (ok) {
-            this.probing.delete(id);
-            this.markHealthy(id);
-          } else this.later(probe, this.opts.healthProbeIntervalMs);
-        });
-    };
-    this.later(probe, this.opts.healthProbeIntervalMs);
-  }
-
-  private later(fn: () => void, ms: number): void {
-    if (this.closed) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    t.unref();
-    this.timers.add(t);
-  }
-
-  private startMetricsPolling(everyMs: number): void {
-    const poll = () => {
-      const all = this.registry.all();
-      void Promise.all(
-        all.map((inst) =>
-          this.executor
-            .getText(inst, '/metrics', Math.min(everyMs, 2000))
-            .then((r) => {
-              if (r.status === 200) this.registry.applyEngineMetrics(inst.id, parseEngineMetrics(r.text));
-            })
-            .catch(() => undefined),
-        ),
-      ).finally(() => this.later(poll, everyMs));
-    };
-    this.later(poll, everyMs);
-  }
-
   private record(meta: RequestMetadata, r: RecordFields): void {
-    const ttftMs = r.ttftMs;
-    const tokens = r.completionTokens ?? 0;
-    const rec: RequestRecord = {
-      requestId: meta.id,
-      outcome: r.outcome,
-      priority: meta.priority,
-      instanceId: r.instanceId,
-      queueWaitMs: r.queueMs,
-      ttftMs,
-      tpotMs: ttftMs !== undefined && tokens > 1 ? (r.e2eMs - ttftMs) / (tokens - 1) : undefined,
-      e2eMs: r.e2eMs,
-      promptTokens: meta.promptTokens ?? 0,
-      completionTokens: tokens,
-      sloDeadlineMs: meta.sloDeadlineMs,
-      ttftDeadlineMs: meta.ttftDeadlineMs,
-      rejectionCode: r.outcome === 'rejected' ? r.errorCode : undefined,
-    };
+    const rec = toRequestRecord(meta, r);
     this.metrics.record(rec);
     this.emit('finished', rec);
   }
@@ -891,8 +792,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (this.closed) return;
     this.closed = true;
     this.batcher.close();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.timers.close();
     if (this.circuitTimer) clearTimeout(this.circuitTimer);
     for (const p of [...this.queue.values()]) {
       this.queue.delete(p.meta.id);
