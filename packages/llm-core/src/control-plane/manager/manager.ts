@@ -9,12 +9,11 @@ import pino, { type Logger } from 'pino';
 import { requestClassifier } from '../classifier';
 import { createLatencyEstimator } from '../estimator';
 import { createRouter } from '../routing';
-import { EmbeddingBatcher, type EmbeddingBatch, type EmbeddingBatchOptions, type EmbeddingBatchOutput } from '../batching';
+import type { EmbeddingBatchOptions, EmbeddingBatchOutput } from '../batching';
 import { CircuitBreaker, EngineExecutor, type CircuitBreakerOptions } from '../executor';
 import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams, shouldSeparate, type PdOptions } from '../pd';
 import {
   InstanceType,
-  RequestPriority,
   RequestStatus,
   RequestType,
   type ExecutionInstance,
@@ -26,6 +25,7 @@ import {
 } from '../types';
 import { ControlPlaneError, RequestCancelledError, RequestRejectedError, UpstreamError } from './errors';
 import { admissionRefusal } from './admission';
+import { EmbeddingRequests } from './embedding-requests';
 import { DeferredTimers } from './deferred-timers';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
@@ -88,7 +88,6 @@ interface Pending {
   signal?: AbortSignal;
   excluded: Set<string>;
   attempts: number;
-  batch?: EmbeddingBatch;
   resolve: (v: InferenceResult | InferenceStream | EmbeddingBatchOutput) => void;
   reject: (e: unknown) => void;
   detachAbort: () => void;
@@ -107,7 +106,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   readonly router: RoutingStrategy;
   private readonly estimator: LatencyEstimator;
   private readonly executor: EngineExecutor;
-  private readonly batcher: EmbeddingBatcher;
+  private readonly embeddings: EmbeddingRequests;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly queue = new Map<string, Pending>();
   private readonly running = new Map<string, Pending>();
@@ -145,8 +144,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.prober = new EngineHealthProber({ registry: this.registry, executor: this.executor, timers: this.timers, intervalMs: this.opts.healthProbeIntervalMs, onRecovered: (id) => this.markHealthy(id) });
     // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
     setMaxListeners(0, this.shutdown.signal);
-    const emb = options.embedding ?? {};
-    this.batcher = new EmbeddingBatcher((batch) => this.enqueueBatch(batch), emb.enabled === false ? { maxWaitMs: 0, batchSize: 1 } : emb);
+    this.embeddings = new EmbeddingRequests({
+      batching: options.embedding ?? {},
+      enqueue: (meta, request) => this.enqueue(meta, 'embedding', request, true) as Promise<EmbeddingBatchOutput>,
+      record: (meta, fields) => this.record(meta, fields),
+      policyName: () => this.policy.name,
+    });
 
     this.registry.on('change', (reason, id) => {
       if (reason === 'registered' || reason === 'unregistered') this.router.onInstancesChanged?.(this.registry.snapshot());
@@ -217,7 +220,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   /** Runs a request to completion and returns the engine's OpenAI JSON (embeddings: the caller's own list). */
   async submit(request: InferenceRequest): Promise<InferenceResult> {
     const meta = this.admit(request);
-    if (meta.type === RequestType.EMBEDDING) return this.submitEmbedding(meta, request);
+    if (meta.type === RequestType.EMBEDDING) return this.embeddings.submit(meta, request);
     return (await this.enqueue(meta, 'json', request)) as InferenceResult;
   }
 
@@ -244,70 +247,6 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private rejected(meta: RequestMetadata, err: RequestRejectedError): RequestRejectedError {
     this.record(meta, { outcome: 'rejected', errorCode: err.code, e2eMs: 0, completionTokens: 0 });
     return err;
-  }
-
-  private async submitEmbedding(meta: RequestMetadata, request: InferenceRequest): Promise<InferenceResult> {
-    const extra = request.extraBody ?? {};
-    const dimensions = typeof extra.dimensions === 'number' ? extra.dimensions : undefined;
-    const encodingFormat = extra.encoding_format === 'base64' ? 'base64' : extra.encoding_format === 'float' ? 'float' : undefined;
-    const texts = meta.embeddingTexts ?? [];
-    this.memberMeta.set(meta.id, meta);
-    try {
-      const r = await this.batcher.add({ requestId: meta.id, model: meta.model, texts, dimensions, encodingFormat, signal: request.signal });
-      const now = Date.now();
-      const info = this.batchInfo.get(r.batchId);
-      const body: Record<string, unknown> = {
-        object: 'list',
-        data: r.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
-        model: r.model,
-        usage: { prompt_tokens: r.promptTokens, total_tokens: r.promptTokens },
-      };
-      const queueMs = info?.scheduledAt !== undefined ? info.scheduledAt - meta.timestamps.arrival : 0;
-      this.record(meta, { outcome: 'completed', instanceId: info?.instanceId, policy: info?.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens: 0 });
-      return {
-        requestId: meta.id,
-        instanceId: info?.instanceId ?? '',
-        // The batch's decision, stated for this member (its own id; the batch named by batchId).
-        decision: { ...(info?.decision ?? { instanceId: info?.instanceId ?? '', estimatedLatencyMs: 0, reason: `embedding batch ${r.batchId}`, policy: this.policy.name }), requestId: meta.id, batchId: r.batchId },
-        body,
-        timings: { queueMs, e2eMs: now - meta.timestamps.arrival },
-      };
-    } catch (err) {
-      this.record(meta, { outcome: err instanceof RequestCancelledError ? 'cancelled' : 'failed', errorCode: (err as { code?: string }).code, e2eMs: Date.now() - meta.timestamps.arrival, completionTokens: 0 });
-      throw err;
-    } finally {
-      this.memberMeta.delete(meta.id);
-    }
-  }
-
-  private readonly memberMeta = new Map<string, RequestMetadata>();
-  private readonly batchInfo = new Map<string, { instanceId?: string; policy?: string; scheduledAt?: number; decision?: SchedulingDecision }>();
-
-  /** The batcher's dispatcher: a batch becomes one queued request of the most urgent member's priority and the earliest deadline. */
-  private enqueueBatch(batch: EmbeddingBatch): Promise<EmbeddingBatchOutput> {
-    const members = batch.members.map((m) => this.memberMeta.get(m.requestId)).filter((m): m is RequestMetadata => m !== undefined);
-    const arrival = Math.min(...members.map((m) => m.timestamps.arrival), Date.now());
-    const deadlines = members.map((m) => (m.sloDeadlineMs === undefined ? undefined : m.timestamps.arrival + m.sloDeadlineMs - arrival)).filter((d): d is number => d !== undefined);
-    const meta: RequestMetadata = {
-      id: batch.id,
-      type: RequestType.EMBEDDING,
-      model: batch.model,
-      priority: members.length > 0 ? (Math.min(...members.map((m) => m.priority)) as RequestMetadata['priority']) : RequestPriority.NORMAL,
-      sloDeadlineMs: deadlines.length ? Math.min(...deadlines) : undefined,
-      embeddingTexts: batch.texts,
-      promptTokens: batch.tokens,
-      status: RequestStatus.PENDING,
-      timestamps: { arrival },
-      tags: { batch: batch.id, members: String(batch.members.length) },
-    };
-    const extra: Record<string, unknown> = {};
-    if (batch.dimensions !== undefined) extra.dimensions = batch.dimensions;
-    if (batch.encodingFormat !== undefined) extra.encoding_format = batch.encodingFormat;
-    this.batchInfo.set(batch.id, {});
-    const p = this.enqueue(meta, 'embedding', { extraBody: extra, signal: batch.signal }, true) as Promise<EmbeddingBatchOutput>;
-    // Batch info is read by members right after resolution; drop it a moment later.
-    void p.catch(() => undefined).finally(() => setImmediate(() => this.batchInfo.delete(batch.id)));
-    return p;
   }
 
   private enqueue(meta: RequestMetadata, mode: Mode, request: Pick<InferenceRequest, 'extraBody' | 'signal'>, internal = false): Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput> {
@@ -528,8 +467,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     try {
       if (p.mode === 'embedding') {
         const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTexts };
-        const info = this.batchInfo.get(meta.id);
-        if (info) Object.assign(info, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
+        this.embeddings.noteScheduled(meta.id, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
         const res = await this.executor.postJson(chosen, '/embeddings', body, { signal, requestId: meta.id });
         const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
         const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
@@ -791,7 +729,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.batcher.close();
+    this.embeddings.close();
     this.timers.close();
     if (this.circuitTimer) clearTimeout(this.circuitTimer);
     for (const p of [...this.queue.values()]) {

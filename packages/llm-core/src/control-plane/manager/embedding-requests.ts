@@ -1,0 +1,106 @@
+// Embedding requests through the batcher (F-206): each caller's texts join a batch, a batch is queued as ONE
+// request (the most urgent member's priority, the earliest deadline), and each member gets its own result
+// and its own metrics record, with the batch's scheduling decision stated for it.
+import { EmbeddingBatcher, type EmbeddingBatch, type EmbeddingBatchOptions, type EmbeddingBatchOutput } from '../batching';
+import { RequestPriority, RequestStatus, RequestType, type RequestMetadata, type SchedulingDecision } from '../types';
+import { RequestCancelledError } from './errors';
+import type { InferenceRequest, InferenceResult } from './request';
+import type { RecordFields } from './request-record';
+
+/** Where and how a batch was scheduled, noted when it starts running. */
+export interface BatchScheduling {
+  instanceId?: string;
+  policy?: string;
+  scheduledAt?: number;
+  decision?: SchedulingDecision;
+}
+
+export interface EmbeddingRequestsOptions {
+  batching: EmbeddingBatchOptions & { enabled?: boolean };
+  /** Queues a batch as one internal request. */
+  enqueue: (meta: RequestMetadata, request: Pick<InferenceRequest, 'extraBody' | 'signal'>) => Promise<EmbeddingBatchOutput>;
+  record: (meta: RequestMetadata, fields: RecordFields) => void;
+  policyName: () => string;
+}
+
+export class EmbeddingRequests {
+  private readonly batcher: EmbeddingBatcher;
+  private readonly memberMeta = new Map<string, RequestMetadata>();
+  private readonly batchInfo = new Map<string, BatchScheduling>();
+
+  constructor(private readonly o: EmbeddingRequestsOptions) {
+    const emb = o.batching;
+    this.batcher = new EmbeddingBatcher((batch) => this.enqueueBatch(batch), emb.enabled === false ? { maxWaitMs: 0, batchSize: 1 } : emb);
+  }
+
+  async submit(meta: RequestMetadata, request: InferenceRequest): Promise<InferenceResult> {
+    const extra = request.extraBody ?? {};
+    const dimensions = typeof extra.dimensions === 'number' ? extra.dimensions : undefined;
+    const encodingFormat = extra.encoding_format === 'base64' ? 'base64' : extra.encoding_format === 'float' ? 'float' : undefined;
+    const texts = meta.embeddingTexts ?? [];
+    this.memberMeta.set(meta.id, meta);
+    try {
+      const r = await this.batcher.add({ requestId: meta.id, model: meta.model, texts, dimensions, encodingFormat, signal: request.signal });
+      const now = Date.now();
+      const info = this.batchInfo.get(r.batchId);
+      const body: Record<string, unknown> = {
+        object: 'list',
+        data: r.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+        model: r.model,
+        usage: { prompt_tokens: r.promptTokens, total_tokens: r.promptTokens },
+      };
+      const queueMs = info?.scheduledAt !== undefined ? info.scheduledAt - meta.timestamps.arrival : 0;
+      this.o.record(meta, { outcome: 'completed', instanceId: info?.instanceId, policy: info?.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens: 0 });
+      return {
+        requestId: meta.id,
+        instanceId: info?.instanceId ?? '',
+        // The batch's decision, stated for this member (its own id; the batch named by batchId).
+        decision: { ...(info?.decision ?? { instanceId: info?.instanceId ?? '', estimatedLatencyMs: 0, reason: `embedding batch ${r.batchId}`, policy: this.o.policyName() }), requestId: meta.id, batchId: r.batchId },
+        body,
+        timings: { queueMs, e2eMs: now - meta.timestamps.arrival },
+      };
+    } catch (err) {
+      this.o.record(meta, { outcome: err instanceof RequestCancelledError ? 'cancelled' : 'failed', errorCode: (err as { code?: string }).code, e2eMs: Date.now() - meta.timestamps.arrival, completionTokens: 0 });
+      throw err;
+    } finally {
+      this.memberMeta.delete(meta.id);
+    }
+  }
+
+  /** Notes where a batch (queued under its own id) was scheduled; no-op for other requests. */
+  noteScheduled(batchId: string, scheduling: BatchScheduling): void {
+    const info = this.batchInfo.get(batchId);
+    if (info) Object.assign(info, scheduling);
+  }
+
+  close(): void {
+    this.batcher.close();
+  }
+
+  /** The batcher's dispatcher: a batch becomes one queued request of the most urgent member's priority and the earliest deadline. */
+  private enqueueBatch(batch: EmbeddingBatch): Promise<EmbeddingBatchOutput> {
+    const members = batch.members.map((m) => this.memberMeta.get(m.requestId)).filter((m): m is RequestMetadata => m !== undefined);
+    const arrival = Math.min(...members.map((m) => m.timestamps.arrival), Date.now());
+    const deadlines = members.map((m) => (m.sloDeadlineMs === undefined ? undefined : m.timestamps.arrival + m.sloDeadlineMs - arrival)).filter((d): d is number => d !== undefined);
+    const meta: RequestMetadata = {
+      id: batch.id,
+      type: RequestType.EMBEDDING,
+      model: batch.model,
+      priority: members.length > 0 ? (Math.min(...members.map((m) => m.priority)) as RequestMetadata['priority']) : RequestPriority.NORMAL,
+      sloDeadlineMs: deadlines.length ? Math.min(...deadlines) : undefined,
+      embeddingTexts: batch.texts,
+      promptTokens: batch.tokens,
+      status: RequestStatus.PENDING,
+      timestamps: { arrival },
+      tags: { batch: batch.id, members: String(batch.members.length) },
+    };
+    const extra: Record<string, unknown> = {};
+    if (batch.dimensions !== undefined) extra.dimensions = batch.dimensions;
+    if (batch.encodingFormat !== undefined) extra.encoding_format = batch.encodingFormat;
+    this.batchInfo.set(batch.id, {});
+    const p = this.o.enqueue(meta, { extraBody: extra, signal: batch.signal });
+    // Batch info is read by members right after resolution; drop it a moment later.
+    void p.catch(() => undefined).finally(() => setImmediate(() => this.batchInfo.delete(batch.id)));
+    return p;
+  }
+}
