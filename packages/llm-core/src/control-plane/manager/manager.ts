@@ -2,16 +2,17 @@
 // (a request arrives, a request finishes, an instance changes) — never on a polling sleep. Each run hands
 // the policy a snapshot; every decision is applied to the queued request WITH THAT ID (Map lookup), and
 // only after checking that its instance still exists, is healthy, has a free slot and serves the request.
-// Admission control rejects at once what cannot be served. Embeddings go through the batcher (F-206),
-// long prompts through prefill/decode separation (F-207), and every upstream call through the executor (F-208).
+// Admission control rejects at once what cannot be served (admission.ts). Embeddings go through the batcher
+// (F-206, embedding-requests.ts); a dispatched request runs in request-runner.ts, long prompts split into
+// prefill/decode legs (F-207, pd-pairing.ts), every upstream call through the executor (F-208). This class
+// keeps the orchestration: queue, dispatch, retries and failures, circuit breakers, metrics records, shutdown.
 import { EventEmitter, setMaxListeners } from 'node:events';
 import pino, { type Logger } from 'pino';
-import { requestClassifier } from '../classifier';
 import { createLatencyEstimator } from '../estimator';
 import { createRouter } from '../routing';
 import type { EmbeddingBatchOptions, EmbeddingBatchOutput } from '../batching';
 import { CircuitBreaker, EngineExecutor, type CircuitBreakerOptions } from '../executor';
-import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams, shouldSeparate, type PdOptions } from '../pd';
+import type { PdOptions } from '../pd';
 import {
   InstanceType,
   RequestStatus,
@@ -30,11 +31,14 @@ import { DeferredTimers } from './deferred-timers';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
 import { toRequestRecord, type RecordFields } from './request-record';
+import { hasCapacity, servingInstances } from './instance-checks';
+import type { Mode, PendingRequest as Pending } from './pending-request';
+import { RequestRunner } from './request-runner';
 import { InstanceRegistry, type InstanceSpec } from './registry';
 import { resolvePolicy } from './resolve-policy';
 import { MetricsCollector, type MetricsSnapshot, type RequestRecord } from '../metrics';
 import type { PolicyOptions } from '../policies';
-import { llmPath, llmPayload, toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream } from './request';
+import { toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream } from './request';
 
 export interface ControlPlaneManagerOptions {
   /** A policy name (fifo, priority, slo_aware, cost_optimized, adaptive, hybrid) or instance. Unknown names throw. */
@@ -79,25 +83,6 @@ export interface ManagerStatus {
   instances: Array<ExecutionInstance & { circuit: string }>;
 }
 
-type Mode = 'json' | 'stream' | 'embedding';
-
-interface Pending {
-  meta: RequestMetadata;
-  mode: Mode;
-  extra?: Record<string, unknown>;
-  signal?: AbortSignal;
-  excluded: Set<string>;
-  attempts: number;
-  resolve: (v: InferenceResult | InferenceStream | EmbeddingBatchOutput) => void;
-  reject: (e: unknown) => void;
-  detachAbort: () => void;
-  decision?: SchedulingDecision;
-  /** Fires at the queue-wait bound; cleared when the request leaves the queue. */
-  queueTimer?: NodeJS.Timeout;
-}
-
-const DEFAULT_MAX_TOKENS = 256;
-
 /** Emits `finished` with the metrics record of every request that reached an end (F-209). */
 export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord] }> {
   readonly registry = new InstanceRegistry();
@@ -110,11 +95,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly queue = new Map<string, Pending>();
   private readonly running = new Map<string, Pending>();
-  private readonly pd: PdOptions;
   private readonly log: Logger;
   private readonly opts: { maxQueueSize: number; requestTimeoutMs: number; maxQueueWaitMs: number; maxAttempts: number; healthProbeIntervalMs: number; breaker: Omit<CircuitBreakerOptions, 'now'> };
   private readonly timers = new DeferredTimers();
   private readonly prober: EngineHealthProber;
+  private readonly runner: RequestRunner;
   private readonly shutdown = new AbortController();
   private dispatchScheduled = false;
   private orphanCheckDue = false;
@@ -135,21 +120,37 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       healthProbeIntervalMs: options.healthProbeIntervalMs ?? 1000,
       breaker: options.circuitBreaker ?? {},
     };
-    this.pd = {
+    const pd: PdOptions = {
       enabled: options.enablePdSeparation ?? false,
       minInputTokens: options.pdMinInputTokens ?? 256,
       minInputOutputRatio: options.pdMinInputOutputRatio ?? 1,
     };
     this.executor = new EngineExecutor({ requestTimeoutMs: this.opts.requestTimeoutMs });
     this.prober = new EngineHealthProber({ registry: this.registry, executor: this.executor, timers: this.timers, intervalMs: this.opts.healthProbeIntervalMs, onRecovered: (id) => this.markHealthy(id) });
-    // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
-    setMaxListeners(0, this.shutdown.signal);
     this.embeddings = new EmbeddingRequests({
       batching: options.embedding ?? {},
       enqueue: (meta, request) => this.enqueue(meta, 'embedding', request, true) as Promise<EmbeddingBatchOutput>,
       record: (meta, fields) => this.record(meta, fields),
       policyName: () => this.policy.name,
     });
+    this.runner = new RequestRunner({
+      registry: this.registry,
+      executor: this.executor,
+      pairing: { pd, registry: this.registry, router: this.router, usable: (i) => this.usable(i), circuitState: (id) => this.breaker(id).currentState },
+      breaker: (id) => this.breaker(id),
+      embeddings: this.embeddings,
+      shutdown: this.shutdown.signal,
+      record: (meta, fields) => this.record(meta, fields),
+      onFailure: (p, inst, err) => this.onFailure(p, inst, err),
+      leaveRunning: (p) => this.leaveRunning(p),
+      // A request put back in the queue for a retry keeps its abort listener; any other outcome is final.
+      afterAttempt: (p) => {
+        if (this.queue.get(p.meta.id) !== p) this.leaveRunning(p);
+      },
+      kick: () => this.kick(),
+    });
+    // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
+    setMaxListeners(0, this.shutdown.signal);
 
     this.registry.on('change', (reason, id) => {
       if (reason === 'registered' || reason === 'unregistered') this.router.onInstancesChanged?.(this.registry.snapshot());
@@ -313,15 +314,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     return i.health === 'healthy' && this.breaker(i.id).canRequest();
   }
 
-  private hasCapacity(i: ExecutionInstance): boolean {
-    return i.load.activeRequests < i.maxConcurrency;
-  }
-
   private dispatch(): void {
     if (this.closed || this.queue.size === 0) return;
     if (this.orphanCheckDue) this.failOrphans();
     const instances = this.registry.snapshot((i) => this.usable(i));
-    if (!instances.some((i) => this.hasCapacity(i))) {
+    if (!instances.some((i) => hasCapacity(i))) {
       this.wakeWhenCircuitProbes();
       return;
     }
@@ -356,7 +353,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.orphanCheckDue = false;
     const all = this.registry.all();
     for (const p of [...this.queue.values()]) {
-      if (requestClassifier.compatibleInstances(p.meta.type, all, p.meta.model || undefined).length > 0) continue;
+      if (servingInstances(p.meta, all).length > 0) continue;
       this.fail(p, new RequestRejectedError('no_instance', `no registered instance serves ${p.meta.model || p.meta.type} any more`, p.meta.id, 5));
     }
   }
@@ -364,19 +361,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   /** Applies a decision to its own request, after checking it is still valid now. */
   private apply(p: Pending, d: SchedulingDecision): void {
     let inst = this.registry.get(d.instanceId);
-    if (!inst || !this.usable(inst) || !this.hasCapacity(inst) || !this.serves(inst, p.meta)) return; // stays queued
+    if (!inst || !this.usable(inst) || !hasCapacity(inst) || !this.serves(inst, p.meta)) return; // stays queued
     if (p.excluded.has(inst.id)) {
       // A retry prefers another instance; the excluded one is used only if nothing else could ever serve it.
       const others = this.compatibleUsable(p.meta).filter((i) => !p.excluded.has(i.id));
       if (others.length > 0) {
-        const alt = this.router.route(p.meta, others.filter((i) => this.hasCapacity(i)));
+        const alt = this.router.route(p.meta, others.filter((i) => hasCapacity(i)));
         if (!alt) return;
         inst = this.registry.get(alt.id) as ExecutionInstance;
       }
     }
     // F-206: embeddings go to EMBEDDING instances first; an LLM_EMBEDDING one only when none has room.
     if (p.meta.type === RequestType.EMBEDDING && inst.type !== InstanceType.EMBEDDING) {
-      const dedicated = this.compatibleUsable(p.meta).filter((i) => i.type === InstanceType.EMBEDDING && this.hasCapacity(i) && !p.excluded.has(i.id));
+      const dedicated = this.compatibleUsable(p.meta).filter((i) => i.type === InstanceType.EMBEDDING && hasCapacity(i) && !p.excluded.has(i.id));
       const alt = dedicated.length > 0 ? this.router.route(p.meta, dedicated) : undefined;
       if (alt) inst = this.registry.get(alt.id) as ExecutionInstance;
     }
@@ -389,20 +386,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     p.decision = { ...d, instanceId: inst.id };
     this.registry.begin(inst.id);
     this.running.set(p.meta.id, p);
-    void this.run(p, inst, p.decision);
+    void this.runner.run(p, inst, p.decision);
   }
 
   private serves(inst: ExecutionInstance, meta: RequestMetadata): boolean {
-    return requestClassifier.compatibleInstances(meta.type, [inst], meta.model || undefined).length === 1;
+    return servingInstances(meta, [inst]).length === 1;
   }
 
   private healthyServes(meta: RequestMetadata): boolean {
-    const healthy = this.registry.all().filter((i) => i.health === 'healthy');
-    return requestClassifier.compatibleInstances(meta.type, healthy, meta.model || undefined).length > 0;
+    return servingInstances(meta, this.registry.all().filter((i) => i.health === 'healthy')).length > 0;
   }
 
   private compatibleUsable(meta: RequestMetadata): ExecutionInstance[] {
-    return requestClassifier.compatibleInstances(meta.type, this.registry.snapshot((i) => this.usable(i)), meta.model || undefined);
+    return servingInstances(meta, this.registry.snapshot((i) => this.usable(i)));
   }
 
   private circuitTimer?: NodeJS.Timeout;
@@ -418,256 +414,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.circuitTimer.unref();
   }
 
-  // ---------------------------------------------------------------- execution
+  // ---------------------------------------------------------------- outcomes (the runner reports; retries and failures are decided here)
 
-  private pickPdPair(meta: RequestMetadata, chosen: ExecutionInstance, d: SchedulingDecision, excluded: ReadonlySet<string>): { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined {
-    if (!shouldSeparate(this.pd, meta.promptTokens ?? 0, meta.maxTokens ?? DEFAULT_MAX_TOKENS)) return undefined;
-    if (chosen.type !== InstanceType.PREFILLING && chosen.type !== InstanceType.DECODING) return undefined;
-    // Routers work on snapshots; what is returned is the registry's own instance (snapshots carry no API key).
-    const live = (i: ExecutionInstance | undefined) => (i ? this.registry.get(i.id) : undefined);
-    // `chosen` already holds this request's slot (and its circuit's probe, if half-open), so it is always a
-    // candidate. Any other instance is taken only with a free slot and a closed circuit.
-    const others = this.compatibleUsable(meta).filter((i) => i.id !== chosen.id && this.hasCapacity(i) && this.breaker(i.id).currentState === 'closed');
-    const candidates = [...this.registry.snapshot((i) => i.id === chosen.id), ...others];
-    // A retry goes to instances that have not failed this request, where there are any (for each leg).
-    const ofType = (type: InstanceType) => {
-      const all = candidates.filter((i) => i.type === type);
-      const fresh = all.filter((i) => !excluded.has(i.id));
-      return fresh.length > 0 ? fresh : all;
-    };
-    const prefills = ofType(InstanceType.PREFILLING);
-    const prefill = prefills.some((i) => i.id === chosen.id) ? chosen : live(this.router.route(meta, prefills));
-    if (!prefill) return undefined;
-    const decodes = ofType(InstanceType.DECODING);
-    let decode: ExecutionInstance | undefined;
-    if (d.decodeInstanceId) decode = live(decodes.find((i) => i.id === d.decodeInstanceId));
-    if (!decode && decodes.some((i) => i.id === chosen.id)) decode = chosen;
-    if (!decode) {
-      const pairing = this.router as RoutingStrategy & { pairFor?: (p: ExecutionInstance, c: readonly ExecutionInstance[]) => ExecutionInstance | undefined };
-      const prefillView = candidates.find((i) => i.id === prefill.id) ?? prefill;
-      decode = live(pairing.pairFor ? pairing.pairFor(prefillView, decodes) : this.router.route(meta, decodes));
-    }
-    return decode ? { prefill, decode } : undefined;
-  }
-
-  private callSignal(p: Pending): AbortSignal {
-    return p.signal ? AbortSignal.any([p.signal, this.shutdown.signal]) : this.shutdown.signal;
-  }
-
-  private async run(p: Pending, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
-    const meta = p.meta;
-    meta.status = RequestStatus.RUNNING;
-    meta.timestamps.started = Date.now();
-    p.attempts += 1;
-    const signal = this.callSignal(p);
-    // Slots held right now: released in `finally` (or handed to the stream wrapper).
-    const held = new Set<string>([chosen.id]);
-    let current = chosen;
-    let handedOff = false;
-    try {
-      if (p.mode === 'embedding') {
-        const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTexts };
-        this.embeddings.noteScheduled(meta.id, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
-        const res = await this.executor.postJson(chosen, '/embeddings', body, { signal, requestId: meta.id });
-        const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
-        const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
-        this.succeed(chosen, meta);
-        held.delete(chosen.id);
-        p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string });
-        return;
-      }
-
-      const model = meta.model || chosen.models.find((m) => m !== '*') || '';
-      const stream = p.mode === 'stream';
-      const payload = llmPayload(meta, model, p.extra, stream);
-      const path = llmPath(meta);
-      const pair = this.pickPdPair(meta, chosen, d, p.excluded);
-      let prefillInstanceId: string | undefined;
-      let target = chosen;
-      let finalPayload = payload;
-      if (pair) {
-        // The decode slot is held from the start (prefill must not find it taken afterwards); prefill holds its own meanwhile.
-        for (const inst of [pair.prefill, pair.decode]) {
-          if (held.has(inst.id)) continue;
-          this.registry.begin(inst.id);
-          held.add(inst.id);
-        }
-        if (pair.prefill.id !== chosen.id && pair.decode.id !== chosen.id) {
-          this.registry.end(chosen.id);
-          held.delete(chosen.id);
-          this.breaker(chosen.id).release();
-        }
-        current = pair.prefill;
-        const pre = await this.executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${meta.id}-prefill` });
-        this.breaker(pair.prefill.id).onSuccess();
-        this.registry.end(pair.prefill.id, { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
-        held.delete(pair.prefill.id);
-        prefillInstanceId = pair.prefill.id;
-        target = pair.decode;
-        current = pair.decode;
-        finalPayload = buildDecodePayload(payload, extractKvTransferParams(pre.body));
-      }
-      const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
-
-      if (!stream) {
-        const res = await this.executor.postJson(target, path, finalPayload, { signal, requestId: meta.id });
-        const usage = res.body.usage as { completion_tokens?: number } | undefined;
-        const completionTokens = usage?.completion_tokens ?? 0;
-        this.succeed(target, meta, completionTokens);
-        held.delete(target.id);
-        const now = Date.now();
-        const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
-        this.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
-        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
-        return;
-      }
-
-      const started = await this.executor.postStream(target, path, finalPayload, { signal, requestId: meta.id });
-      const it = started.chunks[Symbol.asyncIterator]();
-      // The first chunk is awaited here so that a failure before any byte reached the caller is still retryable.
-      const first = await it.next();
-      meta.timestamps.firstToken = Date.now();
-      handedOff = true;
-      held.delete(target.id);
-      p.resolve(this.wrapStream(p, target, decision, prefillInstanceId, first, it, signal));
-    } catch (err) {
-      for (const id of held) this.registry.end(id);
-      held.clear();
-      this.onFailure(p, current, err);
-    } finally {
-      if (!handedOff) {
-        for (const id of held) this.registry.end(id);
-        // A request put back in the queue for a retry keeps its abort listener; any other outcome is final.
-        if (this.queue.get(meta.id) !== p) {
-          this.running.delete(meta.id);
-          p.detachAbort();
-        }
-      }
-      this.kick();
-    }
-  }
-
-  private succeed(inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number): void {
-    this.breaker(inst.id).onSuccess();
-    const now = Date.now();
-    this.registry.end(inst.id, {
-      latencyMs: now - (meta.timestamps.started ?? now),
-      ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - (meta.timestamps.started ?? now) : undefined,
-      outputTokens,
-    });
-    meta.status = RequestStatus.COMPLETED;
-    meta.timestamps.finished = now;
-  }
-
-  private wrapStream(
-    p: Pending,
-    inst: ExecutionInstance,
-    decision: SchedulingDecision,
-    prefillInstanceId: string | undefined,
-    first: IteratorResult<Record<string, unknown>>,
-    rest: AsyncIterator<Record<string, unknown>>,
-    signal: AbortSignal,
-  ): InferenceStream {
-    const meta = p.meta;
-    let finished = false;
-    let completionTokens = 0;
-    let abortError: RequestCancelledError | undefined;
-    const closeUpstream = () => Promise.resolve(rest.return?.(undefined)).catch(() => undefined);
-    /** `consumerGone`: the consumer stopped reading — a cancellation, not an engine failure. */
-    const finish = (err?: unknown, consumerGone = false) => {
-      if (finished) return;
-      finished = true;
-      signal.removeEventListener('abort', onAbort);
-      this.running.delete(meta.id);
-      p.detachAbort();
-      const now = Date.now();
-      const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
-      const ttftMs = (meta.timestamps.firstToken ?? now) - meta.timestamps.arrival;
-      if (err === undefined) {
-        this.succeed(inst, meta, completionTokens);
-        this.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
-      } else {
-        const cancelled = consumerGone || signal.aborted;
-        if (cancelled) this.breaker(inst.id).release();
-        else this.breaker(inst.id).onFailure();
-        this.registry.end(inst.id);
-        meta.status = cancelled ? RequestStatus.CANCELLED : RequestStatus.FAILED;
-        const errorCode = cancelled ? 'request_cancelled' : (err as { code?: string }).code;
-        this.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
-      }
-      this.kick();
-    };
-    // The caller (or shutdown) may abort while nobody reads — e.g. between submitStream and the first next():
-    // nothing would ever notice the cut upstream, so the slot is freed and the upstream closed here.
-    const shutdown = this.shutdown.signal;
-    function onAbort(): void {
-      if (finished) return;
-      abortError = new RequestCancelledError(meta.id, shutdown.aborted ? 'control plane is shutting down' : 'request cancelled');
-      void closeUpstream();
-      finish(abortError);
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    const abandon = async () => {
-      if (finished) return;
-      await closeUpstream();
-      finish(new RequestCancelledError(meta.id, 'stream consumer stopped'), true);
-    };
-    const count = (chunk: Record<string, unknown>) => {
-      const usage = chunk.usage as { completion_tokens?: number } | undefined | null;
-      if (usage?.completion_tokens !== undefined) completionTokens = usage.completion_tokens;
-      else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) completionTokens += 1;
-    };
-    async function* gen(): AsyncGenerator<Record<string, unknown>> {
-      try {
-        if (abortError) throw abortError;
-        if (!first.done) {
-          count(first.value);
-          yield first.value;
-          for (;;) {
-            const n = await rest.next();
-            if (n.done) break;
-            count(n.value);
-            yield n.value;
-          }
-        }
-        if (abortError) throw abortError;
-        finish();
-      } catch (err) {
-        finish(err);
-        throw abortError ?? err;
-      } finally {
-        // The consumer stopped early (return() after a next()): abort the upstream stream and free the slot.
-        await abandon();
-      }
-    }
-    const g = gen();
-    let started = false;
-    // A generator closed before its first next() skips its own finally: such a stream is abandoned here.
-    const iterator: AsyncIterableIterator<Record<string, unknown>> = {
-      next: () => {
-        started = true;
-        return g.next();
-      },
-      return: async (value?: unknown) => {
-        if (!started) await abandon();
-        return g.return(value as undefined);
-      },
-      throw: async (e?: unknown) => {
-        if (!started) await abandon();
-        return g.throw(e);
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return {
-      requestId: meta.id,
-      instanceId: inst.id,
-      prefillInstanceId,
-      decision,
-      [Symbol.asyncIterator]: () => iterator,
-    };
+  /** The request is over: it leaves the running set and its abort listener goes. */
+  private leaveRunning(p: Pending): void {
+    this.running.delete(p.meta.id);
+    p.detachAbort();
   }
 
   private onFailure(p: Pending, inst: ExecutionInstance, err: unknown): void {

@@ -1,0 +1,12 @@
+// Small questions asked of instances by dispatch, retries and prefill/decode pairing.
+import { requestClassifier } from '../classifier';
+import type { ExecutionInstance, RequestMetadata } from '../types';
+
+export function hasCapacity(i: ExecutionInstance): boolean {
+  return i.load.activeRequests < i.maxConcurrency;
+}
+
+/** The instances among `instances` that serve this request's type and model. */
+export function servingInstances(meta: RequestMetadata, instances: readonly ExecutionInstance[]): ExecutionInstance[] {
+  return requestClassifier.compatibleInstances(meta.type, instances, meta.model || undefined);
+}

@@ -1,0 +1,22 @@
+// A request the manager holds: queued, or running on an instance. Shared by the queue/dispatch loop and the runner.
+import type { EmbeddingBatchOutput } from '../batching';
+import type { RequestMetadata, SchedulingDecision } from '../types';
+import type { InferenceResult, InferenceStream } from './request';
+
+/** json and stream: a caller's LLM request; embedding: one batch of embedding requests (F-206). */
+export type Mode = 'json' | 'stream' | 'embedding';
+
+export interface PendingRequest {
+  meta: RequestMetadata;
+  mode: Mode;
+  extra?: Record<string, unknown>;
+  signal?: AbortSignal;
+  excluded: Set<string>;
+  attempts: number;
+  resolve: (v: InferenceResult | InferenceStream | EmbeddingBatchOutput) => void;
+  reject: (e: unknown) => void;
+  detachAbort: () => void;
+  decision?: SchedulingDecision;
+  /** Fires at the queue-wait bound; cleared when the request leaves the queue. */
+  queueTimer?: NodeJS.Timeout;
+}

@@ -1,0 +1,180 @@
+// Runs one dispatched request on the instance its decision chose: an embedding batch, a JSON completion, or a
+// stream handed over once its first chunk is in hand — with prefill/decode separation (F-207) when it applies.
+// It holds and releases instance slots and reports engine outcomes to the circuit breakers; what happens to a
+// request that failed (retry or fail) is the manager's call, through `onFailure`.
+import type { CircuitBreaker, EngineExecutor } from '../executor';
+import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams } from '../pd';
+import { RequestStatus, type ExecutionInstance, type RequestMetadata, type SchedulingDecision } from '../types';
+import type { EmbeddingRequests } from './embedding-requests';
+import type { PendingRequest } from './pending-request';
+import { pickPdPair, type PdPairingContext } from './pd-pairing';
+import type { InstanceRegistry } from './registry';
+import { llmPath, llmPayload, type InferenceStream } from './request';
+import type { RecordFields } from './request-record';
+import { wrapUpstreamStream } from './upstream-stream';
+
+export interface RequestRunnerOptions {
+  registry: InstanceRegistry;
+  executor: EngineExecutor;
+  pairing: PdPairingContext;
+  breaker: (id: string) => CircuitBreaker;
+  embeddings: Pick<EmbeddingRequests, 'noteScheduled'>;
+  /** Aborts every call in flight at close. */
+  shutdown: AbortSignal;
+  record: (meta: RequestMetadata, fields: RecordFields) => void;
+  /** A call failed on `inst` before anything reached the caller (its slots are already released). */
+  onFailure: (p: PendingRequest, inst: ExecutionInstance, err: unknown) => void;
+  /** The request is over: it leaves the running set and its abort listener goes. */
+  leaveRunning: (p: PendingRequest) => void;
+  /** An attempt ended without a stream handed to the caller (done, failed, or requeued for a retry). */
+  afterAttempt: (p: PendingRequest) => void;
+  /** A slot came free: time for a dispatch run. */
+  kick: () => void;
+}
+
+export class RequestRunner {
+  constructor(private readonly o: RequestRunnerOptions) {}
+
+  async run(p: PendingRequest, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
+    const { registry, executor } = this.o;
+    const meta = p.meta;
+    meta.status = RequestStatus.RUNNING;
+    meta.timestamps.started = Date.now();
+    p.attempts += 1;
+    const signal = p.signal ? AbortSignal.any([p.signal, this.o.shutdown]) : this.o.shutdown;
+    // Slots held right now: released in `finally` (or handed to the stream wrapper).
+    const held = new Set<string>([chosen.id]);
+    let current = chosen;
+    let handedOff = false;
+    try {
+      if (p.mode === 'embedding') {
+        const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTexts };
+        this.o.embeddings.noteScheduled(meta.id, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
+        const res = await executor.postJson(chosen, '/embeddings', body, { signal, requestId: meta.id });
+        const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
+        const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
+        this.succeed(chosen, meta);
+        held.delete(chosen.id);
+        p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string });
+        return;
+      }
+
+      const model = meta.model || chosen.models.find((m) => m !== '*') || '';
+      const stream = p.mode === 'stream';
+      const payload = llmPayload(meta, model, p.extra, stream);
+      const path = llmPath(meta);
+      const pair = pickPdPair(this.o.pairing, meta, chosen, d, p.excluded);
+      let prefillInstanceId: string | undefined;
+      let target = chosen;
+      let finalPayload = payload;
+      if (pair) {
+        // The decode slot is held from the start (prefill must not find it taken afterwards); prefill holds its own meanwhile.
+        for (const inst of [pair.prefill, pair.decode]) {
+          if (held.has(inst.id)) continue;
+          registry.begin(inst.id);
+          held.add(inst.id);
+        }
+        if (pair.prefill.id !== chosen.id && pair.decode.id !== chosen.id) {
+          registry.end(chosen.id);
+          held.delete(chosen.id);
+          this.o.breaker(chosen.id).release();
+        }
+        current = pair.prefill;
+        const pre = await executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${meta.id}-prefill` });
+        this.o.breaker(pair.prefill.id).onSuccess();
+        registry.end(pair.prefill.id, { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
+        held.delete(pair.prefill.id);
+        prefillInstanceId = pair.prefill.id;
+        target = pair.decode;
+        current = pair.decode;
+        finalPayload = buildDecodePayload(payload, extractKvTransferParams(pre.body));
+      }
+      const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
+
+      if (!stream) {
+        const res = await executor.postJson(target, path, finalPayload, { signal, requestId: meta.id });
+        const usage = res.body.usage as { completion_tokens?: number } | undefined;
+        const completionTokens = usage?.completion_tokens ?? 0;
+        this.succeed(target, meta, completionTokens);
+        held.delete(target.id);
+        const now = Date.now();
+        const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
+        this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
+        return;
+      }
+
+      const started = await executor.postStream(target, path, finalPayload, { signal, requestId: meta.id });
+      const it = started.chunks[Symbol.asyncIterator]();
+      // The first chunk is awaited here so that a failure before any byte reached the caller is still retryable.
+      const first = await it.next();
+      meta.timestamps.firstToken = Date.now();
+      handedOff = true;
+      held.delete(target.id);
+      p.resolve(this.handOver(p, target, decision, prefillInstanceId, first, it, signal));
+    } catch (err) {
+      for (const id of held) registry.end(id);
+      held.clear();
+      this.o.onFailure(p, current, err);
+    } finally {
+      if (!handedOff) {
+        for (const id of held) registry.end(id);
+        this.o.afterAttempt(p);
+      }
+      this.o.kick();
+    }
+  }
+
+  private succeed(inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number): void {
+    this.o.breaker(inst.id).onSuccess();
+    const now = Date.now();
+    this.o.registry.end(inst.id, {
+      latencyMs: now - (meta.timestamps.started ?? now),
+      ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - (meta.timestamps.started ?? now) : undefined,
+      outputTokens,
+    });
+    meta.status = RequestStatus.COMPLETED;
+    meta.timestamps.finished = now;
+  }
+
+  /** The caller's stream; its end frees the slot on `inst`, tells the breaker and records the request. */
+  private handOver(
+    p: PendingRequest,
+    inst: ExecutionInstance,
+    decision: SchedulingDecision,
+    prefillInstanceId: string | undefined,
+    first: IteratorResult<Record<string, unknown>>,
+    rest: AsyncIterator<Record<string, unknown>>,
+    signal: AbortSignal,
+  ): InferenceStream {
+    const meta = p.meta;
+    return wrapUpstreamStream({
+      requestId: meta.id,
+      instanceId: inst.id,
+      prefillInstanceId,
+      decision,
+      first,
+      rest,
+      signal,
+      shutdown: this.o.shutdown,
+      onEnd: ({ error, cancelled, completionTokens }) => {
+        this.o.leaveRunning(p);
+        const now = Date.now();
+        const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
+        const ttftMs = (meta.timestamps.firstToken ?? now) - meta.timestamps.arrival;
+        if (error === undefined) {
+          this.succeed(inst, meta, completionTokens);
+          this.o.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+        } else {
+          if (cancelled) this.o.breaker(inst.id).release();
+          else this.o.breaker(inst.id).onFailure();
+          this.o.registry.end(inst.id);
+          meta.status = cancelled ? RequestStatus.CANCELLED : RequestStatus.FAILED;
+          const errorCode = cancelled ? 'request_cancelled' : (error as { code?: string }).code;
+          this.o.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+        }
+        this.o.kick();
+      },
+    });
+  }
+}
