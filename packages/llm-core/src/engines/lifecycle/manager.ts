@@ -10,15 +10,21 @@ import pino, { type Logger } from 'pino';
 import type { InstanceType } from '../../control-plane/types';
 import { estimateModelMemory } from '../gpu/memory';
 import type { GPUResourceManager } from '../gpu/manager';
-import { buildCommand, DEFAULT_HOST, EngineSpecError, formatCommand, redactCommand } from '../kinds/builders';
+import { DEFAULT_HOST, EngineSpecError } from '../kinds/builders';
 import { gpuRequired, naturalCategory, supportedCategories } from '../kinds/gpu-rule';
 import type { CommandBuildOptions, CommandLine, EngineCategory } from '../kinds/types';
 import type { PortAllocator } from '../ports/port-allocator';
+import { commandFor, engineBaseUrl, formatShown, shown, slug } from './command-line';
+import { tail, writeStartHeader } from './engine-log';
+import { adoptedEntry, storedRecord, type Entry } from './entry';
 import { EngineConflictError, EngineNotFoundError, EngineStartError } from './errors';
 import { probeEngineHealth } from './health';
-import { isAlive, runsCommand, spawnDetached, terminate } from './process';
+import { isAlive, spawnDetached, terminate } from './process';
+import { recoverRecords, type RecoverReport } from './recovery';
 import { readStateFile, writeStateFile, type StoredEngine } from './state-file';
 import { EngineState, type EngineEvent, type EngineInfo, type EngineStartSpec, type EngineStateListener } from './types';
+
+export type { RecoverReport } from './recovery';
 
 export interface LifecycleOptions {
   /** The control plane's one port allocator. */
@@ -40,66 +46,13 @@ export interface LifecycleOptions {
   now?: () => Date;
 }
 
-export interface RecoverReport {
-  adopted: string[];
-  /** Alive but unhealthy (or not verifiable as ours and healthy): stopped. */
-  stopped: string[];
-  /** Process gone: entry removed. */
-  pruned: string[];
-  /** Owned by another live control plane (its pid is alive): left alone. */
-  skipped: string[];
-  warnings: string[];
-}
-
-interface Entry {
-  info: EngineInfo;
-  spec: EngineStartSpec;
-  cmd: CommandLine;
-  child?: ChildProcess;
-  memoryGbPerGpu?: number;
-  /** Why it is FAILED: an unexpected exit is supervised; a failed first start or exhausted restarts are not. */
-  failure?: 'exit' | 'start' | 'restart' | 'exhausted';
-  stopRequested: boolean;
-  /** Serialises start/restart/stop on one engine. */
-  busy?: Promise<unknown>;
-}
-
 export function defaultSageHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.SAGE_HOME && env.SAGE_HOME.trim() ? env.SAGE_HOME : path.join(os.homedir(), '.sage');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function slug(s: string): string {
-  return (s.split('/').pop() ?? s).toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'engine';
-}
-
-const START_HEADER = '\n=== ';
-
-/** The last lines the engine wrote since its latest start (earlier runs share the file). */
-function tail(file: string, lines = 20): string {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    const at = text.lastIndexOf(START_HEADER);
-    const sinceStart = at < 0 ? text : text.slice(text.indexOf('\n', at + 1) + 1); // without the header line
-    return sinceStart.split('\n').slice(-lines - 1).join('\n').trim();
-  } catch {
-    return '';
-  }
-}
-
-/** What status, events and logs show of a command: credentials redacted. */
-const shown = (cmd: CommandLine): string[] => redactCommand([cmd.command, ...cmd.args]);
-const formatShown = (cmd: CommandLine): string => {
-  const [command, ...args] = shown(cmd);
-  return formatCommand({ command, args });
-};
-
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
-
-function substitute(args: readonly string[], values: Record<string, string>): string[] {
-  return args.map((a) => a.replace(/\{(port|host|model)\}/g, (_, k: string) => values[k]));
-}
 
 export class EngineLifecycleManager {
   readonly sageHome: string;
@@ -217,30 +170,8 @@ export class EngineLifecycleManager {
   }
 
   private persist(): void {
-    const ours: StoredEngine[] = [];
-    for (const e of this.entries.values()) {
-      if (e.info.pid === undefined) continue;
-      ours.push({
-        id: e.info.id,
-        label: e.info.label,
-        pid: e.info.pid,
-        port: e.info.port,
-        host: e.info.host,
-        kind: e.info.kind,
-        category: e.info.category,
-        model: e.info.model,
-        instanceType: e.info.instanceType,
-        command: [e.cmd.command, ...e.cmd.args], // the real one: recovery compares it with /proc
-        env: e.cmd.env,
-        gpuIds: e.info.gpuIds,
-        memoryGbPerGpu: e.memoryGbPerGpu,
-        maxConcurrentRequests: e.info.maxConcurrentRequests,
-        useGpu: e.info.useGpu,
-        logFile: e.info.logFile,
-        startedAt: e.info.startedAt ?? this.now().toISOString(),
-        ownerPid: process.pid,
-      });
-    }
+    const now = (): string => this.now().toISOString();
+    const ours = [...this.entries.values()].flatMap((e) => storedRecord(e, now, process.pid) ?? []);
     try {
       writeStateFile(this.stateFile, [...this.foreign, ...ours]);
     } catch (err) {
@@ -294,7 +225,7 @@ export class EngineLifecycleManager {
       this.ports.release(old, id);
       entry.cmd = this.commandFor(entry.spec, category, host, port, entry.info.gpuIds);
       entry.info.port = port;
-      entry.info.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`;
+      entry.info.baseUrl = engineBaseUrl(host, port);
       entry.info.command = shown(entry.cmd);
       this.recordEvent(id, 'info', `port ${old} was taken by another process before the engine could bind it; moving to ${port}`);
       await this.launch(entry);
@@ -349,7 +280,7 @@ export class EngineLifecycleManager {
         model: spec.model,
         host,
         port,
-        baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
+        baseUrl: engineBaseUrl(host, port),
         instanceType: spec.instanceType ?? ((category === 'llm' ? 'GENERAL' : 'EMBEDDING') as InstanceType),
         state: EngineState.STARTING,
         gpuIds,
@@ -369,34 +300,7 @@ export class EngineLifecycleManager {
   }
 
   private commandFor(spec: EngineStartSpec, category: EngineCategory, host: string, port: number, gpuIds: number[]): CommandLine {
-    const useGpu = gpuRequired(spec.kind, category, spec.useGpu);
-    if (spec.command) {
-      const values = { port: String(port), host, model: spec.model };
-      const gpuEnv: Record<string, string> = useGpu ? (gpuIds.length ? { CUDA_VISIBLE_DEVICES: gpuIds.join(',') } : {}) : { CUDA_VISIBLE_DEVICES: '' };
-      return { command: spec.command.command, args: substitute(spec.command.args, values), env: { ...gpuEnv, ...(spec.env ?? {}), ...(spec.command.env ?? {}) } };
-    }
-    return buildCommand(
-      {
-        kind: spec.kind,
-        model: spec.model,
-        port,
-        host,
-        category,
-        tensorParallel: spec.tensorParallel,
-        pipelineParallel: spec.pipelineParallel,
-        gpuMemoryUtilization: spec.gpuMemoryUtilization,
-        useGpu: spec.useGpu,
-        gpuIds,
-        maxConcurrentRequests: spec.maxConcurrentRequests,
-        dimensions: spec.dimensions,
-        role: spec.role,
-        timeScale: spec.timeScale,
-        engineId: spec.kind === 'sim-llm' ? spec.id : undefined,
-        extraArgs: spec.extraArgs,
-        env: spec.env,
-      },
-      this.options.commandOptions,
-    );
+    return commandFor(spec, category, host, port, gpuIds, this.options.commandOptions);
   }
 
   /** Spawns the entry's command and waits for the first healthy answer; STARTING → RUNNING | FAILED. */
@@ -405,8 +309,7 @@ export class EngineLifecycleManager {
     if (entry.info.state !== EngineState.STARTING) this.setState(entry, EngineState.STARTING, 'launching');
     entry.stopRequested = false;
     entry.failure = undefined;
-    fs.mkdirSync(path.dirname(entry.info.logFile), { recursive: true });
-    fs.appendFileSync(entry.info.logFile, `${START_HEADER}${this.now().toISOString()} sage starts: ${formatShown(entry.cmd)}\n`);
+    writeStartHeader(entry.info.logFile, this.now().toISOString(), formatShown(entry.cmd));
     let child: ChildProcess;
     try {
       child = spawnDetached(entry.cmd, entry.info.logFile);
@@ -616,36 +519,16 @@ export class EngineLifecycleManager {
     const { engines, warning } = readStateFile(this.stateFile);
     if (warning) report.warnings.push(warning);
     this.foreign = [];
-    for (const rec of engines) {
-      if (this.entries.has(rec.id) && this.entries.get(rec.id)?.info.pid === rec.pid) continue; // ours, this run
-      if (rec.ownerPid !== process.pid && rec.ownerPid !== undefined && isAlive(rec.ownerPid) && isAlive(rec.pid)) {
-        this.foreign.push(rec);
-        report.skipped.push(rec.id);
-        continue;
-      }
-      if (!isAlive(rec.pid)) {
-        report.pruned.push(rec.id);
-        continue;
-      }
-      const same = runsCommand(rec.pid, rec.command);
-      if (same === false) {
-        report.warnings.push(`${rec.id}: pid ${rec.pid} now runs something else; entry dropped, process left alone`);
-        report.pruned.push(rec.id);
-        continue;
-      }
-      const health = await probeEngineHealth(rec.host, rec.port, rec.category, options.healthTimeoutMs ?? 3000);
-      const portFree = !this.ports.holder(rec.port) || this.ports.holder(rec.port) === rec.id;
-      if (health.ok && portFree && !this.entries.has(rec.id)) {
-        this.adopt(rec, health.detail);
-        report.adopted.push(rec.id);
-        continue;
-      }
-      const why = !health.ok ? `unhealthy (${health.detail})` : 'its id or port is taken in this run';
-      await terminate(rec.pid, options.graceMs ?? Math.min(this.stopGraceMs, 5000));
-      report.stopped.push(rec.id);
-      report.warnings.push(`${rec.id}: pid ${rec.pid} from an earlier run stopped: ${why}`);
-      this.log.warn({ engineId: rec.id, pid: rec.pid }, `left-over engine stopped: ${why}`);
-    }
+    await recoverRecords(engines, {
+      ports: this.ports,
+      log: this.log,
+      healthTimeoutMs: options.healthTimeoutMs ?? 3000,
+      graceMs: options.graceMs ?? Math.min(this.stopGraceMs, 5000),
+      isCurrent: (rec) => this.entries.has(rec.id) && this.entries.get(rec.id)?.info.pid === rec.pid,
+      hasEngine: (id) => this.entries.has(id),
+      keepForeign: (rec) => this.foreign.push(rec),
+      adopt: (rec, detail) => this.adopt(rec, detail),
+    }, report);
     this.persist();
     return report;
   }
@@ -653,37 +536,7 @@ export class EngineLifecycleManager {
   private adopt(rec: StoredEngine, detail: string): void {
     this.ports.claim(rec.port, rec.id);
     if (rec.gpuIds.length && this.gpus) this.gpus.restore({ engineId: rec.id, gpuIds: rec.gpuIds, memoryGbPerGpu: rec.memoryGbPerGpu ?? 0 });
-    const [command, ...args] = rec.command;
-    const cmd: CommandLine = { command, args, env: rec.env ?? {} };
-    const entry: Entry = {
-      cmd,
-      memoryGbPerGpu: rec.memoryGbPerGpu,
-      stopRequested: false,
-      spec: { id: rec.id, label: rec.label, kind: rec.kind, category: rec.category, model: rec.model, host: rec.host, port: rec.port, instanceType: rec.instanceType, command: { command, args, env: rec.env } },
-      info: {
-        id: rec.id,
-        label: rec.label,
-        kind: rec.kind,
-        category: rec.category,
-        model: rec.model,
-        host: rec.host,
-        port: rec.port,
-        baseUrl: `http://${rec.host.includes(':') ? `[${rec.host}]` : rec.host}:${rec.port}/v1`,
-        instanceType: rec.instanceType,
-        state: EngineState.RUNNING,
-        pid: rec.pid,
-        gpuIds: rec.gpuIds,
-        useGpu: rec.useGpu,
-        command: redactCommand(rec.command),
-        logFile: rec.logFile,
-        startedAt: rec.startedAt,
-        restarts: 0,
-        adopted: true,
-        maxConcurrentRequests: rec.maxConcurrentRequests,
-        lastHealth: { ok: true, at: this.now().toISOString(), detail },
-        events: [],
-      },
-    };
+    const entry = adoptedEntry(rec, detail, this.now().toISOString());
     this.entries.set(rec.id, entry);
     this.recordEvent(rec.id, 'adopted', `adopted pid ${rec.pid} on port ${rec.port} from an earlier run (started ${rec.startedAt})`, EngineState.RUNNING);
     this.log.info({ engineId: rec.id, pid: rec.pid, port: rec.port }, 'adopted engine from an earlier run');
