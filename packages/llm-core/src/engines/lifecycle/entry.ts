@@ -78,3 +78,8 @@ export function adoptedEntry(rec: StoredEngine, detail: string, now: string): En
     },
   };
 }
+
+/** A caller's copy of an entry's info: later changes do not leak into it. */
+export function snapshot(e: Entry): EngineInfo {
+  return structuredClone(e.info);
+}

@@ -1,7 +1,6 @@
 // EngineLifecycleManager (F-210, F-211): the only owner of engine state. Spawns engines from their kind's
 // command line, tracks every process in a state file, health-checks them, restarts and stops them without
 // leaving orphans, and at recover() adopts or stops what an earlier run left behind.
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,11 +14,12 @@ import { gpuRequired, naturalCategory, supportedCategories } from '../kinds/gpu-
 import type { CommandBuildOptions, CommandLine, EngineCategory } from '../kinds/types';
 import type { PortAllocator } from '../ports/port-allocator';
 import { commandFor, engineBaseUrl, formatShown, shown, slug } from './command-line';
-import { tail, writeStartHeader } from './engine-log';
-import { adoptedEntry, storedRecord, type Entry } from './entry';
+import { adoptedEntry, snapshot, storedRecord, type Entry } from './entry';
+import { EngineEvents } from './engine-events';
 import { EngineConflictError, EngineNotFoundError, EngineStartError } from './errors';
 import { probeEngineHealth } from './health';
-import { isAlive, spawnDetached, terminate } from './process';
+import { isAlive, terminate } from './process';
+import { launchEngine, type LaunchContext } from './launch';
 import { recoverRecords, type RecoverReport } from './recovery';
 import { readStateFile, writeStateFile, type StoredEngine } from './state-file';
 import { EngineState, type EngineEvent, type EngineInfo, type EngineStartSpec, type EngineStateListener } from './types';
@@ -50,8 +50,6 @@ export function defaultSageHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.SAGE_HOME && env.SAGE_HOME.trim() ? env.SAGE_HOME : path.join(os.homedir(), '.sage');
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
 
 export class EngineLifecycleManager {
@@ -69,7 +67,8 @@ export class EngineLifecycleManager {
   private readonly entries = new Map<string, Entry>();
   /** State-file entries of other live control planes, preserved on every write. */
   private foreign: StoredEngine[] = [];
-  private readonly listeners = new Set<EngineStateListener>();
+  private readonly events: EngineEvents;
+  private readonly launchContext: LaunchContext;
   /** Ids whose start() is between its checks and its registration (guards concurrent starts of one id). */
   private readonly pending = new Set<string>();
 
@@ -85,6 +84,16 @@ export class EngineLifecycleManager {
     this.stopGraceMs = options.stopGraceMs ?? 10_000;
     this.maxEvents = options.maxEventsPerEngine ?? 200;
     this.now = options.now ?? (() => new Date());
+    this.events = new EngineEvents({ log: this.log, now: this.now, maxEvents: this.maxEvents, lookup: (id) => this.entries.get(id) });
+    this.launchContext = {
+      now: this.now,
+      startupTimeoutMs: this.startupTimeoutMs,
+      startupPollMs: this.startupPollMs,
+      setState: (e, state, message) => this.setState(e, state, message),
+      recordEvent: (id, type, message) => this.recordEvent(id, type, message),
+      persist: () => this.persist(),
+      killProcess: (e, graceMs) => this.killProcess(e, graceMs),
+    };
   }
 
   /** Builds a manager and recovers what an earlier run left behind. */
@@ -98,11 +107,11 @@ export class EngineLifecycleManager {
 
   getEngine(id: string): EngineInfo | undefined {
     const e = this.entries.get(id);
-    return e && this.snapshot(e);
+    return e && snapshot(e);
   }
 
   listEngines(): EngineInfo[] {
-    return [...this.entries.values()].map((e) => this.snapshot(e));
+    return [...this.entries.values()].map((e) => snapshot(e));
   }
 
   getState(id: string): EngineState | undefined {
@@ -116,10 +125,6 @@ export class EngineLifecycleManager {
       .map((e) => e.info.id);
   }
 
-  private snapshot(e: Entry): EngineInfo {
-    return structuredClone(e.info);
-  }
-
   private get(id: string): Entry {
     const e = this.entries.get(id);
     if (!e) throw new EngineNotFoundError(id);
@@ -130,33 +135,16 @@ export class EngineLifecycleManager {
 
   /** Subscribes to state changes; returns the unsubscribe function. */
   onStateChange(listener: EngineStateListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   /** Appends to an engine's event log (also used by the supervisor for restart scheduling). */
   recordEvent(id: string, type: EngineEvent['type'], message: string, state?: EngineState): void {
-    const e = this.entries.get(id);
-    if (!e) return;
-    e.info.events.push({ at: this.now().toISOString(), type, message, ...(state ? { state } : {}) });
-    if (e.info.events.length > this.maxEvents) e.info.events.splice(0, e.info.events.length - this.maxEvents);
+    this.events.record(id, type, message, state);
   }
 
   private setState(e: Entry, state: EngineState, message: string): void {
-    const from = e.info.state;
-    e.info.state = state;
-    this.recordEvent(e.info.id, 'state', `${from} → ${state}: ${message}`, state);
-    const level = state === EngineState.FAILED ? 'warn' : 'info';
-    this.log[level]({ engineId: e.info.id, from, to: state }, message);
-    if (this.listeners.size === 0) return;
-    const change = { id: e.info.id, from, to: state, reason: message, engine: this.snapshot(e) };
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        this.log.error({ err, engineId: e.info.id }, 'engine state listener threw');
-      }
-    }
+    this.events.setState(e, state, message);
   }
 
   /** Marks an engine FAILED for good (the supervisor gave up): logged and visible in its status. */
@@ -208,7 +196,7 @@ export class EngineLifecycleManager {
     });
     entry.busy = run;
     await run;
-    return this.snapshot(entry);
+    return snapshot(entry);
   }
 
   /**
@@ -304,67 +292,8 @@ export class EngineLifecycleManager {
   }
 
   /** Spawns the entry's command and waits for the first healthy answer; STARTING → RUNNING | FAILED. */
-  private async launch(entry: Entry): Promise<void> {
-    const id = entry.info.id;
-    if (entry.info.state !== EngineState.STARTING) this.setState(entry, EngineState.STARTING, 'launching');
-    entry.stopRequested = false;
-    entry.failure = undefined;
-    writeStartHeader(entry.info.logFile, this.now().toISOString(), formatShown(entry.cmd));
-    let child: ChildProcess;
-    try {
-      child = spawnDetached(entry.cmd, entry.info.logFile);
-    } catch (err) {
-      this.setState(entry, EngineState.FAILED, `spawn failed: ${(err as Error).message}`);
-      throw new EngineStartError(id, (err as Error).message, '');
-    }
-    let spawnError: Error | undefined;
-    child.once('error', (err) => {
-      spawnError = err; // e.g. ENOENT: the command does not exist
-    });
-    entry.child = child;
-    entry.info.pid = child.pid;
-    entry.info.startedAt = this.now().toISOString();
-    entry.info.adopted = false;
-    if (child.pid !== undefined) this.persist();
-    child.once('exit', (code, signal) => this.onExit(entry, child, code, signal));
-
-    const deadline = Date.now() + this.startupTimeoutMs;
-    for (;;) {
-      if (entry.stopRequested) throw new EngineStartError(id, 'stopped while starting', '');
-      if (spawnError || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
-        await new Promise((r) => setImmediate(r)); // let the exit event record its code first
-        const why = spawnError ? spawnError.message : `process exited (${child.signalCode ?? `code ${child.exitCode}`}) before it became healthy`;
-        if (entry.info.state === EngineState.STARTING) this.setState(entry, EngineState.FAILED, why);
-        throw new EngineStartError(id, why, tail(entry.info.logFile));
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        const why = `no healthy answer within ${this.startupTimeoutMs} ms`;
-        this.setState(entry, EngineState.FAILED, why);
-        await this.killProcess(entry, 2000);
-        throw new EngineStartError(id, why, tail(entry.info.logFile));
-      }
-      const h = await probeEngineHealth(entry.info.host, entry.info.port, entry.info.category, Math.min(2000, left));
-      if (h.ok && entry.info.state === EngineState.STARTING && !entry.stopRequested && child.exitCode === null && child.signalCode === null) {
-        entry.info.lastHealth = { ok: true, at: this.now().toISOString(), detail: h.detail };
-        this.setState(entry, EngineState.RUNNING, `healthy (${h.detail}), pid ${child.pid}`);
-        return;
-      }
-      await sleep(Math.min(this.startupPollMs, Math.max(0, deadline - Date.now())));
-    }
-  }
-
-  private onExit(entry: Entry, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (entry.child !== child) return; // an earlier incarnation
-    const how = signal ? `signal ${signal}` : `code ${code}`;
-    this.recordEvent(entry.info.id, 'exit', `process ${child.pid} exited (${how})`);
-    entry.child = undefined;
-    entry.info.pid = undefined;
-    this.persist();
-    if (entry.info.state === EngineState.RUNNING) {
-      entry.failure = 'exit';
-      this.setState(entry, EngineState.FAILED, `process exited unexpectedly (${how})`);
-    }
+  private launch(entry: Entry): Promise<void> {
+    return launchEngine(entry, this.launchContext);
   }
 
   // ------------------------------------------------------------------ health
@@ -449,7 +378,7 @@ export class EngineLifecycleManager {
         e.failure = 'restart';
         throw err;
       }
-      return this.snapshot(e);
+      return snapshot(e);
     });
   }
 
@@ -476,12 +405,12 @@ export class EngineLifecycleManager {
     const e = this.get(id);
     e.stopRequested = true; // makes a start in progress give up at its next poll
     return this.serial(e, async () => {
-      if (e.info.state === EngineState.STOPPED) return this.snapshot(e);
+      if (e.info.state === EngineState.STOPPED) return snapshot(e);
       this.setState(e, EngineState.STOPPING, 'stop requested');
       await this.killProcess(e, options.graceMs ?? this.stopGraceMs);
       await this.releaseResources(e);
       this.setState(e, EngineState.STOPPED, 'stopped; port and GPUs released');
-      return this.snapshot(e);
+      return snapshot(e);
     });
   }
 
