@@ -1,8 +1,9 @@
 // One engine as the lifecycle manager holds it, and its conversions to and from a state-file record.
 import type { ChildProcess } from 'node:child_process';
+import type { InstanceType } from '../../control-plane/types';
 import { redactCommand } from '../kinds/builders';
-import type { CommandLine } from '../kinds/types';
-import { engineBaseUrl } from './command-line';
+import type { CommandLine, EngineCategory } from '../kinds/types';
+import { engineBaseUrl, shown } from './command-line';
 import type { StoredEngine } from './state-file';
 import { EngineState, type EngineInfo, type EngineStartSpec } from './types';
 
@@ -17,6 +18,15 @@ export interface Entry {
   stopRequested: boolean;
   /** Serialises start/restart/stop on one engine. */
   busy?: Promise<unknown>;
+}
+
+/** What a start reserved for an engine (see resources.ts), and the command built for it. */
+export interface Reservation {
+  port: number;
+  useGpu: boolean;
+  gpuIds: number[];
+  memoryGbPerGpu?: number;
+  cmd: CommandLine;
 }
 
 /** The state-file record of an entry with a process (undefined without one: nothing to find later). */
@@ -82,4 +92,36 @@ export function adoptedEntry(rec: StoredEngine, detail: string, now: string): En
 /** A caller's copy of an entry's info: later changes do not leak into it. */
 export function snapshot(e: Entry): EngineInfo {
   return structuredClone(e.info);
+}
+
+/** A newly created engine (STARTING) holding the reservation it was given. */
+export function startingEntry(spec: EngineStartSpec, id: string, category: EngineCategory, host: string, r: Reservation, logFile: string): Entry {
+  const { port, gpuIds, useGpu, memoryGbPerGpu, cmd } = r;
+  return {
+    spec,
+    cmd,
+    memoryGbPerGpu,
+    stopRequested: false,
+    info: {
+      id,
+      label: spec.label,
+      kind: spec.kind,
+      category,
+      model: spec.model,
+      host,
+      port,
+      baseUrl: engineBaseUrl(host, port),
+      instanceType: spec.instanceType ?? ((category === 'llm' ? 'GENERAL' : 'EMBEDDING') as InstanceType),
+      state: EngineState.STARTING,
+      gpuIds,
+      useGpu,
+      command: shown(cmd),
+      logFile,
+      restarts: 0,
+      adopted: false,
+      maxConcurrentRequests: spec.maxConcurrentRequests,
+      metadata: spec.metadata,
+      events: [],
+    },
+  };
 }

@@ -6,21 +6,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { InstanceType } from '../../control-plane/types';
-import { estimateModelMemory } from '../gpu/memory';
 import type { GPUResourceManager } from '../gpu/manager';
 import { DEFAULT_HOST, EngineSpecError } from '../kinds/builders';
-import { gpuRequired, naturalCategory, supportedCategories } from '../kinds/gpu-rule';
+import { naturalCategory, supportedCategories } from '../kinds/gpu-rule';
 import type { CommandBuildOptions, CommandLine, EngineCategory } from '../kinds/types';
 import type { PortAllocator } from '../ports/port-allocator';
 import { commandFor, engineBaseUrl, formatShown, shown, slug } from './command-line';
-import { adoptedEntry, snapshot, storedRecord, type Entry } from './entry';
+import { adoptedEntry, snapshot, startingEntry, storedRecord, type Entry } from './entry';
 import { EngineEvents } from './engine-events';
 import { EngineConflictError, EngineNotFoundError, EngineStartError } from './errors';
 import { probeEngineHealth } from './health';
 import { isAlive, terminate } from './process';
 import { launchEngine, type LaunchContext } from './launch';
 import { recoverRecords, type RecoverReport } from './recovery';
+import { reacquire, reserveForStart } from './resources';
 import { readStateFile, writeStateFile, type StoredEngine } from './state-file';
 import { EngineState, type EngineEvent, type EngineInfo, type EngineStartSpec, type EngineStateListener } from './types';
 
@@ -233,55 +232,11 @@ export class EngineLifecycleManager {
     }
 
     const host = spec.host ?? DEFAULT_HOST;
-    const port = spec.port !== undefined ? await this.ports.reserve(spec.port, id) : await this.ports.allocate(category, id);
-    const useGpu = gpuRequired(spec.kind, category, spec.useGpu);
-    let gpuIds: number[] = [];
-    let memoryGbPerGpu: number | undefined;
-    let cmd: CommandLine;
-    try {
-      if (useGpu) {
-        if (!this.gpus) throw new EngineSpecError(`engine ${id} needs a GPU but this control plane has no GPU manager`);
-        const count = (spec.tensorParallel ?? 1) * (spec.pipelineParallel ?? 1);
-        memoryGbPerGpu =
-          spec.requiredMemoryGb ??
-          estimateModelMemory(spec.model, { category, tensorParallel: spec.tensorParallel, pipelineParallel: spec.pipelineParallel }).perGpuGb;
-        gpuIds = this.gpus.allocate(id, { count, memoryGb: memoryGbPerGpu }).gpuIds;
-      }
-      cmd = this.commandFor(spec, category, host, port, gpuIds);
-    } catch (err) {
-      this.ports.release(port, id);
-      this.gpus?.release(id);
-      throw err;
-    }
+    const reservation = await reserveForStart(this.ports, this.gpus, spec, id, category, (port, gpuIds) => this.commandFor(spec, category, host, port, gpuIds));
+    const { port, gpuIds, cmd } = reservation;
 
     fs.mkdirSync(this.logDir, { recursive: true });
-    const entry: Entry = {
-      spec,
-      cmd,
-      memoryGbPerGpu,
-      stopRequested: false,
-      info: {
-        id,
-        label: spec.label,
-        kind: spec.kind,
-        category,
-        model: spec.model,
-        host,
-        port,
-        baseUrl: engineBaseUrl(host, port),
-        instanceType: spec.instanceType ?? ((category === 'llm' ? 'GENERAL' : 'EMBEDDING') as InstanceType),
-        state: EngineState.STARTING,
-        gpuIds,
-        useGpu,
-        command: shown(cmd),
-        logFile: path.join(this.logDir, `${id}.log`),
-        restarts: 0,
-        adopted: false,
-        maxConcurrentRequests: spec.maxConcurrentRequests,
-        metadata: spec.metadata,
-        events: [],
-      },
-    };
+    const entry = startingEntry(spec, id, category, host, reservation, path.join(this.logDir, `${id}.log`));
     this.entries.set(id, entry);
     this.recordEvent(id, 'state', `created: ${formatShown(cmd)} (port ${port}${gpuIds.length ? `, GPUs ${gpuIds.join(',')}` : ', no GPU'})`, EngineState.STARTING);
     return entry;
@@ -349,15 +304,7 @@ export class EngineLifecycleManager {
     return this.serial(e, async () => {
       if (e.info.state === EngineState.STOPPING) throw new EngineConflictError(`engine ${id} is stopping`);
       if (e.info.state === EngineState.STOPPED || e.failure === 'start') {
-        await this.ports.reserve(e.info.port, id);
-        if (e.info.gpuIds.length && this.gpus) {
-          try {
-            this.gpus.allocate(id, { count: e.info.gpuIds.length, memoryGb: e.memoryGbPerGpu ?? 0 });
-          } catch (err) {
-            this.ports.release(e.info.port, id);
-            throw err;
-          }
-        }
+        await reacquire(this.ports, this.gpus, e);
       }
       e.info.restarts += 1;
       this.recordEvent(id, 'restart', `restart #${e.info.restarts} on port ${e.info.port}`);
