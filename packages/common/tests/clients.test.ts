@@ -1,15 +1,7 @@
 import { APIError, IntelligentEmbeddingClient, IntelligentLLMClient, LLMError, RequestAbortedError, parseRetryAfter, withRetry } from '../src';
-import { chatCompletion, fakeOpenAI, json, startServer, type TestServer } from './helpers/servers';
+import { chatCompletion, fakeOpenAI, json, startServer, useServers } from './helpers/servers';
 
-const servers: TestServer[] = [];
-async function track(p: Promise<TestServer>): Promise<TestServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
+const track = useServers();
 
 const hi = [{ role: 'user' as const, content: 'hi' }];
 

@@ -8,20 +8,13 @@ import {
   ConfigError,
   DASHSCOPE_BASE_URL,
 } from '../src';
-import { deadPort, fakeOpenAI, startServer, type TestServer } from './helpers/servers';
+import { deadPort, fakeOpenAI, startServer, useServers, type TestServer } from './helpers/servers';
 
 const HOSTS = ['127.0.0.1'];
-const servers: TestServer[] = [];
-async function serve(...args: Parameters<typeof fakeOpenAI>): Promise<TestServer> {
-  const s = await fakeOpenAI(...args);
-  servers.push(s);
-  return s;
-}
+const track = useServers();
+const serve = (...args: Parameters<typeof fakeOpenAI>): Promise<TestServer> => track(fakeOpenAI(...args));
 
 beforeEach(() => clearDetectionCache());
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
 
 describe('endpoint detection', () => {
   it('picks an OpenAI-compatible server on a passed-in port; its first model is the default', async () => {
@@ -98,8 +91,7 @@ describe('endpoint detection', () => {
   });
 
   it('a hanging server costs one probe timeout and is reported as timed out', async () => {
-    const hang = await startServer(() => undefined); // accepts, never answers
-    servers.push(hang);
+    const hang = await track(startServer(() => undefined)); // accepts, never answers
     const live = await serve({ name: 'live' });
     const started = Date.now();
     const found = await detectEndpoint('llm', { env: {}, hosts: HOSTS, llmPorts: [hang.port, live.port], embeddingPorts: [], probeTimeoutMs: 300 });

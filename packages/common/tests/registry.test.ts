@@ -14,17 +14,11 @@ import {
   clearDetectionCache,
   type ChatCompletionChunk,
 } from '../src';
-import { deadPort, fakeOpenAI, startServer, json, chatCompletion, type TestServer } from './helpers/servers';
+import { deadPort, fakeOpenAI, startServer, json, chatCompletion, useServers } from './helpers/servers';
 
-const servers: TestServer[] = [];
-async function track(p: Promise<TestServer>): Promise<TestServer> {
-  const s = await p;
-  servers.push(s);
-  return s;
-}
+const track = useServers();
 afterAll(async () => {
   await resetManager();
-  await Promise.all(servers.map((s) => s.close()));
 });
 
 const hello = [{ role: 'user' as const, content: 'hello' }];

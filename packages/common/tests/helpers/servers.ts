@@ -138,3 +138,16 @@ export function fakeOpenAI(opts: FakeOptions = {}): Promise<TestServer> {
     json(res, 404, { error: { message: `no route ${req.method} ${req.path}`, type: 'invalid_request_error', param: null, code: null } });
   });
 }
+
+/** Registers an afterAll that closes every server handed to the returned `track`. */
+export function useServers(): (p: Promise<TestServer>) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  return async (p) => {
+    const s = await p;
+    servers.push(s);
+    return s;
+  };
+}
