@@ -1,4 +1,4 @@
-import { APIError, IntelligentEmbeddingClient, IntelligentLLMClient, LLMError, RequestAbortedError, parseRetryAfter, withRetry } from '../src';
+import { APIError, IntelligentEmbeddingClient, type ChatReply, IntelligentLLMClient, LLMError, RequestAbortedError, parseRetryAfter, withRetry } from '../src';
 import { chatCompletion, fakeOpenAI, json, startServer, useServers } from './helpers/servers';
 
 const track = useServers();
@@ -42,6 +42,27 @@ describe('IntelligentLLMClient', () => {
     for await (const d of client.stream(hi)) deltas.push(d);
     expect(deltas).toEqual(['reply', ' from', ' the', ' streaming', ' engine']);
     expect((s.requests[0]?.body as { stream: boolean }).stream).toBe(true);
+  });
+
+  it('a stream returns the whole reply when it ends, with the usage the server sent when asked for it', async () => {
+    const s = await track(fakeOpenAI({ name: 'the counting engine' }));
+    const client = new IntelligentLLMClient({ baseUrl: s.url, modelName: 'm' });
+    const drain = async (it: AsyncGenerator<string, ChatReply>) => {
+      const deltas: string[] = [];
+      for (let next = await it.next(); ; next = await it.next()) {
+        if (next.done) return { deltas, reply: next.value };
+        deltas.push(next.value);
+      }
+    };
+    const asked = await drain(client.stream(hi, { includeUsage: true, maxTokens: 8 }));
+    expect(asked.deltas).toEqual(['reply', ' from', ' the', ' counting', ' engine']);
+    expect(asked.reply).toEqual({ text: 'reply from the counting engine', finishReason: 'stop', usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 }, model: 'm' });
+    expect(s.requests[0]?.body).toMatchObject({ stream: true, max_tokens: 8, stream_options: { include_usage: true } });
+
+    // Not asked for: nothing extra on the wire and no usage, the rest of the reply all the same.
+    const plain = await drain(client.stream(hi));
+    expect(plain.reply).toEqual({ text: 'reply from the counting engine', finishReason: 'stop', usage: undefined, model: 'm' });
+    expect(s.requests[1]?.body).not.toHaveProperty('stream_options');
   });
 
   it('retries a 429 after the Retry-After it was given', async () => {

@@ -17,6 +17,11 @@ export interface ChatOptions extends RequestOptions, GenerationOptions {
   sloDeadlineMs?: number;
   /** Extra body fields passed through unchanged (e.g. `kv_transfer_params`). */
   extraBody?: Record<string, unknown>;
+  /**
+   * stream() only: asks the server for its token counts (`stream_options.include_usage`), which then appear
+   * as `usage` in the ChatReply the stream returns. Off by default, as not every server accepts the field.
+   */
+  includeUsage?: boolean;
 }
 
 export interface DetectedConfig {
@@ -124,26 +129,44 @@ export class IntelligentLLMClient extends EndpointClient {
 
   /**
    * Text deltas of the reply, in order. Retries apply until the response starts; the call's deadline and
-   * signal cover the whole stream. Breaking out of the loop closes the connection.
+   * signal cover the whole stream. Breaking out of the loop closes the connection. When the stream ends,
+   * the generator returns the whole reply as complete() would (`for await` ignores it; iterate with
+   * next() to read it), with `usage` when the server sent it (see `includeUsage`).
    */
-  async *stream(messages: ChatInput, opts: ChatOptions = {}): AsyncGenerator<string, void, undefined> {
+  async *stream(messages: ChatInput, opts: ChatOptions = {}): AsyncGenerator<string, ChatReply, undefined> {
     const valid = validateMessages(messages);
     let activeSignal: AbortSignal | undefined;
     const stream = await this.run((sdk: OpenAI, signal) => {
       activeSignal = signal;
       const { body, headers } = requestParts(this.modelName, valid, opts);
+      if (opts.includeUsage) body.stream_options = { ...(body.stream_options as Record<string, unknown> | undefined), include_usage: true };
       return sdk.chat.completions.create({ ...body, stream: true } as unknown as ChatCompletionCreateParamsStreaming, { signal, headers, maxRetries: 0 });
     }, opts);
     let finished = false;
+    let text = '';
+    let finishReason = 'stop';
+    let model: string | undefined;
+    let usage: ChatReply['usage'];
     try {
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
-        const delta = chunk.choices?.[0]?.delta?.content;
-        if (delta) yield delta;
+        model ??= chunk.model || undefined;
+        // The usage chunk comes last with `choices: []`; servers that count continuously send it on every
+        // chunk, so the last one seen is the total.
+        const u = chunk.usage;
+        if (u) usage = { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens };
+        const choice = chunk.choices?.[0];
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        const delta = choice?.delta?.content;
+        if (delta) {
+          text += delta;
+          yield delta;
+        }
       }
       // The SDK ends iteration quietly when its signal fires; that must not look like a complete reply.
       if (opts.signal?.aborted) throw new RequestAbortedError(opts.signal.reason);
       if (activeSignal?.aborted) throw new APIError('stream timed out', { code: 'timeout', retryable: false });
       finished = true;
+      return { text, finishReason, usage, model: model ?? opts.model ?? this.modelName };
     } catch (err) {
       if (err instanceof RequestAbortedError || err instanceof APIError) throw err;
       if (opts.signal?.aborted) throw new RequestAbortedError(err);

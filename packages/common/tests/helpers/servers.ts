@@ -112,7 +112,7 @@ export function fakeOpenAI(opts: FakeOptions = {}): Promise<TestServer> {
     if (req.method === 'GET' && req.path === '/health') return opts.health ? json(res, 200, opts.health) : json(res, 404, {});
     if (req.method === 'GET' && req.path === '/info') return opts.info ? json(res, 200, opts.info) : json(res, 404, {});
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs).unref());
-    const body = req.body as { model?: string; input?: string[]; stream?: boolean };
+    const body = req.body as { model?: string; input?: string[]; stream?: boolean; stream_options?: { include_usage?: boolean } };
     if (req.path === '/v1/embeddings') {
       const input = Array.isArray(body.input) ? body.input : [String(body.input)];
       // Deterministic vectors, returned in reverse order to check the client sorts by index.
@@ -130,6 +130,10 @@ export function fakeOpenAI(opts: FakeOptions = {}): Promise<TestServer> {
           await new Promise((r) => setTimeout(r, 5));
         }
         res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+        if (body.stream_options?.include_usage) {
+          const usage = { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length };
+          res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage })}\n\n`);
+        }
         res.end('data: [DONE]\n\n');
         return;
       }
