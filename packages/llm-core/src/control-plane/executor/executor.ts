@@ -1,22 +1,33 @@
 // HTTP to engines (F-208): one undici keep-alive Pool per engine origin, JSON and SSE-streaming POSTs,
-// a per-request timeout, and errors classified so the manager knows whether a retry elsewhere is safe
-// (nothing reached the caller yet) and whether the engine looks down (connection-level failure).
+// timeouts, and errors classified so the manager knows whether a retry elsewhere is safe (nothing reached
+// the caller yet) and whether the engine looks down (connection-level failure).
+// Timeouts follow what users of the OpenAI SDK / LiteLLM expect: a JSON call is bounded as a whole; a stream
+// is bounded until its first chunk, then only by the idle time between chunks (stream-timeouts.ts).
 import { Pool } from 'undici';
 import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
 import { parseSseData } from './sse';
+import { StreamTimeouts } from './stream-timeouts';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
   connectionsPerInstance?: number;
   keepAliveTimeoutMs?: number;
-  /** Default per-request timeout (whole request, including streaming), ms. */
+  /**
+   * Default per-request timeout, ms (default 60 000): the whole of a JSON call; for a stream, the time until
+   * its first chunk (time to first token).
+   */
   requestTimeoutMs?: number;
+  /** Longest silence between two chunks of a stream once its first chunk arrived, ms (default 30 000; 0 = none). */
+  streamIdleTimeoutMs?: number;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Overrides requestTimeoutMs for this call. */
   timeoutMs?: number;
+  /** Overrides streamIdleTimeoutMs for this call (postStream only). */
+  idleTimeoutMs?: number;
   requestId?: string;
 }
 
@@ -62,6 +73,7 @@ export class EngineExecutor {
       connectionsPerInstance: opts.connectionsPerInstance ?? 64,
       keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 30_000,
       requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
+      streamIdleTimeoutMs: opts.streamIdleTimeoutMs ?? 30_000,
     };
   }
 
@@ -149,24 +161,36 @@ export class EngineExecutor {
 
   /**
    * POST with `stream: true` and return once headers arrived. Failures up to that point throw (retryable
-   * elsewhere); failures while iterating throw UpstreamError with beforeFirstByte=false.
+   * elsewhere); failures while iterating throw UpstreamError with beforeFirstByte=false. The request timeout
+   * runs until the first chunk, then the idle timeout between chunks; either one firing aborts the upstream
+   * request (the engine sees the client leave and frees its slot) and ends the stream with upstream_timeout.
    */
   async postStream(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<StreamResult> {
-    const { signal, timeoutSignal } = this.signals(opts);
+    const timeouts = new StreamTimeouts(opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs);
+    const timeoutSignal = timeouts.signal;
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeoutSignal]) : timeoutSignal;
     const t = this.target(instance, path);
     let res: Awaited<ReturnType<Pool['request']>>;
     try {
       res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, true, opts.requestId), body: JSON.stringify(payload), signal });
     } catch (err) {
+      timeouts.stop();
       throw this.classify(err, instance, true, timeoutSignal, opts.signal, opts.requestId);
     }
-    if (res.statusCode < 200 || res.statusCode >= 300) throw await EngineExecutor.statusError(instance, res, opts.requestId);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      timeouts.stop();
+      throw await EngineExecutor.statusError(instance, res, opts.requestId);
+    }
     const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, timeoutSignal, opts.signal, opts.requestId);
     const body = res.body;
+    // However the body ends (read to the end, destroyed, never iterated), no timer outlives it.
+    body.once('close', () => timeouts.stop());
     async function* chunks(): AsyncGenerator<Record<string, unknown>> {
       let first = true;
       try {
         for await (const data of parseSseData(body)) {
+          // A chunk arrived: the clock stops while the consumer holds it (a slow reader is not an idle engine).
+          timeouts.pause();
           let parsed: unknown;
           try {
             parsed = JSON.parse(data);
@@ -178,10 +202,13 @@ export class EngineExecutor {
           }
           first = false;
           yield parsed as Record<string, unknown>;
+          // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
+          timeouts.awaitNext();
         }
       } catch (err) {
         throw classify(err, first);
       } finally {
+        timeouts.stop();
         // The consumer stopped early (or failed): release the connection instead of reading to the end.
         if (!body.destroyed) body.destroy();
       }

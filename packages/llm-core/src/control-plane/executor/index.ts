@@ -3,3 +3,4 @@ export type { ExecutorOptions, CallOptions, JsonResult, StreamResult } from './e
 export { CircuitBreaker } from './circuit-breaker';
 export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker';
 export { parseSseData } from './sse';
+export { StreamTimeouts } from './stream-timeouts';

@@ -25,9 +25,10 @@ import {
   type SchedulingPolicy,
 } from '../types';
 import { ControlPlaneError, RequestCancelledError, RequestRejectedError, UpstreamError } from './errors';
-import { admissionRefusal } from './admission';
 import { EmbeddingRequests } from './embedding-requests';
 import { DeferredTimers } from './deferred-timers';
+import { admissionRefusal, retryAfterSec } from './admission';
+import { checkQueuedDeadline } from './queued-deadline';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
 import { toRequestRecord, type RecordFields } from './request-record';
@@ -57,8 +58,13 @@ export interface ControlPlaneManagerOptions {
   pdMinInputOutputRatio?: number;
   /** Embedding batching; `enabled: false` sends each request alone. */
   embedding?: EmbeddingBatchOptions & { enabled?: boolean };
-  /** Per upstream call, ms (default 60 000). */
+  /**
+   * Per upstream call, ms (default 60 000): the whole of a non-streaming call; for a stream, the time until its
+   * first chunk. A streamed generation is then bounded only by `streamIdleTimeoutMs`, not by its length.
+   */
   requestTimeoutMs?: number;
+  /** Longest silence between two chunks of a started stream, ms (default 30 000; 0 = no bound). */
+  streamIdleTimeoutMs?: number;
   /**
    * Longest a request may wait in the queue (default 60 000 ms; 0 = no bound). Past it the request is refused
    * with 503 queue_timeout instead of waiting for an instance that may never come back.
@@ -96,7 +102,16 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly queue = new Map<string, Pending>();
   private readonly running = new Map<string, Pending>();
   private readonly log: Logger;
-  private readonly opts: { maxQueueSize: number; requestTimeoutMs: number; maxQueueWaitMs: number; maxAttempts: number; healthProbeIntervalMs: number; breaker: Omit<CircuitBreakerOptions, 'now'> };
+  private readonly opts: {
+    maxQueueSize: number;
+    requestTimeoutMs: number;
+    maxQueueWaitMs: number;
+    maxAttempts: number;
+    healthProbeIntervalMs: number;
+    breaker: Omit<CircuitBreakerOptions, 'now'>;
+    /** Queued requests whose deadline can no longer be met are rejected (false when the policy demotes them). */
+    rejectLateQueued: boolean;
+  };
   private readonly timers = new DeferredTimers();
   private readonly prober: EngineHealthProber;
   private readonly runner: RequestRunner;
@@ -119,13 +134,15 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       maxAttempts: Math.max(1, options.maxAttempts ?? 3),
       healthProbeIntervalMs: options.healthProbeIntervalMs ?? 1000,
       breaker: options.circuitBreaker ?? {},
+      // With onInfeasible 'demote' the policy serves such requests as best effort: they are not refused here.
+      rejectLateQueued: options.policyOptions?.onInfeasible !== 'demote',
     };
     const pd: PdOptions = {
       enabled: options.enablePdSeparation ?? false,
       minInputTokens: options.pdMinInputTokens ?? 256,
       minInputOutputRatio: options.pdMinInputOutputRatio ?? 1,
     };
-    this.executor = new EngineExecutor({ requestTimeoutMs: this.opts.requestTimeoutMs });
+    this.executor = new EngineExecutor({ requestTimeoutMs: this.opts.requestTimeoutMs, streamIdleTimeoutMs: options.streamIdleTimeoutMs });
     this.prober = new EngineHealthProber({ registry: this.registry, executor: this.executor, timers: this.timers, intervalMs: this.opts.healthProbeIntervalMs, onRecovered: (id) => this.markHealthy(id) });
     this.embeddings = new EmbeddingRequests({
       batching: options.embedding ?? {},
@@ -263,22 +280,57 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       }
       const detach = p.detachAbort;
       p.detachAbort = () => {
-        clearTimeout(p.queueTimer);
+        this.disarmQueueTimers(p);
         detach();
       };
-      this.armQueueTimer(p);
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
       this.queue.set(meta.id, p);
+      this.armQueueTimers(p);
       this.kick();
     });
   }
 
-  private armQueueTimer(p: Pending): void {
+  /** Timers of a request that (re-)entered the queue: the queue-wait bound and, with a deadline, its watch. */
+  private armQueueTimers(p: Pending): void {
+    this.disarmQueueTimers(p);
+    if (this.opts.maxQueueWaitMs > 0) {
+      p.queueTimer = setTimeout(() => this.expireQueued(p), this.opts.maxQueueWaitMs);
+      p.queueTimer.unref();
+    }
+    this.watchDeadline(p);
+  }
+
+  /** The request left the queue (dispatched, failed, cancelled): none of its queue timers may fire. */
+  private disarmQueueTimers(p: Pending): void {
     clearTimeout(p.queueTimer);
-    if (this.opts.maxQueueWaitMs <= 0) return;
-    p.queueTimer = setTimeout(() => this.expireQueued(p), this.opts.maxQueueWaitMs);
-    p.queueTimer.unref();
+    p.queueTimer = undefined;
+    p.deadlineTimer?.();
+    p.deadlineTimer = undefined;
+  }
+
+  /**
+   * A queued request with a deadline is refused (deadline_infeasible, as at admission) as soon as no healthy
+   * instance is predicted to meet it any more, and at the latest when the deadline passes — by a timer set for
+   * the moment its slack runs out, re-armed if the estimate improved meanwhile. Without a deadline: nothing.
+   */
+  private watchDeadline(p: Pending): void {
+    p.deadlineTimer?.();
+    p.deadlineTimer = undefined;
+    if (!this.opts.rejectLateQueued || this.queue.get(p.meta.id) !== p) return;
+    const healthy = servingInstances(p.meta, this.registry.all().filter((i) => i.health === 'healthy'));
+    const check = checkQueuedDeadline(p.meta, healthy, this.estimator, Date.now());
+    if (!check) return;
+    if (!check.feasible) {
+      const best = Number.isFinite(check.bestEstimateMs) ? `best estimate ${Math.round(check.bestEstimateMs)} ms` : 'no healthy instance';
+      const why = check.leftMs <= 0 ? `deadline passed ${Math.round(-check.leftMs)} ms ago while queued` : `deadline cannot be met while queued: ${Math.round(check.leftMs)} ms left, ${best}`;
+      this.fail(p, new RequestRejectedError('deadline_infeasible', why, p.meta.id, retryAfterSec(healthy, this.queue.size)));
+      return;
+    }
+    p.deadlineTimer = this.timers.later(() => {
+      p.deadlineTimer = undefined;
+      this.watchDeadline(p);
+    }, check.recheckInMs);
   }
 
   /** The request waited past maxQueueWaitMs (e.g. its only instance stayed down): refused, never left hanging. */
@@ -380,7 +432,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (!this.breaker(inst.id).acquire()) return;
 
     this.queue.delete(p.meta.id);
-    clearTimeout(p.queueTimer);
+    this.disarmQueueTimers(p);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
     p.decision = { ...d, instanceId: inst.id };
@@ -444,7 +496,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         meta.status = RequestStatus.QUEUED;
         this.running.delete(meta.id);
         this.queue.set(meta.id, p);
-        this.armQueueTimer(p);
+        this.armQueueTimers(p);
         return;
       }
     } else {

@@ -1,6 +1,7 @@
 // A request the manager holds: queued, or running on an instance. Shared by the queue/dispatch loop and the runner.
 import type { EmbeddingBatchOutput } from '../batching';
 import type { RequestMetadata, SchedulingDecision } from '../types';
+import type { CancelTimer } from './deferred-timers';
 import type { InferenceResult, InferenceStream } from './request';
 
 /** json and stream: a caller's LLM request; embedding: one batch of embedding requests (F-206). */
@@ -19,4 +20,6 @@ export interface PendingRequest {
   decision?: SchedulingDecision;
   /** Fires at the queue-wait bound; cleared when the request leaves the queue. */
   queueTimer?: NodeJS.Timeout;
+  /** Cancels the watch on a queued request's deadline (queued-deadline.ts); cleared with the queue timer. */
+  deadlineTimer?: CancelTimer;
 }
