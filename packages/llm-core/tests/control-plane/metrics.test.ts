@@ -69,6 +69,87 @@ describe('MetricsCollector', () => {
     expect(later.tokens).toEqual({ prompt: 200, completion: 800 }); // totals never shrink
   });
 
+  describe('recent-window latency', () => {
+    const slow = (m: MetricsCollector, n: number) => {
+      for (let k = 0; k < n; k++) m.record({ requestId: `s${k}`, outcome: 'completed', e2eMs: 5_000, ttftMs: 2_000, queueWaitMs: 1_500, tpotMs: 40 });
+    };
+    const fast = (m: MetricsCollector, n: number) => {
+      for (let k = 0; k < n; k++) m.record({ requestId: `f${k}`, outcome: 'completed', e2eMs: 50 + (k % 10), ttftMs: 10, queueWaitMs: 1, tpotMs: 2 });
+    };
+
+    it('forgets a burst of slow requests once the window has passed, while the cumulative figures keep it', () => {
+      const clock = fakeClock();
+      const m = new MetricsCollector({ clock: clock.now }); // default: 6 × 10 s
+      slow(m, 200);
+      clock.advance(1_000);
+      const during = m.snapshot();
+      // HDR keeps 3 significant digits: allow the last one.
+      expect(during.recent.latency.e2eMs.count).toBe(200);
+      expect(during.recent.latency.e2eMs.p99).toBeCloseTo(5_000, -1);
+      expect(during.recent.windowMs).toBe(1_000); // no more history than the uptime
+
+      clock.advance(61_000); // the slow burst is now older than the window
+      fast(m, 1_000);
+      const after = m.snapshot();
+      expect(after.recent.latency.e2eMs.count).toBe(1_000);
+      expect(after.recent.latency.e2eMs.p99).toBeCloseTo(59, 0);
+      expect(after.recent.latency.e2eMs.max).toBeLessThan(100);
+      expect(after.recent.latency.ttftMs.p99).toBeCloseTo(10, 1);
+      expect(after.recent.latency.queueWaitMs.p99).toBeCloseTo(1, 2);
+      expect(after.recent.latency.tpotMs).toMatchObject({ count: 1_000 });
+      expect(after.recent.latency.tpotMs.p99).toBeCloseTo(2, 2);
+      // 200 of 1,200 are slow (16.7 %), so the cumulative p95 and p99 still show the burst.
+      expect(after.latency.e2eMs).toMatchObject({ count: 1_200, max: 5_000 });
+      expect(after.latency.e2eMs.p99).toBeCloseTo(5_000, -1);
+      expect(after.latency.ttftMs.p99).toBeCloseTo(2_000, -1);
+      expect(after.recent.windowMs).toBeGreaterThanOrEqual(50_000);
+      expect(after.recent.windowMs).toBeLessThanOrEqual(60_000);
+    });
+
+    it('ages values out slice by slice: kept for at least (slices-1) slices, gone after all of them', () => {
+      const clock = fakeClock(0);
+      const m = new MetricsCollector({ clock: clock.now, windowMs: 4_000, windowSlices: 4 });
+      clock.advance(10_000); // slice boundary: the burst lands at the start of a 1 s slice
+      slow(m, 10);
+      clock.advance(3_999);
+      expect(m.snapshot().recent.latency.e2eMs.count).toBe(10);
+      clock.advance(1);
+      expect(m.snapshot().recent.latency.e2eMs.count).toBe(0);
+      expect(m.snapshot().recent.latency.e2eMs).toEqual({ count: 0, min: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 });
+      // Recording after a long quiet spell recycles the ring's slots.
+      clock.advance(123_456);
+      fast(m, 10);
+      expect(m.snapshot().recent.latency.e2eMs.count).toBe(10);
+      expect(m.snapshot().recent.latency.e2eMs.max).toBeCloseTo(59, 0);
+      expect(m.snapshot().latency.e2eMs.count).toBe(20);
+    });
+
+    it('places a record at its finish time: one that finished before the window counts only cumulatively', () => {
+      const clock = fakeClock();
+      const m = new MetricsCollector({ clock: clock.now, windowMs: 10_000 });
+      clock.advance(60_000);
+      m.record({ requestId: 'old', outcome: 'completed', e2eMs: 900, finishedAt: clock.now() - 30_000 });
+      m.record({ requestId: 'new', outcome: 'completed', e2eMs: 100, finishedAt: clock.now() - 1_000 });
+      m.record({ requestId: 'skewed', outcome: 'completed', e2eMs: 200, finishedAt: clock.now() + 5_000 }); // counts as now
+      m.record({ requestId: 'failed', outcome: 'failed', e2eMs: 10_000 }); // like the cumulative e2e: completed only
+      const s = m.snapshot();
+      expect(s.latency.e2eMs).toMatchObject({ count: 3, max: 900 });
+      expect(s.recent.latency.e2eMs.count).toBe(2);
+      expect(s.recent.latency.e2eMs.min).toBeCloseTo(100, 0);
+      expect(s.recent.latency.e2eMs.max).toBeCloseTo(200, 0);
+    });
+
+    it('starts over on reset and rejects a bad slice count', () => {
+      const clock = fakeClock();
+      const m = new MetricsCollector({ clock: clock.now });
+      slow(m, 5);
+      m.reset();
+      expect(m.snapshot().recent.latency.e2eMs.count).toBe(0);
+      expect(() => new MetricsCollector({ windowSlices: 0 })).toThrow(RangeError);
+      expect(() => new MetricsCollector({ windowSlices: 2.5 })).toThrow(RangeError);
+    });
+  });
+
   it('keeps per-instance counts, latency and the last observed load (without secrets)', () => {
     const m = new MetricsCollector({ clock: fakeClock().now });
     m.record({ requestId: '1', outcome: 'completed', instanceId: 'a', e2eMs: 100, ttftMs: 20, completionTokens: 5 });

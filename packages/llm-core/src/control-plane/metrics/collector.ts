@@ -1,9 +1,10 @@
 // MetricsCollector (F-209): per-request outcomes and latencies in, a plain-JSON snapshot out. No I/O and no
-// timers: the clock is injected and the sliding throughput window is pruned on use. The snapshot is shaped
+// timers: the clock is injected, and the sliding windows (throughput, recent latency) are pruned on use. The snapshot is shaped
 // for direct export (every number is a leaf under a stable path; label-like keys are instance ids, priority
 // names and rejection codes), so a Prometheus exporter can map it without reaching into this class.
 import { PRIORITY_NAMES, RequestPriority, type ExecutionInstance, type InstanceLoad, type PriorityName, type RequestMetadata } from '../types';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram';
+import { WindowedLatencyHistogram } from './windowed-histogram';
 
 export const REQUEST_OUTCOMES = ['completed', 'failed', 'rejected', 'cancelled'] as const;
 export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
@@ -67,6 +68,13 @@ export interface PriorityMetrics extends OutcomeCounts {
   slo: SloCompliance;
 }
 
+export interface LatencySet {
+  queueWaitMs: LatencySummary;
+  ttftMs: LatencySummary;
+  tpotMs: LatencySummary;
+  e2eMs: LatencySummary;
+}
+
 /** The JSON returned by getMetrics() and GET /v1/metrics. All latencies in ms, rates per second. */
 export interface MetricsSnapshot {
   /** Collector clock at snapshot time. */
@@ -75,7 +83,14 @@ export interface MetricsSnapshot {
   /** Length of the throughput window actually used (shorter than configured right after start). */
   windowMs: number;
   requests: OutcomeCounts;
-  latency: { queueWaitMs: LatencySummary; ttftMs: LatencySummary; tpotMs: LatencySummary; e2eMs: LatencySummary };
+  /** Since start (or the last reset). */
+  latency: LatencySet;
+  /** The same latencies over requests that finished recently, so a past burst ages out. */
+  recent: {
+    /** Span the recent latencies cover: between (slices-1)/slices of windowMs and windowMs, less right after start. */
+    windowMs: number;
+    latency: LatencySet;
+  };
   tokens: { prompt: number; completion: number };
   throughput: { requestsPerSec: number; tokensPerSec: number; promptTokensPerSec: number; completionTokensPerSec: number };
   slo: { overall: SloCompliance; byPriority: Record<PriorityName, SloCompliance> };
@@ -88,8 +103,10 @@ export interface MetricsSnapshot {
 export interface MetricsCollectorOptions {
   /** Clock in ms (default Date.now). */
   clock?: () => number;
-  /** Throughput window (default 60,000 ms). */
+  /** Window for throughput and the recent latencies (default 60,000 ms). */
   windowMs?: number;
+  /** Slices the recent-latency window is kept in (default 6, i.e. 10 s each); more slices age out more smoothly. */
+  windowSlices?: number;
 }
 
 interface SloTally {
@@ -168,6 +185,7 @@ export class MetricsCollector {
   private all = newBucket();
   private queueWait = new LatencyHistogram();
   private tpot = new LatencyHistogram();
+  private readonly windowed: Record<keyof LatencySet, WindowedLatencyHistogram>;
   private byPriority = new Map<PriorityName, Bucket>();
   private byInstance = new Map<string, Bucket>();
   private loads = new Map<string, InstanceLoad>();
@@ -179,6 +197,10 @@ export class MetricsCollector {
     this.clock = options.clock ?? Date.now;
     this.windowMs = options.windowMs ?? 60_000;
     if (!(this.windowMs > 0)) throw new RangeError(`windowMs must be > 0, got ${String(options.windowMs)}`);
+    const slices = options.windowSlices ?? 6;
+    if (!Number.isInteger(slices) || slices < 1 || slices > 1000) throw new RangeError(`windowSlices must be an integer 1..1000, got ${String(options.windowSlices)}`);
+    const windowed = () => new WindowedLatencyHistogram({ sliceMs: this.windowMs / slices, slices });
+    this.windowed = { queueWaitMs: windowed(), ttftMs: windowed(), tpotMs: windowed(), e2eMs: windowed() };
     this.startedAt = this.clock();
   }
 
@@ -201,6 +223,7 @@ export class MetricsCollector {
     }
     if (r.queueWaitMs !== undefined) this.queueWait.record(r.queueWaitMs);
     if (r.tpotMs !== undefined) this.tpot.record(r.tpotMs);
+    this.recordRecent(r);
     if (r.outcome === 'rejected') {
       const code = r.rejectionCode ?? 'unknown';
       this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
@@ -250,6 +273,15 @@ export class MetricsCollector {
       windowMs,
       requests: { ...this.all.counts },
       latency: { queueWaitMs: this.queueWait.summary(), ttftMs: this.all.ttft.summary(), tpotMs: this.tpot.summary(), e2eMs: this.all.e2e.summary() },
+      recent: {
+        windowMs: Math.max(0, now - Math.max(this.startedAt, this.windowed.e2eMs.windowStart(now))),
+        latency: {
+          queueWaitMs: this.windowed.queueWaitMs.summary(now),
+          ttftMs: this.windowed.ttftMs.summary(now),
+          tpotMs: this.windowed.tpotMs.summary(now),
+          e2eMs: this.windowed.e2eMs.summary(now),
+        },
+      },
       tokens: { prompt: this.all.prompt, completion: this.all.completion },
       throughput: {
         requestsPerSec: perSec(inWindow.length),
@@ -269,12 +301,24 @@ export class MetricsCollector {
     this.all = newBucket();
     this.queueWait = new LatencyHistogram();
     this.tpot = new LatencyHistogram();
+    for (const w of Object.values(this.windowed)) w.reset();
     this.byPriority.clear();
     this.byInstance.clear();
     this.loads.clear();
     this.rejections.clear();
     this.recent = [];
     this.startedAt = this.clock();
+  }
+
+  /** The recent-window side of record(): same selection as the cumulative histograms, placed at the finish time. */
+  private recordRecent(r: RequestRecord): void {
+    const now = this.clock();
+    const at = r.finishedAt ?? now;
+    const w = this.windowed;
+    if (r.e2eMs !== undefined && r.outcome === 'completed') w.e2eMs.record(r.e2eMs, at, now);
+    if (r.ttftMs !== undefined) w.ttftMs.record(r.ttftMs, at, now);
+    if (r.queueWaitMs !== undefined) w.queueWaitMs.record(r.queueWaitMs, at, now);
+    if (r.tpotMs !== undefined) w.tpotMs.record(r.tpotMs, at, now);
   }
 
   private bucket<K>(map: Map<K, Bucket>, key: K): Bucket {

@@ -1,4 +1,5 @@
 export { LatencyHistogram, type LatencySummary } from './latency-histogram';
+export { WindowedLatencyHistogram, type WindowedLatencyOptions } from './windowed-histogram';
 export {
   MetricsCollector,
   recordFromRequest,
@@ -11,5 +12,6 @@ export {
   type InstanceMetrics,
   type PriorityMetrics,
   type MetricsSnapshot,
+  type LatencySet,
   type MetricsCollectorOptions,
 } from './collector';
