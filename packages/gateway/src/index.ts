@@ -6,8 +6,8 @@ export type { VectorStore, StoredChunk, ChunkRecord, SearchHit, DocumentInfo } f
 export { LanceDBVectorStore } from './store/lancedb-store';
 export { LoaderRegistry, markdownLoader, textLoader, type DocumentLoader, type LoadedDocument, type DocumentFormat } from './ingest/loaders';
 export { chunkText, chunkingFingerprint, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, type ChunkingOptions, type TextChunk } from './ingest/chunker';
-export { collectFiles, type CollectedFiles } from './ingest/collect';
-export { Ingester, fileDocumentId, embeddingText, type Embedder, type IngestResult, type IngestedDocument, type IngestStatus, type TextDocument } from './ingest/ingester';
+export { collectFiles, type CollectedFiles, type CollectedFolder, type CollectOptions } from './ingest/collect';
+export { Ingester, fileDocumentId, embeddingText, type Embedder, type IngestResult, type IngestedDocument, type IngestStatus, type RemovedDocument, type TextDocument } from './ingest/ingester';
 export { Retriever, conversationQuery, DEFAULT_TOP_K, DEFAULT_MAX_QUERY_TOKENS, type RetrievalOptions } from './rag/retriever';
 export { buildPassages, type Passage, type PassageOptions } from './rag/passages';
 export { buildRagMessages, formatContext, citedPassages, DEFAULT_INSTRUCTIONS } from './rag/prompt';

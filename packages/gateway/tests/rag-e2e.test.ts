@@ -2,7 +2,7 @@
 // from the context it is given; sim-embedding computes lexical embeddings): ingestion, retrieval-augmented
 // chat with sessions through the official openai SDK, incremental re-ingestion, deletion, bad input, and a
 // restart of the gateway on the same data directory.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { createGateway, fileDocumentId, type Gateway, type Source } from '../src';
@@ -189,6 +189,78 @@ describe('RAG gateway with a running control plane', () => {
     const now = await ask(g, 'What is Brevik famous for?');
     expect(now.answer).toContain('tin organ pipes');
     expect(now.answer).not.toContain(brevik.famousFor);
+  });
+
+  test('re-ingesting a folder removes the documents of files deleted from it; a single file or inline text removes nothing', async () => {
+    const dir = path.join(tempDir(), 'harbour');
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    const files = {
+      quay: path.join(dir, 'quay.md'),
+      ferry: path.join(dir, 'ferry.md'),
+      tides: path.join(dir, 'tides.txt'),
+      pier: path.join(dir, 'sub', 'pier.md'),
+    };
+    writeFileSync(files.quay, '# Quay\n\nThe Ostmark quay is paved with green basalt.\n');
+    writeFileSync(files.ferry, '# Ferry\n\nThe Ostmark ferry is pulled across the sound by a team of oxen.\n\n## Fares\n\nA crossing costs two brass tokens.\n');
+    writeFileSync(files.tides, 'Tides at Ostmark are read from a carved stone pillar.\n');
+    writeFileSync(files.pier, '# Pier\n\nThe Ostmark pier ends in a round tea house.\n');
+    const id = (f: string) => fileDocumentId(f);
+    const inline = { id: 'harbour-note', text: 'A note kept with a source that looks like a file under the folder.', source: path.join(dir, 'note.md') };
+
+    try {
+      const first = await post(`${g.url}/v1/rag/ingest`, { paths: [dir] });
+      expect(first.status).toBe(200);
+      expect((first.json.documents as { status: string }[]).map((d) => d.status)).toEqual(['added', 'added', 'added', 'added']);
+      expect(first.json.removed).toEqual([]);
+      expect((await post(`${g.url}/v1/rag/ingest`, { documents: [inline] })).json).toMatchObject({ removed: [] });
+
+      const listed = async () => new Map(((await getJson(`${g.url}/v1/rag/documents`)).data as { id: string; chunks: number }[]).map((d) => [d.id, d.chunks]));
+      const chunkIds = async (f: string) => (await g.gw.pipeline.store.documentChunks(id(f))).map((c) => c.id);
+      const ferryChunks = (await listed()).get(id(files.ferry)) as number;
+      expect(ferryChunks).toBeGreaterThanOrEqual(1);
+      const keptBefore = await Promise.all([files.quay, files.tides, files.pier].map(chunkIds));
+      const totalBefore = await g.gw.pipeline.store.count();
+      const ferryQuery = async () => ((await post(`${g.url}/v1/rag/query`, { query: 'ferry pulled across the sound by oxen', top_k: 5 })).json.data as { document_id: string }[]).map((d) => d.document_id);
+      expect((await ferryQuery())[0]).toBe(id(files.ferry));
+
+      unlinkSync(files.ferry);
+      // A single file, even one in that folder, never removes other documents.
+      const single = await post(`${g.url}/v1/rag/ingest`, { paths: [files.quay] });
+      expect(single.json).toMatchObject({ removed: [], chunks_removed: 0 });
+      expect((await listed()).has(id(files.ferry))).toBe(true);
+
+      // The folder again, named another way (trailing slash, a detour through `..`): the same folder.
+      const again = await post(`${g.url}/v1/rag/ingest`, { paths: [`${path.join(dir, 'sub', '..')}${path.sep}`] });
+      expect(again.status).toBe(200);
+      expect(again.json.removed).toEqual([{ id: id(files.ferry), source: files.ferry, chunks: ferryChunks }]);
+      expect(again.json.chunks_removed).toBe(ferryChunks);
+      expect(again.json.chunks_written).toBe(0);
+      expect((again.json.documents as { id: string; status: string }[]).map((d) => [d.id, d.status])).toEqual(
+        [files.quay, files.pier, files.tides].map((f) => [id(f), 'unchanged']),
+      );
+      const after = await listed();
+      expect(after.has(id(files.ferry))).toBe(false);
+      expect(after.has(inline.id)).toBe(true);
+      expect(await Promise.all([files.quay, files.tides, files.pier].map(chunkIds))).toEqual(keptBefore);
+      expect(await g.gw.pipeline.store.count()).toBe(totalBefore - ferryChunks);
+      expect(await ferryQuery()).not.toContain(id(files.ferry));
+
+      // Every file gone: the folder's ingest empties it rather than failing, then there is nothing left to do.
+      for (const f of [files.quay, files.tides, files.pier]) unlinkSync(f);
+      const emptied = await post(`${g.url}/v1/rag/ingest`, { paths: [dir] });
+      expect(emptied.status).toBe(200);
+      expect((emptied.json.removed as { id: string }[]).map((d) => d.id).sort()).toEqual([files.quay, files.tides, files.pier].map(id).sort());
+      expect(emptied.json.documents).toEqual([]);
+      const finally_ = await listed();
+      expect([files.quay, files.tides, files.pier].some((f) => finally_.has(id(f)))).toBe(false);
+      expect(finally_.has(inline.id)).toBe(true);
+      const nothing = await post(`${g.url}/v1/rag/ingest`, { paths: [dir] });
+      expect(nothing.status).toBe(400);
+      expect((nothing.json.error as { code: string }).code).toBe('empty_folder');
+    } finally {
+      // The other tests count documents: leave none of these behind, whatever failed.
+      for (const d of await g.gw.pipeline.listDocuments()) if (d.source.startsWith(dir)) await g.gw.pipeline.store.deleteDocument(d.id);
+    }
   });
 
   test('deleting a document removes it from results', async () => {

@@ -5,11 +5,29 @@ import path from 'node:path';
 import { GatewayError } from '../errors';
 import type { LoaderRegistry } from './loaders';
 
+/** A folder named among the paths. */
+export interface CollectedFolder {
+  /** Absolute and resolved (no `.`/`..`, no trailing slash), as the sources of its files begin. */
+  path: string;
+  /** As given, and its index among the paths (for errors). */
+  given: string;
+  index: number;
+  /** Supported files found in it. */
+  files: number;
+}
+
 export interface CollectedFiles {
   /** Absolute paths of supported files, sorted, without duplicates. */
   files: string[];
   /** Files inside folders that were passed over, and why. */
   skipped: { path: string; reason: string }[];
+  /** The folders among the paths, in the order given. */
+  folders: CollectedFolder[];
+}
+
+export interface CollectOptions {
+  /** Return a folder without supported files (files: 0) instead of failing with `empty_folder`. */
+  allowEmptyFolders?: boolean;
 }
 
 async function statOrNull(p: string) {
@@ -30,8 +48,8 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
-/** True when `target` is `root` or lies inside it. */
-function within(root: string, target: string): boolean {
+/** True when `target` is `root` or lies inside it (both absolute and resolved). */
+export function within(root: string, target: string): boolean {
   const rel = path.relative(root, target);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
@@ -40,10 +58,17 @@ function within(root: string, target: string): boolean {
  * @param allowedRoots when given, every path must resolve (symlinks followed) inside one of these folders;
  *   anything else is refused with 403, so a gateway reachable by others cannot be made to read arbitrary files.
  */
-export async function collectFiles(paths: readonly string[], loaders: LoaderRegistry, baseDir = process.cwd(), allowedRoots?: readonly string[]): Promise<CollectedFiles> {
+export async function collectFiles(
+  paths: readonly string[],
+  loaders: LoaderRegistry,
+  baseDir = process.cwd(),
+  allowedRoots?: readonly string[],
+  options: CollectOptions = {},
+): Promise<CollectedFiles> {
   const roots = allowedRoots && (await Promise.all(allowedRoots.map((r) => realpath(path.resolve(baseDir, r)).catch(() => path.resolve(baseDir, r)))));
   const files = new Set<string>();
   const skipped: CollectedFiles['skipped'] = [];
+  const folders: CollectedFolder[] = [];
   const supported = loaders.extensions.join(', ');
   for (const [i, given] of paths.entries()) {
     const abs = path.resolve(baseDir, given);
@@ -58,9 +83,8 @@ export async function collectFiles(paths: readonly string[], loaders: LoaderRegi
       await walk(abs, found);
       const usable = found.filter((f) => loaders.forFile(f));
       for (const f of found) if (!loaders.forFile(f)) skipped.push({ path: f, reason: `unsupported file type (supported: ${supported})` });
-      if (usable.length === 0) {
-        throw new GatewayError(400, `folder ${given} contains no supported documents (supported: ${supported})`, 'empty_folder', `paths.${i}`);
-      }
+      if (usable.length === 0 && !options.allowEmptyFolders) throw emptyFolderError(given, i, loaders);
+      folders.push({ path: abs, given, index: i, files: usable.length });
       for (const f of usable) files.add(f);
     } else if (st.isFile()) {
       if (!loaders.forFile(abs)) {
@@ -71,5 +95,9 @@ export async function collectFiles(paths: readonly string[], loaders: LoaderRegi
       throw new GatewayError(400, `not a file or folder: ${given}`, 'unsupported_file_type', `paths.${i}`);
     }
   }
-  return { files: [...files].sort(), skipped };
+  return { files: [...files].sort(), skipped, folders };
+}
+
+export function emptyFolderError(given: string, index: number, loaders: LoaderRegistry): GatewayError {
+  return new GatewayError(400, `folder ${given} contains no supported documents (supported: ${loaders.extensions.join(', ')})`, 'empty_folder', `paths.${index}`);
 }

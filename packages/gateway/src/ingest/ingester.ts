@@ -2,12 +2,16 @@
 // read and checked, and every changed document embedded, before the first write, so a failure leaves the
 // store as it was. An unchanged document (same content hash) costs no embedding call and no write; a
 // changed one gets its new chunks written and its stale chunks removed, leaving other documents alone.
-import { createHash } from 'node:crypto';
+// Ingesting a folder also removes the documents of files under it that were deleted since (vanished.ts).
 import { GatewayError } from '../errors';
-import type { StoredChunk, VectorStore } from '../store/vector-store';
+import type { DocumentInfo, StoredChunk, VectorStore } from '../store/vector-store';
 import { chunkingFingerprint, chunkText, type ChunkingOptions } from './chunker';
-import { collectFiles } from './collect';
+import { collectFiles, emptyFolderError, within } from './collect';
+import { fileDocumentId, sha256 } from './document-id';
 import type { DocumentFormat, LoaderRegistry } from './loaders';
+import { vanishedDocuments } from './vanished';
+
+export { fileDocumentId };
 
 /** A document given as text rather than as a file. */
 export interface TextDocument {
@@ -27,12 +31,22 @@ export interface IngestedDocument {
   chunks: number;
 }
 
+/** A document removed because its file under an ingested folder no longer exists. */
+export interface RemovedDocument {
+  id: string;
+  source: string;
+  /** Its chunks, all removed. */
+  chunks: number;
+}
+
 export interface IngestResult {
   documents: IngestedDocument[];
   /** Chunks written (new or replaced) by this call. */
   chunksWritten: number;
-  /** Stale chunks removed from changed documents. */
+  /** Chunks removed by this call: stale chunks of changed documents and all chunks of removed ones. */
   chunksRemoved: number;
+  /** Documents of deleted files under the ingested folders (always empty for single files and inline text). */
+  removed: RemovedDocument[];
   skipped: { path: string; reason: string }[];
 }
 
@@ -45,13 +59,6 @@ interface Prepared {
   source: string;
   text: string;
   format: DocumentFormat;
-}
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** A file's document id: stable for its absolute path, short enough for a URL. */
-export function fileDocumentId(absPath: string): string {
-  return `doc_${sha256(absPath).slice(0, 16)}`;
 }
 
 /** What gets embedded for a chunk: its headings give it the context a lone paragraph lacks. */
@@ -75,7 +82,8 @@ export class Ingester {
 
   async ingestPaths(paths: readonly string[], baseDir?: string): Promise<IngestResult> {
     if (paths.length === 0) throw new GatewayError(400, 'paths must name at least one file or folder', 'invalid_value', 'paths');
-    const { files, skipped } = await collectFiles(paths, this.loaders, baseDir, this.allowedRoots);
+    // Empty folders are judged below, against the store: one whose files were all deleted is not an error.
+    const { files, skipped, folders } = await collectFiles(paths, this.loaders, baseDir, this.allowedRoots, { allowEmptyFolders: true });
     const prepared: Prepared[] = [];
     for (const file of files) {
       const loader = this.loaders.forFile(file);
@@ -91,9 +99,18 @@ export class Ingester {
       }
       prepared.push({ id: fileDocumentId(file), source: file, text: doc.text, format: doc.format });
     }
-    if (prepared.length === 0) throw new GatewayError(400, 'no document with text was found in the given paths', 'empty_document', 'paths');
-    const result = await this.ingestPrepared(prepared);
-    return { ...result, skipped };
+    return this.serial(async () => {
+      const existing = await this.store.listDocuments();
+      const vanished = await vanishedDocuments(existing, folders.map((f) => f.path), new Set(files));
+      const emptied = folders.find((f) => f.files === 0 && !vanished.some((d) => within(f.path, d.source)));
+      if (emptied) throw emptyFolderError(emptied.given, emptied.index, this.loaders);
+      if (prepared.length === 0 && vanished.length === 0) throw new GatewayError(400, 'no document with text was found in the given paths', 'empty_document', 'paths');
+      const result = await this.write(prepared, existing);
+      // Removed only after the new chunks are stored, so a failed embedding leaves everything in place.
+      let chunksRemoved = result.chunksRemoved;
+      for (const d of vanished) chunksRemoved += await this.store.deleteDocument(d.id);
+      return { ...result, chunksRemoved, removed: vanished.map((d) => ({ id: d.id, source: d.source, chunks: d.chunks })), skipped };
+    });
   }
 
   async ingestDocuments(docs: readonly TextDocument[]): Promise<IngestResult> {
@@ -104,21 +121,18 @@ export class Ingester {
       seen.add(d.id);
       if (d.text.trim() === '') throw new GatewayError(400, `document "${d.id}" has no text`, 'empty_document', `documents.${i}.text`);
     });
-    const result = await this.ingestPrepared(docs.map((d) => ({ id: d.id, source: d.source ?? d.id, text: d.text, format: d.format ?? 'markdown' })));
-    return { ...result, skipped: [] };
+    const prepared = docs.map((d) => ({ id: d.id, source: d.source ?? d.id, text: d.text, format: d.format ?? 'markdown' as const }));
+    return this.serial(async () => ({ ...(await this.write(prepared, await this.store.listDocuments())), removed: [], skipped: [] }));
   }
 
-  private ingestPrepared(docs: Prepared[]): Promise<Omit<IngestResult, 'skipped'>> {
-    const run = this.queue.then(
-      () => this.write(docs),
-      () => this.write(docs),
-    );
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async write(docs: Prepared[]): Promise<Omit<IngestResult, 'skipped'>> {
-    const existing = new Map((await this.store.listDocuments()).map((d) => [d.id, d]));
+  private async write(docs: Prepared[], stored: readonly DocumentInfo[]): Promise<Omit<IngestResult, 'removed' | 'skipped'>> {
+    const existing = new Map(stored.map((d) => [d.id, d]));
     const fingerprint = chunkingFingerprint(this.chunking);
     const now = Date.now();
     const results: IngestedDocument[] = [];

@@ -49,6 +49,7 @@ function ingestJson(r: IngestResult) {
     documents: r.documents,
     chunks_written: r.chunksWritten,
     chunks_removed: r.chunksRemoved,
+    removed: r.removed,
     skipped: r.skipped,
   };
 }
@@ -159,10 +160,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     });
     let started = false;
     let result: { answer: string; sources: Source[] };
+    let completion: ChatReply | undefined;
+    // Upstream usage is asked for only when our caller wants usage: not every model server accepts the field.
+    const includeUsage = body.stream_options?.include_usage === true;
     try {
       result = await pipeline.chat(turn, async (p) => {
         prompt = p.llmMessages;
-        const it = llm.stream(p.llmMessages, { ...options, signal: abort.signal })[Symbol.asyncIterator]();
+        const it = llm.stream(p.llmMessages, { ...options, signal: abort.signal, includeUsage });
         let next = await it.next();
         reply.hijack();
         startSse(reply.raw, sessionId ? { 'x-session-id': sessionId } : {});
@@ -174,6 +178,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
           sendEvent(reply.raw, chunk({ content: next.value }, null));
           next = await it.next();
         }
+        completion = next.value;
         return text;
       });
     } catch (err) {
@@ -186,9 +191,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       return reply;
     }
     // The last chunk carries the sources (as the non-streaming response does), then usage when asked for.
-    sendEvent(reply.raw, chunk({}, 'stop', { sources: result.sources, ...extra }));
-    if (body.stream_options?.include_usage) {
-      sendEvent(reply.raw, { id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage(prompt, result.answer) });
+    sendEvent(reply.raw, chunk({}, completion?.finishReason ?? 'stop', { sources: result.sources, ...extra }));
+    if (includeUsage) {
+      // The model server's own count when it sent one; else the gateway's count of what it sent and got.
+      sendEvent(reply.raw, { id, object: 'chat.completion.chunk', created, model, choices: [], usage: completion?.usage ?? usage(prompt, result.answer) });
     }
     endSse(reply.raw);
     return reply;
