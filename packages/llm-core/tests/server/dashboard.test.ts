@@ -18,7 +18,7 @@ const PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const;
 interface PageGlobals {
   __sageDashboard?: {
     state: { connected: boolean | null; polls: number; metrics: unknown };
-    charts: Record<string, { options: { scales: { y: { type?: string } } } }>;
+    charts: Record<string, { options: { scales: { y: { type?: string } } }; data: { datasets: Array<{ label: string; data: Array<{ x: number; y: number | null }> }> } }>;
     pointCount(chart: string, dataset?: number): number;
   };
   document: { querySelectorAll(selector: string): { length: number } };
@@ -119,6 +119,15 @@ describe('in Chromium', () => {
       return { connected: s.connected, polls: s.polls };
     });
 
+  /** The newest E2E p99 point drawn, next to the recent-window p99 of the /v1/metrics answer it came from. */
+  const latestPlotted = (page: Page) =>
+    page.evaluate(() => {
+      const d = (globalThis as unknown as PageGlobals).__sageDashboard!;
+      const points = d.charts.latency!.data.datasets[2]!.data;
+      const m = d.state.metrics as { recent: { latency: { e2eMs: { p99: number } } } };
+      return { p99: points[points.length - 1]?.y ?? null, recentP99: m.recent.latency.e2eMs.p99 };
+    });
+
   /** A page at 1280×800 that records script errors, failed loads and CSP violations. */
   async function openPage(url: string): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -174,6 +183,7 @@ describe('in Chromium', () => {
       sloSub: await page.locator('#slo-sub').textContent(),
       status: await page.locator('#status-value').textContent(),
       latencyText: await page.locator('#latency-latest').textContent(),
+      latencyHint: await page.locator('#latency-hint').textContent(),
     };
     expect(view.rows).toEqual(
       expect.arrayContaining([
@@ -186,7 +196,12 @@ describe('in Chromium', () => {
     expect(view.ttftP50).toBeGreaterThanOrEqual(2);
     expect(view.slo).toMatch(/^\d{1,3}(\.\d)? %$/);
     expect(view.sloSub).toMatch(/^\d+ of \d+ met since start$/);
-    expect(view.latencyText).toMatch(/^Latest: E2E p50 [\d.]+ (ms|s)/);
+    expect(view.latencyText).toMatch(/^Last 60 s: E2E p50 [\d.]+ (ms|s).*Since start: E2E p99 [\d.]+ (ms|s)\.$/);
+    expect(view.latencyHint).toBe('ms, last 60 s · solid E2E, dashed TTFT');
+    // The lines are the server's recent-window percentiles (metrics.recent), not the cumulative ones.
+    const plotted = await latestPlotted(page);
+    expect(plotted.p99).not.toBeNull();
+    expect(plotted.p99).toBe(plotted.recentP99);
     expect(problems).toEqual([]);
 
     // The log-scale toggle switches the latency axis.
@@ -198,6 +213,39 @@ describe('in Chromium', () => {
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
     await page.close();
+  });
+
+  it('plots the recent window, so a slow past that only the cumulative figures still hold does not show', async () => {
+    // The page is served by the real control plane; its /v1/metrics answers are rewritten so the cumulative
+    // latencies carry a slow burst (5 s) and the recent window holds only fast requests (40 ms).
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const slow = { count: 500, min: 30, mean: 900, p50: 45, p95: 5000, p99: 5000, max: 5000 };
+    const fast = { count: 100, min: 30, mean: 35, p50: 35, p95: 40, p99: 40, max: 41 };
+    await page.route('**/v1/metrics', async (route) => {
+      const res = await route.fetch();
+      const m = (await res.json()) as { latency: Record<string, unknown>; recent: { windowMs: number; latency: Record<string, unknown> } };
+      m.latency = { ...m.latency, e2eMs: slow, ttftMs: slow, queueWaitMs: slow };
+      m.recent = { ...m.recent, windowMs: 120_000, latency: { ...m.recent.latency, e2eMs: fast, ttftMs: fast, queueWaitMs: fast } };
+      await route.fulfill({ response: res, json: m });
+    });
+    try {
+      await page.goto(`${h.cp.url}/dashboard?interval=250`);
+      await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).__sageDashboard?.pointCount('latency', 2) ?? 0) >= 2, null, { timeout: 10_000, polling: 100 });
+      const plotted = await page.evaluate(() => {
+        const L = (globalThis as unknown as PageGlobals).__sageDashboard!.charts.latency!.data.datasets;
+        return L.map((d) => ({ label: d.label, ys: d.data.map((p) => p.y) }));
+      });
+      for (const series of plotted) expect(series.ys.every((y) => y === null || y <= 40)).toBe(true);
+      expect(plotted[2]!.ys).toContain(40);
+      expect(await page.locator('#latency-hint').textContent()).toBe('ms, last 2 min · solid E2E, dashed TTFT');
+      expect(await page.locator('#latency-latest').textContent()).toBe(
+        'Last 2 min: E2E p50 35 ms, p95 40 ms, p99 40 ms; TTFT p50 35 ms, p95 40 ms, p99 40 ms. Since start: E2E p99 5.00 s.',
+      );
+      expect(await page.locator('#queue-sub').textContent()).toMatch(/ · p95 wait 40 ms \(last 2 min\)$/);
+      expect(await page.locator('#throughput-hint').textContent()).toBe('completed, 2 min sliding window');
+    } finally {
+      await page.close();
+    }
   });
 
   it('asks for an API key when /v1/metrics needs one, sends it as Bearer, and shows "disconnected" when the server goes away', async () => {

@@ -87,8 +87,10 @@ export interface MetricsSnapshot {
   latency: LatencySet;
   /** The same latencies over requests that finished recently, so a past burst ages out. */
   recent: {
-    /** Span the recent latencies cover: between (slices-1)/slices of windowMs and windowMs, less right after start. */
+    /** The configured window (MetricsCollectorOptions.windowMs), for labels: "last 60 s". */
     windowMs: number;
+    /** Span the latencies actually cover now: between (slices-1)/slices of windowMs and windowMs, less right after start. */
+    spanMs: number;
     latency: LatencySet;
   };
   tokens: { prompt: number; completion: number };
@@ -274,7 +276,8 @@ export class MetricsCollector {
       requests: { ...this.all.counts },
       latency: { queueWaitMs: this.queueWait.summary(), ttftMs: this.all.ttft.summary(), tpotMs: this.tpot.summary(), e2eMs: this.all.e2e.summary() },
       recent: {
-        windowMs: Math.max(0, now - Math.max(this.startedAt, this.windowed.e2eMs.windowStart(now))),
+        windowMs: this.windowMs,
+        spanMs: Math.max(0, now - Math.max(this.startedAt, this.windowed.e2eMs.windowStart(now))),
         latency: {
           queueWaitMs: this.windowed.queueWaitMs.summary(now),
           ttftMs: this.windowed.ttftMs.summary(now),

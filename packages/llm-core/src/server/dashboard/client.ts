@@ -64,6 +64,10 @@ export const DASHBOARD_JS = String.raw`(function () {
     var h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = Math.floor(sec % 60);
     return h > 0 ? h + ' h ' + m + ' min' : m > 0 ? m + ' min ' + s + ' s' : s + ' s';
   }
+  function fmtSpan(ms) {
+    var sec = Math.round(ms / 1000);
+    return sec >= 120 && sec % 60 === 0 ? sec / 60 + ' min' : sec + ' s';
+  }
   function setText(id, text) { var el = $(id); if (el && el.textContent !== text) el.textContent = text; }
   function setTone(id, tone) {
     var el = $(id);
@@ -121,12 +125,21 @@ export const DASHBOARD_JS = String.raw`(function () {
   function summary(s) {
     return s && s.count > 0 ? { p50: s.p50, p95: s.p95, p99: s.p99 } : null;
   }
+  // Latencies over the server's recent window when it reports one, else since start; label says which.
+  function latencySource(m) {
+    if (m.recent && m.recent.latency) return { latency: m.recent.latency, label: 'last ' + fmtSpan(m.recent.windowMs) };
+    return { latency: m.latency, label: 'since start' };
+  }
   function toSample(t, m, h) {
-    var sample = { t: t, gap: false, e2e: null, ttft: null, rps: null, tps: null, queue: null, running: null, active: null, slo: null, total: null, uptimeMs: null };
+    var sample = { t: t, gap: false, e2e: null, ttft: null, e2eP99Total: null, rps: null, tps: null, queue: null, running: null, active: null, slo: null, total: null, uptimeMs: null };
     if (h) sample.queue = h.queueLength;
     if (m) {
-      sample.e2e = summary(m.latency && m.latency.e2eMs);
-      sample.ttft = summary(m.latency && m.latency.ttftMs);
+      // The chart plots the server's recent window, so a past burst ages out; a server without one gives since-start figures.
+      var lat = latencySource(m).latency;
+      sample.e2e = summary(lat && lat.e2eMs);
+      sample.ttft = summary(lat && lat.ttftMs);
+      var total = summary(m.latency && m.latency.e2eMs);
+      sample.e2eP99Total = total ? total.p99 : null;
       sample.rps = m.throughput ? m.throughput.requestsPerSec : null;
       sample.tps = m.throughput ? m.throughput.tokensPerSec : null;
       sample.queue = m.queueLength;
@@ -274,10 +287,12 @@ export const DASHBOARD_JS = String.raw`(function () {
     var latest = s.length ? s[s.length - 1] : null;
     var lastLive = null;
     for (var k = s.length - 1; k >= 0; k--) if (!s[k].gap) { lastLive = s[k]; break; }
+    var span = state.metrics ? latencySource(state.metrics).label : 'last 60 s';
+    var sinceStart = lastLive && lastLive.e2eP99Total !== null && span !== 'since start' ? ' Since start: E2E p99 ' + fmtMs(lastLive.e2eP99Total) + '.' : '';
     setText('latency-latest', lastLive && lastLive.e2e
-      ? 'Latest: E2E p50 ' + fmtMs(lastLive.e2e.p50) + ', p95 ' + fmtMs(lastLive.e2e.p95) + ', p99 ' + fmtMs(lastLive.e2e.p99) +
-        (lastLive.ttft ? '; TTFT p50 ' + fmtMs(lastLive.ttft.p50) + ', p95 ' + fmtMs(lastLive.ttft.p95) + ', p99 ' + fmtMs(lastLive.ttft.p99) : '')
-      : 'No completed requests yet.');
+      ? span.charAt(0).toUpperCase() + span.slice(1) + ': E2E p50 ' + fmtMs(lastLive.e2e.p50) + ', p95 ' + fmtMs(lastLive.e2e.p95) + ', p99 ' + fmtMs(lastLive.e2e.p99) +
+        (lastLive.ttft ? '; TTFT p50 ' + fmtMs(lastLive.ttft.p50) + ', p95 ' + fmtMs(lastLive.ttft.p95) + ', p99 ' + fmtMs(lastLive.ttft.p99) : '') + '.' + sinceStart
+      : lastLive && lastLive.e2eP99Total !== null ? 'No requests completed in the ' + span + '.' + sinceStart : 'No completed requests yet.');
     var recentNow = s.length ? recentCompliance(s.length - 1, overallPick) : null;
     var cumNow = lastLive ? cumulative(lastLive) : null;
     setText('slo-latest', cumNow === null ? 'No request with a deadline yet.'
@@ -352,7 +367,10 @@ export const DASHBOARD_JS = String.raw`(function () {
       setText('throughput-value', fmtRate(m.throughput.requestsPerSec) + ' req/s');
       setText('throughput-sub', fmtRate(m.throughput.tokensPerSec) + ' tokens/s over ' + Math.round(m.windowMs / 1000) + ' s');
       setText('queue-value', String(m.queueLength));
-      setText('queue-sub', m.running + ' dispatched · p95 wait ' + fmtMs(m.latency.queueWaitMs.count > 0 ? m.latency.queueWaitMs.p95 : null));
+      var src = latencySource(m);
+      setText('queue-sub', m.running + ' dispatched · p95 wait ' + fmtMs(src.latency.queueWaitMs.count > 0 ? src.latency.queueWaitMs.p95 : null) + ' (' + src.label + ')');
+      setText('latency-hint', 'ms, ' + src.label + ' · solid E2E, dashed TTFT');
+      setText('throughput-hint', 'completed, ' + fmtSpan(m.recent ? m.recent.windowMs : m.windowMs) + ' sliding window');
     } else if (h) {
       setText('queue-value', String(h.queueLength));
     }
@@ -490,7 +508,7 @@ export const DASHBOARD_JS = String.raw`(function () {
   }
 
   setText('foot-text', 'Polls ' + base + '/health and ' + base + '/v1/metrics every ' + intervalMs / 1000 + ' s and keeps the last ' +
-    Math.round(windowMs / 1000) + ' s in this tab. Override with ?interval=ms&window=seconds. Latency percentiles are cumulative since the control plane started; throughput uses its 60 s sliding window.');
+    Math.round(windowMs / 1000) + ' s in this tab. Override with ?interval=ms&window=seconds. Latency percentiles and throughput cover the server sliding window; totals and the SLO card count since it started.');
   if (storedKey()) $('forget-key').hidden = false;
 
   window.__sageDashboard = {

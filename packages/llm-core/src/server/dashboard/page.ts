@@ -16,7 +16,7 @@ const card = (id: string, title: string) => `
 
 const chartPanel = (id: string, title: string, hint: string, control = '') => `
       <figure class="panel chart-panel">
-        <figcaption><h2 id="${id}-title">${title}</h2><span class="hint">${hint}</span>${control}</figcaption>
+        <figcaption><h2 id="${id}-title">${title}</h2><span class="hint" id="${id}-hint">${hint}</span>${control}</figcaption>
         <div class="canvas-box"><canvas id="chart-${id}" role="img" aria-labelledby="${id}-title" aria-describedby="${id}-latest"></canvas></div>
         <p class="latest" id="${id}-latest">No data yet.</p>
       </figure>`;
@@ -56,7 +56,7 @@ export function renderPage(settings: PageSettings): string {
     </section>
     <section class="cards" aria-label="Summary">${card('status', 'Status')}${card('slo', 'SLO compliance')}${card('requests', 'Requests')}${card('throughput', 'Throughput')}${card('queue', 'Queue')}${card('policy', 'Scheduling')}
     </section>
-    <section class="charts" aria-label="Charts">${chartPanel('latency', 'Latency percentiles', 'ms, since start · solid E2E, dashed TTFT', '<label class="toggle"><input type="checkbox" id="latency-log"> log scale</label>')}${chartPanel('slo', 'SLO compliance', '% of requests with a deadline that met it')}${chartPanel('throughput', 'Throughput', 'completed, 60 s sliding window')}${chartPanel('queue', 'Queue and in-flight', 'requests')}
+    <section class="charts" aria-label="Charts">${chartPanel('latency', 'Latency percentiles', 'ms, last 60 s · solid E2E, dashed TTFT', '<label class="toggle"><input type="checkbox" id="latency-log"> log scale</label>')}${chartPanel('slo', 'SLO compliance', '% of requests with a deadline that met it')}${chartPanel('throughput', 'Throughput', 'completed, 60 s sliding window')}${chartPanel('queue', 'Queue and in-flight', 'requests')}
     </section>
     <section class="panel" aria-labelledby="engines-title">
       <h2 id="engines-title">Engines and instances</h2>
