@@ -2,6 +2,8 @@
 // clients' detection (F-505), and streaming details: sessions and a client that goes away mid-stream.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
@@ -29,6 +31,70 @@ afterAll(async () => {
   await cp?.stop();
   removeTemps();
 });
+
+interface Exchange {
+  path: string;
+  body: unknown;
+  response: string;
+}
+
+interface Proxy {
+  url: string;
+  /** What passed through, responses as the proxy's client received them. */
+  exchanges: Exchange[];
+  /** When set, each response is read whole and rewritten before it is passed on. */
+  rewrite?: (response: string) => string;
+  close(): Promise<void>;
+}
+
+/** An HTTP pass-through to `target` that records each request body and response text. */
+async function recordingProxy(target: string): Promise<Proxy> {
+  const to = new URL(target);
+  const exchanges: Exchange[] = [];
+  const server = http.createServer((req, res) => {
+    const sent: Buffer[] = [];
+    req.on('data', (c: Buffer) => sent.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(sent);
+      const exchange: Exchange = { path: req.url ?? '', body: raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined, response: '' };
+      exchanges.push(exchange);
+      const upstream = http.request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: { ...req.headers, host: to.host } }, (up) => {
+        const rewrite = proxy.rewrite;
+        if (rewrite) {
+          let text = '';
+          up.on('data', (c: Buffer) => (text += c.toString('utf8')));
+          up.on('end', () => {
+            exchange.response = rewrite(text);
+            const { 'content-length': _length, ...headers } = up.headers;
+            res.writeHead(up.statusCode ?? 502, headers);
+            res.end(exchange.response);
+          });
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on('data', (c: Buffer) => {
+          exchange.response += c.toString('utf8');
+          res.write(c);
+        });
+        up.on('end', () => res.end());
+      });
+      upstream.on('error', (err) => res.destroy(err));
+      upstream.end(raw);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const proxy: Proxy = {
+    url: `http://127.0.0.1:${port}`,
+    exchanges,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return proxy;
+}
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -156,6 +222,71 @@ describe('streaming details', () => {
       { role: 'user', content: 'Why do sea otters hold hands?' },
       { role: 'assistant', content: text },
     ]);
+  });
+
+  test("a streamed answer reports the usage and finish reason the control plane sent, not an estimate", async () => {
+    // A recording pass-through in front of the control plane shows what it was asked and what it answered.
+    const proxy = await recordingProxy(cp.url);
+    try {
+      const gw = await createGateway({ dataDir: tempDir(), llm: { baseUrl: proxy.url }, embedding: { baseUrl: cp.url } });
+      gateways.push(gw);
+      const { url: gwUrl } = await gw.listen({ port: 0 });
+      await post(`${gwUrl}/v1/rag/ingest`, { documents: DOCS });
+      const sdk = new OpenAI({ baseURL: `${gwUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const question = [{ role: 'user' as const, content: 'How far can owls rotate their heads?' }];
+
+      const streamed = async (params: Partial<OpenAI.ChatCompletionCreateParamsStreaming>) => {
+        const stream = await sdk.chat.completions.create({ model: 'default', stream: true, messages: question, ...params });
+        let usage: OpenAI.CompletionUsage | undefined;
+        let finish: string | undefined;
+        for await (const c of stream) {
+          if (c.usage) usage = c.usage;
+          if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
+        }
+        const upstream = proxy.exchanges.filter((e) => e.path === '/v1/chat/completions').at(-1);
+        const upstreamUsage = upstream?.response
+          .split('\n\n')
+          .filter((e) => e.startsWith('data: {'))
+          .map((e) => JSON.parse(e.slice(6)) as { usage?: OpenAI.CompletionUsage | null })
+          .find((c) => c.usage)?.usage;
+        return { usage, finish, upstreamBody: upstream?.body as Record<string, unknown> | undefined, upstreamUsage };
+      };
+
+      const full = await streamed({ stream_options: { include_usage: true } });
+      expect(full.upstreamBody?.stream_options).toEqual({ include_usage: true });
+      expect(full.upstreamUsage?.completion_tokens).toBeGreaterThan(0);
+      expect(full.usage).toEqual(full.upstreamUsage);
+      expect(full.finish).toBe('stop');
+
+      const cut = await streamed({ stream_options: { include_usage: true }, max_tokens: 3 });
+      expect(cut.finish).toBe('length');
+      expect(cut.usage).toEqual(cut.upstreamUsage);
+      expect(cut.usage?.completion_tokens).toBe(3);
+
+      // The sim counts with the tokenizer the gateway estimates with, so the numbers above would match an
+      // estimate too; counts the proxy marks (+1000 prompt tokens) show they are passed on, not recomputed.
+      proxy.rewrite = (sse) =>
+        sse
+          .split('\n\n')
+          .map((e) => {
+            if (!e.startsWith('data: {')) return e;
+            const c = JSON.parse(e.slice(6)) as { usage?: OpenAI.CompletionUsage | null };
+            if (c.usage) c.usage = { ...c.usage, prompt_tokens: c.usage.prompt_tokens + 1000, total_tokens: c.usage.total_tokens + 1000 };
+            return `data: ${JSON.stringify(c)}`;
+          })
+          .join('\n\n');
+      const marked = await streamed({ stream_options: { include_usage: true } });
+      expect(marked.upstreamUsage?.prompt_tokens).toBe((full.upstreamUsage?.prompt_tokens ?? 0) + 1000);
+      expect(marked.usage).toEqual(marked.upstreamUsage);
+      proxy.rewrite = undefined;
+
+      // Not asked for: the gateway asks the model server for nothing extra and sends no usage chunk.
+      const plain = await streamed({});
+      expect(plain.upstreamBody).not.toHaveProperty('stream_options');
+      expect(plain.usage).toBeUndefined();
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('raw SSE framing: data lines, sources in the last chunk, [DONE]; a client leaving early does not disturb the gateway', async () => {
