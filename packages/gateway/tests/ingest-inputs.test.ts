@@ -1,6 +1,6 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildPassages, collectFiles, LoaderRegistry, type ChunkRecord, type DocumentLoader, type VectorStore } from '../src';
+import { buildPassages, collectFiles, Ingester, LanceDBVectorStore, LoaderRegistry, type ChunkRecord, type DocumentLoader, type VectorStore } from '../src';
 import { removeTemps, tempDir } from './helpers';
 
 afterAll(removeTemps);
@@ -27,6 +27,12 @@ describe('collectFiles', () => {
     await expect(collectFiles([path.join(root, 'missing')], loaders)).rejects.toMatchObject({ code: 'path_not_found', param: 'paths.0' });
     await expect(collectFiles([root, path.join(root, 'x.pdf')], loaders)).rejects.toMatchObject({ code: 'unsupported_file_type', param: 'paths.1' });
     await expect(collectFiles([path.join(root, 'empty')], loaders)).rejects.toMatchObject({ code: 'empty_folder', message: expect.stringContaining('.md') });
+    // Asked to, it reports the folder instead (a folder ingest judges it against what is stored).
+    const lenient = await collectFiles([path.join(root, 'empty', '.'), root], loaders, undefined, undefined, { allowEmptyFolders: true });
+    expect(lenient.folders).toEqual([
+      { path: path.join(root, 'empty'), given: path.join(root, 'empty', '.'), index: 0, files: 0 },
+      { path: root, given: root, index: 1, files: 1 },
+    ]);
   });
 
   test('with allowed roots, paths outside them (or leading out through a symlink) are refused with 403', async () => {
@@ -49,6 +55,45 @@ describe('collectFiles', () => {
     const html: DocumentLoader = { extensions: ['.html'], load: async () => ({ text: 'Hi', format: 'text' }) };
     const got = await collectFiles([root], new LoaderRegistry([html]));
     expect(got.files).toEqual([path.join(root, 'page.html')]);
+  });
+});
+
+describe('folder ingest removing deleted files', () => {
+  const embedder = async () => ({ embed: async (texts: readonly string[]) => texts.map((t) => [t.length, 1, 0]) });
+
+  test('removes only documents of deleted files under the folder as named; ingest roots bound which folders', async () => {
+    const root = tempDir();
+    const docs = path.join(root, 'docs');
+    const outside = tempDir();
+    mkdirSync(docs);
+    for (const name of ['a.md', 'b.md']) writeFileSync(path.join(docs, name), `# ${name}\n\nText of ${name}.`);
+    writeFileSync(path.join(outside, 'o.md'), '# o\n\nText of o.');
+    const store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
+    try {
+      const loaders = new LoaderRegistry();
+      await new Ingester(store, loaders, embedder).ingestPaths([docs, outside]);
+      const stored = async () => (await store.listDocuments()).map((d) => path.relative(path.dirname(root), d.source)).sort();
+      const before = await stored();
+      expect(before).toHaveLength(3);
+
+      unlinkSync(path.join(docs, 'b.md'));
+      unlinkSync(path.join(outside, 'o.md'));
+      symlinkSync(docs, path.join(root, 'alias'));
+      const bounded = new Ingester(store, loaders, embedder, {}, [root]);
+      // Outside the roots: refused before anything is looked at, so nothing there is removed either.
+      await expect(bounded.ingestPaths([outside])).rejects.toMatchObject({ status: 403, code: 'path_not_allowed' });
+      // The same folder through a symlink is another path: its files are new documents, and nothing is removed.
+      const viaAlias = await bounded.ingestPaths([path.join(root, 'alias')]);
+      expect(viaAlias.removed).toEqual([]);
+      expect(viaAlias.documents.map((d) => d.status)).toEqual(['added']);
+      // Named relative to the base folder: resolved first, so it matches the stored absolute sources.
+      const again = await bounded.ingestPaths(['docs'], root);
+      expect(again.removed.map((d) => d.source)).toEqual([path.join(docs, 'b.md')]);
+      expect(again.documents.map((d) => [d.source, d.status])).toEqual([[path.join(docs, 'a.md'), 'unchanged']]);
+      expect(await stored()).toEqual(before.filter((s) => !s.endsWith('b.md')).concat(path.relative(path.dirname(root), path.join(root, 'alias', 'a.md'))).sort());
+    } finally {
+      await store.close();
+    }
   });
 });
 
