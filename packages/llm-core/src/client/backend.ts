@@ -1,5 +1,5 @@
 // The two ways UnifiedInferenceClient reaches a control plane: over HTTP (a running sage server's
-// OpenAI API, through the official `openai` SDK) or in-process (an embedded ControlPlaneManager).
+// OpenAI API, through the official `openai` SDK) or in-process (an embedded ControlPlaneRuntime).
 // Either way, every request goes through a control plane; never straight to an engine.
 import type { GenerationOptions } from '@sage/common';
 import type { ChatMessageLike } from '../control-plane/types';

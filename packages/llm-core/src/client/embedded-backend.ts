@@ -1,9 +1,17 @@
-// Embedded mode: an in-process ControlPlaneManager fronting built-in sim engines started as child
-// processes by the launcher. close() stops the manager and every engine it started.
-import { ControlPlaneManager } from '../control-plane/manager';
-import { launchSimEngine, type LaunchedEngine } from '../control-plane/launcher';
-import { InstanceType, type ChatMessageLike } from '../control-plane/types';
+// Embedded mode: an in-process control plane — the same ControlPlaneRuntime as the server (scheduler, the one
+// PortAllocator, EngineLifecycleManager, auto-restart supervisor) — serving the server's embedded default preset
+// (a sim-llm and a sim-embedding engine). Its state lives in a private temporary directory, so it never adopts
+// or stops the engines of a running `sage` server; close() stops every engine it started and removes it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChatMessageLike } from '../control-plane/types';
+import type { EngineLifecycleManager, SupervisorOptions } from '../engines/lifecycle';
+import type { PortRanges } from '../engines/ports';
+import { ControlPlaneRuntime } from '../runtime/control-plane-runtime';
+import { resolveStartPreset } from '../server/start';
 import { chunkText, completionText, type Backend, type CallOptions, type EmbedOptions, type InstanceInfo } from './backend';
+import { guardEngines } from './orphan-guard';
 
 export interface EmbeddedOptions {
   schedulingPolicy: string;
@@ -12,6 +20,19 @@ export interface EmbeddedOptions {
   embeddingModel: string;
   /** Time scale of the sim engines: wall seconds per model second (default 1; 0.1 is ten times faster). */
   timeScale?: number;
+  /** Port ranges of the control plane's PortAllocator (default: SPEC §0 ranges). */
+  portRanges?: Partial<PortRanges>;
+  /** Health-check and restart settings of the engine supervisor (default: the runtime's). */
+  supervisor?: SupervisorOptions;
+  /** Where the private state directory is made (default os.tmpdir()). */
+  stateRoot?: string;
+}
+
+/** Sim engines answer within a second of starting; this bounds a start on a loaded machine. */
+const SIM_STARTUP_TIMEOUT_MS = 60_000;
+
+function pidsOf(engines: EngineLifecycleManager): number[] {
+  return engines.listEngines().flatMap((e) => (e.pid === undefined ? [] : [e.pid]));
 }
 
 function sampling(o: CallOptions) {
@@ -20,31 +41,48 @@ function sampling(o: CallOptions) {
 
 export class EmbeddedBackend implements Backend {
   readonly mode = 'embedded' as const;
+  private closing?: Promise<void>;
 
   private constructor(
-    private readonly manager: ControlPlaneManager,
-    private readonly engines: LaunchedEngine[],
+    private readonly runtime: ControlPlaneRuntime,
+    /** The private state directory (engine logs, state file), removed on close(). */
+    readonly stateDir: string,
+    private readonly unguard: () => void,
     readonly defaultLlmModel: string,
     readonly defaultEmbeddingModel: string,
   ) {}
 
   static async start(opts: EmbeddedOptions): Promise<EmbeddedBackend> {
-    // The policy name is checked before any process starts: an unknown name is an error, not a fallback.
-    const manager = new ControlPlaneManager({ policy: opts.schedulingPolicy, requestTimeoutMs: opts.timeoutSec * 1000 });
-    const engines: LaunchedEngine[] = [];
+    const stateDir = await mkdtemp(join(opts.stateRoot ?? tmpdir(), 'sage-embedded-'));
+    let runtime: ControlPlaneRuntime | undefined;
+    let unguard = (): void => undefined;
     try {
-      const [llm, emb] = await Promise.all([
-        launchSimEngine({ kind: 'sim-llm', model: opts.llmModel, timeScale: opts.timeScale }).then((e) => (engines.push(e), e)),
-        launchSimEngine({ kind: 'sim-embedding', model: opts.embeddingModel, timeScale: opts.timeScale }).then((e) => (engines.push(e), e)),
-      ]);
-      manager.registerInstance({ id: 'embedded-llm', baseUrl: llm.baseUrl, models: [opts.llmModel], type: InstanceType.GENERAL });
-      manager.registerInstance({ id: 'embedded-embedding', baseUrl: emb.baseUrl, models: [opts.embeddingModel], type: InstanceType.EMBEDDING });
+      // The scheduler is built before any engine starts: an unknown policy name is an error, not a fallback.
+      runtime = await ControlPlaneRuntime.create({
+        scheduler: { policy: opts.schedulingPolicy, requestTimeoutMs: opts.timeoutSec * 1000 },
+        sageHome: stateDir,
+        portRanges: opts.portRanges,
+        supervisor: opts.supervisor,
+        simTimeScale: opts.timeScale,
+        engineStartupTimeoutMs: SIM_STARTUP_TIMEOUT_MS,
+      });
+      const engines = runtime.engines;
+      unguard = guardEngines({ stateDir, pids: () => pidsOf(engines) });
+      const preset = resolveStartPreset({ llmModel: opts.llmModel, embeddingModel: opts.embeddingModel });
+      if (!preset) throw new Error('no embedded default preset');
+      const applied = await runtime.applyPreset(preset);
+      if (!applied.ok) throw new Error(`embedded control plane: engine ${applied.failed?.name} failed to start: ${applied.failed?.error}`);
     } catch (err) {
-      await manager.close();
-      await Promise.all(engines.map((e) => e.stop()));
+      await runtime?.close();
+      unguard();
+      await rm(stateDir, { recursive: true, force: true });
       throw err;
     }
-    return new EmbeddedBackend(manager, engines, opts.llmModel, opts.embeddingModel);
+    return new EmbeddedBackend(runtime, stateDir, unguard, opts.llmModel, opts.embeddingModel);
+  }
+
+  private get manager() {
+    return this.runtime.manager;
   }
 
   async chat(messages: ChatMessageLike[], o: CallOptions): Promise<string> {
@@ -81,17 +119,27 @@ export class EmbeddedBackend implements Backend {
     return { mode: 'embedded', policy: this.manager.policy.name, queueLength: this.manager.queueLength, ...this.manager.getMetrics() };
   }
 
+  /** The control plane's instances, each with its engine process (pid, state, restarts). */
   async getInstances(): Promise<InstanceInfo[]> {
-    return this.manager.getInstances().map((i) => ({ ...i, load: { ...i.load } }));
+    const engines = new Map(this.runtime.engines.listEngines().map((e) => [e.id, e]));
+    return this.manager.getInstances().map(({ apiKey: _secret, ...i }) => {
+      const e = engines.get(i.id);
+      return { ...i, load: { ...i.load }, ...(e && { pid: e.pid, state: e.state, restarts: e.restarts }) };
+    });
   }
 
-  /** Pids of the engines this backend started (for tests and status). */
+  /** Current pids of the engines this backend started (a restarted engine has a new one). */
   get enginePids(): number[] {
-    return this.engines.map((e) => e.pid);
+    return pidsOf(this.runtime.engines);
   }
 
-  async close(): Promise<void> {
-    await this.manager.close();
-    await Promise.all(this.engines.map((e) => e.stop()));
+  /** Stops the scheduler, the supervisor and every engine, then removes the state directory; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.runtime.close();
+      this.unguard();
+      await rm(this.stateDir, { recursive: true, force: true });
+    })();
+    return this.closing;
   }
 }

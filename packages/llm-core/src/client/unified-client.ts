@@ -1,11 +1,14 @@
 // UnifiedInferenceClient (F-216). The only way to build one is `UnifiedInferenceClient.create()`:
 //   controlPlaneUrl → talk to that running control plane over its OpenAI API;
-//   embedded: true  → start an in-process control plane with the built-in sim engines;
+//   embedded: true  → start an in-process control plane (the server's runtime: one PortAllocator, supervised
+//                     engines) serving the built-in sim engines of the default preset;
 //   neither         → detect a control plane (SAGE_UNIFIED_BASE_URL, then local probing), else embedded.
 // The constructor is private in TypeScript and guarded by a module-private token at run time, so
 // `new UnifiedInferenceClient()` from JavaScript throws. There is no createAuto / createWithControlPlane.
 import { DEFAULT_HOSTS, DEFAULT_PROBE_TIMEOUT_MS, loadSageEnv, probeEndpoint } from '@sage/common';
 import type { ChatMessageLike } from '../control-plane/types';
+import type { SupervisorOptions } from '../engines/lifecycle';
+import type { PortRanges } from '../engines/ports';
 import type { Backend, CallOptions, EmbedOptions, InstanceInfo } from './backend';
 import { EmbeddedBackend } from './embedded-backend';
 import { RemoteBackend, serverRoot } from './remote-backend';
@@ -25,6 +28,15 @@ export interface UnifiedClientOptions {
   apiKey?: string;
   /** Time scale of embedded sim engines: wall seconds per model second (0.1 is ten times faster). */
   simTimeScale?: number;
+  /**
+   * Port ranges of an embedded control plane's PortAllocator, which picks every engine port (default: the SPEC §0
+   * ranges, LLM 8001+, embedding 8090+, fallback 8900-8999). Tests give random ranges so parallel runs never meet.
+   */
+  portRanges?: Partial<PortRanges>;
+  /** Health checks and auto-restart of an embedded control plane's engines (default: every 5 s, restart after 3 failures). */
+  supervisor?: SupervisorOptions;
+  /** Directory in which an embedded client makes its private state directory, removed on close() (default os.tmpdir()). */
+  stateRoot?: string;
   /** Environment read for detection (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -46,6 +58,7 @@ async function probeLocalControlPlane(): Promise<string | undefined> {
 
 export class UnifiedInferenceClient {
   private closed = false;
+  private closing?: Promise<void>;
 
   private constructor(
     token: symbol,
@@ -79,6 +92,9 @@ export class UnifiedInferenceClient {
       llmModel: options.defaultLlmModel ?? DEFAULT_LLM_MODEL,
       embeddingModel: options.defaultEmbeddingModel ?? DEFAULT_EMBEDDING_MODEL,
       timeScale: options.simTimeScale,
+      portRanges: options.portRanges,
+      supervisor: options.supervisor,
+      stateRoot: options.stateRoot,
     });
     return new UnifiedInferenceClient(CONSTRUCT, backend);
   }
@@ -121,10 +137,13 @@ export class UnifiedInferenceClient {
     return this.open().getInstances();
   }
 
-  /** Releases the client; in embedded mode stops the control plane and every engine it started. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Releases the client; in embedded mode stops the control plane and every engine it started and removes its
+   * private state directory. Idempotent: every call resolves once the first one has finished.
+   */
+  close(): Promise<void> {
     this.closed = true;
-    await this.backend.close();
+    this.closing ??= this.backend.close();
+    return this.closing;
   }
 }

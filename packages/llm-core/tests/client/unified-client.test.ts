@@ -1,16 +1,9 @@
 // F-216: UnifiedInferenceClient.create() is the only entry. Embedded mode runs an in-process control plane
-// over real sim engines (child processes) and close() leaves none behind; remote mode speaks OpenAI HTTP.
+// (the server's runtime) over real sim engines (child processes) and close() leaves none behind; remote mode
+// speaks OpenAI HTTP.
 import { UnifiedInferenceClient } from '../../src/client';
-import { launchedPids, launchSimEngine, type LaunchedEngine } from '../../src/control-plane/launcher';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { launchSimEngine, type LaunchedEngine } from '../../src/control-plane/launcher';
+import { alive, childPids, inRanges, randomPortRanges, tempRoot } from './helpers';
 
 describe('UnifiedInferenceClient construction', () => {
   it('has no createAuto, createWithControlPlane or public constructor', () => {
@@ -25,10 +18,16 @@ describe('UnifiedInferenceClient construction', () => {
     expect(() => new Ctor(Symbol('UnifiedInferenceClient.create'), {})).toThrow(TypeError);
   });
 
-  it('rejects an unknown scheduling policy before starting any engine', async () => {
-    const before = launchedPids().length;
-    await expect(UnifiedInferenceClient.create({ embedded: true, schedulingPolicy: 'hybird' })).rejects.toThrow(/unknown scheduling policy "hybird"/);
-    expect(launchedPids()).toHaveLength(before);
+  it('rejects an unknown scheduling policy before starting any engine, leaving no state directory', async () => {
+    const root = tempRoot();
+    try {
+      const before = childPids();
+      await expect(UnifiedInferenceClient.create({ embedded: true, schedulingPolicy: 'hybird', stateRoot: root.dir })).rejects.toThrow(/unknown scheduling policy "hybird"/);
+      expect(childPids().filter((p) => !before.includes(p))).toEqual([]);
+      expect(root.entries()).toEqual([]);
+    } finally {
+      root.remove();
+    }
   });
 
   it('refuses both controlPlaneUrl and embedded', async () => {
@@ -39,7 +38,7 @@ describe('UnifiedInferenceClient construction', () => {
     const probe = await fetch('http://127.0.0.1:8000/health', { signal: AbortSignal.timeout(1000) })
       .then(async (r) => ((await r.json()) as { service?: string }).service === 'sage-control-plane')
       .catch(() => false);
-    const c = await UnifiedInferenceClient.create({ env: {}, simTimeScale: 0.05 });
+    const c = await UnifiedInferenceClient.create({ env: {}, simTimeScale: 0.05, portRanges: randomPortRanges() });
     try {
       expect(c.mode).toBe(probe ? 'remote' : 'embedded');
       if (!probe) expect(await c.embed('fallback works')).toHaveLength(1);
@@ -56,15 +55,17 @@ describe('UnifiedInferenceClient construction', () => {
 });
 
 describe('UnifiedInferenceClient.create({ embedded: true })', () => {
+  const ranges = randomPortRanges();
+  const root = tempRoot();
   let client: UnifiedInferenceClient;
   let pids: number[] = [];
   beforeAll(async () => {
-    const before = new Set(launchedPids());
-    client = await UnifiedInferenceClient.create({ embedded: true, schedulingPolicy: 'priority', simTimeScale: 0.05, timeout: 20 });
-    pids = launchedPids().filter((p) => !before.has(p));
+    client = await UnifiedInferenceClient.create({ embedded: true, schedulingPolicy: 'priority', simTimeScale: 0.05, timeout: 20, portRanges: ranges, stateRoot: root.dir });
+    pids = (await client.getInstances()).map((i) => i.pid as number);
   });
   afterAll(async () => {
     await client.close();
+    root.remove();
   });
 
   it('answers chat, generate and stream through the control plane', async () => {
@@ -98,16 +99,26 @@ describe('UnifiedInferenceClient.create({ embedded: true })', () => {
     const instances = await client.getInstances();
     expect(instances.map((i) => i.type).sort()).toEqual(['EMBEDDING', 'GENERAL']);
     expect(instances.every((i) => i.apiKey === undefined)).toBe(true);
+    expect(instances.every((i) => i.state === 'RUNNING')).toBe(true);
     const m = (await client.getMetrics()) as { policy: string; requests: { completed: number } };
     expect(m.policy).toBe('priority');
     expect(m.requests.completed).toBeGreaterThanOrEqual(4);
   });
 
-  it('close() stops every engine it started', async () => {
+  it("takes every engine port from its PortAllocator's ranges and keeps its state in a private directory", async () => {
+    const ports = (await client.getInstances()).map((i) => i.port as number);
+    expect(ports).toHaveLength(2);
+    for (const p of ports) expect(inRanges(p, ranges)).toBe(true);
+    expect(root.entries()).toHaveLength(1);
+    expect(root.entries()[0]).toMatch(/^sage-embedded-/);
+  });
+
+  it('close() stops every engine it started and removes its state directory', async () => {
     expect(pids.every(alive)).toBe(true);
+    await Promise.all([client.close(), client.close()]);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(root.entries()).toEqual([]);
     await client.close();
-    expect(pids.some(alive)).toBe(false);
-    for (const p of pids) expect(launchedPids()).not.toContain(p);
     await expect(client.chat([{ role: 'user', content: 'hi' }])).rejects.toThrow(/closed/);
   });
 });

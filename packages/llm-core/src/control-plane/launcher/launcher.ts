@@ -1,6 +1,7 @@
-// A minimal launcher for the built-in sim engines: spawn as a child process on port 0, wait for the
-// {"event":"listening","port":N} line, keep the pid, stop with SIGTERM then SIGKILL. It is deliberately
-// small; EngineLifecycleManager replaces it.
+// A minimal launcher of bare sim engines for tests and benchmarks of the control plane: spawn as a child
+// process on port 0, wait for the {"event":"listening","port":N} line, keep the pid, stop with SIGTERM then
+// SIGKILL. No PortAllocator, health checks or restarts, so product code never uses it: the server and the
+// embedded client start engines through EngineLifecycleManager (ControlPlaneRuntime), which has all three.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
