@@ -508,7 +508,7 @@ export const DASHBOARD_JS = String.raw`(function () {
   }
 
   setText('foot-text', 'Polls ' + base + '/health and ' + base + '/v1/metrics every ' + intervalMs / 1000 + ' s and keeps the last ' +
-    Math.round(windowMs / 1000) + ' s in this tab. Override with ?interval=ms&window=seconds. Latency percentiles and throughput cover the server sliding window; totals and the SLO card count since it started.');
+    Math.round(windowMs / 1000) + ' s in this tab. Override with ?interval=ms&window=seconds. Latency percentiles and throughput are over a sliding window on the server; totals and the SLO card count since it started.');
   if (storedKey()) $('forget-key').hidden = false;
 
   window.__sageDashboard = {
