@@ -3,6 +3,7 @@
 import { EngineExecutor } from '../../src/control-plane/executor';
 import { InstanceRegistry, UpstreamError } from '../../src/control-plane/manager';
 import { closeAllUpstreams, echoCompletion, jsonError, scriptedUpstream } from './executor-upstream-helpers';
+import { until } from './manager-test-kit';
 
 const registry = new InstanceRegistry();
 const instanceAt = (baseUrl: string) => registry.register({ baseUrl, models: ['m'] });
@@ -75,10 +76,10 @@ describe('EngineExecutor', () => {
     const inst = instanceAt(up.baseUrl);
     const ac = new AbortController();
     const p = executor.postJson(inst, '/chat/completions', {}, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => up.hits === 1); // the engine holds the request
     ac.abort(new Error('caller left'));
     await expect(p).rejects.toThrow('caller left');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => up.aborted === 1);
     expect(up.aborted).toBe(1);
   });
 });

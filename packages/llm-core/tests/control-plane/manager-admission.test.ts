@@ -26,7 +26,7 @@ describe('admission control', () => {
     const m = manager({ maxQueueSize: 2 });
     m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
     const running = m.submit(ask('r'));
-    await new Promise((r) => setTimeout(r, 50)); // dispatched; now the queue fills
+    await until(() => waiting.length === 1); // dispatched and held by the engine; now the queue fills
     const queued = [m.submit(ask('q1')), m.submit(ask('q2'))];
     const t0 = Date.now();
     const err = await m.submit(ask('q3')).catch((e: unknown) => e);
@@ -76,13 +76,14 @@ describe('admission control', () => {
 
 describe('cancellation', () => {
   it('removes a waiting request from the queue when its caller goes away', async () => {
-    const { up, release } = await gatedUpstream();
+    const { up, release, waiting } = await gatedUpstream();
     const m = manager();
     m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 1 });
     const first = m.submit(ask('first'));
     const ac = new AbortController();
     const second = m.submit({ ...ask('second'), signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 30));
+    // Release only once the first request is held by the engine: on a loaded machine it may take a while.
+    await until(() => waiting.length === 1);
     expect(m.queueLength).toBe(1);
     ac.abort();
     await expect(second).rejects.toBeInstanceOf(RequestCancelledError);
