@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PortRanges } from '../../src/engines/ports';
 
-/** A 40-port block chosen at random in 20000-59999, as the server tests do. */
+/** A 40-port block chosen at random in 10000-19999: below Linux's ephemeral ports (32768+), which port-0 listeners
+ * take between the allocator's probe and an engine's bind, and apart from the lifecycle tests' 20000-31999. */
 export function randomPortRanges(): PortRanges {
-  const base = 20000 + Math.floor(Math.random() * 1000) * 40;
+  const base = 10000 + Math.floor(Math.random() * 250) * 40;
   return { llm: { start: base, end: base + 14 }, embedding: { start: base + 15, end: base + 29 }, fallback: { start: base + 30, end: base + 39 } };
 }
 

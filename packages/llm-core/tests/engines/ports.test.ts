@@ -8,6 +8,20 @@ function listen(port = 0): Promise<net.Server> {
     s.listen(port, '127.0.0.1', () => resolve(s));
   });
 }
+
+/**
+ * A listener on a port in 6000-7999, away from the ephemeral ports (32768+) that other tests' port-0
+ * listeners take and from the test engine blocks, so the ports just above it stay free for this test.
+ */
+async function listenLow(): Promise<net.Server> {
+  for (let i = 0; ; i++) {
+    try {
+      return await listen(6000 + Math.floor(Math.random() * 1950));
+    } catch (err) {
+      if (i >= 20) throw err;
+    }
+  }
+}
 const portOf = (s: net.Server): number => (s.address() as net.AddressInfo).port;
 const close = (s: net.Server): Promise<void> => new Promise((r) => s.close(() => r()));
 
@@ -18,7 +32,7 @@ describe('PortAllocator with real TCP probes', () => {
   });
 
   it('a port something listens on is not free; the next one in the range is taken instead', async () => {
-    const busy = await listen();
+    const busy = await listenLow();
     servers.push(busy);
     const p = portOf(busy);
     expect(await isPortListening(p)).toBe(true);
