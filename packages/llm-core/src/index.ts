@@ -21,7 +21,7 @@ export { ControlPlaneRuntime, BackendRegistrationError } from './runtime/control
 export type { RuntimeOptions, BackendRegistration } from './runtime/control-plane-runtime';
 export { buildServer } from './server/app';
 export type { ServerOptions } from './server/app';
-export { startControlPlaneServer, resolveStartPreset } from './server/start';
+export { startControlPlaneServer } from './server/start';
 export type { ControlPlaneServerConfig, RunningControlPlane } from './server/start';
 export { authConfigFromEnv, KeyRing } from './server/auth';
 export type { AuthConfig } from './server/auth';

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { ChatMessageLike } from '../control-plane/types';
 import type { EngineLifecycleManager, SupervisorOptions } from '../engines/lifecycle';
 import type { PortRanges } from '../engines/ports';
+import { resolveStartPreset } from '../engines/presets';
 import { ControlPlaneRuntime } from '../runtime/control-plane-runtime';
-import { resolveStartPreset } from '../server/start';
 import { chunkText, completionText, type Backend, type CallOptions, type EmbedOptions, type InstanceInfo } from './backend';
 import { guardEngines } from './orphan-guard';
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../runtime/control-plane-runtime';
-import { DEFAULT_PRESET_NAME, getBuiltinPreset, loadPreset, type Preset } from '../engines/presets';
+import { resolveStartPreset, type Preset } from '../engines/presets';
 import { buildServer } from './app';
 import { authConfigFromEnv, type AuthConfig } from './auth';
 import { registerManagementRoutes } from './routes/management';
@@ -35,24 +35,6 @@ export interface RunningControlPlane {
   port: number;
   /** Graceful: stop accepting, drain in-flight requests up to `drainMs`, stop launched engines. */
   close(drainMs?: number): Promise<void>;
-}
-
-/**
- * The preset a start serves: the one named (built-in name or YAML file), else the embedded default unless
- * external backends were given; `llmModel` / `embeddingModel` rename its engines' models.
- */
-export function resolveStartPreset(
-  config: Pick<ControlPlaneServerConfig, 'preset' | 'llmModel' | 'embeddingModel' | 'llmBackends' | 'embeddingBackends'>,
-): Preset | undefined {
-  const hasBackends = (config.llmBackends?.length ?? 0) + (config.embeddingBackends?.length ?? 0) > 0;
-  const ref = config.preset ?? (hasBackends ? false : DEFAULT_PRESET_NAME);
-  if (ref === false) return undefined;
-  const preset = typeof ref === 'string' ? (getBuiltinPreset(ref) ?? loadPreset(ref)) : ref;
-  if (!config.llmModel && !config.embeddingModel) return preset;
-  return {
-    ...preset,
-    engines: preset.engines.map((e) => ({ ...e, model: e.kind === 'llm' ? (config.llmModel ?? e.model) : (config.embeddingModel ?? e.model) })),
-  };
 }
 
 export async function startControlPlaneServer(config: ControlPlaneServerConfig = {}): Promise<RunningControlPlane> {

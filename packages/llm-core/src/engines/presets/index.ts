@@ -4,3 +4,4 @@ export * from './resolve';
 export * from './plan';
 export * from './apply';
 export * from './load';
+export * from './start-preset';
