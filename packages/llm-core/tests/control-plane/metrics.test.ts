@@ -1,4 +1,4 @@
-import { MetricsCollector, RequestPriority, RequestStatus, RequestType, recordFromRequest, type RequestRecord } from '../../src';
+import { ControlPlaneManager, MetricsCollector, RequestPriority, RequestStatus, RequestType, recordFromRequest, type RequestRecord } from '../../src';
 import { inst } from './policies-fixtures';
 
 const { HIGH, NORMAL, LOW } = RequestPriority;
@@ -185,5 +185,18 @@ describe('MetricsCollector', () => {
     const m = new MetricsCollector({ clock: () => 2_000 });
     m.record(rec);
     expect(m.snapshot().slo.byPriority.HIGH.met).toBe(1);
+  });
+});
+
+describe('ControlPlaneManager metrics windows', () => {
+  it('takes the window of its metrics from its options', async () => {
+    const m = new ControlPlaneManager({ metrics: { windowMs: 120_000, windowSlices: 12 } });
+    const plain = new ControlPlaneManager();
+    try {
+      expect(m.getMetrics().recent.windowMs).toBe(120_000);
+      expect(plain.getMetrics().recent.windowMs).toBe(60_000);
+    } finally {
+      await Promise.all([m.close(), plain.close()]);
+    }
   });
 });

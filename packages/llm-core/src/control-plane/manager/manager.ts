@@ -37,7 +37,7 @@ import type { Mode, PendingRequest as Pending } from './pending-request';
 import { RequestRunner } from './request-runner';
 import { InstanceRegistry, type InstanceSpec } from './registry';
 import { resolvePolicy } from './resolve-policy';
-import { MetricsCollector, type MetricsSnapshot, type RequestRecord } from '../metrics';
+import { MetricsCollector, type MetricsCollectorOptions, type MetricsSnapshot, type RequestRecord } from '../metrics';
 import type { PolicyOptions } from '../policies';
 import { toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream } from './request';
 
@@ -77,6 +77,8 @@ export interface ControlPlaneManagerOptions {
   healthProbeIntervalMs?: number;
   /** Poll each engine's /metrics for its queue and KV-cache use every N ms (0 = off, the default). */
   engineMetricsPollMs?: number;
+  /** Windows of the metrics (throughput and recent latencies: default the last 60 s in 6 slices). */
+  metrics?: Pick<MetricsCollectorOptions, 'windowMs' | 'windowSlices'>;
   instances?: InstanceSpec[];
   logger?: Logger;
 }
@@ -92,7 +94,7 @@ export interface ManagerStatus {
 /** Emits `finished` with the metrics record of every request that reached an end (F-209). */
 export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord] }> {
   readonly registry = new InstanceRegistry();
-  readonly metrics = new MetricsCollector();
+  readonly metrics: MetricsCollector;
   readonly policy: SchedulingPolicy;
   readonly router: RoutingStrategy;
   private readonly estimator: LatencyEstimator;
@@ -122,6 +124,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   constructor(options: ControlPlaneManagerOptions = {}) {
     super();
+    this.metrics = new MetricsCollector(options.metrics);
     // Resolve names first: an unknown policy or router is an error, not a silent default.
     this.policy = resolvePolicy(options.policy ?? 'adaptive', options.policyOptions);
     this.router = typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'load_balanced');
