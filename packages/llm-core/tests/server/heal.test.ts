@@ -2,6 +2,7 @@
 // no engine process alive and no port reserved.
 import OpenAI from 'openai';
 import { startHarness, alive, getJson, type Harness } from './harness';
+import { waitFor } from '../support/processes';
 
 const SUPERVISOR = { intervalMs: 250, failureThreshold: 2, backoffBaseMs: 200, healthTimeoutMs: 1000 };
 
@@ -13,15 +14,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function waitFor<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await read();
-  while (!ok(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
-}
 
 it('heals a kill -9 of the sim-llm engine on the same id and port, and chat works again', async () => {
   const client = new OpenAI({ baseURL: h.baseURL, apiKey: 'x', maxRetries: 0 });
