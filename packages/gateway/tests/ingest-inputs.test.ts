@@ -95,6 +95,28 @@ describe('folder ingest removing deleted files', () => {
       await store.close();
     }
   });
+  test('a file emptied since the last ingest loses its document; others are untouched', async () => {
+    const docs = tempDir();
+    for (const name of ['kept.md', 'emptied.md']) writeFileSync(path.join(docs, name), `# ${name}\n\nText of ${name}.`);
+    const store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
+    try {
+      const ingester = new Ingester(store, new LoaderRegistry(), embedder);
+      await ingester.ingestPaths([docs]);
+      const kept = (await store.listDocuments()).find((d) => d.source.endsWith('kept.md'))!;
+      const emptied = (await store.listDocuments()).find((d) => d.source.endsWith('emptied.md'))!;
+      writeFileSync(emptied.source, '  \n');
+      const again = await ingester.ingestPaths([docs]);
+      expect(again.removed).toEqual([{ id: emptied.id, source: emptied.source, chunks: emptied.chunks, reason: 'emptied' }]);
+      expect(again.skipped).toEqual([{ path: emptied.source, reason: 'empty document' }]);
+      expect(again.documents.map((d) => [d.id, d.status])).toEqual([[kept.id, 'unchanged']]);
+      expect((await store.listDocuments()).map((d) => d.id)).toEqual([kept.id]);
+      // Nothing left to remove the next time: the empty file is only reported.
+      const third = await ingester.ingestPaths([docs]);
+      expect(third.removed).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('buildPassages', () => {

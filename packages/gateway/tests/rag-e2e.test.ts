@@ -232,7 +232,7 @@ describe('RAG gateway with a running control plane', () => {
       // The folder again, named another way (trailing slash, a detour through `..`): the same folder.
       const again = await post(`${g.url}/v1/rag/ingest`, { paths: [`${path.join(dir, 'sub', '..')}${path.sep}`] });
       expect(again.status).toBe(200);
-      expect(again.json.removed).toEqual([{ id: id(files.ferry), source: files.ferry, chunks: ferryChunks }]);
+      expect(again.json.removed).toEqual([{ id: id(files.ferry), source: files.ferry, chunks: ferryChunks, reason: 'deleted' }]);
       expect(again.json.chunks_removed).toBe(ferryChunks);
       expect(again.json.chunks_written).toBe(0);
       expect((again.json.documents as { id: string; status: string }[]).map((d) => [d.id, d.status])).toEqual(

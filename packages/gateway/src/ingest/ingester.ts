@@ -7,7 +7,7 @@ import { GatewayError } from '../errors';
 import type { DocumentInfo, StoredChunk, VectorStore } from '../store/vector-store';
 import { chunkingFingerprint, chunkText, type ChunkingOptions } from './chunker';
 import { collectFiles, emptyFolderError, within } from './collect';
-import { fileDocumentId, sha256 } from './document-id';
+import { fileDocumentId, isFileDocument, sha256 } from './document-id';
 import type { DocumentFormat, LoaderRegistry } from './loaders';
 import { vanishedDocuments } from './vanished';
 
@@ -37,6 +37,8 @@ export interface RemovedDocument {
   source: string;
   /** Its chunks, all removed. */
   chunks: number;
+  /** The file is gone, or it is still there but has no text any more (its old text must not be found). */
+  reason: 'deleted' | 'emptied';
 }
 
 export interface IngestResult {
@@ -45,7 +47,7 @@ export interface IngestResult {
   chunksWritten: number;
   /** Chunks removed by this call: stale chunks of changed documents and all chunks of removed ones. */
   chunksRemoved: number;
-  /** Documents of deleted files under the ingested folders (always empty for single files and inline text). */
+  /** Documents of files deleted or emptied under the ingested folders (always empty for single files and inline text). */
   removed: RemovedDocument[];
   skipped: { path: string; reason: string }[];
 }
@@ -85,6 +87,7 @@ export class Ingester {
     // Empty folders are judged below, against the store: one whose files were all deleted is not an error.
     const { files, skipped, folders } = await collectFiles(paths, this.loaders, baseDir, this.allowedRoots, { allowEmptyFolders: true });
     const prepared: Prepared[] = [];
+    const emptyFiles = new Set<string>();
     for (const file of files) {
       const loader = this.loaders.forFile(file);
       if (!loader) continue; // collectFiles only returns supported files
@@ -95,6 +98,7 @@ export class Ingester {
         // A named empty file is an error; an empty file found in a folder is reported and passed over.
         if (paths.length === 1 && files.length === 1) throw new GatewayError(400, `document ${file} is empty`, 'empty_document', 'paths.0');
         skipped.push({ path: file, reason: 'empty document' });
+        emptyFiles.add(file);
         continue;
       }
       prepared.push({ id: fileDocumentId(file), source: file, text: doc.text, format: doc.format });
@@ -102,14 +106,20 @@ export class Ingester {
     return this.serial(async () => {
       const existing = await this.store.listDocuments();
       const vanished = await vanishedDocuments(existing, folders.map((f) => f.path), new Set(files));
-      const emptied = folders.find((f) => f.files === 0 && !vanished.some((d) => within(f.path, d.source)));
-      if (emptied) throw emptyFolderError(emptied.given, emptied.index, this.loaders);
-      if (prepared.length === 0 && vanished.length === 0) throw new GatewayError(400, 'no document with text was found in the given paths', 'empty_document', 'paths');
+      const emptiedFolder = folders.find((f) => f.files === 0 && !vanished.some((d) => within(f.path, d.source)));
+      if (emptiedFolder) throw emptyFolderError(emptiedFolder.given, emptiedFolder.index, this.loaders);
+      // A file found in a folder that has lost all its text: its old chunks would otherwise still answer.
+      const emptied = existing.filter((d) => emptyFiles.has(d.source) && isFileDocument(d));
+      const removed: RemovedDocument[] = [
+        ...vanished.map((d) => ({ id: d.id, source: d.source, chunks: d.chunks, reason: 'deleted' as const })),
+        ...emptied.map((d) => ({ id: d.id, source: d.source, chunks: d.chunks, reason: 'emptied' as const })),
+      ];
+      if (prepared.length === 0 && removed.length === 0) throw new GatewayError(400, 'no document with text was found in the given paths', 'empty_document', 'paths');
       const result = await this.write(prepared, existing);
       // Removed only after the new chunks are stored, so a failed embedding leaves everything in place.
       let chunksRemoved = result.chunksRemoved;
-      for (const d of vanished) chunksRemoved += await this.store.deleteDocument(d.id);
-      return { ...result, chunksRemoved, removed: vanished.map((d) => ({ id: d.id, source: d.source, chunks: d.chunks })), skipped };
+      for (const d of removed) chunksRemoved += await this.store.deleteDocument(d.id);
+      return { ...result, chunksRemoved, removed, skipped };
     });
   }
 
