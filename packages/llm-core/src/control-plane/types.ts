@@ -176,4 +176,9 @@ export interface PolicyResult {
 export interface SchedulingPolicy {
   readonly name: string;
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult;
+  /**
+   * The queue in the order this policy would serve it at `now`, without changing it. The control plane asks it
+   * which queued requests a deadline has to wait behind; a policy without it is taken to serve in arrival order.
+   */
+  order?(queue: readonly RequestMetadata[], now: number): RequestMetadata[];
 }

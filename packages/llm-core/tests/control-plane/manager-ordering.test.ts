@@ -9,7 +9,7 @@ import { answerOf, factMessages, startEngine, stopAll } from './integration-help
 /** Schedules the newest request first, at most the free capacity; records the order it chose. */
 class NewestFirstPolicy implements SchedulingPolicy {
   readonly name = 'newest_first';
-  readonly order: string[] = [];
+  readonly scheduled: string[] = [];
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
     const free = new Map(ctx.instances.map((i) => [i.id, i.maxConcurrency - i.load.activeRequests]));
     const decisions = [];
@@ -17,7 +17,7 @@ class NewestFirstPolicy implements SchedulingPolicy {
       const inst = ctx.instances.find((i) => (free.get(i.id) ?? 0) > 0 && i.supportedRequestTypes.includes(r.type));
       if (!inst) break;
       free.set(inst.id, (free.get(inst.id) ?? 0) - 1);
-      this.order.push(r.id);
+      this.scheduled.push(r.id);
       decisions.push({ requestId: r.id, instanceId: inst.id, estimatedLatencyMs: 0, reason: 'newest first', policy: this.name });
     }
     return { decisions, rejections: [] };
@@ -47,9 +47,9 @@ describe('ControlPlaneManager applies each decision to its own request', () => {
         for (const other of words) if (other !== words[i]) expect(answerOf(r.body)).not.toContain(other);
       });
       // The policy really did reorder: the first request it scheduled was not the first that arrived.
-      expect(policy.order).toHaveLength(words.length);
-      expect(policy.order).not.toEqual(ids);
-      expect(policy.order[0]).toBe(ids[ids.length - 1]);
+      expect(policy.scheduled).toHaveLength(words.length);
+      expect(policy.scheduled).not.toEqual(ids);
+      expect(policy.scheduled[0]).toBe(ids[ids.length - 1]);
     } finally {
       await manager.close();
     }

@@ -38,6 +38,8 @@ export const DEFAULT_LATENCY_PARAMS: Readonly<LatencyEstimatorParams> = Object.f
 
 export interface LatencyBreakdown {
   queueMs: number;
+  /** How long one request ahead holds a slot here: what the queue term drains by (observed EWMA, else this request's own). */
+  serviceMs: number;
   prefillMs: number;
   decodeMs: number;
   /** queue + prefill: when the first token is expected. */
@@ -52,6 +54,16 @@ export interface DetailedLatencyEstimator extends LatencyEstimator {
 
 export function hasBreakdown(estimator: LatencyEstimator): estimator is DetailedLatencyEstimator {
   return typeof (estimator as Partial<DetailedLatencyEstimator>).breakdown === 'function';
+}
+
+/**
+ * The fluid queue model shared by the estimator and the control plane's backlog term: an instance with `slots`
+ * parallel slots and `occupied` requests on it or waiting for it finishes `slots` requests per `serviceMs`, so
+ * the next request waits for (occupied − slots + 1) of them to finish, or not at all while a slot is free.
+ */
+export function fluidWaitMs(occupied: number, slots: number, serviceMs: number): number {
+  const n = Math.max(1, Math.floor(slots));
+  return occupied >= n ? ((occupied - n + 1) / n) * serviceMs : 0;
 }
 
 function textLength(request: RequestMetadata): number {
@@ -90,16 +102,11 @@ export function createLatencyEstimator(params: Partial<LatencyEstimatorParams> =
     // Observed TTFT is a floor on prefill: it already includes what this engine really costs.
     const prefillMs = Math.max(own.prefillMs, instance.load.ewmaTtftMs > 0 ? instance.load.ewmaTtftMs : 0) + p.overheadMs;
     const decodeMs = own.decodeMs;
-    const slots = Math.max(1, Math.floor(instance.maxConcurrency));
     const ahead = Math.max(0, instance.load.activeRequests) + Math.max(0, instance.load.queuedRequests);
-    let queueMs = 0;
-    if (ahead >= slots) {
-      // Fluid model: `slots` requests finish per average service time; we wait for (ahead − slots + 1) of them.
-      const avgService = instance.load.ewmaLatencyMs > 0 ? instance.load.ewmaLatencyMs : prefillMs + decodeMs;
-      queueMs = ((ahead - slots + 1) / slots) * avgService;
-    }
+    const serviceMs = instance.load.ewmaLatencyMs > 0 ? instance.load.ewmaLatencyMs : prefillMs + decodeMs;
+    const queueMs = fluidWaitMs(ahead, instance.maxConcurrency, serviceMs);
     const ttftMs = queueMs + prefillMs;
-    return { queueMs, prefillMs, decodeMs, ttftMs, totalMs: ttftMs + decodeMs };
+    return { queueMs, serviceMs, prefillMs, decodeMs, ttftMs, totalMs: ttftMs + decodeMs };
   }
 
   return {

@@ -1,7 +1,9 @@
 // Admission control: given the registered instances, the queue and the estimator, everything that can be
 // refused at once is refused here, with a reason. The caller records refusals and throws.
 import { requestClassifier } from '../classifier';
+import { estimateBehindBacklog, fluidWaitMs } from '../estimator';
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
+import { aheadPhrase } from './backlog';
 import { ControlPlaneError, RequestRejectedError } from './errors';
 
 export interface AdmissionContext {
@@ -12,6 +14,8 @@ export interface AdmissionContext {
   estimator: LatencyEstimator;
   /** Runs a dispatch turn now: the queue may hold requests that only wait for it (a burst in one tick). */
   dispatchNow: () => void;
+  /** Queued requests the policy would serve before this one that compete with it for `serving` (backlog.ts). */
+  countAhead: (meta: RequestMetadata, serving: readonly ExecutionInstance[]) => number;
 }
 
 /** The refusal for this request, or undefined when it may be queued. */
@@ -32,17 +36,23 @@ export function admissionRefusal(meta: RequestMetadata, ctx: AdmissionContext): 
     return new RequestRejectedError('queue_full', `queue is full (${ctx.queueSize()} requests waiting)`, meta.id, retryAfterSec(healthy, ctx.queueSize()));
   }
   if (meta.sloDeadlineMs !== undefined) {
-    const best = Math.min(...healthy.map((i) => ctx.estimator.estimate(meta, i)));
+    // The instance's own load is in the estimate; the control plane's queue ahead of the request is not.
+    const ahead = ctx.countAhead(meta, healthy);
+    const best = Math.min(...estimateBehindBacklog(ctx.estimator, meta, healthy, ahead).map((e) => e.totalMs));
     if (best > meta.sloDeadlineMs) {
-      return new RequestRejectedError('deadline_infeasible', `deadline ${meta.sloDeadlineMs} ms cannot be met (best estimate ${Math.round(best)} ms)`, meta.id, retryAfterSec(healthy, ctx.queueSize()));
+      const why = `deadline ${meta.sloDeadlineMs} ms cannot be met (best estimate ${Math.round(best)} ms with ${aheadPhrase(ahead)})`;
+      return new RequestRejectedError('deadline_infeasible', why, meta.id, retryAfterSec(healthy, ctx.queueSize()));
     }
   }
   return undefined;
 }
 
-/** Seconds until a new request could plausibly be served: the queue ahead of it spread over the free slots. */
+/**
+ * Seconds until a new request could plausibly be served: the whole queue ahead of it drained by every slot
+ * (taken as full, so nothing is promised early) at the slowest observed latency, in the estimator's fluid model.
+ */
 export function retryAfterSec(instances: readonly ExecutionInstance[], queueSize: number): number {
-  const slots = instances.reduce((n, i) => n + Math.max(1, i.maxConcurrency), 0);
+  const slots = Math.max(1, Math.floor(instances.reduce((n, i) => n + Math.max(1, i.maxConcurrency), 0)));
   const latency = instances.reduce((m, i) => Math.max(m, i.load.ewmaLatencyMs), 0) || 1000;
-  return Math.max(1, Math.ceil(((queueSize + 1) * latency) / Math.max(1, slots) / 1000));
+  return Math.max(1, Math.ceil(fluidWaitMs(queueSize + slots, slots, latency) / 1000));
 }

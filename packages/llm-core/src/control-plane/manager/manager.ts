@@ -29,6 +29,7 @@ import { EmbeddingRequests } from './embedding-requests';
 import { DeferredTimers } from './deferred-timers';
 import { admissionRefusal, retryAfterSec } from './admission';
 import { checkQueuedDeadline } from './queued-deadline';
+import { aheadPhrase, countAhead } from './backlog';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
 import { toRequestRecord, type RecordFields } from './request-record';
@@ -258,7 +259,14 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const meta = toMetadata(request, Date.now());
     if (request.signal?.aborted) throw new RequestCancelledError(meta.id);
 
-    const refusal = admissionRefusal(meta, { instances: this.registry.all(), queueSize: () => this.queue.size, maxQueueSize: this.opts.maxQueueSize, estimator: this.estimator, dispatchNow: () => this.dispatch() });
+    const refusal = admissionRefusal(meta, {
+      instances: this.registry.all(),
+      queueSize: () => this.queue.size,
+      maxQueueSize: this.opts.maxQueueSize,
+      estimator: this.estimator,
+      dispatchNow: () => this.dispatch(),
+      countAhead: (m, serving) => this.countAhead(m, serving),
+    });
     if (refusal instanceof RequestRejectedError) throw this.rejected(meta, refusal);
     if (refusal) throw refusal;
     return meta;
@@ -322,10 +330,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     p.deadlineTimer = undefined;
     if (!this.opts.rejectLateQueued || this.queue.get(p.meta.id) !== p) return;
     const healthy = servingInstances(p.meta, this.registry.all().filter((i) => i.health === 'healthy'));
-    const check = checkQueuedDeadline(p.meta, healthy, this.estimator, Date.now());
+    const hasDeadline = p.meta.sloDeadlineMs !== undefined || p.meta.ttftDeadlineMs !== undefined;
+    const ahead = hasDeadline ? this.countAhead(p.meta, healthy) : 0;
+    const check = checkQueuedDeadline(p.meta, healthy, this.estimator, Date.now(), ahead);
     if (!check) return;
     if (!check.feasible) {
-      const best = Number.isFinite(check.bestEstimateMs) ? `best estimate ${Math.round(check.bestEstimateMs)} ms` : 'no healthy instance';
+      const best = Number.isFinite(check.bestEstimateMs) ? `best estimate ${Math.round(check.bestEstimateMs)} ms with ${aheadPhrase(check.ahead)}` : 'no healthy instance';
       const why = check.leftMs <= 0 ? `deadline passed ${Math.round(-check.leftMs)} ms ago while queued` : `deadline cannot be met while queued: ${Math.round(check.leftMs)} ms left, ${best}`;
       this.fail(p, new RequestRejectedError('deadline_infeasible', why, p.meta.id, retryAfterSec(healthy, this.queue.size)));
       return;
@@ -334,6 +344,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       p.deadlineTimer = undefined;
       this.watchDeadline(p);
     }, check.recheckInMs);
+  }
+
+  /** Queued requests the policy would serve before `meta` that compete with it for `serving` (backlog.ts). */
+  private countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number {
+    return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, Date.now());
   }
 
   /** The request waited past maxQueueWaitMs (e.g. its only instance stayed down): refused, never left hanging. */

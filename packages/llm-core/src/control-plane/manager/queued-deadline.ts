@@ -2,8 +2,10 @@
 // Asked by a timer rather than only when a slot frees, so a request that can no longer meet its deadline is
 // told so then — at the latest when the deadline passes — instead of when the instance ahead of it finishes.
 // Feasibility is judged like the policies' (policies/common meetsDeadline) over the healthy instances that
-// serve it, full or not.
-import { hasBreakdown } from '../estimator';
+// serve it, full or not, plus the wait of the queued requests the policy serves before it (backlog.ts): as
+// they are dispatched that wait shrinks and the next check finds more slack. Requests that overtake it later
+// (a higher class, an earlier deadline) are counted at the next check, not at their arrival.
+import { estimateBehindBacklog } from '../estimator';
 import { absoluteDeadline, absoluteTtftDeadline } from '../policies';
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
 
@@ -15,14 +17,19 @@ export interface DeadlineCheck {
   feasible: boolean;
   /** When to ask again if still queued: once the best instance's slack has run out, never past the deadline. */
   recheckInMs: number;
-  /** Lowest estimate over those instances (Infinity when there are none). */
+  /** Lowest estimate over those instances, backlog included (Infinity when there are none). */
   bestEstimateMs: number;
   /** Until the earlier of the end-to-end and TTFT deadlines. */
   leftMs: number;
+  /** Queued requests counted ahead of it. */
+  ahead: number;
 }
 
-/** Undefined for a request without a deadline: nothing to watch. */
-export function checkQueuedDeadline(meta: RequestMetadata, instances: readonly ExecutionInstance[], estimator: LatencyEstimator, now: number): DeadlineCheck | undefined {
+/**
+ * Undefined for a request without a deadline: nothing to watch. `ahead`: the queued requests the policy serves
+ * before this one that compete with it for `instances`.
+ */
+export function checkQueuedDeadline(meta: RequestMetadata, instances: readonly ExecutionInstance[], estimator: LatencyEstimator, now: number, ahead = 0): DeadlineCheck | undefined {
   const dl = absoluteDeadline(meta);
   const ttftDl = absoluteTtftDeadline(meta);
   if (dl === undefined && ttftDl === undefined) return undefined;
@@ -30,16 +37,14 @@ export function checkQueuedDeadline(meta: RequestMetadata, instances: readonly E
   // With no instance to judge by (all down for now), only the deadline itself can rule it out.
   let bestSlack = instances.length === 0 ? leftMs : -Infinity;
   let bestEstimateMs = Infinity;
-  for (const inst of instances) {
-    const b = hasBreakdown(estimator) ? estimator.breakdown(meta, inst) : undefined;
-    const totalMs = b?.totalMs ?? estimator.estimate(meta, inst);
-    bestEstimateMs = Math.min(bestEstimateMs, totalMs);
+  for (const e of estimateBehindBacklog(estimator, meta, instances, ahead)) {
+    bestEstimateMs = Math.min(bestEstimateMs, e.totalMs);
     let slack = Infinity;
-    if (dl !== undefined) slack = dl - (now + totalMs);
-    // Without a breakdown the TTFT deadline is judged by itself only, as meetsDeadline does.
-    if (ttftDl !== undefined) slack = Math.min(slack, ttftDl - (now + (b?.ttftMs ?? 0)));
+    if (dl !== undefined) slack = dl - (now + e.totalMs);
+    // Without a breakdown the TTFT deadline is judged by the backlog and itself only, as meetsDeadline does.
+    if (ttftDl !== undefined) slack = Math.min(slack, ttftDl - (now + (e.ttftMs ?? e.backlogMs)));
     bestSlack = Math.max(bestSlack, slack);
   }
   const feasible = leftMs > 0 && bestSlack >= 0;
-  return { feasible, recheckInMs: Math.max(0, Math.min(leftMs, Math.max(bestSlack, MIN_RECHECK_MS))), bestEstimateMs, leftMs };
+  return { feasible, recheckInMs: Math.max(0, Math.min(leftMs, Math.max(bestSlack, MIN_RECHECK_MS))), bestEstimateMs, leftMs, ahead };
 }

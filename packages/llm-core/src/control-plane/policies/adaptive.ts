@@ -11,6 +11,7 @@ import { absoluteDeadline, absoluteTtftDeadline } from './common';
 import { CostOptimizedPolicy, type CostOptimizedOptions } from './cost-optimized';
 import { FifoPolicy } from './fifo';
 import { PriorityPolicy, type PriorityOptions } from './priority';
+import { serviceOrder } from './service-order';
 import { SloAwarePolicy, type SloAwareOptions } from './slo-aware';
 
 export type AdaptiveOptions = PriorityOptions & SloAwareOptions & CostOptimizedOptions;
@@ -41,7 +42,8 @@ export class AdaptivePolicy implements SchedulingPolicy {
     return this.last;
   }
 
-  choose(queue: readonly RequestMetadata[], ctx: SchedulingContext): AdaptiveChoice {
+  /** The choices the queue alone decides (deadlines, priorities); undefined when the instances must. */
+  private chooseByQueue(queue: readonly RequestMetadata[]): AdaptiveChoice | undefined {
     if (queue.some((r) => absoluteDeadline(r) !== undefined || absoluteTtftDeadline(r) !== undefined)) {
       return { delegate: 'slo_aware', why: 'deadlines in queue' };
     }
@@ -49,12 +51,27 @@ export class AdaptivePolicy implements SchedulingPolicy {
     if (priorities.size > 1 || queue.some((r) => r.priority <= RequestPriority.HIGH)) {
       return { delegate: 'priority', why: 'mixed or urgent priorities' };
     }
+    return undefined;
+  }
+
+  choose(queue: readonly RequestMetadata[], ctx: SchedulingContext): AdaptiveChoice {
+    const byQueue = this.chooseByQueue(queue);
+    if (byQueue) return byQueue;
     const free = new CapacityView(ctx.instances).totalFree();
     const prices = new Set(ctx.instances.map((i) => i.costPerHour ?? 0));
     if (queue.length <= free && prices.size > 1) {
       return { delegate: 'cost_optimized', why: `no contention (${queue.length} queued ≤ ${free} free), prices differ` };
     }
     return { delegate: 'fifo', why: queue.length > free ? `contention (${queue.length} queued > ${free} free)` : 'uniform work' };
+  }
+
+  /**
+   * The order of the delegate this queue would get. The instances only choose between cost_optimized and fifo,
+   * and both serve in arrival order, so the queue alone decides the order.
+   */
+  order(queue: readonly RequestMetadata[], now: number): RequestMetadata[] {
+    const choice = this.chooseByQueue(queue);
+    return serviceOrder(this.delegates[choice?.delegate ?? 'fifo'], queue, now);
   }
 
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {

@@ -35,10 +35,15 @@ export class CostOptimizedPolicy implements SchedulingPolicy {
     )[0];
   }
 
+  /** Arrival order: price decides where a request goes, not when. */
+  order(queue: readonly RequestMetadata[]): RequestMetadata[] {
+    return sortedBy(queue, byArrival);
+  }
+
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
-    for (const request of uniqueById(sortedBy(queue, byArrival))) {
+    for (const request of uniqueById(this.order(queue))) {
       const a = admit(ctx, cap, request, this.options, this.onInfeasible);
       if (a.kind === 'reject') result.rejections.push(a.rejection);
       if (a.kind !== 'place') continue;

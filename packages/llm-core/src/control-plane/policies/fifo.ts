@@ -10,8 +10,13 @@ export class FifoPolicy implements SchedulingPolicy {
 
   constructor(private readonly options: FifoOptions = {}) {}
 
+  /** Arrival order. */
+  order(queue: readonly RequestMetadata[]): RequestMetadata[] {
+    return sortedBy(queue, byArrival);
+  }
+
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
-    return placeInOrder(sortedBy(queue, byArrival), ctx, this.options, this.name, (request, available) => {
+    return placeInOrder(this.order(queue), ctx, this.options, this.name, (request, available) => {
       const instance = routeAmong(ctx, request, available);
       return instance && { instance, reason: `fifo: routed by ${ctx.router.name}` };
     });

@@ -12,6 +12,7 @@ import { instanceRank, requestClassifier } from '../classifier/request-classifie
 import { InstanceType, RequestPriority, RequestType, type ExecutionInstance, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
 import { absoluteDeadline, absoluteTtftDeadline, byArrival, decide, noInstance, routeAmong, sortedBy, uniqueById, type BasePolicyOptions } from './common';
+import { serviceOrder } from './service-order';
 
 export const EMBEDDING_PRIORITIES = ['high', 'normal', 'low', 'adaptive'] as const;
 export type EmbeddingPriority = (typeof EMBEDDING_PRIORITIES)[number];
@@ -90,6 +91,19 @@ export class HybridPolicy implements SchedulingPolicy {
       b.tokens += tokensOf(r);
     }
     return all;
+  }
+
+  /**
+   * LLM requests in the fallback policy's order; embeddings in arrival order, before them when embeddings have
+   * priority ('high', or 'adaptive' resolved to it) and after them otherwise. 'normal' shares slots in
+   * proportion to demand; counting embeddings after LLM work there errs on the side of admitting.
+   */
+  order(queue: readonly RequestMetadata[], now: number): RequestMetadata[] {
+    const embeddings = queue.filter((r) => r.type === RequestType.EMBEDDING);
+    const llm = queue.filter((r) => r.type !== RequestType.EMBEDDING);
+    const llmOrder = serviceOrder(this.fallback, llm, now);
+    const embOrder = sortedBy(embeddings, byArrival);
+    return this.resolvePriority(embeddings, llm, now) === 'high' ? [...embOrder, ...llmOrder] : [...llmOrder, ...embOrder];
   }
 
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {

@@ -1,5 +1,6 @@
 export { CapacityView } from './capacity';
 export { type BasePolicyOptions, type InfeasibleAction, absoluteDeadline, absoluteTtftDeadline, meetsDeadline, estimatedCost } from './common';
+export { serviceOrder, arrivalOrder } from './service-order';
 export { FifoPolicy, type FifoOptions } from './fifo';
 export { PriorityPolicy, effectivePriority, DEFAULT_AGING_MS, type PriorityOptions } from './priority';
 export { SloAwarePolicy, type SloAwareOptions } from './slo-aware';

@@ -42,6 +42,7 @@ export class SloAwarePolicy implements SchedulingPolicy {
     return dls.length > 0 ? Math.min(...dls) : request.timestamps.arrival + this.bestEffortMs;
   }
 
+  /** Earliest ordering deadline first, arrival order among equals. */
   order(queue: readonly RequestMetadata[]): RequestMetadata[] {
     return sortedBy(queue, (a, b) => this.orderingDeadline(a) - this.orderingDeadline(b) || a.timestamps.arrival - b.timestamps.arrival);
   }
