@@ -3,7 +3,7 @@
 import { createLatencyEstimator, estimateBehindBacklog, fluidWaitMs } from '../../src/control-plane/estimator';
 import { countAhead } from '../../src/control-plane/manager/backlog';
 import { createPolicy } from '../../src/control-plane/policies';
-import { RequestPriority, RequestType, type LatencyEstimator, type SchedulingPolicy } from '../../src/control-plane/types';
+import { InstanceType, RequestPriority, RequestType, type LatencyEstimator, type SchedulingPolicy } from '../../src/control-plane/types';
 import { inst, req, withLoad } from './policies-fixtures';
 
 describe('estimateBehindBacklog', () => {
@@ -96,6 +96,15 @@ describe('countAhead', () => {
     const other = [at('x0', 0, { model: 'other' }), at('e0', 1, { type: RequestType.EMBEDDING })];
     const r = at('r', 10, { sloDeadlineMs: 1000 });
     expect(countAhead(policy('fifo'), [...other, ...queued], r, serving, 10)).toBe(4);
+  });
+
+  it('hybrid: embeddings on a shared instance count ahead only when they have priority', () => {
+    const shared = [inst('s', { type: InstanceType.LLM_EMBEDDING })];
+    const emb = at('e0', 5, { type: RequestType.EMBEDDING });
+    const r = at('r', 10, { sloDeadlineMs: 1000 });
+    const hybrid = (embeddingPriority: 'high' | 'low') => createPolicy('hybrid', { embeddingPriority, llmFallbackPolicy: 'slo_aware' });
+    expect(countAhead(hybrid('high'), [emb, ...queued], r, shared, 10)).toBe(1);
+    expect(countAhead(hybrid('low'), [emb, ...queued], r, shared, 10)).toBe(0);
   });
 
   it('a policy that does not give its order is taken to serve in arrival order', () => {
