@@ -1,5 +1,5 @@
-// Unref'd one-shot timers that all stop at close: the background work (health probes, metrics polls, queued
-// deadline checks) must neither keep the process alive nor fire after shutdown.
+// Unref'd one-shot timers that all stop at close: the background work (health probes, metrics polls, queue-wait
+// bounds and deadline checks of queued requests) must neither keep the process alive nor fire after shutdown.
 export type CancelTimer = () => void;
 
 export class DeferredTimers {

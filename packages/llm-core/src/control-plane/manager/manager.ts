@@ -27,9 +27,9 @@ import {
 import { ControlPlaneError, RequestCancelledError, RequestRejectedError, UpstreamError } from './errors';
 import { EmbeddingRequests } from './embedding-requests';
 import { DeferredTimers } from './deferred-timers';
-import { admissionRefusal, retryAfterSec } from './admission';
-import { checkQueuedDeadline } from './queued-deadline';
-import { aheadPhrase, countAhead } from './backlog';
+import { admissionRefusal } from './admission';
+import { countAhead } from './backlog';
+import { QueueWatch } from './queue-watch';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
 import { toRequestRecord, type RecordFields } from './request-record';
@@ -108,14 +108,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly opts: {
     maxQueueSize: number;
     requestTimeoutMs: number;
-    maxQueueWaitMs: number;
     maxAttempts: number;
     healthProbeIntervalMs: number;
     breaker: Omit<CircuitBreakerOptions, 'now'>;
-    /** Queued requests whose deadline can no longer be met are rejected (false when the policy demotes them). */
-    rejectLateQueued: boolean;
   };
   private readonly timers = new DeferredTimers();
+  private readonly queueWatch: QueueWatch;
   private readonly prober: EngineHealthProber;
   private readonly runner: RequestRunner;
   private readonly shutdown = new AbortController();
@@ -134,13 +132,26 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.opts = {
       maxQueueSize: options.maxQueueSize ?? 1000,
       requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
-      maxQueueWaitMs: options.maxQueueWaitMs ?? 60_000,
       maxAttempts: Math.max(1, options.maxAttempts ?? 3),
       healthProbeIntervalMs: options.healthProbeIntervalMs ?? 1000,
       breaker: options.circuitBreaker ?? {},
-      // With onInfeasible 'demote' the policy serves such requests as best effort: they are not refused here.
-      rejectLateQueued: options.policyOptions?.onInfeasible !== 'demote',
     };
+    this.queueWatch = new QueueWatch(
+      {
+        isQueued: (p) => this.queue.get(p.meta.id) === p,
+        queueSize: () => this.queue.size,
+        healthyServing: (meta) => servingInstances(meta, this.registry.all().filter((i) => i.health === 'healthy')),
+        countAhead: (meta, serving) => this.countAhead(meta, serving),
+        refuse: (p, err) => this.fail(p, err),
+      },
+      {
+        timers: this.timers,
+        estimator: this.estimator,
+        maxQueueWaitMs: options.maxQueueWaitMs ?? 60_000,
+        // With onInfeasible 'demote' the policy serves such requests as best effort: they are not refused here.
+        rejectLate: options.policyOptions?.onInfeasible !== 'demote',
+      },
+    );
     const pd: PdOptions = {
       enabled: options.enablePdSeparation ?? false,
       minInputTokens: options.pdMinInputTokens ?? 256,
@@ -291,71 +302,20 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       }
       const detach = p.detachAbort;
       p.detachAbort = () => {
-        this.disarmQueueTimers(p);
+        this.queueWatch.disarm(p);
         detach();
       };
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
       this.queue.set(meta.id, p);
-      this.armQueueTimers(p);
+      this.queueWatch.arm(p);
       this.kick();
     });
-  }
-
-  /** Timers of a request that (re-)entered the queue: the queue-wait bound and, with a deadline, its watch. */
-  private armQueueTimers(p: Pending): void {
-    this.disarmQueueTimers(p);
-    if (this.opts.maxQueueWaitMs > 0) {
-      p.queueTimer = setTimeout(() => this.expireQueued(p), this.opts.maxQueueWaitMs);
-      p.queueTimer.unref();
-    }
-    this.watchDeadline(p);
-  }
-
-  /** The request left the queue (dispatched, failed, cancelled): none of its queue timers may fire. */
-  private disarmQueueTimers(p: Pending): void {
-    clearTimeout(p.queueTimer);
-    p.queueTimer = undefined;
-    p.deadlineTimer?.();
-    p.deadlineTimer = undefined;
-  }
-
-  /**
-   * A queued request with a deadline is refused (deadline_infeasible, as at admission) as soon as no healthy
-   * instance is predicted to meet it any more, and at the latest when the deadline passes — by a timer set for
-   * the moment its slack runs out, re-armed if the estimate improved meanwhile. Without a deadline: nothing.
-   */
-  private watchDeadline(p: Pending): void {
-    p.deadlineTimer?.();
-    p.deadlineTimer = undefined;
-    if (!this.opts.rejectLateQueued || this.queue.get(p.meta.id) !== p) return;
-    const healthy = servingInstances(p.meta, this.registry.all().filter((i) => i.health === 'healthy'));
-    const hasDeadline = p.meta.sloDeadlineMs !== undefined || p.meta.ttftDeadlineMs !== undefined;
-    const ahead = hasDeadline ? this.countAhead(p.meta, healthy) : 0;
-    const check = checkQueuedDeadline(p.meta, healthy, this.estimator, Date.now(), ahead);
-    if (!check) return;
-    if (!check.feasible) {
-      const best = Number.isFinite(check.bestEstimateMs) ? `best estimate ${Math.round(check.bestEstimateMs)} ms with ${aheadPhrase(check.ahead)}` : 'no healthy instance';
-      const why = check.leftMs <= 0 ? `deadline passed ${Math.round(-check.leftMs)} ms ago while queued` : `deadline cannot be met while queued: ${Math.round(check.leftMs)} ms left, ${best}`;
-      this.fail(p, new RequestRejectedError('deadline_infeasible', why, p.meta.id, retryAfterSec(healthy, this.queue.size)));
-      return;
-    }
-    p.deadlineTimer = this.timers.later(() => {
-      p.deadlineTimer = undefined;
-      this.watchDeadline(p);
-    }, check.recheckInMs);
   }
 
   /** Queued requests the policy would serve before `meta` that compete with it for `serving` (backlog.ts). */
   private countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number {
     return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, Date.now());
-  }
-
-  /** The request waited past maxQueueWaitMs (e.g. its only instance stayed down): refused, never left hanging. */
-  private expireQueued(p: Pending): void {
-    if (this.queue.get(p.meta.id) !== p) return;
-    const waited = Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival);
-    this.fail(p, new RequestRejectedError('queue_timeout', `no instance could take the request within ${waited} ms of queueing`, p.meta.id, 5));
   }
 
   /** The caller went away while its request waited: it leaves the queue now (running ones abort via their signal). */
@@ -450,7 +410,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (!this.breaker(inst.id).acquire()) return;
 
     this.queue.delete(p.meta.id);
-    this.disarmQueueTimers(p);
+    this.queueWatch.disarm(p);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
     p.decision = { ...d, instanceId: inst.id };
@@ -514,7 +474,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         meta.status = RequestStatus.QUEUED;
         this.running.delete(meta.id);
         this.queue.set(meta.id, p);
-        this.armQueueTimers(p);
+        this.queueWatch.arm(p);
         return;
       }
     } else {

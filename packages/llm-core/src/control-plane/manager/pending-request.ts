@@ -18,8 +18,8 @@ export interface PendingRequest {
   reject: (e: unknown) => void;
   detachAbort: () => void;
   decision?: SchedulingDecision;
-  /** Fires at the queue-wait bound; cleared when the request leaves the queue. */
-  queueTimer?: NodeJS.Timeout;
-  /** Cancels the watch on a queued request's deadline (queued-deadline.ts); cleared with the queue timer. */
+  /** Cancels the queue-wait bound (queue-watch.ts); cleared when the request leaves the queue. */
+  queueTimer?: CancelTimer;
+  /** Cancels the watch on a queued request's deadline (queue-watch.ts); cleared with the queue timer. */
   deadlineTimer?: CancelTimer;
 }
