@@ -3,7 +3,7 @@
 // is rejected at once or demoted to best effort. One place, so both policies judge deadlines alike.
 import type { ExecutionInstance, Rejection, RequestMetadata, SchedulingContext } from '../types';
 import type { CapacityView } from './capacity';
-import { absoluteDeadline, absoluteTtftDeadline, compatible, deadlineRejection, noInstance, type BasePolicyOptions, type InfeasibleAction } from './common';
+import { absoluteDeadline, absoluteTtftDeadline, compatible, deadlineRejection, noInstance, uniqueById, type BasePolicyOptions, type InfeasibleAction } from './common';
 import { feasibility } from './deadline';
 
 export type Admission =
@@ -39,4 +39,26 @@ export function admit(
   const available = cap.available(compat);
   if (available.length === 0) return { kind: 'wait' };
   return { kind: 'place', available, holdToDeadline: hasDeadline && !demoted, demoted };
+}
+
+/** A request admitted for placement this round, with the instances it may go to. */
+export type Placeable = Extract<Admission, { kind: 'place' }> & { request: RequestMetadata };
+
+/**
+ * The deadline policies' walk: each request of `ordered` once, in that order, admitted against the shared
+ * capacity view. Refusals go to `rejections`, requests that must wait are passed over, the rest are yielded.
+ */
+export function* admitted(
+  ordered: readonly RequestMetadata[],
+  ctx: SchedulingContext,
+  cap: CapacityView,
+  options: BasePolicyOptions,
+  onInfeasible: InfeasibleAction,
+  rejections: Rejection[],
+): Generator<Placeable> {
+  for (const request of uniqueById(ordered)) {
+    const a = admit(ctx, cap, request, options, onInfeasible);
+    if (a.kind === 'reject') rejections.push(a.rejection);
+    if (a.kind === 'place') yield { ...a, request };
+  }
 }

@@ -5,8 +5,8 @@
 import { loadRatio } from '../routing/load';
 import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
-import { admit } from './admission';
-import { byArrival, decide, meetsDeadline, sortedBy, uniqueById, type BasePolicyOptions, type InfeasibleAction } from './common';
+import { admitted } from './admission';
+import { byArrival, decide, meetsDeadline, sortedBy, type BasePolicyOptions, type InfeasibleAction } from './common';
 
 export interface CostOptimizedOptions extends BasePolicyOptions {
   /** What happens to a request that can no longer meet its deadline (default 'reject'). */
@@ -43,11 +43,7 @@ export class CostOptimizedPolicy implements SchedulingPolicy {
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
-    for (const request of uniqueById(this.order(queue))) {
-      const a = admit(ctx, cap, request, this.options, this.onInfeasible);
-      if (a.kind === 'reject') result.rejections.push(a.rejection);
-      if (a.kind !== 'place') continue;
-      const { available, holdToDeadline, demoted } = a;
+    for (const { request, available, holdToDeadline, demoted } of admitted(this.order(queue), ctx, cap, this.options, this.onInfeasible, result.rejections)) {
       const pool = holdToDeadline ? available.filter((inst) => meetsDeadline(ctx, request, inst)) : available;
       const instance = this.cheapest(ctx, request, pool);
       if (!instance) continue; // only a busy instance can meet the deadline: wait for it

@@ -5,7 +5,7 @@
 // `bestEffortDeadlineMs`, so they are served after urgent work but never starve.
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
-import { admit } from './admission';
+import { admitted } from './admission';
 import {
   absoluteDeadline,
   absoluteTtftDeadline,
@@ -14,7 +14,6 @@ import {
   meetsDeadline,
   routeAmong,
   sortedBy,
-  uniqueById,
   type BasePolicyOptions,
   type InfeasibleAction,
 } from './common';
@@ -50,11 +49,7 @@ export class SloAwarePolicy implements SchedulingPolicy {
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
-    for (const request of uniqueById(this.order(queue))) {
-      const a = admit(ctx, cap, request, this.options, this.onInfeasible);
-      if (a.kind === 'reject') result.rejections.push(a.rejection);
-      if (a.kind !== 'place') continue;
-      const { available, holdToDeadline, demoted } = a;
+    for (const { request, available, holdToDeadline, demoted } of admitted(this.order(queue), ctx, cap, this.options, this.onInfeasible, result.rejections)) {
       if (holdToDeadline) {
         const meeting = available.filter((inst) => meetsDeadline(ctx, request, inst));
         const instance = fastest(ctx, request, meeting);
