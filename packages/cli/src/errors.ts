@@ -13,6 +13,18 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** The stable name of an exit code, the `code` of a JSON error. */
+const CODE_NAMES: Record<number, string> = { 0: 'ok', 1: 'failure', 2: 'usage', 3: 'not_running', 4: 'already_running' };
+
+/**
+ * What a failed command prints on stderr: one line for a person, or with --json one JSON document
+ * `{"error":{"message","code","exitCode"}}` that a script can parse.
+ */
+export function errorText(message: string, exitCode: number, json: boolean): string {
+  if (!json) return `${message}\n`;
+  return `${JSON.stringify({ error: { message, code: CODE_NAMES[exitCode] ?? 'failure', exitCode } })}\n`;
+}
+
 /** An error meant for a person: `message` is printed as one line and the process exits with `exitCode`. */
 export class CliError extends Error {
   constructor(

@@ -5,7 +5,7 @@ import { gatewayCommand } from './commands/gateway';
 import { inferenceCommand } from './commands/inference';
 import { llmCommand } from './commands/llm';
 import type { Context } from './commands/shared';
-import { CliError, ExitCode, oneLine } from './errors';
+import { CliError, errorText, ExitCode, oneLine } from './errors';
 import { sageHome } from './home';
 import { processOut, type Out } from './output';
 import { cliVersion } from './version';
@@ -36,6 +36,9 @@ export function buildProgram(ctx: Context): Command {
   const program = new Command('sage')
     .description('sage: an LLM inference control plane — an OpenAI-compatible endpoint with scheduling, routing and engine lifecycle')
     .version(cliVersion(), '-V, --version')
+    // Colour is decided where it is drawn (progress.ts): NO_COLOR or this flag turns it off. Declared here so every
+    // command accepts it; commander reads program options after the subcommand too.
+    .option('--no-color', 'no colours in the output (as does a non-empty NO_COLOR)')
     .addHelpText(
       'after',
       `
@@ -45,13 +48,20 @@ Quick start:
   sage llm engine list                what the control plane runs
   sage inference stop                 stop it (and its engines)
 
-State lives in $SAGE_HOME (now ${ctx.home.root}).
-Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 not running, 4 already running.`,
+State lives in $SAGE_HOME (now ${ctx.home.root}); NO_COLOR=1 or --no-color turns colours off.
+Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 not running, 4 already running.
+With --json, an error is one JSON line on stderr: {"error":{"message","code","exitCode"}}.`,
     );
   program.addCommand(inferenceCommand(ctx));
   program.addCommand(llmCommand(ctx));
   program.addCommand(gatewayCommand(ctx));
   return program;
+}
+
+/** --json anywhere before a `--` (options after it belong to another program). */
+function wantsJson(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes('--json');
 }
 
 /** Runs the command line (without `node sage.js`) and resolves the exit code. */
@@ -62,6 +72,10 @@ export async function run(argv: readonly string[], options: { out?: Out; env?: N
   const failures: { cmd?: Command } = {};
   const program = buildProgram(ctx);
   configureTree(program, failures);
+  const fail = (message: string, code: ExitCode): ExitCode => {
+    out.error(errorText(message, code, wantsJson(args)));
+    return code;
+  };
   try {
     await program.parseAsync(args, { from: 'user' });
     return ctx.exitCode;
@@ -71,14 +85,9 @@ export async function run(argv: readonly string[], options: { out?: Out; env?: N
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return ExitCode.USAGE;
       const where = failures.cmd ? commandPath(failures.cmd) : 'sage';
       const message = oneLine(err.message.replace(/^error: /, '').replace(/\.\s*$/, '')).replace(/\s*—\s*\(Did you mean (.+)\?\)$/, ' (did you mean $1?)');
-      out.error(`${where}: ${message}; see: ${where} --help\n`);
-      return ExitCode.USAGE;
+      return fail(`${where}: ${message}; see: ${where} --help`, ExitCode.USAGE);
     }
-    if (err instanceof CliError) {
-      out.error(`sage: ${oneLine(err)}\n`);
-      return err.exitCode;
-    }
-    out.error(`sage: ${oneLine(err)}\n`);
-    return ExitCode.FAILURE;
+    if (err instanceof CliError) return fail(`sage: ${oneLine(err)}`, err.exitCode);
+    return fail(`sage: ${oneLine(err)}`, ExitCode.FAILURE);
   }
 }

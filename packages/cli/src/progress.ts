@@ -1,6 +1,7 @@
-// Progress while something slow happens: an ora spinner in a terminal, plain lines (only when the text
-// changes) when output goes to a file or a pipe, nothing at all with --json.
-import ora from 'ora';
+// Progress while something slow happens: a spinner in a terminal, plain lines (only when the text changes) when
+// output goes to a file, a pipe or a CI log, nothing at all with --json. The spinner (nanospinner) colours
+// through picocolors, which leaves colour out for a non-empty NO_COLOR, a --no-color argument, or no terminal.
+import { createSpinner } from 'nanospinner';
 import type { Out } from './output';
 
 export interface Progress {
@@ -11,17 +12,22 @@ export interface Progress {
   stop(): void;
 }
 
+/** A spinner redraws its line in place: that needs a terminal that reports its width, and no CI log. */
+function canSpin(out: Out): boolean {
+  return out.isTTY && Boolean(out.columns) && process.env.TERM !== 'dumb' && !('CI' in process.env);
+}
+
 export function createProgress(out: Out, initial: string, options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): Progress {
   if (options.quiet) return { update() {}, succeed() {}, fail() {}, stop() {} };
-  if (out.isTTY) {
+  if (canSpin(out)) {
     // The spinner goes to stdout so that the final ✔ line stays with the command's other output.
-    const spinner = ora({ text: initial, stream: options.stream ?? process.stdout }).start();
+    const spinner = createSpinner(initial, { stream: options.stream ?? process.stdout, color: 'cyan' }).start();
     return {
       update: (t) => {
-        spinner.text = t;
+        spinner.update(t);
       },
-      succeed: (t) => spinner.succeed(t),
-      fail: (t) => spinner.fail(t),
+      succeed: (t) => spinner.success(t),
+      fail: (t) => spinner.error(t),
       stop: () => spinner.stop(),
     };
   }

@@ -30,7 +30,8 @@ describe('sage gateway', () => {
   test('status with no gateway running exits 3 (--json for scripts)', async () => {
     const r = await sage(['gateway', 'status', '--json'], { home: dir });
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ running: false });
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { message: expect.stringMatching(/^sage: the gateway is not running/), code: 'not_running', exitCode: 3 } });
     const stop = await sage(['gateway', 'stop'], { home: dir });
     expect(stop.code).toBe(3);
     expect(stop.stderr).toMatch(/^sage: the gateway is not running$/m);

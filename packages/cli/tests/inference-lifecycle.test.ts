@@ -29,9 +29,16 @@ describe('sage inference (built bin, real processes)', () => {
     expect(stop.stderr.trim().split('\n')).toHaveLength(1);
     expect(stop.stderr).toMatch(/not running/);
 
+    const text = await sage(['inference', 'status'], { home });
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(/^sage is not running/);
+
+    // For a script: nothing on stdout, one JSON error on stderr, the same exit code.
     const status = await sage(['inference', 'status', '--json'], { home });
     expect(status.code).toBe(3);
-    expect(JSON.parse(status.stdout)).toMatchObject({ running: false });
+    expect(status.stdout).toBe('');
+    expect(status.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(status.stderr)).toEqual({ error: { message: expect.stringMatching(/not running/), code: 'not_running', exitCode: 3 } });
   });
 
   test('start --background returns once healthy and prints the API URL', async () => {

@@ -108,6 +108,43 @@ describe('usage and configuration errors (built bin)', () => {
     expect(plan.engines.map((e) => e.instanceType)).toEqual(['PREFILLING', 'DECODING', 'EMBEDDING']);
   });
 
+  test('with --json an error is one JSON document on stderr, with the same exit code', async () => {
+    const usage = await sage(['llm', 'preset', 'list', '--json', '--bogus'], { home });
+    expect(usage.code).toBe(2);
+    expect(usage.stdout).toBe('');
+    expect(oneLine(usage.stderr)).toHaveLength(1);
+    expect(JSON.parse(usage.stderr)).toEqual({
+      error: { message: "sage llm preset list: unknown option '--bogus'; see: sage llm preset list --help", code: 'usage', exitCode: 2 },
+    });
+
+    const port = await freePort();
+    const down = await sage(['llm', 'engine', 'list', '--json', '--api-base', `http://127.0.0.1:${port}/v1`], { home });
+    expect(down.code).toBe(3);
+    expect(JSON.parse(down.stderr)).toMatchObject({ error: { code: 'not_running', exitCode: 3 } });
+
+    // Without --json the same error stays a line for a person.
+    const plain = await sage(['llm', 'preset', 'list', '--bogus'], { home });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/^sage llm preset list: unknown option '--bogus'/);
+  });
+
+  test('--no-color is accepted by every command, before or after the subcommand', async () => {
+    for (const args of [['--no-color', 'llm', 'preset', 'list'], ['llm', 'preset', 'list', '--no-color'], ['inference', 'config', 'show', '--no-color']]) {
+      const r = await sage(args, { home });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+  });
+
+  test('--version and -V print the package version', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await sage([flag], { home });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
+  });
+
   test('--help works everywhere and exits 0', async () => {
     for (const args of [['--help'], ['inference', '--help'], ['inference', 'stop', '--help'], ['llm', 'engine', 'start', '--help'], ['gateway', '--help']]) {
       const r = await sage(args, { home });

@@ -1,5 +1,7 @@
 // sage-gateway: runs the RAG gateway as a process. Prints one JSON line {"event":"listening",...} on
 // stdout when ready (logs go to stderr), and shuts down gracefully on SIGTERM / SIGINT.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createGateway, DEFAULT_GATEWAY_PORT, type Gateway } from './gateway';
@@ -18,6 +20,7 @@ Options:
   --embedding-model <model>   embedding model id (default: the first the endpoint serves)
   --ingest-root <dir>         only ingest paths inside this folder (repeatable; default: any readable path)
   --log-level <level>         pino level for the logs on stderr (default $SAGE_LOG_LEVEL or info)
+  -V, --version               print the version and exit
   -h, --help                  show this help
 `;
 
@@ -34,6 +37,7 @@ export interface CliOptions {
   ingestRoots?: string[];
   logLevel: string;
   help: boolean;
+  version: boolean;
 }
 
 export function parseCli(args: readonly string[]): CliOptions {
@@ -54,6 +58,7 @@ export function parseCli(args: readonly string[]): CliOptions {
         'log-level': { type: 'string' },
         'ingest-root': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
       },
     }));
   } catch (err) {
@@ -72,7 +77,13 @@ export function parseCli(args: readonly string[]): CliOptions {
     ingestRoots: values['ingest-root'],
     logLevel: values['log-level'] ?? process.env.SAGE_LOG_LEVEL ?? 'info',
     help: values.help ?? false,
+    version: values.version ?? false,
   };
+}
+
+/** The package's version (package.json sits one level above both src/ and dist/). */
+function gatewayVersion(): string {
+  return (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export async function main(args: readonly string[] = process.argv.slice(2)): Promise<void> {
@@ -85,6 +96,10 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
   }
   if (o.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (o.version) {
+    process.stdout.write(`${gatewayVersion()}\n`);
     return;
   }
 

@@ -143,11 +143,16 @@ async function stop(ctx: Context): Promise<number> {
 
 function status(ctx: Context, flags: { json?: boolean }): number {
   const rec = readRecord(ctx.home);
-  const installed = findGatewayBin();
-  if (flags.json) printJson(ctx.out, rec ? { running: true, ...rec, url: `http://${rec.host}:${rec.port}` } : { running: false, installed: Boolean(installed) });
-  else if (rec) ctx.out.write(`the gateway is running (pid ${rec.pid}) at http://${rec.host}:${rec.port}\n`);
-  else ctx.out.write(`the gateway is not running${installed ? '' : ' (and not installed)'}\n`);
-  return rec ? ExitCode.OK : ExitCode.NOT_RUNNING;
+  if (!rec) {
+    const message = `the gateway is not running${findGatewayBin() ? '' : ' (and not installed)'}`;
+    // For a script, not running is an error like any other: JSON on stderr, exit 3, nothing on stdout.
+    if (flags.json) throw new CliError(message, ExitCode.NOT_RUNNING);
+    ctx.out.write(`${message}\n`);
+    return ExitCode.NOT_RUNNING;
+  }
+  if (flags.json) printJson(ctx.out, { running: true, ...rec, url: `http://${rec.host}:${rec.port}` });
+  else ctx.out.write(`the gateway is running (pid ${rec.pid}) at http://${rec.host}:${rec.port}\n`);
+  return ExitCode.OK;
 }
 
 export function gatewayCommand(ctx: Context): Command {

@@ -156,10 +156,8 @@ async function status(ctx: Context, flags: { json?: boolean }): Promise<number> 
   const { home, out } = ctx;
   const rec = findRunning(home);
   if (!rec) {
-    if (flags.json) {
-      printJson(out, { running: false, sageHome: home.root });
-      return ExitCode.NOT_RUNNING;
-    }
+    // For a script, not running is an error like any other: JSON on stderr, exit 3, nothing on stdout.
+    if (flags.json) throw notRunning(home);
     out.write(`sage is not running (SAGE_HOME ${home.root})\n`);
     return ExitCode.NOT_RUNNING;
   }
