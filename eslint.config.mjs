@@ -4,6 +4,7 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import js from '@eslint/js';
 import boundaries from 'eslint-plugin-boundaries';
+import globals from 'globals';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -38,6 +39,12 @@ export default [
     plugins: { boundaries },
     settings: layerBoundaries.settings,
     rules: { 'boundaries/dependencies': ['error', layerBoundaries.dependenciesOptions] },
+  },
+  {
+    // Browser code served as is (the dashboard's script): a classic script with the browser's globals, no newer
+    // syntax than the page promises. tsconfig.dashboard.json type-checks it.
+    files: ['packages/llm-core/src/server/dashboard/assets/**/*.js'],
+    languageOptions: { sourceType: 'script', ecmaVersion: 2020, globals: globals.browser },
   },
   {
     files: ['**/*.cjs', 'tools/**/*.js'],

@@ -1,7 +1,7 @@
 // The live dashboard (F-307): GET /dashboard on a real control plane with sim engines, opened in headless
 // Chromium (playwright-core) while chat and embedding traffic with priorities and deadlines flows through
 // the official SDK; plus the plain HTTP contract of the page and its assets, and the API-key flow.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
@@ -79,6 +79,8 @@ describe('HTTP', () => {
     const source = await js.text();
     expect(() => new Script(source, { filename: 'dashboard.js' })).not.toThrow();
     expect(source).toContain('/v1/metrics');
+    // Served from disk as written (a linted, type-checked file), not from a copy in a string.
+    expect(source).toBe(readFileSync(path.join(__dirname, '..', '..', 'src', 'server', 'dashboard', 'assets', 'dashboard.js'), 'utf8'));
 
     const css = await fetch(`${h.cp.url}/dashboard/assets/dashboard.css`);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);

@@ -3,8 +3,7 @@
 // /dashboard paths); the data endpoints keep their auth and the page asks for a key when they answer 401.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { openAIError } from '@sage/common';
-import { loadChartAsset } from './chart-asset';
-import { DASHBOARD_JS } from './client';
+import { loadChartAsset, loadDashboardScript, type StaticAsset } from './assets';
 import { renderPage } from './page';
 import { DASHBOARD_CSS } from './styles';
 
@@ -33,6 +32,14 @@ function secure(reply: FastifyReply): FastifyReply {
   return reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
 }
 
+function sendAsset(reply: FastifyReply, asset: StaticAsset, consequence: string, cacheControl: string): FastifyReply {
+  if (!asset.ok) {
+    const e = openAIError(500, `${asset.error}; ${consequence}`, { type: 'server_error', code: 'asset_unavailable' });
+    return reply.code(e.status).send(e.body);
+  }
+  return secure(reply).type('text/javascript; charset=utf-8').header('cache-control', cacheControl).send(asset.source);
+}
+
 export function registerDashboardRoutes(app: FastifyInstance, options: DashboardOptions = {}): void {
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const windowSec = options.windowSec ?? 300;
@@ -41,6 +48,8 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
   const html = renderPage({ pollIntervalMs, windowSec });
   const chart = loadChartAsset();
   if (!chart.ok) app.log.warn({ error: chart.error }, 'dashboard: charts unavailable');
+  const script = loadDashboardScript();
+  if (!script.ok) app.log.error({ error: script.error }, 'dashboard: page script unavailable');
 
   app.get(DASHBOARD_PATH, async (_request, reply) =>
     secure(reply).type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('content-security-policy', CONTENT_SECURITY_POLICY).send(html),
@@ -48,16 +57,12 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
   // Relative, so a proxy prefix survives: /x/dashboard/ -> /x/dashboard (the page's asset URLs are relative to it).
   app.get(`${DASHBOARD_PATH}/`, async (_request, reply) => reply.redirect('../dashboard', 301));
   app.get(`${DASHBOARD_PATH}/assets/dashboard.js`, async (_request, reply) =>
-    secure(reply).type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(DASHBOARD_JS),
+    sendAsset(reply, script, 'the dashboard page cannot run', 'no-cache'),
   );
   app.get(`${DASHBOARD_PATH}/assets/dashboard.css`, async (_request, reply) =>
     secure(reply).type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(DASHBOARD_CSS),
   );
-  app.get(`${DASHBOARD_PATH}/assets/chart.umd.js`, async (_request, reply) => {
-    if (!chart.ok) {
-      const e = openAIError(500, `${chart.error}; the dashboard cannot draw charts`, { type: 'server_error', code: 'asset_unavailable' });
-      return reply.code(e.status).send(e.body);
-    }
-    return secure(reply).type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(chart.source);
-  });
+  app.get(`${DASHBOARD_PATH}/assets/chart.umd.js`, async (_request, reply) =>
+    sendAsset(reply, chart, 'the dashboard cannot draw charts', 'public, max-age=86400'),
+  );
 }
