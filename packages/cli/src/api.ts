@@ -30,11 +30,18 @@ export interface HealthInstance {
   models: string[];
   health: string;
   circuit?: string;
+  maxConcurrency?: number;
+  costPerHour?: number;
+  machine?: string;
+  rack?: string;
+  nvlinkGroup?: string;
   load: InstanceLoad;
 }
 
 export interface Health {
   status: 'ok' | 'degraded' | 'starting' | 'unhealthy';
+  /** Every engine of the preset RUNNING and registered (GET /health/ready answers 200). */
+  ready?: boolean;
   service: string;
   version: string;
   uptimeSec: number;

@@ -100,7 +100,7 @@ export async function startInBackground(
         if (health) {
           const engines = describeEngines(health);
           const allRunning = health.engines.every((e) => e.state === 'RUNNING');
-          if (rec.state === 'running' && health.status === 'ok' && allRunning) {
+          if (rec.state === 'running' && health.status === 'ok' && allRunning && health.ready !== false) {
             progress.succeed(`sage is running (pid ${pid}) — engines: ${engines}`);
             return { pid, url: rec.url, health };
           }

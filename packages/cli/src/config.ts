@@ -1,67 +1,28 @@
-// The control plane's settings as the CLI sees them: defaults < the saved config ($SAGE_HOME/config.yaml, or
-// --config FILE) < command-line flags. Validated with zod at this edge; everything after is typed.
+// The control plane's settings as the CLI sees them: the one settings model of @sage/llm-core, layered
+// defaults < preset (its control_plane: section) < the config file ($SAGE_HOME/config.yaml, or --config FILE)
+// < SAGE_* environment variables < command-line flags. Every error is a usage error naming where it came from.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { POLICY_NAMES, ROUTER_NAMES } from '@sage/llm-core';
+import {
+  coerceSetting,
+  controlPlaneSettingsSchema,
+  isSettingKey,
+  resolveSettings,
+  resolveStartPreset,
+  SETTING_KEYS,
+  SettingsError,
+  type ControlPlaneSettings,
+  type SettingKey,
+  type SettingSources,
+} from '@sage/llm-core';
 import YAML from 'yaml';
-import { z } from 'zod';
-import { usageError } from './errors';
+import { oneLine, usageError } from './errors';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const sageConfigSchema = controlPlaneSettingsSchema;
+export type SageConfig = ControlPlaneSettings;
+export const CONFIG_KEYS: readonly SettingKey[] = SETTING_KEYS;
 
-const url = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
-
-export const sageConfigSchema = z.strictObject({
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(8000),
-  schedulingPolicy: z.enum(POLICY_NAMES).default('adaptive'),
-  router: z.enum(ROUTER_NAMES).default('load_balanced'),
-  /** A built-in preset name or a YAML file; default: the embedded default unless backends are given. */
-  preset: z.string().min(1).optional(),
-  llmModel: z.string().min(1).optional(),
-  embeddingModel: z.string().min(1).optional(),
-  llmBackends: z.array(url).default([]),
-  embeddingBackends: z.array(url).default([]),
-  logLevel: z.enum(LOG_LEVELS).default('info'),
-  /**
-   * Engine ports relative to this base, laid out like the defaults around 8000: LLM engines base+1…base+89,
-   * embedding engines base+90…base+199, fallback base+900…base+999.
-   */
-  enginePortBase: z.number().int().min(1024).max(64_000).default(8000),
-  /** How long one engine may take to become healthy (vLLM loading a large model takes minutes). */
-  engineStartupTimeoutSec: z.number().positive().max(3600).default(300),
-  /** How long `stop` lets in-flight requests finish. */
-  drainTimeoutSec: z.number().min(0).max(3600).default(10),
-});
-
-export type SageConfig = z.infer<typeof sageConfigSchema>;
-export type SageConfigInput = z.input<typeof sageConfigSchema>;
-export const CONFIG_KEYS = Object.keys(sageConfigSchema.shape) as (keyof SageConfig)[];
-
-/** snake_case and kebab-case keys are accepted too (log_level, log-level → logLevel). */
-function camelKeys(raw: unknown): unknown {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [toCamel(k), v]));
-}
 const toCamel = (k: string): string => k.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const where = i.path.length ? i.path.join('.') : '(top level)';
-      if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} (known: ${CONFIG_KEYS.join(', ')})`;
-      return `${where}: ${i.message}`;
-    })
-    .join('; ');
-}
-
-export function validateConfig(raw: unknown, source: string): SageConfig {
-  if (raw === null || raw === undefined) raw = {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw usageError(`${source}: expected a mapping of settings (key: value), got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
-  const parsed = sageConfigSchema.safeParse(camelKeys(raw));
-  if (!parsed.success) throw usageError(`${source}: ${describeIssues(parsed.error)}`);
-  return parsed.data;
-}
 
 /** Reads a YAML or JSON file (JSON is YAML) into raw settings; a missing optional file is empty. */
 export function readConfigFile(file: string, { optional = false } = {}): Record<string, unknown> {
@@ -83,12 +44,7 @@ export function readConfigFile(file: string, { optional = false } = {}): Record<
   const raw: unknown = doc.toJS();
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw usageError(`config file ${file}: expected a mapping of settings (key: value), got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
-  return camelKeys(raw) as Record<string, unknown>;
-}
-
-/** Drops undefined values so they do not override lower layers. */
-function defined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [toCamel(k), v]));
 }
 
 export interface ResolveOptions {
@@ -96,46 +52,75 @@ export interface ResolveOptions {
   configFile?: string;
   savedConfigFile: string;
   flags?: Record<string, unknown>;
+  /** SAGE_* variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** defaults < config file < flags, validated once. */
-export function resolveConfig(options: ResolveOptions): { config: SageConfig; source: string } {
+export interface ResolvedConfig {
+  config: SageConfig;
+  /** Where each setting came from: default, preset, file, env or flag. */
+  sources: SettingSources;
+  /** The config file read (it may not exist). */
+  source: string;
+}
+
+function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SettingsError) throw usageError(oneLine(err));
+    throw err;
+  }
+}
+
+/**
+ * defaults < preset < config file < environment < flags. The preset is itself a setting, so it is found from
+ * the other layers first, then its control_plane: section goes in beneath them.
+ */
+export function resolveConfig(options: ResolveOptions): ResolvedConfig {
   const file = options.configFile ? path.resolve(options.configFile) : options.savedConfigFile;
   const fromFile = readConfigFile(file, { optional: !options.configFile });
-  const source = options.configFile ? `config file ${file}` : `saved config ${file}`;
-  // Validate the file alone first so its errors name the file, then the merge (flags name themselves).
-  validateConfig(fromFile, source);
-  const config = validateConfig({ ...fromFile, ...defined(options.flags ?? {}) }, 'options');
-  return { config, source: file };
-}
-
-/** Parses a `config set` value by the key's type: numbers, lists (comma-separated) or strings. */
-export function coerceValue(key: keyof SageConfig, value: string): unknown {
-  const field = sageConfigSchema.shape[key];
-  const inner = field instanceof z.ZodDefault || field instanceof z.ZodOptional ? field.unwrap() : field;
-  if (inner instanceof z.ZodNumber) {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw usageError(`${key}: expected a number, got "${value}"`);
-    return n;
+  const fileName = options.configFile ? `config file ${file}` : `saved config ${file}`;
+  const layers = { file: fromFile, fileName, env: options.env ?? process.env, flags: options.flags ?? {} };
+  const first = asUsage(() => resolveSettings(layers));
+  let presetSection: Record<string, unknown> | undefined;
+  try {
+    presetSection = resolveStartPreset(first.settings)?.controlPlane;
+  } catch (err) {
+    throw usageError(`preset: ${oneLine(err)}`);
   }
-  if (inner instanceof z.ZodArray) return value.split(',').map((s) => s.trim()).filter(Boolean);
-  return value;
+  if (!presetSection) return { config: first.settings, sources: first.sources, source: file };
+  const withPreset = asUsage(() => resolveSettings({ ...layers, preset: presetSection }));
+  return { config: withPreset.settings, sources: withPreset.sources, source: file };
 }
 
-export function isConfigKey(key: string): key is keyof SageConfig {
-  return (CONFIG_KEYS as string[]).includes(key);
+/** `--set key=value` (repeatable): any setting, by its camelCase or snake_case name. */
+export function parseSetFlags(items: readonly string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of items ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usageError(`--set ${item}: expected KEY=VALUE (keys: ${CONFIG_KEYS.join(', ')})`);
+    const key = toCamel(item.slice(0, eq).trim());
+    if (!isSettingKey(key)) throw usageError(`--set: unknown setting "${item.slice(0, eq)}" (known: ${CONFIG_KEYS.join(', ')})`);
+    out[key] = asUsage(() => coerceSetting(key, item.slice(eq + 1), `--set ${key}`));
+  }
+  return out;
+}
+
+export function isConfigKey(key: string): key is SettingKey {
+  return isSettingKey(key);
 }
 
 /** `sage inference config set`: validates the whole result before writing; `value` "" removes the key. */
-export function setConfigValue(file: string, rawKey: string, value: string): { key: keyof SageConfig; value: unknown } {
+export function setConfigValue(file: string, rawKey: string, value: string): { key: SettingKey; value: unknown } {
   const key = toCamel(rawKey);
   if (!isConfigKey(key)) throw usageError(`unknown config key "${rawKey}" (known: ${CONFIG_KEYS.join(', ')})`);
   const current = readConfigFile(file, { optional: true });
   const next: Record<string, unknown> = { ...current };
-  const coerced = value === '' ? undefined : coerceValue(key, value);
+  const coerced = value === '' ? undefined : asUsage(() => coerceSetting(key, value));
   if (coerced === undefined) delete next[key];
   else next[key] = coerced;
-  validateConfig(next, `${key}=${value}`);
+  asUsage(() => resolveSettings({ file: next, fileName: `${key}=${value}` }));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, YAML.stringify(next), 'utf8');
   return { key, value: coerced };

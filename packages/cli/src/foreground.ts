@@ -3,7 +3,7 @@
 // SIGINT/SIGTERM drains requests, stops its engines and removes its footprint from SAGE_HOME.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { resolveStartPreset, startControlPlaneServer, type Preset, type RunningControlPlane } from '@sage/llm-core';
+import { publicSettings, resolveStartPreset, startControlPlaneServer, type Preset, type RunningControlPlane, type SettingSources } from '@sage/llm-core';
 import pino, { type Logger } from 'pino';
 import { enginePortRanges, type SageConfig } from './config';
 import { CliError, ExitCode, oneLine, usageError } from './errors';
@@ -41,7 +41,7 @@ function createLogger(config: SageConfig, home: SageHome, out: Out, background: 
   );
 }
 
-export async function runForeground(config: SageConfig, opts: { home: SageHome; configSource: string; out: Out }): Promise<never> {
+export async function runForeground(config: SageConfig, opts: { home: SageHome; configSource: string; sources: SettingSources; out: Out }): Promise<never> {
   const { home, out } = opts;
   const background = process.env[BACKGROUND_ENV] === '1';
   const preset = presetFor(config);
@@ -61,7 +61,8 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
       background,
       logFile: home.logFile,
       configSource: opts.configSource,
-      config,
+      config: publicSettings({ ...config, port: running.port }),
+      sources: opts.sources,
     });
   };
   const startedAt = new Date().toISOString();
@@ -94,13 +95,12 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
 
   try {
     running = await startControlPlaneServer({
-      host: config.host,
-      port: config.port,
-      policy: config.schedulingPolicy,
-      router: config.router,
-      preset: false, // started below, after listening, so that /health shows them coming up
-      llmBackends: config.llmBackends,
-      embeddingBackends: config.embeddingBackends,
+      // Every setting, resolved (defaults < preset < file < env < flags) and passed whole.
+      settings: config,
+      settingSources: opts.sources,
+      preset: preset ?? false,
+      // Listen first, so that /health shows the engines coming up and /health/ready turns 200 once all run.
+      deferPreset: true,
       logger: log,
       version: cliVersion(),
       runtime: {
@@ -121,12 +121,9 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
 
   if (preset && !stopping) {
     // Engines adopted from an earlier run (the same preset ids, still healthy) are kept rather than started twice.
-    const runningIds = new Set(running.runtime.engines.listEngines().filter((e) => e.state === 'RUNNING').map((e) => e.id));
-    const toStart = { ...preset, engines: preset.engines.filter((e) => !runningIds.has(`${preset.name}-${e.name}`)) };
-    log.info({ preset: preset.name, engines: toStart.engines.map((e) => `${e.name}:${e.engine ?? e.kind}:${e.model}`) }, 'starting engines');
-    const applied = await running.runtime.applyPreset(toStart);
+    const applied = await running.ready;
     if (stopping) return new Promise<never>(() => undefined); // shutdown() exits
-    if (!applied.ok) {
+    if (applied && !applied.ok) {
       log.error({ engine: applied.failed?.name, error: applied.failed?.error }, 'an engine failed to start');
       await running.close(0).catch(() => undefined);
       clearServer(home, process.pid);
@@ -134,6 +131,9 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
     }
   }
   if (stopping) return new Promise<never>(() => undefined);
+  // The banner is the promise that requests succeed: only once every engine of the preset runs and is registered.
+  const readiness = running.runtime.readinessStatus();
+  if (!readiness.ready) log.warn({ waitingFor: readiness.waitingFor }, 'engines are not all running');
   record('running');
   const instances = running.runtime.manager.getInstances();
   const models = instances.flatMap((i) => i.models);

@@ -2,6 +2,7 @@
 // A stale pid file (process gone, or the pid reused by something that is not sage) counts as "not running".
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { SettingSources } from '@sage/llm-core';
 import type { SageConfig } from './config';
 import type { SageHome } from './home';
 
@@ -14,7 +15,10 @@ export interface ServerRecord {
   background: boolean;
   logFile?: string;
   configSource: string;
+  /** Effective settings, backend API keys hidden. */
   config: SageConfig;
+  /** Where each setting came from. */
+  sources?: SettingSources;
 }
 
 /** A zombie (exited, not yet reaped by whoever inherited it) still answers kill(pid, 0); it is not running. */

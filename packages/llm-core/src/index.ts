@@ -25,3 +25,6 @@ export { startControlPlaneServer } from './server/start';
 export type { ControlPlaneServerConfig, RunningControlPlane } from './server/start';
 export { authConfigFromEnv, KeyRing } from './server/auth';
 export type { AuthConfig } from './server/auth';
+export * from './settings';
+export type { ReadinessStatus, ModelWait } from './runtime/readiness';
+export type { ManagementSettings } from './server/routes/management';

@@ -2,10 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import YAML from 'yaml';
 import { ApiClient, type Health } from '../api';
 import { startInBackground } from '../background';
-import { CONFIG_KEYS, resolveConfig, setConfigValue, type SageConfig } from '../config';
+import { LOG_LEVELS, publicSettings, type SettingSources } from '@sage/llm-core';
+import { CONFIG_KEYS, parseSetFlags, resolveConfig, setConfigValue, type SageConfig } from '../config';
 import { CliError, ExitCode } from '../errors';
 import { presetFor, runForeground } from '../foreground';
 import type { SageHome } from '../home';
@@ -29,6 +29,8 @@ interface StartFlags {
   background?: boolean;
   config?: string;
   logLevel?: string;
+  pd?: boolean;
+  set?: string[];
 }
 
 /** The args given after `inference start`, to hand to the detached process (minus --background). */
@@ -43,10 +45,12 @@ function notRunning(home: SageHome): CliError {
 
 async function start(ctx: Context, flags: StartFlags): Promise<number> {
   const { home, out } = ctx;
-  const { config, source } = resolveConfig({
+  const { config, source, sources } = resolveConfig({
     configFile: flags.config,
     savedConfigFile: home.configFile,
     flags: {
+      ...parseSetFlags(flags.set),
+      pdSeparation: flags.pd,
       host: flags.host,
       port: flags.port,
       schedulingPolicy: flags.schedulingPolicy,
@@ -64,16 +68,18 @@ async function start(ctx: Context, flags: StartFlags): Promise<number> {
     throw new CliError(`already running (pid ${existing.pid}${existing.url ? `, ${existing.url}/v1` : ', starting'}); stop it first with: sage inference stop`, ExitCode.ALREADY_RUNNING);
   }
   const preset = presetFor(config); // a bad preset is a usage error before anything starts
-  if (!flags.background) return runForeground(config, { home, configSource: source, out });
+  if (!flags.background) return runForeground(config, { home, configSource: source, sources, out });
 
   const engines = preset?.engines.length ?? 0;
   const timeoutMs = (config.engineStartupTimeoutSec * Math.max(1, engines) + 30) * 1000;
   const { url, health } = await startInBackground(startArgs(ctx.argv), { home, out, timeoutMs, expectedEngines: engines });
   const backends = health.instances.filter((i) => !health.engines.some((e) => e.id === i.id));
+  const pd = config.pdSeparation ? `  pd           prefill/decode separation on (prompts of ${config.pdMinInputTokens}+ tokens)\n` : '';
   out.write(
     `\n  OpenAI API   ${url}/v1\n` +
       `  engines      ${health.engines.length ? health.engines.map((e) => `${e.id} (${e.model})`).join(', ') : 'none'}\n` +
       (backends.length ? `  backends     ${backends.map((i) => `${i.id} (${i.models.join(', ')})`).join(', ')}\n` : '') +
+      pd +
       `  logs         ${home.logFile}\n` +
       `  try          curl ${url}/v1/models\n` +
       `  next         sage inference status · sage llm engine list · sage inference stop\n`,
@@ -128,6 +134,18 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Price and topology of an instance, for the status table ('-' when none is declared). */
+function placementOf(health: Health, id: string): string {
+  const i = health.instances.find((x) => x.id === id);
+  if (!i) return '-';
+  const parts = [i.costPerHour !== undefined ? `${i.costPerHour}/h` : undefined, i.machine && `machine=${i.machine}`, i.rack && `rack=${i.rack}`, i.nvlinkGroup && `nvlink=${i.nvlinkGroup}`].filter(Boolean);
+  return parts.length ? parts.join(' ') : '-';
+}
+
+function typeOf(health: Health, id: string): string {
+  return health.instances.find((x) => x.id === id)?.type ?? '-';
+}
+
 function loadOf(health: Health, id: string): string {
   const inst = health.instances.find((i) => i.id === id);
   if (!inst) return '-';
@@ -144,10 +162,16 @@ export function statusJson(rec: ServerRecord | { pid: number; state: 'starting';
     apiBase: rec.url ? `${rec.url}/v1` : null,
     startedAt: 'startedAt' in rec ? rec.startedAt : null,
     health: health?.status ?? null,
+    ready: health?.ready ?? null,
     policy: health?.policy ?? null,
     router: health?.router ?? null,
     queueLength: health?.queueLength ?? null,
-    engines: (health?.engines ?? []).map((e) => ({ ...e, load: health?.instances.find((i) => i.id === e.id)?.load ?? null })),
+    engines: (health?.engines ?? []).map((e) => {
+      const inst = health?.instances.find((i) => i.id === e.id);
+      // The scheduling view of the engine: type, concurrency, price, topology (never its API key).
+      const { id: _id, models: _models, health: _health, load, ...scheduling } = inst ?? ({} as Partial<NonNullable<typeof inst>>);
+      return { ...e, ...scheduling, load: load ?? null };
+    }),
     backends: (health?.instances ?? []).filter((i) => !engineIds.has(i.id)),
   };
 }
@@ -171,17 +195,17 @@ async function status(ctx: Context, flags: { json?: boolean }): Promise<number> 
     return ExitCode.OK;
   }
   const lines = [
-    ['sage', `${rec.state} · pid ${rec.pid} · up ${duration(health.uptimeSec)} · health ${health.status}`],
+    ['sage', `${rec.state} · pid ${rec.pid} · up ${duration(health.uptimeSec)} · health ${health.status}${health.ready === false ? ' · not ready' : ''}`],
     ['OpenAI API', `${rec.url}/v1`],
     ['scheduling', `${health.policy} policy · ${health.router} routing · ${health.queueLength} queued`],
   ];
   out.write(`${lines.map(([k, v]) => `${k!.padEnd(12)}${v}`).join('\n')}\n\n`);
   const engineIds = new Set(health.engines.map((e) => e.id));
   const rows = [
-    ...health.engines.map((e) => [e.id, e.kind, e.model, e.state, e.port, e.pid ?? '-', e.restarts, loadOf(health, e.id)]),
-    ...health.instances.filter((i) => !engineIds.has(i.id)).map((i) => [i.id, 'external', i.models.join(','), i.health, '-', '-', '-', loadOf(health, i.id)]),
+    ...health.engines.map((e) => [e.id, e.kind, typeOf(health, e.id), e.model, e.state, e.port, e.pid ?? '-', e.restarts, placementOf(health, e.id), loadOf(health, e.id)]),
+    ...health.instances.filter((i) => !engineIds.has(i.id)).map((i) => [i.id, 'external', i.type, i.models.join(','), i.health, '-', '-', '-', placementOf(health, i.id), loadOf(health, i.id)]),
   ];
-  out.write(rows.length ? table(['ENGINE', 'KIND', 'MODEL', 'STATE', 'PORT', 'PID', 'RESTARTS', 'LOAD'], rows) : 'no engines (add one: sage llm engine start MODEL)\n');
+  out.write(rows.length ? table(['ENGINE', 'KIND', 'TYPE', 'MODEL', 'STATE', 'PORT', 'PID', 'RESTARTS', 'PLACEMENT', 'LOAD'], rows) : 'no engines (add one: sage llm engine start MODEL)\n');
   return ExitCode.OK;
 }
 
@@ -233,17 +257,29 @@ function configShow(ctx: Context, flags: { json?: boolean; config?: string }): n
   const { home, out } = ctx;
   const rec = findRunning(home);
   let config: SageConfig;
+  let sources: Partial<SettingSources>;
   let note: string;
   if (rec && 'config' in rec && !flags.config) {
     config = rec.config;
-    note = `# the running control plane's settings (pid ${rec.pid}; from ${rec.configSource} and flags)`;
+    sources = rec.sources ?? {};
+    note = `# the running control plane's settings (pid ${rec.pid}; config file ${rec.configSource})`;
   } else {
     const resolved = resolveConfig({ configFile: flags.config, savedConfigFile: home.configFile });
     config = resolved.config;
-    note = `# settings the next start uses (from ${resolved.source} and defaults; flags override them)`;
+    sources = resolved.sources;
+    note = `# settings the next start uses (config file ${resolved.source}; flags override them)`;
   }
-  if (flags.json) printJson(out, config);
-  else out.write(`${note}\n${YAML.stringify(config)}`);
+  const shown = publicSettings(config);
+  if (flags.json) {
+    printJson(out, { ...shown, sources });
+    return ExitCode.OK;
+  }
+  const rows = CONFIG_KEYS.map((key) => {
+    const v = shown[key];
+    const text = v === undefined ? '-' : Array.isArray(v) ? (v.length ? v.map((b) => Object.entries(b).map(([k, x]) => `${k}=${String(x)}`).join(',')).join(' ; ') : '-') : String(v);
+    return [key, text, sources[key] ?? 'default'];
+  });
+  out.write(`${note}\n${table(['SETTING', 'VALUE', 'FROM'], rows)}`);
   return ExitCode.OK;
 }
 
@@ -266,16 +302,18 @@ export function inferenceCommand(ctx: Context): Command {
     .description('start the control plane (the embedded default engines unless told otherwise)')
     .option('--llm-model <name>', 'model name for the embedded LLM engine')
     .option('--embedding-model <name>', 'model name for the embedded embedding engine')
-    .option('--llm-backend <url>', 'register an OpenAI-compatible LLM server started elsewhere (repeatable)', collect)
-    .option('--embedding-backend <url>', 'register an embedding server started elsewhere (repeatable)', collect)
+    .option('--llm-backend <spec>', 'register an LLM server started elsewhere: URL or url=URL,model=M,type=PREFILLING,cost=2.5,machine=gpu-a,rack=r1,nvlink_group=g0,max_concurrency=16,api_key=K (repeatable)', collect)
+    .option('--embedding-backend <spec>', 'register an embedding server started elsewhere: URL or url=URL,model=M,… (repeatable)', collect)
     .option('--preset <name|file>', 'engines to start: a built-in preset (sage llm preset list) or a YAML file')
     .option('--port <port>', 'port of the OpenAI and management API (default 8000)', portArg)
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--scheduling-policy <name>', 'fifo | priority | slo_aware | cost_optimized | adaptive | hybrid (default adaptive)')
     .option('--router <name>', 'load_balanced | round_robin | affinity | locality | prefix_aware | topology_aware')
     .option('--background', 'run detached; return once it is healthy (log: $SAGE_HOME/logs/sage.log)')
+    .option('--pd', 'prefill/decode separation: long prompts prefill on PREFILLING engines and decode on DECODING ones')
+    .option('--set <key=value>', 'any setting, e.g. --set max_queue_size=200 --set request_timeout_ms=30000 (repeatable; see: sage inference config show)', collect)
     .option('--config <file>', `settings file, YAML or JSON (default $SAGE_HOME/config.yaml); keys: ${CONFIG_KEYS.join(', ')}`)
-    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]))
     .action(async (flags: StartFlags) => {
       ctx.exitCode = await start(ctx, flags);
     });
@@ -311,7 +349,7 @@ export function inferenceCommand(ctx: Context): Command {
   const config = inference.command('config').description('show or change the saved settings ($SAGE_HOME/config.yaml)');
   config
     .command('show')
-    .description('the effective settings (of the running control plane, else of the next start)')
+    .description('the effective settings and where each came from: default, preset, file, env (SAGE_*) or flag')
     .option('--json', 'machine-readable output')
     .option('--config <file>', 'show what this settings file would give')
     .action((flags: { json?: boolean; config?: string }) => {

@@ -1,6 +1,6 @@
 // `sage llm engine|preset|gpu` (F-402): talk to the running control plane's management API (--api-base).
 import * as fs from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ENGINE_KINDS, listBuiltinPresets, loadPreset, planPreset, type Preset, type PresetPlan } from '@sage/llm-core';
 import { ApiClient, resolveApiBase } from '../api';
 import { CliError, ExitCode, oneLine, usageError } from '../errors';
@@ -72,6 +72,11 @@ interface EngineStartFlags extends ApiFlags {
   label?: string;
   maxConcurrent?: number;
   instanceType?: string;
+  cost?: number;
+  machine?: string;
+  rack?: string;
+  nvlinkGroup?: string;
+  apiKey?: string;
 }
 
 async function engineStart(ctx: Context, model: string, flags: EngineStartFlags, cmd: Command): Promise<number> {
@@ -89,9 +94,14 @@ async function engineStart(ctx: Context, model: string, flags: EngineStartFlags,
     maxConcurrentRequests: flags.maxConcurrent,
     instanceType: flags.instanceType,
     useGpu,
+    costPerHour: flags.cost,
+    machine: flags.machine,
+    rack: flags.rack,
+    nvlinkGroup: flags.nvlinkGroup,
+    apiKey: flags.apiKey,
   };
   const api = client(ctx, flags);
-  const what = `${flags.engine ?? (flags.engineKind === 'embedding' ? 'sim-embedding' : 'sim-llm')} engine for ${model}`;
+  const what = `${flags.engine ?? flags.engineKind} engine for ${model}`;
   const progress = createProgress(ctx.out, `starting ${what}…`, { quiet: flags.json });
   let info: EngineView;
   try {
@@ -241,6 +251,12 @@ async function gpu(ctx: Context, flags: ApiFlags): Promise<number> {
   return ExitCode.OK;
 }
 
+function costArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+  return n;
+}
+
 export function llmCommand(ctx: Context): Command {
   const llm = new Command('llm').description('engines, presets and GPUs of the running control plane');
   const engine = llm.command('engine').description('list, start, stop and prune engines');
@@ -259,7 +275,7 @@ export function llmCommand(ctx: Context): Command {
     .description('start an engine serving MODEL and put it into rotation once healthy')
     .argument('<model>', 'model name (or path, for llama-cpp)')
     .addOption(new Option('--engine-kind <kind>', 'what it serves').choices(['llm', 'embedding']).default('llm'))
-    .addOption(new Option('--engine <engine>', 'engine to run (default: sim-llm, or sim-embedding for embeddings)').choices([...ENGINE_KINDS]))
+    .addOption(new Option('--engine <engine>', 'engine to run (default: vllm / tei where a GPU and their executables are found, else sim-llm / sim-embedding)').choices([...ENGINE_KINDS]))
     .option('--use-gpu', 'force a GPU (embedding engines run on CPU otherwise)')
     .option('--no-gpu', 'force no GPU')
     .option('--port <port>', 'explicit port (default: allocated from the engine ranges)', portArg)
@@ -268,6 +284,11 @@ export function llmCommand(ctx: Context): Command {
     .option('--label <label>', 'a human label')
     .option('--max-concurrent <n>', 'maximum concurrent requests the scheduler sends it', positiveIntArg)
     .addOption(new Option('--instance-type <type>', 'scheduling role').choices(['GENERAL', 'PREFILLING', 'DECODING', 'HYBRID', 'EMBEDDING', 'LLM_EMBEDDING']))
+    .option('--cost <per-hour>', 'what it costs per hour (cost_optimized prefers the cheaper)', costArg)
+    .option('--machine <id>', 'machine it runs on (topology_aware pairs prefill and decode nearby)')
+    .option('--rack <id>', 'rack it runs in')
+    .option('--nvlink-group <id>', 'NVLink group: engines of one group move KV caches over NVLink')
+    .option('--api-key <key>', 'API key the engine requires (never shown afterwards)')
     .addOption(apiBaseOption())
     .addOption(jsonOption())
     .action(async (model: string, flags: EngineStartFlags, cmd: Command) => {

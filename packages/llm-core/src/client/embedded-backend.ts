@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import type { ChatMessageLike } from '../control-plane/types';
 import type { EngineLifecycleManager, SupervisorOptions } from '../engines/lifecycle';
 import type { PortRanges } from '../engines/ports';
-import { resolveStartPreset } from '../engines/presets';
-import { ControlPlaneRuntime } from '../runtime/control-plane-runtime';
+import { resolveStartPreset, type Preset } from '../engines/presets';
+import type { ControlPlaneManagerOptions } from '../control-plane/manager';
+import { ControlPlaneRuntime, type BackendRegistration } from '../runtime/control-plane-runtime';
 import { chunkText, completionText, type Backend, type CallOptions, type EmbedOptions, type InstanceInfo } from './backend';
 import { guardEngines } from './orphan-guard';
 
 export interface EmbeddedOptions {
-  schedulingPolicy: string;
-  timeoutSec: number;
+  /** Scheduler options (policy, router, PD separation, batching, queue, timeouts), from the settings. */
+  scheduler: ControlPlaneManagerOptions;
   llmModel: string;
   embeddingModel: string;
   /** Time scale of the sim engines: wall seconds per model second (default 1; 0.1 is ten times faster). */
@@ -26,6 +27,10 @@ export interface EmbeddedOptions {
   supervisor?: SupervisorOptions;
   /** Where the private state directory is made (default os.tmpdir()). */
   stateRoot?: string;
+  /** Engines to start instead of the default preset (create({ instances })); none when only backends are given. */
+  preset?: Preset | false;
+  /** Servers started elsewhere to register. */
+  backends?: BackendRegistration[];
 }
 
 /** Sim engines answer within a second of starting; this bounds a start on a loaded machine. */
@@ -59,7 +64,7 @@ export class EmbeddedBackend implements Backend {
     try {
       // The scheduler is built before any engine starts: an unknown policy name is an error, not a fallback.
       runtime = await ControlPlaneRuntime.create({
-        scheduler: { policy: opts.schedulingPolicy, requestTimeoutMs: opts.timeoutSec * 1000 },
+        scheduler: opts.scheduler,
         sageHome: stateDir,
         portRanges: opts.portRanges,
         supervisor: opts.supervisor,
@@ -68,10 +73,12 @@ export class EmbeddedBackend implements Backend {
       });
       const engines = runtime.engines;
       unguard = guardEngines({ stateDir, pids: () => pidsOf(engines) });
-      const preset = resolveStartPreset({ llmModel: opts.llmModel, embeddingModel: opts.embeddingModel });
-      if (!preset) throw new Error('no embedded default preset');
-      const applied = await runtime.applyPreset(preset);
-      if (!applied.ok) throw new Error(`embedded control plane: engine ${applied.failed?.name} failed to start: ${applied.failed?.error}`);
+      for (const b of opts.backends ?? []) await runtime.registerBackend(b);
+      const preset = opts.preset === undefined ? resolveStartPreset({ llmModel: opts.llmModel, embeddingModel: opts.embeddingModel }) : opts.preset || undefined;
+      if (preset) {
+        const applied = await runtime.applyPreset(preset);
+        if (!applied.ok) throw new Error(`embedded control plane: engine ${applied.failed?.name} failed to start: ${applied.failed?.error}`);
+      }
     } catch (err) {
       await runtime?.close();
       unguard();

@@ -9,19 +9,31 @@ import { DEFAULT_HOSTS, DEFAULT_PROBE_TIMEOUT_MS, loadSageEnv, probeEndpoint } f
 import type { ChatMessageLike } from '../control-plane/types';
 import type { SupervisorOptions } from '../engines/lifecycle';
 import type { PortRanges } from '../engines/ports';
+import { managerOptionsFrom, supervisorOptionsFrom } from '../settings/runtime-options';
+import { resolveSettings } from '../settings/resolve';
+import { SCHEDULING_SETTING_KEYS, type SchedulingSettingsInput } from '../settings/schema';
 import type { Backend, CallOptions, EmbedOptions, InstanceInfo } from './backend';
 import { EmbeddedBackend } from './embedded-backend';
+import { planInstances, type InstanceDeclaration } from './instances';
 import { RemoteBackend, serverRoot } from './remote-backend';
 
-export interface UnifiedClientOptions {
+/**
+ * Every scheduling setting of the control plane (settings/schema.ts) is an option of an embedded client:
+ * schedulingPolicy, router, pdSeparation, embeddingBatchSize, maxQueueSize, autoRestart, ….
+ */
+export interface UnifiedClientOptions extends Partial<SchedulingSettingsInput> {
   /** URL of a running sage control plane (with or without /v1). */
   controlPlaneUrl?: string;
   /** Start an in-process control plane with the built-in engines. */
   embedded?: boolean;
   defaultLlmModel?: string;
   defaultEmbeddingModel?: string;
-  /** Scheduling policy of an embedded control plane (default adaptive). */
-  schedulingPolicy?: string;
+  /**
+   * Instances of an in-process control plane (implies embedded): engines to start, supervised and stopped with
+   * the client (`{ engine?, model, instanceType?, costPerHour?, machine?, nvlinkGroup?, … }`), and servers started
+   * elsewhere to register (`{ url | host+port, models?, instanceType?, apiKey?, … }`). Replaces the default engines.
+   */
+  instances?: InstanceDeclaration[];
   /** Request timeout in seconds (default 60). */
   timeout?: number;
   /** API key for a remote control plane (default SAGE_UNIFIED_API_KEY). */
@@ -72,6 +84,7 @@ export class UnifiedInferenceClient {
     const timeoutSec = options.timeout ?? 60;
     if (!(timeoutSec > 0)) throw new RangeError(`timeout must be a positive number of seconds, got ${String(options.timeout)}`);
     if (options.controlPlaneUrl && options.embedded) throw new Error('choose either controlPlaneUrl or embedded, not both');
+    if (options.controlPlaneUrl && options.instances) throw new Error('instances start an in-process control plane: give either controlPlaneUrl or instances (register servers with a running one through its management API)');
 
     const remote = (baseUrl: string) =>
       new UnifiedInferenceClient(
@@ -80,20 +93,31 @@ export class UnifiedInferenceClient {
       );
     if (options.controlPlaneUrl) return remote(options.controlPlaneUrl);
 
-    if (!options.embedded) {
+    if (!options.embedded && !options.instances) {
       const configured = loadSageEnv(env).unifiedBaseUrl;
       if (configured) return remote(serverRoot(configured));
       const local = await probeLocalControlPlane();
       if (local) return remote(local);
     }
+    // defaults < SAGE_* environment < these options, validated like every other surface.
+    const flags: Record<string, unknown> = Object.fromEntries(SCHEDULING_SETTING_KEYS.map((k) => [k, options[k]]));
+    if (options.timeout !== undefined) flags.requestTimeoutMs ??= options.timeout * 1000;
+    let resolved;
+    try {
+      resolved = resolveSettings({ env, flags }).settings;
+    } catch (err) {
+      throw new RangeError((err as Error).message);
+    }
+    const planned = options.instances ? planInstances(options.instances) : undefined;
     const backend = await EmbeddedBackend.start({
-      schedulingPolicy: options.schedulingPolicy ?? 'adaptive',
-      timeoutSec,
-      llmModel: options.defaultLlmModel ?? DEFAULT_LLM_MODEL,
-      embeddingModel: options.defaultEmbeddingModel ?? DEFAULT_EMBEDDING_MODEL,
+      scheduler: managerOptionsFrom(resolved),
+      llmModel: options.defaultLlmModel ?? planned?.llmModel ?? DEFAULT_LLM_MODEL,
+      embeddingModel: options.defaultEmbeddingModel ?? planned?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL,
+      preset: planned ? (planned.preset ?? false) : undefined,
+      backends: planned?.backends,
       timeScale: options.simTimeScale,
       portRanges: options.portRanges,
-      supervisor: options.supervisor,
+      supervisor: { ...supervisorOptionsFrom(resolved), ...options.supervisor },
       stateRoot: options.stateRoot,
     });
     return new UnifiedInferenceClient(CONSTRUCT, backend);

@@ -84,6 +84,8 @@ export interface Topology {
   numaNode?: number;
   /** Ids of instances reachable over NVLink from this one. */
   nvlinkPeers?: string[];
+  /** Instances sharing an NVLink group reach each other over NVLink (a declarative form of nvlinkPeers). */
+  nvlinkGroup?: string;
 }
 
 export type InstanceHealth = 'healthy' | 'unhealthy' | 'unknown';

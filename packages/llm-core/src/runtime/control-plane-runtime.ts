@@ -9,7 +9,10 @@ import { InstanceType, type ExecutionInstance } from '../control-plane/types';
 import { GPUResourceManager } from '../engines/gpu';
 import { EngineLifecycleManager, EngineSupervisor, type EngineInfo, type EngineStartSpec, type SupervisorOptions } from '../engines/lifecycle';
 import { PortAllocator, type PortRanges } from '../engines/ports';
-import { applyPreset, type Preset, type PresetApplyResult } from '../engines/presets';
+import { applyPreset, presetEngineAttributes, presetEngineToStartSpec, type Preset, type PresetApplyResult } from '../engines/presets';
+import { defaultEngineFor, type EngineCategory } from '../engines/kinds';
+import { topologyOf, type InstanceAttributes, type Placement } from '../settings/attributes';
+import { PresetReadiness, type ModelWait, type ReadinessStatus } from './readiness';
 
 export interface RuntimeOptions {
   scheduler?: ControlPlaneManagerOptions;
@@ -26,7 +29,7 @@ export interface RuntimeOptions {
   logger?: Logger;
 }
 
-export interface BackendRegistration {
+export interface BackendRegistration extends Placement {
   baseUrl: string;
   kind?: 'llm' | 'embedding';
   id?: string;
@@ -62,6 +65,10 @@ export class ControlPlaneRuntime {
   private readonly simTimeScale?: number;
   /** Registered external backends (ids), which have no process of their own. */
   private readonly backends = new Set<string>();
+  /** Price, topology and API key of engines by id, applied whenever the engine (re)joins rotation. */
+  private readonly attributes = new Map<string, InstanceAttributes>();
+  /** Whether every engine of the preset being served is RUNNING and registered. */
+  readonly readiness: PresetReadiness;
   private closed = false;
 
   private constructor(options: RuntimeOptions, engines: EngineLifecycleManager, ports: PortAllocator, gpus: GPUResourceManager) {
@@ -72,9 +79,11 @@ export class ControlPlaneRuntime {
     this.engines = engines;
     this.simTimeScale = options.simTimeScale;
     this.supervisor = new EngineSupervisor(engines, { logger: this.log.child({ component: 'supervisor' }), ...options.supervisor });
+    this.readiness = new PresetReadiness({ engineState: (id) => engines.getEngine(id)?.state, registered: (id) => this.manager.registry.get(id) !== undefined });
     // An engine out of RUNNING (restarting, stopping, failed) leaves rotation at once; back in RUNNING it returns
     // under the same id, so a restart heals without re-registration and without requests routed to a dead port.
     engines.onStateChange((change) => {
+      this.readiness.changed();
       if (!this.manager.registry.get(change.id)) return;
       if (change.to === 'RUNNING') this.manager.markHealthy(change.id);
       else this.manager.markUnhealthy(change.id);
@@ -104,22 +113,33 @@ export class ControlPlaneRuntime {
 
   private registerEngine(info: EngineInfo): ExecutionInstance {
     if (this.manager.registry.get(info.id)) this.manager.unregisterInstance(info.id);
-    return this.manager.registerInstance({
+    const attrs = this.attributes.get(info.id) ?? {};
+    const inst = this.manager.registerInstance({
       id: info.id,
       baseUrl: info.baseUrl,
       models: [info.model],
       type: instanceTypeOf(info),
       gpuCount: info.gpuIds.length,
       gpuIds: info.gpuIds,
-      maxConcurrency: typeof info.metadata?.maxConcurrentRequests === 'number' ? info.metadata.maxConcurrentRequests : undefined,
+      maxConcurrency: typeof info.metadata?.maxConcurrentRequests === 'number' ? info.metadata.maxConcurrentRequests : (info.maxConcurrentRequests ?? undefined),
+      costPerHour: attrs.costPerHour,
+      topology: topologyOf(attrs),
+      apiKey: attrs.apiKey,
       health: 'healthy',
     });
+    this.readiness.changed();
+    return inst;
   }
 
-  /** Starts an engine (ports and GPUs from their managers) and puts it into rotation once RUNNING. */
-  async startEngine(spec: EngineStartSpec): Promise<EngineInfo> {
+  /**
+   * Starts an engine (ports and GPUs from their managers) and puts it into rotation once RUNNING, with its
+   * price, topology and API key (`attributes`) on the scheduling instance.
+   */
+  async startEngine(spec: EngineStartSpec, attributes?: InstanceAttributes): Promise<EngineInfo> {
+    if (spec.id && attributes) this.attributes.set(spec.id, attributes);
     const withScale = spec.timeScale === undefined && this.simTimeScale !== undefined && spec.kind.startsWith('sim-') ? { ...spec, timeScale: this.simTimeScale } : spec;
     const info = await this.engines.start({ ...withScale, metadata: { ...withScale.metadata, maxConcurrentRequests: spec.maxConcurrentRequests } });
+    if (!spec.id && attributes) this.attributes.set(info.id, attributes);
     this.registerEngine(info);
     return info;
   }
@@ -168,6 +188,8 @@ export class ControlPlaneRuntime {
       type: reg.instanceType ?? (kind === 'embedding' ? InstanceType.EMBEDDING : InstanceType.GENERAL),
       apiKey: reg.apiKey,
       maxConcurrency: reg.maxConcurrency,
+      costPerHour: reg.costPerHour,
+      topology: topologyOf(reg),
       health: 'healthy',
     });
     this.backends.add(inst.id);
@@ -178,16 +200,66 @@ export class ControlPlaneRuntime {
     return this.backends.has(id);
   }
 
-  /** Starts a preset's engines in order, rolling back the started ones on failure unless told not to. */
+  /**
+   * Declares the preset this control plane serves before its engines start: readiness waits for them, and
+   * requests for their models wait while they start (see readiness.ts).
+   */
+  expectPreset(preset: Preset): void {
+    this.readiness.expect(preset.engines.map((e) => ({ id: presetEngineToStartSpec(preset.name, e).id ?? e.name, model: e.model, category: e.kind })));
+  }
+
+  /**
+   * Starts a preset's engines in order, rolling back the started ones on failure unless told not to. Engines of
+   * the same ids already RUNNING (adopted from an earlier run) are kept, not started twice.
+   */
   async applyPreset(preset: Preset, options: { rollback?: boolean } = {}): Promise<PresetApplyResult<EngineInfo>> {
-    return applyPreset<EngineInfo>(preset, {
+    this.expectPreset(preset);
+    for (const e of preset.engines) {
+      if (e.engine) continue;
+      const choice = defaultEngineFor(e.kind);
+      const line = { preset: preset.name, engine: e.name, chosen: choice.engine, reason: choice.reason };
+      if (choice.simulated) this.log.info(line, `engine ${e.name} names no engine: ${choice.reason}`);
+      else this.log.info(line, `engine ${e.name} names no engine: ${choice.engine} (${choice.reason})`);
+    }
+    const result = await applyPreset<EngineInfo>(preset, {
       rollback: options.rollback,
-      start: (spec) => this.startEngine(spec),
+      start: (spec, index) => {
+        const attributes = presetEngineAttributes(preset.engines[index]!);
+        const running = spec.id ? this.engines.getEngine(spec.id) : undefined;
+        if (running?.state === 'RUNNING') {
+          this.attributes.set(running.id, attributes);
+          this.registerEngine(running);
+          return Promise.resolve(running);
+        }
+        return this.startEngine(spec, attributes);
+      },
       stop: async (info) => {
         await this.stopEngine(info.id);
         await this.engines.remove(info.id).catch(() => undefined);
       },
     });
+    this.readiness.settle(result.ok);
+    return result;
+  }
+
+  /** Ready: every engine of the preset served is RUNNING and registered. */
+  readinessStatus(): ReadinessStatus {
+    return this.readiness.status();
+  }
+
+  /**
+   * Before a request for `model` is refused as unknown: when no registered instance serves it yet but an engine
+   * of the preset will, waits for that engine (up to `timeoutMs`).
+   */
+  async waitForModel(model: string | undefined, category: EngineCategory, timeoutMs: number, signal?: AbortSignal): Promise<ModelWait> {
+    const served = this.manager.getInstances().some((i) => (category === 'embedding' ? i.type === InstanceType.EMBEDDING || i.type === InstanceType.LLM_EMBEDDING : i.type !== InstanceType.EMBEDDING) && (!model || i.models.includes(model) || i.models.includes('*')));
+    if (served) return 'served';
+    return this.readiness.waitForModel(model, category, timeoutMs, signal);
+  }
+
+  /** Turns prefill/decode separation on or off while serving (a preset applied later may ask for it). */
+  setPdSeparation(enabled: boolean): void {
+    this.manager.setPdSeparation({ enabled });
   }
 
   /** Stops scheduling, the supervisor and every engine this control plane launched. */

@@ -10,6 +10,7 @@ import { registerDashboardRoutes, type DashboardOptions } from './dashboard';
 import { ControlPlaneMetrics, type EngineStateSource } from './prometheus';
 import { registerOpenAIRoutes } from './routes/openai';
 import { registerServiceRoutes, type EngineListing } from './routes/service';
+import type { ServerReadiness } from './readiness';
 
 export interface ServerOptions {
   manager: ControlPlaneManager;
@@ -22,11 +23,13 @@ export interface ServerOptions {
   version?: string;
   /** Extra routes under the same auth (the management API registers itself here). */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  /** Readiness of the preset's engines: /health/ready, and requests for models still starting wait. */
+  readiness?: ServerReadiness;
   /** The live dashboard at GET /dashboard (F-307); false leaves it out. */
   dashboard?: DashboardOptions | false;
 }
 
-const UNAUTHENTICATED = new Set(['/', '/health']);
+const UNAUTHENTICATED = new Set(['/', '/health', '/health/ready']);
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = fastify({
@@ -68,8 +71,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     metrics.observeHttp(route, model, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
-  registerOpenAIRoutes(app, options.manager);
+  registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
+  registerOpenAIRoutes(app, options.manager, options.readiness);
   if (options.dashboard !== false) registerDashboardRoutes(app, options.dashboard);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;

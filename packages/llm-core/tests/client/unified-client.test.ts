@@ -22,7 +22,9 @@ describe('UnifiedInferenceClient construction', () => {
     const root = tempRoot();
     try {
       const before = childPids();
-      await expect(UnifiedInferenceClient.create({ embedded: true, schedulingPolicy: 'hybird', stateRoot: root.dir })).rejects.toThrow(/unknown scheduling policy "hybird"/);
+      // A JavaScript caller (no type check) with a typo: the settings model names the option and the valid values.
+      const schedulingPolicy = 'hybird' as 'hybrid';
+      await expect(UnifiedInferenceClient.create({ embedded: true, schedulingPolicy, stateRoot: root.dir })).rejects.toThrow(/schedulingPolicy: expected one of .*hybrid.*got "hybird"/);
       expect(childPids().filter((p) => !before.includes(p))).toEqual([]);
       expect(root.entries()).toEqual([]);
     } finally {

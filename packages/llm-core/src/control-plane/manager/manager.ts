@@ -117,6 +117,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly prober: EngineHealthProber;
   private readonly runner: RequestRunner;
   private readonly shutdown = new AbortController();
+  private readonly pd: PdOptions;
   private dispatchScheduled = false;
   private orphanCheckDue = false;
   private closed = false;
@@ -152,11 +153,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         rejectLate: options.policyOptions?.onInfeasible !== 'demote',
       },
     );
-    const pd: PdOptions = {
+    // One object, read by the runner at every request: setPdSeparation() changes it in place.
+    const pd: PdOptions = (this.pd = {
       enabled: options.enablePdSeparation ?? false,
       minInputTokens: options.pdMinInputTokens ?? 256,
       minInputOutputRatio: options.pdMinInputOutputRatio ?? 1,
-    };
+    });
     this.executor = new EngineExecutor({ requestTimeoutMs: this.opts.requestTimeoutMs, streamIdleTimeoutMs: options.streamIdleTimeoutMs });
     this.prober = new EngineHealthProber({ registry: this.registry, executor: this.executor, timers: this.timers, intervalMs: this.opts.healthProbeIntervalMs, onRecovered: (id) => this.markHealthy(id) });
     this.embeddings = new EmbeddingRequests({
@@ -223,6 +225,16 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   /** Instances with live load and circuit state; no back-end keys. */
   getInstances(): Array<ExecutionInstance & { circuit: string }> {
     return this.registry.snapshot().map((i) => ({ ...i, circuit: this.breaker(i.id).currentState }));
+  }
+
+  /** Prefill/decode separation as it is now. */
+  get pdSeparation(): Readonly<PdOptions> {
+    return { ...this.pd };
+  }
+
+  /** Turns prefill/decode separation on or off, or changes its thresholds, for requests dispatched from now on. */
+  setPdSeparation(options: Partial<PdOptions>): void {
+    Object.assign(this.pd, Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
   }
 
   status(): ManagerStatus {

@@ -33,16 +33,20 @@ export function pickPdPair(ctx: PdPairingContext, meta: RequestMetadata, chosen:
     const fresh = all.filter((i) => !excluded.has(i.id));
     return fresh.length > 0 ? fresh : all;
   };
+  const pairing = router as RoutingStrategy & { pairFor?: (p: ExecutionInstance, c: readonly ExecutionInstance[]) => ExecutionInstance | undefined };
+  const view = (i: ExecutionInstance) => candidates.find((c) => c.id === i.id) ?? i;
   const prefills = ofType(InstanceType.PREFILLING);
-  const prefill = prefills.some((i) => i.id === chosen.id) ? chosen : live(router.route(meta, prefills));
+  // Placed on a DECODING instance: a topology-aware router picks the prefill best connected to it (links are symmetric).
+  const prefill = prefills.some((i) => i.id === chosen.id)
+    ? chosen
+    : live(chosen.type === InstanceType.DECODING && pairing.pairFor ? pairing.pairFor(view(chosen), prefills) : router.route(meta, prefills));
   if (!prefill) return undefined;
   const decodes = ofType(InstanceType.DECODING);
   let decode: ExecutionInstance | undefined;
   if (d.decodeInstanceId) decode = live(decodes.find((i) => i.id === d.decodeInstanceId));
   if (!decode && decodes.some((i) => i.id === chosen.id)) decode = chosen;
   if (!decode) {
-    const pairing = router as RoutingStrategy & { pairFor?: (p: ExecutionInstance, c: readonly ExecutionInstance[]) => ExecutionInstance | undefined };
-    const prefillView = candidates.find((i) => i.id === prefill.id) ?? prefill;
+    const prefillView = view(prefill);
     decode = live(pairing.pairFor ? pairing.pairFor(prefillView, decodes) : router.route(meta, decodes));
   }
   return decode ? { prefill, decode } : undefined;

@@ -8,11 +8,12 @@ export const TopologyTier = { NVLINK: 0, SAME_MACHINE: 1, SAME_RACK: 2, REMOTE: 
 export type TopologyTier = (typeof TopologyTier)[keyof typeof TopologyTier];
 export const TOPOLOGY_TIER_NAMES = ['nvlink', 'same_machine', 'same_rack', 'remote'] as const;
 
-/** How closely two instances are connected (lower is closer). NVLink counts if either side lists the other. */
+/** How closely two instances are connected (lower is closer). NVLink: either side lists the other, or one group. */
 export function topologyTier(a: ExecutionInstance, b: ExecutionInstance): TopologyTier {
   const ta = a.topology ?? {};
   const tb = b.topology ?? {};
   if (ta.nvlinkPeers?.includes(b.id) || tb.nvlinkPeers?.includes(a.id)) return TopologyTier.NVLINK;
+  if (ta.nvlinkGroup !== undefined && ta.nvlinkGroup === tb.nvlinkGroup) return TopologyTier.NVLINK;
   if (ta.machineId !== undefined && ta.machineId === tb.machineId) return TopologyTier.SAME_MACHINE;
   if (ta.rackId !== undefined && ta.rackId === tb.rackId) return TopologyTier.SAME_RACK;
   return TopologyTier.REMOTE;

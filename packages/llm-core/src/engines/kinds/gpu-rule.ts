@@ -1,3 +1,4 @@
+import { defaultEngineFor, type MachineFacts } from './default-engine';
 import type { EngineCategory, EngineKind } from './types';
 
 /** The category a kind serves when the caller does not say (vllm and llama-cpp can serve both). */
@@ -19,9 +20,9 @@ export function supportedCategories(kind: EngineKind): readonly EngineCategory[]
   }
 }
 
-/** Default engine for a category when a preset or request names only the category. */
-export function defaultKindFor(category: EngineCategory): EngineKind {
-  return category === 'llm' ? 'vllm' : 'tei';
+/** Default engine for a category when a preset or request names only the category (see default-engine.ts). */
+export function defaultKindFor(category: EngineCategory, machine?: MachineFacts): EngineKind {
+  return defaultEngineFor(category, machine).engine;
 }
 
 /**

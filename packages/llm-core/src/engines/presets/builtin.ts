@@ -22,6 +22,8 @@ engines:
 version: 1
 name: sim-pd
 description: Prefill/decode separation on simulators - a PREFILLING and a DECODING sim-llm plus an embedding engine.
+control_plane:
+  pd_separation: true
 engines:
   - name: prefill
     kind: llm

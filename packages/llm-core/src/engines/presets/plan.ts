@@ -5,6 +5,7 @@ import { DEFAULT_PORT_RANGES, type PortAllocator, type PortKind, type PortRanges
 import type { GPUResourceManager } from '../gpu/manager';
 import type { InstanceType } from '../../control-plane/types';
 import type { EngineKind } from '../kinds/types';
+import type { MachineFacts } from '../kinds/default-engine';
 import { presetEngineToStartSpec, resolvePresetEngine } from './resolve';
 import type { Preset } from './schema';
 
@@ -39,6 +40,8 @@ export interface PlanOptions extends CommandBuildOptions {
   /** Port the allocator would hand out (without reserving); default: walk the configured ranges. */
   previewPort?: (kind: PortKind, alreadyPlanned: readonly number[]) => number;
   ranges?: PortRanges;
+  /** What decides the engine of declarations without `engine:` (default: this machine). */
+  machine?: MachineFacts;
 }
 
 export function planPreset(preset: Preset, options: PlanOptions = {}): PresetPlan {
@@ -52,8 +55,8 @@ export function planPreset(preset: Preset, options: PlanOptions = {}): PresetPla
       return p;
     });
   const engines = preset.engines.map((raw): PlannedEngine => {
-    const e = resolvePresetEngine(raw);
-    const spec = presetEngineToStartSpec(preset.name, raw);
+    const e = resolvePresetEngine(raw, options.machine);
+    const spec = presetEngineToStartSpec(preset.name, raw, options.machine);
     const portIsAuto = e.port === undefined;
     const port = e.port ?? preview(e.kind, planned);
     if (portIsAuto) planned.push(port);

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { InstanceType } from '../../control-plane/types';
 import { ENGINE_CATEGORIES, ENGINE_KINDS } from '../kinds/types';
 import { supportedCategories } from '../kinds/gpu-rule';
+import { placementShape } from '../../settings/attributes';
+import { presetControlPlaneSchema } from '../../settings/schema';
 
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (iss) => (iss.input === undefined ? 'required' : `expected one of ${values.join('|')}, got ${JSON.stringify(iss.input)}`) });
@@ -25,6 +27,10 @@ export const presetEngineSchema = z.strictObject({
   useGpu: z.boolean({ error: 'expected true or false' }).optional(),
   extraArgs: z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of strings' }).optional(),
   metadata: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
+  /** Price and topology (cost_per_hour, machine, rack, nvlink_group), for cost_optimized and topology_aware. */
+  ...placementShape,
+  /** The key the engine requires and the control plane presents to it; never shown in status or logs. */
+  apiKey: z.string({ error: 'expected a string' }).min(1, 'must not be empty').optional(),
 });
 
 export const presetSchema = z
@@ -33,6 +39,8 @@ export const presetSchema = z
     name: z.string({ error: 'required (a string)' }).min(1, 'must not be empty'),
     description: z.string({ error: 'expected a string' }).default(''),
     engines: z.array(presetEngineSchema, { error: 'required (a list of engines)' }).min(1, 'at least one engine'),
+    /** Control-plane settings this preset needs (e.g. pd_separation for PREFILLING/DECODING engines). */
+    controlPlane: presetControlPlaneSchema.optional(),
   })
   .superRefine((preset, ctx) => {
     const seen = new Map<string, number>();
@@ -90,6 +98,10 @@ export function normalisePresetKeys(raw: unknown): { value: unknown; problems: s
   if (top && typeof top === 'object' && !Array.isArray(top) && Array.isArray((top as Record<string, unknown>).engines)) {
     const t = top as Record<string, unknown>;
     t.engines = (t.engines as unknown[]).map((e, i) => camelKeys(e, ['engines', i], problems));
+  }
+  if (top && typeof top === 'object' && !Array.isArray(top)) {
+    const t = top as Record<string, unknown>;
+    if (t.controlPlane && typeof t.controlPlane === 'object') t.controlPlane = camelKeys(t.controlPlane, ['controlPlane'], problems);
   }
   return { value: top, problems };
 }

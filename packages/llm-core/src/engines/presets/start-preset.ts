@@ -9,8 +9,8 @@ export interface StartPresetChoice {
   preset?: string | Preset | false;
   llmModel?: string;
   embeddingModel?: string;
-  llmBackends?: string[];
-  embeddingBackends?: string[];
+  llmBackends?: readonly unknown[];
+  embeddingBackends?: readonly unknown[];
 }
 
 /**

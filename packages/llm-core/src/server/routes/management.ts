@@ -5,7 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { openAIError } from '@sage/common';
 import { z } from 'zod';
 import { InstanceType } from '../../control-plane/types';
-import { ENGINE_KINDS } from '../../engines/kinds';
+import { defaultEngineFor, ENGINE_KINDS } from '../../engines/kinds';
+import { placementShape } from '../../settings/attributes';
+import { publicSettings, type SettingSources } from '../../settings/resolve';
+import type { ControlPlaneSettings, PresetControlPlane } from '../../settings/schema';
 import { EngineNotFoundError, type EngineInfo } from '../../engines/lifecycle';
 import { getBuiltinPreset, listBuiltinPresets, normalisePresetKeys, parsePreset, planPreset, validatePreset, type Preset } from '../../engines/presets';
 import type { ControlPlaneRuntime } from '../../runtime/control-plane-runtime';
@@ -29,6 +32,8 @@ const StartEngineBody = z.strictObject({
   extraArgs: z.array(z.string().max(4096)).max(256).optional(),
   dimensions: z.number().int().positive().max(65536).optional(),
   timeScale: z.number().positive().max(1000).optional(),
+  ...placementShape,
+  apiKey: z.string().min(1).optional(),
 });
 
 const RegisterBody = z.strictObject({
@@ -39,6 +44,7 @@ const RegisterBody = z.strictObject({
   apiKey: z.string().min(1).optional(),
   instanceType: z.enum(INSTANCE_TYPES).optional(),
   maxConcurrency: z.number().int().min(1).optional(),
+  ...placementShape,
 });
 
 const ApplyPresetBody = z.strictObject({
@@ -63,7 +69,35 @@ function publicEngine(e: EngineInfo) {
   return { ...rest, events: events.slice(-20) };
 }
 
-export function registerManagementRoutes(app: FastifyInstance, runtime: ControlPlaneRuntime): void {
+/** The settings the control plane was started with, and where each came from. */
+export interface ManagementSettings {
+  settings: ControlPlaneSettings;
+  sources: SettingSources;
+}
+
+/**
+ * A preset's control_plane: section applied while serving: PD separation and its thresholds change at once;
+ * the rest is fixed at start, so a value that differs is reported, not silently ignored.
+ */
+function applyControlPlane(runtime: ControlPlaneRuntime, started: ControlPlaneSettings | undefined, cp: PresetControlPlane | undefined) {
+  const applied: string[] = [];
+  const notApplied: { key: string; value: unknown; running: unknown; reason: string }[] = [];
+  if (!cp) return { applied, notApplied };
+  const live = { pdSeparation: 'enabled', pdMinInputTokens: 'minInputTokens', pdMinInputOutputRatio: 'minInputOutputRatio' } as const;
+  for (const [key, value] of Object.entries(cp)) {
+    if (value === undefined) continue;
+    if (key in live) {
+      runtime.manager.setPdSeparation({ [live[key as keyof typeof live]]: value });
+      applied.push(key);
+      continue;
+    }
+    const running = started?.[key as keyof ControlPlaneSettings];
+    if (running !== value) notApplied.push({ key, value, running, reason: 'set when the control plane starts: restart it with this preset to use it' });
+  }
+  return { applied, notApplied };
+}
+
+export function registerManagementRoutes(app: FastifyInstance, runtime: ControlPlaneRuntime, settings?: ManagementSettings): void {
   const base = '/v1/management';
 
   const bad = (error: z.ZodError) => {
@@ -78,9 +112,11 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
       return reply.code(e.status).send(e.body);
     }
     const b = parsed.data;
+    const chosen = b.engine ? undefined : defaultEngineFor(b.kind);
+    if (chosen) request.log.info({ model: b.model, chosen: chosen.engine, reason: chosen.reason }, `engine start names no engine: ${chosen.engine} (${chosen.reason})`);
     try {
       const info = await runtime.startEngine({
-        kind: b.engine ?? (b.kind === 'embedding' ? 'sim-embedding' : 'sim-llm'),
+        kind: b.engine ?? (chosen?.engine as (typeof ENGINE_KINDS)[number]),
         category: b.kind,
         model: b.model,
         port: b.port,
@@ -95,7 +131,7 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
         dimensions: b.dimensions,
         timeScale: b.timeScale,
         role: b.instanceType === 'PREFILLING' ? 'prefilling' : b.instanceType === 'DECODING' ? 'decoding' : undefined,
-      });
+      }, { costPerHour: b.costPerHour, machine: b.machine, rack: b.rack, nvlinkGroup: b.nvlinkGroup, apiKey: b.apiKey });
       return reply.code(201).send(publicEngine(info));
     } catch (err) {
       return sendError(reply, err);
@@ -141,6 +177,12 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
 
   app.post(`${base}/engines/prune`, async () => ({ pruned: await runtime.engines.prune() }));
 
+  app.get(`${base}/settings`, async () => ({
+    settings: settings ? publicSettings(settings.settings) : null,
+    sources: settings?.sources ?? null,
+    pdSeparation: runtime.manager.pdSeparation,
+  }));
+
   app.get(`${base}/status`, async () => ({
     scheduler: (({ instances, ...s }) => ({ ...s, instances: instances.map(({ apiKey: _secret, ...i }) => i) }))(runtime.manager.status()),
     engines: runtime.engines.listEngines().map(publicEngine),
@@ -180,10 +222,12 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
     } catch (err) {
       return sendError(reply, err);
     }
-    if (b.dryRun) return reply.send({ dryRun: true, plan: planPreset(preset) });
+    if (b.dryRun) return reply.send({ dryRun: true, plan: planPreset(preset), controlPlane: preset.controlPlane ?? null });
     const result = await runtime.applyPreset(preset, { rollback: b.rollback });
+    const controlPlane = result.ok ? applyControlPlane(runtime, settings?.settings, preset.controlPlane) : undefined;
     return reply.code(result.ok ? 201 : 502).send({
       ...result,
+      ...(controlPlane ? { controlPlane } : {}),
       started: result.started.map((s) => ({ name: s.name, engine: publicEngine(s.result) })),
     });
   });

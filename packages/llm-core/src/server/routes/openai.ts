@@ -17,6 +17,8 @@ import { RequestType, InstanceType, type ChatMessageLike } from '../../control-p
 import { readExtensions } from '../extensions';
 import { sendError, toOpenAIError } from '../errors';
 import { openSse } from '../sse';
+import type { ServerReadiness } from '../readiness';
+import { RequestRejectedError } from '../../control-plane/manager';
 
 // Fields the route consumes itself; everything else in the body passes through to the engine.
 const CONSUMED = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'n', 'stream', 'user', 'sage', 'session_id']);
@@ -95,7 +97,11 @@ async function relay(manager: ControlPlaneManager, inference: InferenceRequest, 
     void sendError(reply, err);
     return;
   }
-  const sse = openSse(reply, { 'x-sage-request-id': stream.requestId, 'x-sage-instance': stream.instanceId });
+  const sse = openSse(reply, {
+    'x-sage-request-id': stream.requestId,
+    'x-sage-instance': stream.instanceId,
+    ...(stream.prefillInstanceId ? { 'x-sage-prefill-instance': stream.prefillInstanceId } : {}),
+  });
   try {
     for await (const chunk of stream) {
       if (sse.closed) break;
@@ -110,7 +116,19 @@ async function relay(manager: ControlPlaneManager, inference: InferenceRequest, 
   }
 }
 
-export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager): void {
+/**
+ * A request for a model whose engine is still starting waits for it (bounded by the request timeout) instead of
+ * being refused as unknown; when the wait runs out the answer is 503 with Retry-After, not 404.
+ */
+async function awaitModel(readiness: ServerReadiness | undefined, model: string | undefined, category: 'llm' | 'embedding', signal: AbortSignal): Promise<void> {
+  if (!readiness) return;
+  const outcome = await readiness.waitForModel(model, category, signal);
+  if (outcome === 'timeout' && !signal.aborted) {
+    throw new RequestRejectedError('engine_starting', `the engine serving ${model ?? category} is still starting; try again shortly`, undefined, 5);
+  }
+}
+
+export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness): void {
   app.get('/v1/models', async () => {
     const models = new Map<string, { kinds: Set<string>; instances: string[] }>();
     for (const inst of manager.getInstances()) {
@@ -155,8 +173,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
   };
 
   const answer = async (inference: InferenceRequest, stream: boolean | null | undefined, request: FastifyRequest, reply: FastifyReply) => {
+    await awaitModel(readiness, inference.model, 'llm', inference.signal as AbortSignal);
     if (stream) return relay(manager, inference, request, reply);
     const result = await manager.submit(inference);
+    if (result.prefillInstanceId) void reply.header('x-sage-prefill-instance', result.prefillInstanceId);
     return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
   };
 
@@ -193,6 +213,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     const ext = readExtensions(request.headers, body);
     const texts = embeddingTexts(body.input);
     checkPromptSize(texts.reduce((n, t) => n + t.length, 0), 'input');
+    const signal = clientGone(request, reply);
+    await awaitModel(readiness, body.model, 'embedding', signal);
     const result = await manager.submit({
       type: RequestType.EMBEDDING,
       model: body.model,
@@ -201,7 +223,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
       sloDeadlineMs: ext.sloDeadlineMs,
       userId: body.user ?? undefined,
       extraBody: passthrough(body),
-      signal: clientGone(request, reply),
+      signal,
     });
     return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
   });

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { SAGE_CONTROL_PLANE_SERVICE } from '@sage/common';
 import type { ControlPlaneManager } from '../../control-plane/manager';
 import type { ControlPlaneMetrics } from '../prometheus';
+import type { ServerReadiness } from '../readiness';
+import { placementOf } from '../../settings/attributes';
 
 export interface EngineListing {
   listEngines(): Array<{ id: string; state: string; model: string; kind: string; port: number; pid?: number; restarts: number }>;
@@ -13,8 +15,13 @@ export interface ServiceInfo {
   startedAt: number;
 }
 
-export function registerServiceRoutes(app: FastifyInstance, deps: { manager: ControlPlaneManager; metrics: ControlPlaneMetrics; engines?: EngineListing; info: ServiceInfo }): void {
+export function registerServiceRoutes(
+  app: FastifyInstance,
+  deps: { manager: ControlPlaneManager; metrics: ControlPlaneMetrics; engines?: EngineListing; readiness?: ServerReadiness; info: ServiceInfo },
+): void {
   const { manager, metrics, engines, info } = deps;
+  // Without a runtime (a bare manager) ready means: some instance is registered and healthy.
+  const readiness = () => deps.readiness?.status() ?? { ready: manager.getInstances().some((i) => i.health === 'healthy'), waitingFor: [], failed: false };
 
   app.get('/', async () => ({
     name: 'sage',
@@ -22,7 +29,7 @@ export function registerServiceRoutes(app: FastifyInstance, deps: { manager: Con
     version: info.version,
     endpoints: {
       openai: ['GET /v1/models', 'POST /v1/chat/completions', 'POST /v1/completions', 'POST /v1/embeddings'],
-      service: ['GET /health', 'GET /metrics', 'GET /v1/metrics', 'GET /dashboard'],
+      service: ['GET /health', 'GET /health/ready', 'GET /metrics', 'GET /v1/metrics', 'GET /dashboard'],
       management: '/v1/management',
     },
   }));
@@ -33,16 +40,24 @@ export function registerServiceRoutes(app: FastifyInstance, deps: { manager: Con
     const status = instances.length === 0 ? 'starting' : healthy === 0 ? 'unhealthy' : healthy < instances.length ? 'degraded' : 'ok';
     const body = {
       status,
+      ready: readiness().ready,
       service: SAGE_CONTROL_PLANE_SERVICE,
       version: info.version,
       uptimeSec: Math.round((Date.now() - info.startedAt) / 1000),
       policy: manager.policy.name,
       router: manager.router.name,
       queueLength: manager.queueLength,
-      instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, load: i.load })),
+      // Never the instance's API key: only what scheduling decides by.
+      instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, maxConcurrency: i.maxConcurrency, ...placementOf(i), load: i.load })),
       engines: engines?.listEngines().map((e) => ({ id: e.id, state: e.state, model: e.model, kind: e.kind, port: e.port, pid: e.pid, restarts: e.restarts })) ?? [],
     };
     return reply.code(status === 'unhealthy' ? 503 : 200).send(body);
+  });
+
+  // Readiness (for a Kubernetes readinessProbe): 200 only once every engine of the preset is RUNNING and registered.
+  app.get('/health/ready', async (_request, reply) => {
+    const r = readiness();
+    return reply.code(r.ready ? 200 : 503).send({ ready: r.ready, waitingFor: r.waitingFor, ...(r.failed ? { failed: true } : {}) });
   });
 
   app.get('/metrics', async (_request, reply) => {
