@@ -162,7 +162,8 @@ describe('built-in presets', () => {
 
 describe('dry-run plan', () => {
   it('shows engines, resolved kinds, command lines, ports and GPU needs', () => {
-    const plan = planPreset(parsePreset(TWO_ENGINES), { simMainPath: '/sim/main.js' });
+    // A GPU machine with vLLM and TEI installed: a declaration without `engine:` gets the real engines.
+    const plan = planPreset(parsePreset(TWO_ENGINES), { simMainPath: '/sim/main.js', machine: { gpu: true, binaries: { vllm: true, tei: true } } });
     expect(plan.preset).toBe('pair');
     const [chat, embed] = plan.engines;
     expect(chat).toMatchObject({ id: 'pair-chat', engine: 'vllm', instanceType: 'GENERAL', port: 8001, portIsAuto: true, useGpu: true });

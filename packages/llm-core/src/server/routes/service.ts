@@ -46,6 +46,7 @@ export function registerServiceRoutes(
       uptimeSec: Math.round((Date.now() - info.startedAt) / 1000),
       policy: manager.policy.name,
       router: manager.router.name,
+      pdSeparation: manager.pdSeparation.enabled,
       queueLength: manager.queueLength,
       // Never the instance's API key: only what scheduling decides by.
       instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, maxConcurrency: i.maxConcurrency, ...placementOf(i), load: i.load })),
