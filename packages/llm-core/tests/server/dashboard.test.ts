@@ -103,7 +103,7 @@ describe('in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: the dashboard's browser test needs it. Install it with \`apt-get install chromium\` (`npm test` does it through tools/ensure-chromium.sh), or set SAGE_CHROMIUM to a Chromium binary.`);
+      throw new Error(`Chromium not found at ${CHROMIUM}: the dashboard's browser test needs it. Install it with \`apt-get install chromium\` (\`npm test\` does it through tools/ensure-chromium.sh), or set SAGE_CHROMIUM to a Chromium binary.`);
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   });
