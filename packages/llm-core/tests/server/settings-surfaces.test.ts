@@ -170,8 +170,12 @@ describe('readiness while the preset starts (engines start after the server list
     // A model no engine of the preset serves is still unknown at once.
     await expect(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404 });
 
-    await h.cp.ready;
-    const ready = await fetch(`${h.cp.url}/health/ready`);
+    // As a readiness probe would: poll /health/ready, and the moment it turns 200 everything is served.
+    let ready = await fetch(`${h.cp.url}/health/ready`);
+    for (const until = Date.now() + 30_000; ready.status !== 200 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 20));
+      ready = await fetch(`${h.cp.url}/health/ready`);
+    }
     expect(ready.status).toBe(200);
     const models = await client.models.list();
     expect(models.data.map((m) => m.id).sort()).toEqual(['sage-sim-embedding', 'sage-sim-llm']);
