@@ -68,7 +68,7 @@ describe('sage inference (built bin, real processes)', () => {
 
     const table = await sage(['inference', 'status'], { home });
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/ENGINE\s+KIND\s+MODEL\s+STATE/);
+    expect(table.stdout).toMatch(/ENGINE\s+KIND\s+TYPE\s+MODEL\s+STATE\s+PORT\s+PID\s+RESTARTS\s+PLACEMENT\s+LOAD/);
     expect(table.stdout).toContain(`${port}/v1`);
   });
 

@@ -76,7 +76,8 @@ describe('usage and configuration errors (built bin)', () => {
     const backends = await sage(['inference', 'config', 'set', '--key', 'llmBackends', '--value', 'http://a:1/v1, http://b:2/v1'], { home });
     expect(backends.code).toBe(0);
     const show = await sage(['inference', 'config', 'show', '--json'], { home });
-    expect(JSON.parse(show.stdout)).toMatchObject({ schedulingPolicy: 'priority', llmBackends: ['http://a:1/v1', 'http://b:2/v1'], port: 8000 });
+    // Bare URLs as saved; shown as the declarations they stand for, each value with its source.
+    expect(JSON.parse(show.stdout)).toMatchObject({ schedulingPolicy: 'priority', llmBackends: [{ url: 'http://a:1/v1' }, { url: 'http://b:2/v1' }], port: 8000, sources: { schedulingPolicy: 'file', port: 'default' } });
     const removed = await sage(['inference', 'config', 'set', '--key', 'llmBackends', '--value', ''], { home });
     expect(removed.stdout).toMatch(/removed llmBackends/);
   });
