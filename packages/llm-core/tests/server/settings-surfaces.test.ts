@@ -1,7 +1,9 @@
 // What a user reaches through the HTTP server with settings and presets alone (openai SDK as the client):
 // prefill/decode separation turned on by the sim-pd preset; engines' price and topology in /health and in
 // routing (cost_optimized, topology_aware pairs); readiness and requests that arrive while engines start.
+import { Writable } from 'node:stream';
 import OpenAI from 'openai';
+import pino from 'pino';
 import { parsePreset } from '../../src';
 import { getJson, startHarness, type Harness, type JsonBody } from './harness';
 
@@ -196,4 +198,26 @@ describe('readiness while the preset starts (engines start after the server list
     expect(res.headers.get('retry-after')).toBe('5');
     await h.cp.ready;
   }, 60_000);
+});
+
+describe('a preset engine without engine: on a machine with no GPU and no engine executables', () => {
+  let h: Harness;
+  const lines: Array<{ msg: string; chosen?: string }> = [];
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as { msg: string; chosen?: string });
+        done();
+      },
+    });
+    const bare = parsePreset('version: 1\nname: bare\nengines: [{ name: chat, kind: llm, model: bare-model }]\n');
+    h = await startHarness({ preset: bare, logger: pino({ level: 'info' }, sink) });
+  }, 60_000);
+  afterAll(async () => h?.stop());
+
+  it('runs on the simulator, and the log says why', async () => {
+    expect(h.cp.runtime.engines.getEngine('bare-chat')?.kind).toBe('sim-llm');
+    expect(lines).toContainEqual(expect.objectContaining({ chosen: 'sim-llm', msg: expect.stringMatching(/engine chat names no engine: .*no GPU.*sim-llm/) }));
+    expect((await chat(sdk(h), 'hello', 'bare-model')).data.choices[0]?.message.content).toBeTruthy();
+  });
 });
