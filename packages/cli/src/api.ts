@@ -47,6 +47,8 @@ export interface Health {
   uptimeSec: number;
   policy: string;
   router: string;
+  /** Prefill/decode separation on. */
+  pdSeparation?: boolean;
   queueLength: number;
   instances: HealthInstance[];
   engines: HealthEngine[];

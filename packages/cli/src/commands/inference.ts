@@ -197,7 +197,7 @@ async function status(ctx: Context, flags: { json?: boolean }): Promise<number> 
   const lines = [
     ['sage', `${rec.state} · pid ${rec.pid} · up ${duration(health.uptimeSec)} · health ${health.status}${health.ready === false ? ' · not ready' : ''}`],
     ['OpenAI API', `${rec.url}/v1`],
-    ['scheduling', `${health.policy} policy · ${health.router} routing · ${health.queueLength} queued`],
+    ['scheduling', `${health.policy} policy · ${health.router} routing${health.pdSeparation ? ' · prefill/decode separation' : ''} · ${health.queueLength} queued`],
   ];
   out.write(`${lines.map(([k, v]) => `${k!.padEnd(12)}${v}`).join('\n')}\n\n`);
   const engineIds = new Set(health.engines.map((e) => e.id));
@@ -314,6 +314,14 @@ export function inferenceCommand(ctx: Context): Command {
     .option('--set <key=value>', 'any setting, e.g. --set max_queue_size=200 --set request_timeout_ms=30000 (repeatable; see: sage inference config show)', collect)
     .option('--config <file>', `settings file, YAML or JSON (default $SAGE_HOME/config.yaml); keys: ${CONFIG_KEYS.join(', ')}`)
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]))
+    .addHelpText(
+      'after',
+      `
+Every setting also comes from a SAGE_* environment variable (SAGE_PORT, SAGE_HOST, SAGE_LOG_LEVEL,
+SAGE_SCHEDULING_POLICY, SAGE_ROUTER, SAGE_PD_SEPARATION, SAGE_REQUEST_TIMEOUT_MS, …). Precedence, lowest first:
+defaults < the preset's control_plane: section < config file < environment < flags.
+See where each value comes from: sage inference config show`,
+    )
     .action(async (flags: StartFlags) => {
       ctx.exitCode = await start(ctx, flags);
     });
