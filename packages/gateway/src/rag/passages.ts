@@ -4,6 +4,7 @@
 // overlap, and passages are ordered by their document's best hit, so the most relevant document comes first.
 import { countTokens } from '@sage/common';
 import type { ChunkRecord, SearchHit, VectorStore } from '../store/vector-store';
+import type { RetrieverName } from './retriever';
 
 export interface Passage {
   /** Number in the prompt ([n]), from 1. */
@@ -13,6 +14,10 @@ export interface Passage {
   chunks: ChunkRecord[];
   /** Best score among the retrieved chunks of the passage (neighbours added for context have none). */
   score: number;
+  /** Which retriever found the passage's chunks ('both' when they were found by each). */
+  retriever: RetrieverName;
+  /** Pages the passage's chunks are on (paged documents only; empty otherwise). */
+  pages: number[];
   text: string;
 }
 
@@ -45,10 +50,18 @@ function mergeRun(run: ChunkRecord[]): string {
   return text;
 }
 
-export async function buildPassages(hits: readonly SearchHit[], store: VectorStore, opts: PassageOptions = {}): Promise<Passage[]> {
+/** The retriever of a run of chunks, from those of its retrieved chunks (a hit without one is a vector hit). */
+function runRetriever(run: readonly ChunkRecord[], found: ReadonlyMap<string, RetrieverName>): RetrieverName {
+  const names = new Set(run.map((c) => found.get(c.id)).filter((r): r is RetrieverName => r !== undefined));
+  if (names.has('both') || (names.has('vector') && names.has('fulltext'))) return 'both';
+  return names.has('fulltext') ? 'fulltext' : 'vector';
+}
+
+export async function buildPassages(hits: readonly (SearchHit & { retriever?: RetrieverName })[], store: VectorStore, opts: PassageOptions = {}): Promise<Passage[]> {
   const neighbors = Math.max(0, opts.neighbors ?? 1);
   const budget = opts.maxContextTokens ?? 1500;
   const scores = new Map(hits.map((h) => [h.chunk.id, h.score]));
+  const found = new Map(hits.map((h) => [h.chunk.id, h.retriever ?? 'vector']));
   const docOrder: string[] = [];
   const selected = new Map<string, Map<number, ChunkRecord>>();
   let used = 0;
@@ -92,6 +105,8 @@ export async function buildPassages(hits: readonly SearchHit[], store: VectorSto
       source: (run[0] as ChunkRecord).source,
       chunks: run,
       score: Math.max(...run.map((c) => scores.get(c.id) ?? -Infinity)),
+      retriever: runRetriever(run, found),
+      pages: [...new Set(run.map((c) => c.page).filter((p): p is number => p !== undefined))].sort((a, b) => a - b),
       text: mergeRun(run),
     }));
     passages.push(...docPassages.sort((a, b) => b.score - a.score));
