@@ -152,6 +152,22 @@ describe('buildPassages', () => {
     expect(passages[0]?.text).toBe('(A) Alpha intro sentence one.\n\n(A > People) Alpha people live here.');
   });
 
+  test('in a paged document, passages neither widen nor merge across a page break, and cite their page', async () => {
+    const paged: Record<string, ChunkRecord[]> = {
+      p: [{ ...rec('p', 0, 'End of page one.'), page: 1 }, { ...rec('p', 1, 'Top of page two.'), page: 2 }, { ...rec('p', 2, 'More of page two.'), page: 2 }],
+    };
+    const pagedStore = { documentChunks: async (id: string) => paged[id] ?? [] } as unknown as VectorStore;
+    const hits = [
+      { chunk: paged.p?.[1] as ChunkRecord, score: 0.9, retriever: 'fulltext' as const },
+      { chunk: paged.p?.[0] as ChunkRecord, score: 0.5, retriever: 'vector' as const },
+    ];
+    const passages = await buildPassages(hits, pagedStore);
+    expect(passages.map((p) => [p.chunks.map((c) => c.position), p.pages, p.retriever])).toEqual([
+      [[1, 2], [2], 'fulltext'],
+      [[0], [1], 'vector'],
+    ]);
+  });
+
   test('neighbours are added only within the token budget, and not at all when turned off', async () => {
     const hits = [{ chunk: docs.a?.[1] as ChunkRecord, score: 0.8 }];
     expect((await buildPassages(hits, store, { neighbors: 0 }))[0]?.chunks).toHaveLength(1);

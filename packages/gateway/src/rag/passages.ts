@@ -2,6 +2,8 @@
 // the same document (a fact often sits one chunk away from the words that matched — a section below the
 // title that named the subject), adjacent chunks are merged into one passage without repeating their
 // overlap, and passages are ordered by their document's best hit, so the most relevant document comes first.
+// In a paged document (PDF) neither widening nor merging crosses a page break, so every passage cites the
+// one page it is on.
 import { countTokens } from '@sage/common';
 import type { ChunkRecord, SearchHit, VectorStore } from '../store/vector-store';
 import type { RetrieverName } from './retriever';
@@ -82,7 +84,7 @@ export async function buildPassages(hits: readonly (SearchHit & { retriever?: Re
       for (let d = 1; d <= neighbors; d++) {
         for (const p of [h.chunk.position - d, h.chunk.position + d]) {
           const c = chunks.find((x) => x.position === p);
-          if (!c || sel.has(p)) continue;
+          if (!c || sel.has(p) || c.page !== h.chunk.page) continue;
           const t = countTokens(c.text);
           if (used + t > budget) continue;
           sel.set(p, c);
@@ -97,7 +99,8 @@ export async function buildPassages(hits: readonly (SearchHit & { retriever?: Re
     const runs: ChunkRecord[][] = [];
     for (const c of chunks) {
       const last = runs[runs.length - 1];
-      if (last && (last[last.length - 1] as ChunkRecord).position === c.position - 1) last.push(c);
+      const prev = last?.[last.length - 1];
+      if (last && prev && prev.position === c.position - 1 && prev.page === c.page) last.push(c);
       else runs.push([c]);
     }
     const docPassages = runs.map((run) => ({

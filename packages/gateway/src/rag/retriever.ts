@@ -12,7 +12,7 @@ import type { SearchHit, VectorStore, WeightedText } from '../store/vector-store
 
 /** Which retrievers run: both, fused (default), or one alone. */
 export type RetrievalMode = 'hybrid' | 'vector' | 'fulltext';
-/** Which retriever found a chunk (or a passage): 'both' when each ranked it among its candidates. */
+/** Which retriever found a chunk (or a passage): 'both' when each would have returned it on its own. */
 export type RetrieverName = 'vector' | 'fulltext' | 'both';
 
 export interface RetrievalOptions {
@@ -82,10 +82,28 @@ export function conversationQuery(messages: readonly ChatMessage[], historyTurns
 }
 
 /**
- * Reciprocal rank fusion of a vector list and a full-text list (each best first) into one, best first.
- * Exported for testing and for callers with lists of their own.
+ * Which retriever found a fused hit: the ones that would have returned it on their own, among their first
+ * `cutoff`; when neither would have, it is there by the two lists together.
  */
-export function fuseRankings(vector: readonly SearchHit[], fulltext: readonly SearchHit[], opts: Pick<RetrievalOptions, 'vectorWeight' | 'fulltextWeight' | 'rrfK'> = {}): RetrievedHit[] {
+function foundBy(ranks: RetrievedHit['ranks'], cutoff: number): RetrieverName {
+  const v = ranks.vector !== undefined && ranks.vector <= cutoff;
+  const t = ranks.fulltext !== undefined && ranks.fulltext <= cutoff;
+  if (v !== t) return v ? 'vector' : 'fulltext';
+  if (v) return 'both';
+  return ranks.vector === undefined ? 'fulltext' : ranks.fulltext === undefined ? 'vector' : 'both';
+}
+
+/**
+ * Reciprocal rank fusion of a vector list and a full-text list (each best first) into one, best first.
+ * `cutoff` (default: no limit) is how far down a list a chunk counts as found by that retriever: the
+ * retriever finds everything in its list otherwise, however far down. Exported for testing and for callers
+ * with lists of their own.
+ */
+export function fuseRankings(
+  vector: readonly SearchHit[],
+  fulltext: readonly SearchHit[],
+  opts: Pick<RetrievalOptions, 'vectorWeight' | 'fulltextWeight' | 'rrfK'> & { cutoff?: number } = {},
+): RetrievedHit[] {
   const k = opts.rrfK ?? DEFAULT_RRF_K;
   const wv = opts.vectorWeight ?? 1;
   const wt = opts.fulltextWeight ?? 1;
@@ -95,7 +113,6 @@ export function fuseRankings(vector: readonly SearchHit[], fulltext: readonly Se
       const hit = fused.get(h.chunk.id) ?? { chunk: h.chunk, score: 0, retriever: which, ranks: {} };
       hit.ranks[which] = i + 1;
       if (which === 'vector') hit.similarity = h.score;
-      if (hit.retriever !== which) hit.retriever = 'both';
       hit.score += weight / (k + i + 1);
       fused.set(h.chunk.id, hit);
     });
@@ -104,7 +121,8 @@ export function fuseRankings(vector: readonly SearchHit[], fulltext: readonly Se
   add(fulltext, 'fulltext', wt);
   // Scaled so that first place in both lists scores 1.
   const best = (wv + wt) / (k + 1);
-  const out = [...fused.values()].map((h) => ({ ...h, score: best > 0 ? h.score / best : 0 }));
+  const cutoff = opts.cutoff ?? Number.POSITIVE_INFINITY;
+  const out = [...fused.values()].map((h) => ({ ...h, score: best > 0 ? h.score / best : 0, retriever: foundBy(h.ranks, cutoff) }));
   const rank = (r: number | undefined) => r ?? Number.MAX_SAFE_INTEGER;
   return out.sort(
     (a, b) =>
@@ -160,7 +178,7 @@ export class Retriever {
     ]);
     if (mode === 'vector') return vector.map((h, i) => ({ ...h, retriever: 'vector', ranks: { vector: i + 1 }, similarity: h.score }));
     if (mode === 'fulltext') return fulltext.map((h, i) => ({ ...h, retriever: 'fulltext', ranks: { fulltext: i + 1 } }));
-    return fuseRankings(vector, fulltext, o).slice(0, topK);
+    return fuseRankings(vector, fulltext, { ...o, cutoff: topK }).slice(0, topK);
   }
 
   private async vectorSearch(latest: string, history: string, historyWeight: number, n: number, minScore?: number): Promise<SearchHit[]> {
