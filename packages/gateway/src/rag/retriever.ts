@@ -8,6 +8,7 @@
 import { contentText, decodeTokens, encodeTokens, type ChatMessage } from '@sage/common';
 import { GatewayError } from '../errors';
 import type { Embedder } from '../ingest/ingester';
+import { documentOrder } from '../store/document-order';
 import type { SearchHit, VectorStore, WeightedText } from '../store/vector-store';
 
 /** Which retrievers run: both, fused (default), or one alone. */
@@ -129,7 +130,7 @@ export function fuseRankings(
       b.score - a.score ||
       rank(a.ranks.vector) - rank(b.ranks.vector) ||
       rank(a.ranks.fulltext) - rank(b.ranks.fulltext) ||
-      (a.chunk.id < b.chunk.id ? -1 : a.chunk.id > b.chunk.id ? 1 : 0),
+      documentOrder(a.chunk, b.chunk),
   );
 }
 

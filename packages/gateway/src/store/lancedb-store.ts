@@ -7,6 +7,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
 import { GatewayError } from '../errors';
 import { indexText } from '../ingest/index-text';
+import { documentOrder } from './document-order';
 import type { ChunkRecord, DocumentInfo, SearchHit, StoredChunk, VectorStore, WeightedText } from './vector-store';
 
 const TABLE = 'chunks';
@@ -179,7 +180,8 @@ export class LanceDBVectorStore implements VectorStore {
     const matches = parts.map((q) => new lancedb.MatchQuery(q.text, FTS_COLUMN, { boost: q.weight, operator: lancedb.Operator.Or }));
     const fts = matches.length === 1 ? (matches[0] as lancedb.MatchQuery) : new lancedb.BooleanQuery(matches.map((m) => [lancedb.Occur.Should, m]));
     // Equal BM25 scores are common (chunks sharing the matched words and their length) and LanceDB returns
-    // them in no fixed order: more are fetched and ties ordered by id, so the same query gives the same list.
+    // them in no fixed order: more are fetched and ties put in document order, so a query always gives the
+    // same list.
     const rows = (await this.table
       .query()
       .fullTextSearch(fts)
@@ -188,7 +190,7 @@ export class LanceDBVectorStore implements VectorStore {
       .toArray()) as Row[];
     return rows
       .map((r) => ({ chunk: toRecord(r), score: Number(r._score) }))
-      .sort((a, b) => b.score - a.score || (a.chunk.id < b.chunk.id ? -1 : a.chunk.id > b.chunk.id ? 1 : 0))
+      .sort((a, b) => b.score - a.score || documentOrder(a.chunk, b.chunk))
       .slice(0, k);
   }
 
