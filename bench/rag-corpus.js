@@ -1,6 +1,8 @@
 // The corpus of the retrieval benchmark (bench/rag-retrieval.js), made on the spot: technical manuals of six
-// ferries as PDFs (five pages each), visitor pages of five ports as HTML (with navigation, a news sidebar and
-// a footer around the content), and five sets of board minutes as .docx. Documents of one kind share their
+// ferries as PDFs (ten pages each), visitor pages of five ports as HTML (ten sections, with navigation, a
+// news sidebar and a footer around the content), and five sets of board minutes as .docx (eight sections).
+// Every document has more chunks than the five a question may retrieve, so finding the right document is
+// not enough. Documents of one kind share their
 // layout and most of their wording, so a question has to be matched on its particulars (a ship, a port, a
 // month, a code), as in real document collections. Every value is drawn from a seeded generator, so the
 // corpus, and the questions about it, are the same on every run. Each question names the file (and for a
@@ -42,6 +44,7 @@ const letters = 'ABCDEFGHJKLMNPRSTVWXZ';
 const code = unique(() => `${pick(letters.split(''))}${pick(letters.split(''))}-${int(1000, 9899)}`);
 const hours = unique(() => int(20, 90) * 10);
 const miles = unique(() => int(3, 24));
+const busNumber = unique(() => int(2, 99));
 const time = unique(() => `${String(int(5, 9)).padStart(2, '0')}:${String(int(0, 11) * 5).padStart(2, '0')}`);
 
 // ---------------------------------------------------------------- ferries (PDF)
@@ -71,6 +74,17 @@ const ferries = ['Merrow', 'Tansy', 'Halcyon', 'Brisling', 'Corvina', 'Ostrel'].
   rafts: int(2, 9),
   raftPersons: [16, 20, 25, 35, 50, 65][i],
   drillDays: [7, 10, 14, 21, 28, 30][i],
+  fuelM3: int(12, 90),
+  separatorHours: hours(),
+  generator: pick(['Scania DI13', 'Caterpillar C18', 'Perkins 2806', 'Deutz TCD16']),
+  generatorKw: int(15, 60) * 10,
+  emergencySeconds: [15, 20, 25, 30, 40, 45][i],
+  steeringMonths: int(2, 6),
+  paint: pick(['Hempel Olympic', 'Jotun SeaQuantum', 'International Intersmooth', 'Chugoku Seaflo']),
+  paintYear: 2024 + int(0, 6),
+  diveMonths: [6, 9, 12, 18, 24, 36][i],
+  crew: int(5, 14),
+  watchHours: pick([4, 6, 8, 12]),
 }));
 
 function ferryPages(f) {
@@ -113,6 +127,41 @@ function ferryPages(f) {
         'Lifejackets for adults and children are stowed in the marked lockers on each deck.',
       ],
     },
+    {
+      heading: 'Fuel system',
+      paragraphs: [
+        `Fuel is stored in two double-bottom tanks holding ${f.fuelM3} cubic metres together, and pumped to the day tank by an electric transfer pump.`,
+        `The fuel separator bowl is cleaned every ${f.separatorHours} hours. Drain water from the day tank daily.`,
+      ],
+    },
+    {
+      heading: 'Electrical system',
+      paragraphs: [
+        `Two ${f.generator} generating sets of ${f.generatorKw} kW each supply the ship's 400 V network.`,
+        `The emergency generator starts automatically within ${f.emergencySeconds} seconds of a blackout and feeds the emergency switchboard.`,
+      ],
+    },
+    {
+      heading: 'Steering gear',
+      paragraphs: [
+        'The steering gear is tested from the bridge before every departure, including the changeover to the second pump.',
+        `The hydraulic oil of the steering pumps is sampled every ${f.steeringMonths} months and sent to the laboratory.`,
+      ],
+    },
+    {
+      heading: 'Hull and paint',
+      paragraphs: [
+        `The hull was last coated with ${f.paint} antifouling in ${f.paintYear}.`,
+        `Divers inspect the underwater hull, the thrusters and the sea chests every ${f.diveMonths} months.`,
+      ],
+    },
+    {
+      heading: 'Crew and watches',
+      paragraphs: [
+        `A crew of ${f.crew} runs the ship in watches of ${f.watchHours} hours.`,
+        'The chief engineer signs the engine log at the end of every watch, and the master countersigns it weekly.',
+      ],
+    },
   ];
 }
 
@@ -128,6 +177,10 @@ function ferryQuestions(f, i) {
     // Harder: the answer's entity is not named (a lookup by value), or the words differ from the text's.
     { q: `Which ship has a ${f.radar} radar on its bridge?`, answer: f.radar, ...page(4) },
     { q: `How long do the ${f.name}'s navigation lights keep working on battery power?`, answer: `${f.batteryMinutes} minutes`, ...page(4) },
+    { q: `How soon after a blackout does the emergency generator of the ${f.name} start?`, answer: `within ${f.emergencySeconds} seconds`, ...page(7) },
+    alt
+      ? { q: `How often do divers check the hull of the ${f.name}?`, answer: `every ${f.diveMonths} months`, ...page(9) }
+      : { q: `How much fuel do the tanks of the ${f.name} hold?`, answer: `${f.fuelM3} cubic metres`, ...page(6) },
   ];
 }
 
@@ -172,6 +225,12 @@ const ports = ['Vessmark', 'Ostmark', 'Brask', 'Skarvholm', 'Quillon'].map((name
   parkingOpens: time(),
   closedFrom: `${int(1, 14)} ${pick(['April', 'May', 'June'])}`,
   closedTo: `${int(15, 28)} ${pick(['July', 'August'])}`,
+  luggage: int(2, 9) * 10,
+  liftPier: int(1, 12),
+  dogFare: int(5, 30),
+  cafeOpens: time(),
+  bus: busNumber(),
+  busMinutes: pick([10, 15, 20, 30]),
 }));
 
 function portHtml(p) {
@@ -194,6 +253,16 @@ function portHtml(p) {
 <p>The car park next to the terminal has ${p.parking} spaces and opens at ${p.parkingOpens}. Overnight parking must be paid in advance.</p>
 <h2>Notices</h2>
 <p>The ${p.name} quay is closed for repairs from ${p.closedFrom} to ${p.closedTo}; ferries use the temporary landing stage meanwhile.</p>
+<h2>Luggage</h2>
+<p>Large luggage can be left at the kiosk for ${p.luggage} krona per day. Bags must not be left unattended on the quay.</p>
+<h2>Accessibility</h2>
+<p>A lift serves pier ${p.liftPier}, and wheelchairs can be borrowed at the ticket office free of charge.</p>
+<h2>Pets</h2>
+<p>Dogs travel on a lead for ${p.dogFare} krona; cats and other small animals must be carried in a box.</p>
+<h2>Café</h2>
+<p>The terminal café opens at ${p.cafeOpens} and serves hot meals until the last departure.</p>
+<h2>Buses and taxis</h2>
+<p>Bus ${p.bus} runs from the terminal to the town centre every ${p.busMinutes} minutes. Taxis wait at the east exit.</p>
 </main>
 <aside><h3>Latest news</h3><p>Night ferry from ${other.name} at 23:50 every Friday. Sign up for our newsletter!</p></aside>
 <footer><p>Coastal Ports Authority, Harbour Street 1. Phone 555-0100. Cookie settings. Privacy policy.</p></footer>
@@ -211,6 +280,8 @@ function portQuestions(p, i) {
     { q: alt ? `Until when is the ${p.name} quay closed for repairs?` : `Why is the quay at ${p.name} closed, and for how long?`, answer: `to ${p.closedTo}`, ...at },
     { q: `Do kids have to pay for the ferry in ${p.name}?`, answer: `Children under ${p.childAge} travel free`, ...at },
     { q: `Which port has its quay shut from ${p.closedFrom}?`, answer: `from ${p.closedFrom}`, ...at },
+    { q: `What does it cost to bring a dog on the ferry at ${p.name}?`, answer: `Dogs travel on a lead for ${p.dogFare} krona`, ...at },
+    { q: i % 2 ? `How do I get from the ${p.name} ferry terminal into town?` : `Which bus goes from the ${p.name} terminal to the town centre?`, answer: `Bus ${p.bus} runs`, ...at },
   ];
 }
 
@@ -229,6 +300,12 @@ const meetings = ['January', 'March', 'May', 'September', 'November'].map((month
   incident: INCIDENTS[i],
   nextDate: `${int(1, 28)} ${['February', 'April', 'June', 'October', 'December'][i]}`,
   place: PLACES[i],
+  surplus: `${int(100, 900)} 000 krona`,
+  hires: [1, 2, 3, 4, 6][i],
+  letterFrom: ['the sailing club', 'the fishermen\u2019s union', 'the tourist office', 'the coast guard', 'the school board'][i],
+  letterAsks: ['more moorings for visiting yachts', 'a second ice machine', 'longer opening hours in summer', 'a new radio mast', 'a harbour tour for pupils'][i],
+  renamedPier: int(1, 12),
+  renamedAfter: ['Ingrid Falk', 'Tomas Berg', 'Alma Lind', 'Erik Holm', 'Sara Vik'][i],
 }));
 
 function meetingBlocks(m) {
@@ -241,6 +318,14 @@ function meetingBlocks(m) {
     { paragraph: 'The minutes of the previous meeting were accepted without changes.' },
     { heading: 'Safety', level: 1 },
     { paragraph: `${m.incidents} incidents were reported since the last meeting; the most serious was a ${m.incident}. Nobody was hurt.` },
+    { heading: 'Finance', level: 1 },
+    { paragraph: `The treasurer reported a surplus of ${m.surplus} for the quarter. Harbour dues are unchanged.` },
+    { heading: 'Staff', level: 1 },
+    { paragraph: `${m.hires} new deckhands were hired. Training for the new staff is given by the harbour master.` },
+    { heading: 'Correspondence', level: 1 },
+    { paragraph: `A letter from ${m.letterFrom} asked for ${m.letterAsks}. The chair will reply.` },
+    { heading: 'Any other business', level: 1 },
+    { paragraph: `The board agreed to rename pier ${m.renamedPier} after ${m.renamedAfter}.` },
     { heading: 'Next meeting', level: 1 },
     { paragraph: `The next meeting is held on ${m.nextDate} at ${m.place}.` },
   ];
@@ -255,6 +340,8 @@ function meetingQuestions(m, i) {
     { q: alt ? `When and where does the board meet after its ${m.month} meeting?` : `Where is the board meeting after the ${m.month} one held?`, answer: `on ${m.nextDate} at ${m.place}`, ...at },
     { q: `At which board meeting was a ${m.incident} reported?`, answer: m.incident, ...at },
     { q: `Who attended the board meeting in ${m.month}?`, answer: 'Present were the chair', ...at },
+    { q: `What surplus did the treasurer report in ${m.month}?`, answer: `surplus of ${m.surplus}`, ...at },
+    { q: `Who wrote to the board, and what did they want, according to the ${m.month} minutes?`, answer: `asked for ${m.letterAsks}`, ...at },
   ];
 }
 

@@ -23,6 +23,7 @@ Options:
   --retrieval <mode>          hybrid (vector and full-text search fused, default), vector or fulltext
   --vector-weight <w>         weight of the vector ranking in the fusion (default 1)
   --fulltext-weight <w>       weight of the full-text ranking in the fusion (default 1)
+  --rrf-k <k>                 k of reciprocal rank fusion: larger flattens the lead of the first ranks (default 60)
   --log-level <level>         pino level for the logs on stderr (default $SAGE_LOG_LEVEL or info)
   -V, --version               print the version and exit
   -h, --help                  show this help
@@ -65,6 +66,7 @@ export function parseCli(args: readonly string[]): CliOptions {
         retrieval: { type: 'string' },
         'vector-weight': { type: 'string' },
         'fulltext-weight': { type: 'string' },
+        'rrf-k': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -85,6 +87,7 @@ export function parseCli(args: readonly string[]): CliOptions {
   const vectorWeight = weight('vector-weight', values['vector-weight']);
   const fulltextWeight = weight('fulltext-weight', values['fulltext-weight']);
   if (vectorWeight === 0 && fulltextWeight === 0) throw new UsageError('--vector-weight and --fulltext-weight cannot both be 0');
+  const rrfK = weight('rrf-k', values['rrf-k']);
   return {
     port,
     host: values.host ?? '127.0.0.1',
@@ -98,6 +101,7 @@ export function parseCli(args: readonly string[]): CliOptions {
       ...(mode !== undefined && { mode }),
       ...(vectorWeight !== undefined && { vectorWeight }),
       ...(fulltextWeight !== undefined && { fulltextWeight }),
+      ...(rrfK !== undefined && { rrfK }),
     },
     logLevel: values['log-level'] ?? process.env.SAGE_LOG_LEVEL ?? 'info',
     help: values.help ?? false,

@@ -164,7 +164,7 @@ describe('sage-gateway bin', () => {
   });
 
   test('retrieval flags set the mode and the fusion weights; bad ones exit with status 2', async () => {
-    expect(parseCli(['--retrieval', 'vector', '--vector-weight', '0.5', '--fulltext-weight', '2']).retrieval).toEqual({ mode: 'vector', vectorWeight: 0.5, fulltextWeight: 2 });
+    expect(parseCli(['--retrieval', 'vector', '--vector-weight', '0.5', '--fulltext-weight', '2', '--rrf-k', '10']).retrieval).toEqual({ mode: 'vector', vectorWeight: 0.5, fulltextWeight: 2, rrfK: 10 });
     expect(parseCli([]).retrieval).toEqual({});
     expect(() => parseCli(['--vector-weight', '0', '--fulltext-weight', '0'])).toThrow('cannot both be 0');
     expect(() => parseCli(['--fulltext-weight=-1'])).toThrow('--fulltext-weight must be a number of 0 or more');

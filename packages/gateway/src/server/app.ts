@@ -51,13 +51,14 @@ function hitJson(h: RetrievedHit, i: number) {
 }
 
 /** Retrieval settings of a request (`rag` in chat, the body of /v1/rag/query), in the pipeline's terms. */
-function retrievalOptions(o: { top_k?: number; min_score?: number; mode?: RetrievalOptions['mode']; vector_weight?: number; fulltext_weight?: number } = {}): RetrievalOptions {
+function retrievalOptions(o: { top_k?: number; min_score?: number; mode?: RetrievalOptions['mode']; vector_weight?: number; fulltext_weight?: number; rrf_k?: number } = {}): RetrievalOptions {
   return {
     ...(o.top_k !== undefined && { topK: o.top_k }),
     ...(o.min_score !== undefined && { minScore: o.min_score }),
     ...(o.mode !== undefined && { mode: o.mode }),
     ...(o.vector_weight !== undefined && { vectorWeight: o.vector_weight }),
     ...(o.fulltext_weight !== undefined && { fulltextWeight: o.fulltext_weight }),
+    ...(o.rrf_k !== undefined && { rrfK: o.rrf_k }),
   };
 }
 

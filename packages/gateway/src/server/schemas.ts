@@ -7,6 +7,7 @@ const RetrievalFields = {
   mode: z.enum(['hybrid', 'vector', 'fulltext']).optional(),
   vector_weight: z.number().min(0).max(100).optional(),
   fulltext_weight: z.number().min(0).max(100).optional(),
+  rrf_k: z.number().min(0).max(1000).optional(),
 };
 
 const bothWeightsZero = (b: { vector_weight?: number; fulltext_weight?: number }) => !(b.vector_weight === 0 && b.fulltext_weight === 0);
