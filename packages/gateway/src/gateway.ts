@@ -5,7 +5,8 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { GatewayClients, type ClientSettings } from './clients';
 import { Ingester } from './ingest/ingester';
-import { LoaderRegistry, markdownLoader, textLoader, type DocumentLoader } from './ingest/loaders';
+import { builtinLoaders, LoaderRegistry, type DocumentLoader } from './ingest/loaders';
+import type { PdfLoaderOptions } from './ingest/pdf-loader';
 import type { ChunkingOptions } from './ingest/chunker';
 import { RagPipeline } from './rag/pipeline';
 import { Retriever, type RetrievalOptions } from './rag/retriever';
@@ -25,7 +26,10 @@ export interface GatewayOptions extends ClientSettings {
   store?: VectorStore;
   /** Loaders for more file types (by extension; they override the built-in ones for the same extension). */
   loaders?: DocumentLoader[];
+  /** Limits of the built-in PDF loader (parse timeout, memory of its thread). */
+  pdf?: PdfLoaderOptions;
   chunking?: ChunkingOptions;
+  /** Retrieval defaults: `topK`, history blending, and hybrid retrieval (`mode`, `vectorWeight`, `fulltextWeight`, `rrfK`, `candidates`). */
   retrieval?: RetrievalOptions;
   /** How retrieved chunks become passages (neighbour widening, context token budget). */
   passages?: PassageOptions;
@@ -68,7 +72,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const store = options.store ?? (await LanceDBVectorStore.open(path.join(dataDir, 'vectors')));
   const clients = new GatewayClients(options);
   const embedder = () => clients.getEmbedding();
-  const loaders = new LoaderRegistry([markdownLoader, textLoader, ...(options.loaders ?? [])]);
+  const loaders = new LoaderRegistry([...builtinLoaders({ pdf: options.pdf }), ...(options.loaders ?? [])]);
   const pipeline = new RagPipeline(
     store,
     new Ingester(store, loaders, embedder, options.chunking, options.ingestRoots),
@@ -96,6 +100,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       if (closed) return;
       closed = true;
       await app.close();
+      await loaders.close();
       await store.close();
     },
   };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createGateway, DEFAULT_GATEWAY_PORT, type Gateway } from './gateway';
+import type { RetrievalOptions } from './rag/retriever';
 
 const USAGE = `Usage: sage-gateway [options]
 
@@ -19,6 +20,10 @@ Options:
   --embedding-base-url <url>  OpenAI-compatible embedding endpoint (default: detected)
   --embedding-model <model>   embedding model id (default: the first the endpoint serves)
   --ingest-root <dir>         only ingest paths inside this folder (repeatable; default: any readable path)
+  --retrieval <mode>          hybrid (vector and full-text search fused, default), vector or fulltext
+  --vector-weight <w>         weight of the vector ranking in the fusion (default 1)
+  --fulltext-weight <w>       weight of the full-text ranking in the fusion (default 1)
+  --rrf-k <k>                 k of reciprocal rank fusion: larger flattens the lead of the first ranks (default 60)
   --log-level <level>         pino level for the logs on stderr (default $SAGE_LOG_LEVEL or info)
   -V, --version               print the version and exit
   -h, --help                  show this help
@@ -35,6 +40,7 @@ export interface CliOptions {
   embeddingBaseUrl?: string;
   embeddingModel?: string;
   ingestRoots?: string[];
+  retrieval: RetrievalOptions;
   logLevel: string;
   help: boolean;
   version: boolean;
@@ -57,6 +63,10 @@ export function parseCli(args: readonly string[]): CliOptions {
         'embedding-model': { type: 'string' },
         'log-level': { type: 'string' },
         'ingest-root': { type: 'string', multiple: true },
+        retrieval: { type: 'string' },
+        'vector-weight': { type: 'string' },
+        'fulltext-weight': { type: 'string' },
+        'rrf-k': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -66,6 +76,18 @@ export function parseCli(args: readonly string[]): CliOptions {
   }
   const port = values.port === undefined ? DEFAULT_GATEWAY_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+  const mode = values.retrieval;
+  if (mode !== undefined && mode !== 'hybrid' && mode !== 'vector' && mode !== 'fulltext') throw new UsageError(`--retrieval must be hybrid, vector or fulltext, got "${mode}"`);
+  const weight = (flag: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const w = Number(value);
+    if (value.trim() === '' || !Number.isFinite(w) || w < 0) throw new UsageError(`--${flag} must be a number of 0 or more, got "${value}"`);
+    return w;
+  };
+  const vectorWeight = weight('vector-weight', values['vector-weight']);
+  const fulltextWeight = weight('fulltext-weight', values['fulltext-weight']);
+  if (vectorWeight === 0 && fulltextWeight === 0) throw new UsageError('--vector-weight and --fulltext-weight cannot both be 0');
+  const rrfK = weight('rrf-k', values['rrf-k']);
   return {
     port,
     host: values.host ?? '127.0.0.1',
@@ -75,6 +97,12 @@ export function parseCli(args: readonly string[]): CliOptions {
     embeddingBaseUrl: values['embedding-base-url'],
     embeddingModel: values['embedding-model'],
     ingestRoots: values['ingest-root'],
+    retrieval: {
+      ...(mode !== undefined && { mode }),
+      ...(vectorWeight !== undefined && { vectorWeight }),
+      ...(fulltextWeight !== undefined && { fulltextWeight }),
+      ...(rrfK !== undefined && { rrfK }),
+    },
     logLevel: values['log-level'] ?? process.env.SAGE_LOG_LEVEL ?? 'info',
     help: values.help ?? false,
     version: values.version ?? false,
@@ -112,6 +140,7 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
       llm: { baseUrl: o.llmBaseUrl, model: o.llmModel },
       embedding: { baseUrl: o.embeddingBaseUrl, model: o.embeddingModel },
       ingestRoots: o.ingestRoots,
+      retrieval: o.retrieval,
     });
     const { url, port } = await gateway.listen({ port: o.port, host: o.host });
     process.stdout.write(`${JSON.stringify({ event: 'listening', port, url, dataDir: gateway.dataDir })}\n`);

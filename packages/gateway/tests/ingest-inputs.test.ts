@@ -11,21 +11,21 @@ describe('collectFiles', () => {
     mkdirSync(path.join(root, 'sub', '.git'), { recursive: true });
     writeFileSync(path.join(root, 'a.md'), 'a');
     writeFileSync(path.join(root, 'sub', 'b.TXT'), 'b');
-    writeFileSync(path.join(root, 'sub', 'c.pdf'), 'c');
+    writeFileSync(path.join(root, 'sub', 'c.csv'), 'c');
     writeFileSync(path.join(root, 'sub', '.git', 'd.md'), 'd');
     const got = await collectFiles([root, path.join(root, 'a.md')], new LoaderRegistry());
     expect(got.files).toEqual([path.join(root, 'a.md'), path.join(root, 'sub', 'b.TXT')]);
-    expect(got.skipped.map((s) => path.basename(s.path))).toEqual(['c.pdf']);
+    expect(got.skipped.map((s) => path.basename(s.path))).toEqual(['c.csv']);
   });
 
   test('errors name the offending path and its index', async () => {
     const root = tempDir();
-    writeFileSync(path.join(root, 'x.pdf'), '');
+    writeFileSync(path.join(root, 'x.csv'), '');
     writeFileSync(path.join(root, 'ok.md'), 'ok');
     mkdirSync(path.join(root, 'empty'));
     const loaders = new LoaderRegistry();
     await expect(collectFiles([path.join(root, 'missing')], loaders)).rejects.toMatchObject({ code: 'path_not_found', param: 'paths.0' });
-    await expect(collectFiles([root, path.join(root, 'x.pdf')], loaders)).rejects.toMatchObject({ code: 'unsupported_file_type', param: 'paths.1' });
+    await expect(collectFiles([root, path.join(root, 'x.csv')], loaders)).rejects.toMatchObject({ code: 'unsupported_file_type', param: 'paths.1' });
     await expect(collectFiles([path.join(root, 'empty')], loaders)).rejects.toMatchObject({ code: 'empty_folder', message: expect.stringContaining('.md') });
     // Asked to, it reports the folder instead (a folder ingest judges it against what is stored).
     const lenient = await collectFiles([path.join(root, 'empty', '.'), root], loaders, undefined, undefined, { allowEmptyFolders: true });
@@ -51,10 +51,11 @@ describe('collectFiles', () => {
 
   test('a loader registered for another extension makes those files ingestible', async () => {
     const root = tempDir();
-    writeFileSync(path.join(root, 'page.html'), '<p>Hi</p>');
-    const html: DocumentLoader = { extensions: ['.html'], load: async () => ({ text: 'Hi', format: 'text' }) };
-    const got = await collectFiles([root], new LoaderRegistry([html]));
-    expect(got.files).toEqual([path.join(root, 'page.html')]);
+    writeFileSync(path.join(root, 'table.csv'), 'a,b');
+    const csv: DocumentLoader = { extensions: ['.csv'], load: async () => ({ text: 'a b', format: 'text' }) };
+    expect(new LoaderRegistry().forFile(path.join(root, 'table.csv'))).toBeUndefined();
+    const got = await collectFiles([root], new LoaderRegistry([csv]));
+    expect(got.files).toEqual([path.join(root, 'table.csv')]);
   });
 });
 
@@ -149,6 +150,22 @@ describe('buildPassages', () => {
       [2, 'b', [0], 0.5],
     ]);
     expect(passages[0]?.text).toBe('(A) Alpha intro sentence one.\n\n(A > People) Alpha people live here.');
+  });
+
+  test('in a paged document, passages neither widen nor merge across a page break, and cite their page', async () => {
+    const paged: Record<string, ChunkRecord[]> = {
+      p: [{ ...rec('p', 0, 'End of page one.'), page: 1 }, { ...rec('p', 1, 'Top of page two.'), page: 2 }, { ...rec('p', 2, 'More of page two.'), page: 2 }],
+    };
+    const pagedStore = { documentChunks: async (id: string) => paged[id] ?? [] } as unknown as VectorStore;
+    const hits = [
+      { chunk: paged.p?.[1] as ChunkRecord, score: 0.9, retriever: 'fulltext' as const },
+      { chunk: paged.p?.[0] as ChunkRecord, score: 0.5, retriever: 'vector' as const },
+    ];
+    const passages = await buildPassages(hits, pagedStore);
+    expect(passages.map((p) => [p.chunks.map((c) => c.position), p.pages, p.retriever])).toEqual([
+      [[1, 2], [2], 'fulltext'],
+      [[0], [1], 'vector'],
+    ]);
   });
 
   test('neighbours are added only within the token budget, and not at all when turned off', async () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { createGateway, type Gateway } from '../src';
+import { parseCli } from '../src/main';
 import { removeTemps, startControlPlane, tempDir, type ControlPlane } from './helpers';
 
 const BIN = path.join(__dirname, '..', 'bin', 'sage-gateway.js');
@@ -160,6 +161,20 @@ describe('sage-gateway bin', () => {
       expect(code).toBe(0);
       expect(stdout).toBe(`${version}\n`);
     }
+  });
+
+  test('retrieval flags set the mode and the fusion weights; bad ones exit with status 2', async () => {
+    expect(parseCli(['--retrieval', 'vector', '--vector-weight', '0.5', '--fulltext-weight', '2', '--rrf-k', '10']).retrieval).toEqual({ mode: 'vector', vectorWeight: 0.5, fulltextWeight: 2, rrfK: 10 });
+    expect(parseCli([]).retrieval).toEqual({});
+    expect(() => parseCli(['--vector-weight', '0', '--fulltext-weight', '0'])).toThrow('cannot both be 0');
+    expect(() => parseCli(['--fulltext-weight=-1'])).toThrow('--fulltext-weight must be a number of 0 or more');
+    const child = spawn(process.execPath, [BIN, '--retrieval', 'keyword'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--retrieval must be hybrid, vector or fulltext, got "keyword"');
   });
 });
 

@@ -2,9 +2,11 @@
 // lines split sections into paragraphs (a fenced code block stays whole), and paragraphs are packed into
 // chunks of at most `maxTokens`. A paragraph too large on its own is cut at sentence ends, and a sentence
 // too large at token boundaries. Consecutive chunks of one section share up to `overlapTokens` of
-// trailing sentences, so a fact that straddles a cut is still found whole; sections never overlap.
+// trailing sentences, so a fact that straddles a cut is still found whole; sections never overlap. A paged
+// document (PDF) is chunked page by page, so every chunk lies on one page, and headings carry over pages.
 import { countTokens, decodeTokens, encodeTokens } from '@sage/common';
-import type { DocumentFormat } from './loaders';
+import type { DocumentFormat } from './document';
+import { splitSentences } from './sentences';
 
 export interface ChunkingOptions {
   /** Upper bound on tokens per chunk (default 256). */
@@ -17,6 +19,15 @@ export interface TextChunk {
   text: string;
   headingPath: string[];
   position: number;
+  /** Page the chunk is on, from 1, for paged documents. */
+  page?: number;
+}
+
+/** What the chunker reads: the text, or for a paged document the text of each page. */
+export interface ChunkableDocument {
+  text: string;
+  format: DocumentFormat;
+  pages?: readonly string[];
 }
 
 export const DEFAULT_CHUNK_TOKENS = 256;
@@ -30,11 +41,18 @@ interface Section {
 const HEADING_RE = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
 const FENCE_RE = /^ {0,3}(```|~~~)/;
 
-/** Sections of a Markdown text (headings outside code fences), each with its paragraphs. */
-function markdownSections(text: string): Section[] {
+interface OpenHeading {
+  level: number;
+  title: string;
+}
+
+/**
+ * Sections of a Markdown text (headings outside code fences), each with its paragraphs. `stack` holds the
+ * headings open where the text starts (those of the pages before) and is left holding those open at its end.
+ */
+function markdownSections(text: string, stack: OpenHeading[] = []): Section[] {
   const sections: Section[] = [];
-  const stack: { level: number; title: string }[] = [];
-  let current: Section = { headingPath: [], paragraphs: [] };
+  let current: Section = { headingPath: stack.map((h) => h.title), paragraphs: [] };
   let para: string[] = [];
   let fence: string | null = null;
 
@@ -91,13 +109,6 @@ function textSections(text: string): Section[] {
   return paragraphs.length > 0 ? [{ headingPath: [], paragraphs }] : [];
 }
 
-function splitSentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?。！？])\s+|(?<=[。！？])/u)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
 /** Cuts a text that exceeds `max` tokens into pieces of at most `max` tokens, at token boundaries. */
 function splitByTokens(text: string, max: number): string[] {
   const ids = encodeTokens(text);
@@ -133,11 +144,27 @@ function tail(text: string, budget: number): string {
 }
 
 export function chunkText(text: string, format: DocumentFormat, options: ChunkingOptions = {}): TextChunk[] {
+  return chunkDocument({ text, format }, options);
+}
+
+/** Chunks of a document; those of a paged document carry their page and never span two pages. */
+export function chunkDocument(doc: ChunkableDocument, options: ChunkingOptions = {}): TextChunk[] {
+  const chunks: TextChunk[] = [];
+  if (!doc.pages) {
+    chunkSections(doc.format === 'markdown' ? markdownSections(doc.text) : textSections(doc.text), chunks, options);
+    return chunks;
+  }
+  const open: OpenHeading[] = [];
+  doc.pages.forEach((page, i) => {
+    chunkSections(doc.format === 'markdown' ? markdownSections(page, open) : textSections(page), chunks, options, i + 1);
+  });
+  return chunks;
+}
+
+function chunkSections(sections: readonly Section[], chunks: TextChunk[], options: ChunkingOptions, page?: number): void {
   const maxTokens = Math.max(16, Math.floor(options.maxTokens ?? DEFAULT_CHUNK_TOKENS));
   // Overlap is capped at half a chunk so that every chunk adds new text.
   const overlap = Math.max(0, Math.min(Math.floor(options.overlapTokens ?? DEFAULT_OVERLAP_TOKENS), Math.floor(maxTokens / 2)));
-  const sections = format === 'markdown' ? markdownSections(text) : textSections(text);
-  const chunks: TextChunk[] = [];
 
   for (const section of sections) {
     let parts: string[] = [];
@@ -146,7 +173,7 @@ export function chunkText(text: string, format: DocumentFormat, options: Chunkin
     const emit = () => {
       if (!fresh) return;
       const body = parts.join('\n\n');
-      chunks.push({ text: body, headingPath: section.headingPath, position: chunks.length });
+      chunks.push({ text: body, headingPath: section.headingPath, position: chunks.length, ...(page !== undefined && { page }) });
       const carried = tail(body, overlap);
       parts = carried ? [carried] : [];
       tokens = carried ? countTokens(carried) : 0;
@@ -164,10 +191,12 @@ export function chunkText(text: string, format: DocumentFormat, options: Chunkin
     }
     emit();
   }
-  return chunks;
 }
 
-/** Identifies the chunking settings, so that changing them makes every document count as changed. */
+/**
+ * Identifies the chunking settings (and the chunker's version: v2 splits sentences by the Unicode rules), so
+ * that changing them makes every document count as changed.
+ */
 export function chunkingFingerprint(options: ChunkingOptions = {}): string {
-  return `chunk:${options.maxTokens ?? DEFAULT_CHUNK_TOKENS}:${options.overlapTokens ?? DEFAULT_OVERLAP_TOKENS}`;
+  return `chunk:v2:${options.maxTokens ?? DEFAULT_CHUNK_TOKENS}:${options.overlapTokens ?? DEFAULT_OVERLAP_TOKENS}`;
 }

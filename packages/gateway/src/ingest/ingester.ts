@@ -3,12 +3,18 @@
 // store as it was. An unchanged document (same content hash) costs no embedding call and no write; a
 // changed one gets its new chunks written and its stale chunks removed, leaving other documents alone.
 // Ingesting a folder also removes the documents of files under it that were deleted since (vanished.ts).
+// A file in a folder that cannot be parsed (a damaged or encrypted PDF) is reported in `failed` and the
+// rest is ingested; whatever was stored for it before stays.
+import path from 'node:path';
 import { GatewayError } from '../errors';
 import type { DocumentInfo, StoredChunk, VectorStore } from '../store/vector-store';
-import { chunkingFingerprint, chunkText, type ChunkingOptions } from './chunker';
+import { chunkDocument, chunkingFingerprint, type ChunkingOptions } from './chunker';
 import { collectFiles, emptyFolderError, within } from './collect';
+import { toLoadError, type DocumentFormat, type DocumentMetadata, type LoadedDocument, type LoadErrorCode } from './document';
 import { fileDocumentId, isFileDocument, sha256 } from './document-id';
-import type { DocumentFormat, LoaderRegistry } from './loaders';
+import { splitFrontMatter } from './front-matter';
+import { indexText } from './index-text';
+import type { LoaderRegistry } from './loaders';
 import { vanishedDocuments } from './vanished';
 
 export { fileDocumentId };
@@ -18,7 +24,7 @@ export interface TextDocument {
   id: string;
   text: string;
   source?: string;
-  /** 'markdown' (default) or 'text'. */
+  /** 'markdown' (default; YAML front matter gives the title and tags) or 'text'. */
   format?: DocumentFormat;
 }
 
@@ -29,6 +35,16 @@ export interface IngestedDocument {
   source: string;
   status: IngestStatus;
   chunks: number;
+  /** Pages, for paged documents (PDF). */
+  pages?: number;
+  title?: string;
+}
+
+/** A file that could not be turned into text, and why; the rest of the request went ahead without it. */
+export interface FailedFile {
+  path: string;
+  code: LoadErrorCode;
+  reason: string;
 }
 
 /** A document removed because its file under an ingested folder no longer exists. */
@@ -50,22 +66,23 @@ export interface IngestResult {
   /** Documents of files deleted or emptied under the ingested folders (always empty for single files and inline text). */
   removed: RemovedDocument[];
   skipped: { path: string; reason: string }[];
+  /** Files that could not be parsed (each with its reason); documents stored for them before are kept. */
+  failed: FailedFile[];
 }
 
 export interface Embedder {
   embed(texts: readonly string[]): Promise<number[][]>;
 }
 
-interface Prepared {
+interface Prepared extends LoadedDocument {
   id: string;
   source: string;
-  text: string;
-  format: DocumentFormat;
+  metadata: DocumentMetadata;
 }
 
-/** What gets embedded for a chunk: its headings give it the context a lone paragraph lacks. */
+/** What gets embedded for a chunk: its headings give it the context a lone paragraph lacks (see indexText). */
 export function embeddingText(headingPath: readonly string[], text: string): string {
-  return headingPath.length > 0 ? `${headingPath.join(' > ')}\n\n${text}` : text;
+  return indexText({ headingPath, text });
 }
 
 export class Ingester {
@@ -88,20 +105,29 @@ export class Ingester {
     const { files, skipped, folders } = await collectFiles(paths, this.loaders, baseDir, this.allowedRoots, { allowEmptyFolders: true });
     const prepared: Prepared[] = [];
     const emptyFiles = new Set<string>();
+    const failed: FailedFile[] = [];
+    // One file asked for by name: its problem is the request's, and answered as an error.
+    const sole = paths.length === 1 && files.length === 1;
     for (const file of files) {
       const loader = this.loaders.forFile(file);
       if (!loader) continue; // collectFiles only returns supported files
-      const doc = await loader.load(file).catch((err: Error) => {
-        throw new GatewayError(400, `could not read ${file}: ${err.message}`, 'unreadable_file', 'paths');
-      });
+      let doc: LoadedDocument;
+      try {
+        doc = await loader.load(file);
+      } catch (err) {
+        const e = toLoadError(err);
+        if (sole) throw new GatewayError(400, `could not read ${file}: ${e.message}`, e.code, 'paths.0');
+        failed.push({ path: file, code: e.code, reason: e.message });
+        continue;
+      }
       if (doc.text.trim() === '') {
         // A named empty file is an error; an empty file found in a folder is reported and passed over.
-        if (paths.length === 1 && files.length === 1) throw new GatewayError(400, `document ${file} is empty`, 'empty_document', 'paths.0');
+        if (sole) throw new GatewayError(400, `document ${file} is empty`, 'empty_document', 'paths.0');
         skipped.push({ path: file, reason: 'empty document' });
         emptyFiles.add(file);
         continue;
       }
-      prepared.push({ id: fileDocumentId(file), source: file, text: doc.text, format: doc.format });
+      prepared.push({ ...doc, id: fileDocumentId(file), source: file, metadata: doc.metadata ?? {} });
     }
     return this.serial(async () => {
       const existing = await this.store.listDocuments();
@@ -114,12 +140,18 @@ export class Ingester {
         ...vanished.map((d) => ({ id: d.id, source: d.source, chunks: d.chunks, reason: 'deleted' as const })),
         ...emptied.map((d) => ({ id: d.id, source: d.source, chunks: d.chunks, reason: 'emptied' as const })),
       ];
-      if (prepared.length === 0 && removed.length === 0) throw new GatewayError(400, 'no document with text was found in the given paths', 'empty_document', 'paths');
+      if (prepared.length === 0 && removed.length === 0) {
+        if (failed.length > 0) {
+          const reasons = failed.map((f) => `${path.basename(f.path)}: ${f.reason}`).join('; ');
+          throw new GatewayError(400, `no document could be read from the given paths (${reasons})`, 'unreadable_file', 'paths');
+        }
+        throw new GatewayError(400, 'no document with text was found in the given paths', 'empty_document', 'paths');
+      }
       const result = await this.write(prepared, existing);
       // Removed only after the new chunks are stored, so a failed embedding leaves everything in place.
       let chunksRemoved = result.chunksRemoved;
       for (const d of removed) chunksRemoved += await this.store.deleteDocument(d.id);
-      return { ...result, chunksRemoved, removed, skipped };
+      return { ...result, chunksRemoved, removed, skipped, failed };
     });
   }
 
@@ -131,8 +163,13 @@ export class Ingester {
       seen.add(d.id);
       if (d.text.trim() === '') throw new GatewayError(400, `document "${d.id}" has no text`, 'empty_document', `documents.${i}.text`);
     });
-    const prepared = docs.map((d) => ({ id: d.id, source: d.source ?? d.id, text: d.text, format: d.format ?? 'markdown' as const }));
-    return this.serial(async () => ({ ...(await this.write(prepared, await this.store.listDocuments())), removed: [], skipped: [] }));
+    const prepared = docs.map((d): Prepared => {
+      const source = d.source ?? d.id;
+      if (d.format === 'text') return { id: d.id, source, text: d.text, format: 'text', metadata: {} };
+      const { body, metadata } = splitFrontMatter(d.text.replace(/\r\n?/g, '\n'));
+      return { id: d.id, source, text: body, format: 'markdown', metadata };
+    });
+    return this.serial(async () => ({ ...(await this.write(prepared, await this.store.listDocuments())), removed: [], skipped: [], failed: [] }));
   }
 
   private serial<T>(op: () => Promise<T>): Promise<T> {
@@ -141,7 +178,7 @@ export class Ingester {
     return run;
   }
 
-  private async write(docs: Prepared[], stored: readonly DocumentInfo[]): Promise<Omit<IngestResult, 'removed' | 'skipped'>> {
+  private async write(docs: Prepared[], stored: readonly DocumentInfo[]): Promise<Omit<IngestResult, 'removed' | 'skipped' | 'failed'>> {
     const existing = new Map(stored.map((d) => [d.id, d]));
     const fingerprint = chunkingFingerprint(this.chunking);
     const now = Date.now();
@@ -149,16 +186,18 @@ export class Ingester {
     const pending: { doc: Prepared; hash: string; chunks: Omit<StoredChunk, 'vector'>[] }[] = [];
 
     for (const doc of docs) {
-      const hash = sha256(`${fingerprint}\n${doc.source}\n${doc.text}`);
+      const content = doc.pages ? doc.pages.join('\f') : doc.text;
+      const hash = sha256(`${fingerprint}\n${doc.source}\n${JSON.stringify(doc.metadata)}\n${content}`);
       const before = existing.get(doc.id);
+      const about = { ...(doc.pages && { pages: doc.pages.length }), ...(doc.metadata.title && { title: doc.metadata.title }) };
       if (before && before.documentHash === hash) {
-        results.push({ id: doc.id, source: doc.source, status: 'unchanged', chunks: before.chunks });
+        results.push({ id: doc.id, source: doc.source, status: 'unchanged', chunks: before.chunks, ...about });
         continue;
       }
-      const pieces = chunkText(doc.text, doc.format, this.chunking);
+      const pieces = chunkDocument(doc, this.chunking);
       if (pieces.length === 0) throw new GatewayError(400, `document "${doc.source}" has no text to index`, 'empty_document');
       const chunks = pieces.map((p) => ({
-        id: `${doc.id}#${p.position}-${sha256(`${doc.id}\n${p.position}\n${p.text}`).slice(0, 12)}`,
+        id: `${doc.id}#${p.position}-${sha256(`${doc.id}\n${p.position}\n${p.page ?? ''}\n${p.text}`).slice(0, 12)}`,
         documentId: doc.id,
         source: doc.source,
         position: p.position,
@@ -166,15 +205,18 @@ export class Ingester {
         text: p.text,
         documentHash: hash,
         ingestedAt: now,
+        ...(p.page !== undefined && { page: p.page }),
+        ...(doc.metadata.title && { title: doc.metadata.title }),
+        ...(doc.metadata.tags && { tags: doc.metadata.tags }),
       }));
       pending.push({ doc, hash, chunks });
-      results.push({ id: doc.id, source: doc.source, status: before ? 'updated' : 'added', chunks: chunks.length });
+      results.push({ id: doc.id, source: doc.source, status: before ? 'updated' : 'added', chunks: chunks.length, ...about });
     }
 
     const all = pending.flatMap((p) => p.chunks);
     if (all.length === 0) return { documents: results, chunksWritten: 0, chunksRemoved: 0 };
     const embedder = await this.embedder();
-    const vectors = await embedder.embed(all.map((c) => embeddingText(c.headingPath, c.text)));
+    const vectors = await embedder.embed(all.map((c) => indexText(c)));
     if (vectors.length !== all.length) throw new GatewayError(502, `embedding returned ${vectors.length} vectors for ${all.length} chunks`, 'bad_embedding_response');
     await this.store.upsert(all.map((c, i) => ({ ...c, vector: vectors[i] as number[] })));
     let removed = 0;

@@ -1,47 +1,56 @@
-// Turning a file into text, by extension. Markdown and plain text are built in; more formats plug in
-// through `DocumentLoader` (e.g. a PDF or HTML loader) without touching the chunker or the store.
+// Turning a file into text, by extension. Markdown, plain text, PDF, HTML and Word (.docx) are built in;
+// more formats plug in through `DocumentLoader` without touching the chunker or the store.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { toLoadError, type DocumentFormat, type DocumentLoader, type LoadedDocument } from './document';
+import { DocxLoader } from './docx-loader';
+import { splitFrontMatter } from './front-matter';
+import { HtmlLoader } from './html-loader';
+import { PdfLoader, type PdfLoaderOptions } from './pdf-loader';
+import { decodeText } from './text-decoding';
 
-export type DocumentFormat = 'markdown' | 'text';
+export { LoadError, type DocumentFormat, type DocumentLoader, type DocumentMetadata, type LoadedDocument, type LoadErrorCode } from './document';
 
-export interface LoadedDocument {
-  text: string;
-  /** How the chunker should read the text: Markdown headings give structure; plain text has paragraphs only. */
-  format: DocumentFormat;
-}
-
-export interface DocumentLoader {
-  /** Lower-case extensions with the dot, e.g. ['.md', '.markdown']. */
-  readonly extensions: readonly string[];
-  load(filePath: string): Promise<LoadedDocument>;
-}
-
-class Utf8Loader implements DocumentLoader {
+class TextFileLoader implements DocumentLoader {
   constructor(
     readonly extensions: readonly string[],
     private readonly format: DocumentFormat,
   ) {}
 
   async load(filePath: string): Promise<LoadedDocument> {
-    // A byte-order mark is not content; CRLF line ends would defeat the paragraph and heading rules.
-    const text = (await readFile(filePath, 'utf8')).replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-    return { text, format: this.format };
+    const bytes = await readFile(filePath).catch((err: unknown) => {
+      throw toLoadError(err);
+    });
+    const text = decodeText(bytes);
+    if (this.format !== 'markdown') return { text, format: this.format };
+    const { body, metadata } = splitFrontMatter(text);
+    return { text: body, format: 'markdown', ...(Object.keys(metadata).length > 0 && { metadata }) };
   }
 }
 
-export const markdownLoader: DocumentLoader = new Utf8Loader(['.md', '.markdown', '.mdx'], 'markdown');
-export const textLoader: DocumentLoader = new Utf8Loader(['.txt', '.text'], 'text');
+export const markdownLoader: DocumentLoader = new TextFileLoader(['.md', '.markdown', '.mdx'], 'markdown');
+export const textLoader: DocumentLoader = new TextFileLoader(['.txt', '.text'], 'text');
+
+export interface BuiltinLoaderOptions {
+  pdf?: PdfLoaderOptions;
+}
+
+/** Every built-in loader: Markdown, plain text, PDF, HTML and .docx (a new PDF loader each time: it owns a thread). */
+export function builtinLoaders(options: BuiltinLoaderOptions = {}): DocumentLoader[] {
+  return [markdownLoader, textLoader, new PdfLoader(options.pdf), new HtmlLoader(), new DocxLoader()];
+}
 
 /** Loaders keyed by extension; later registrations win. */
 export class LoaderRegistry {
   private readonly byExt = new Map<string, DocumentLoader>();
+  private readonly all = new Set<DocumentLoader>();
 
-  constructor(loaders: readonly DocumentLoader[] = [markdownLoader, textLoader]) {
+  constructor(loaders: readonly DocumentLoader[] = builtinLoaders()) {
     for (const l of loaders) this.register(l);
   }
 
   register(loader: DocumentLoader): void {
+    this.all.add(loader);
     for (const ext of loader.extensions) this.byExt.set(ext.toLowerCase(), loader);
   }
 
@@ -51,5 +60,10 @@ export class LoaderRegistry {
 
   get extensions(): string[] {
     return [...this.byExt.keys()].sort();
+  }
+
+  /** Releases what the loaders hold (the PDF parsing thread). */
+  async close(): Promise<void> {
+    await Promise.all([...this.all].map((l) => l.close?.()));
   }
 }

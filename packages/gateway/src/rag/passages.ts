@@ -2,8 +2,11 @@
 // the same document (a fact often sits one chunk away from the words that matched — a section below the
 // title that named the subject), adjacent chunks are merged into one passage without repeating their
 // overlap, and passages are ordered by their document's best hit, so the most relevant document comes first.
+// In a paged document (PDF) neither widening nor merging crosses a page break, so every passage cites the
+// one page it is on.
 import { countTokens } from '@sage/common';
 import type { ChunkRecord, SearchHit, VectorStore } from '../store/vector-store';
+import type { RetrieverName } from './retriever';
 
 export interface Passage {
   /** Number in the prompt ([n]), from 1. */
@@ -13,6 +16,10 @@ export interface Passage {
   chunks: ChunkRecord[];
   /** Best score among the retrieved chunks of the passage (neighbours added for context have none). */
   score: number;
+  /** Which retriever found the passage's chunks ('both' when they were found by each). */
+  retriever: RetrieverName;
+  /** Pages the passage's chunks are on (paged documents only; empty otherwise). */
+  pages: number[];
   text: string;
 }
 
@@ -45,10 +52,18 @@ function mergeRun(run: ChunkRecord[]): string {
   return text;
 }
 
-export async function buildPassages(hits: readonly SearchHit[], store: VectorStore, opts: PassageOptions = {}): Promise<Passage[]> {
+/** The retriever of a run of chunks, from those of its retrieved chunks (a hit without one is a vector hit). */
+function runRetriever(run: readonly ChunkRecord[], found: ReadonlyMap<string, RetrieverName>): RetrieverName {
+  const names = new Set(run.map((c) => found.get(c.id)).filter((r): r is RetrieverName => r !== undefined));
+  if (names.has('both') || (names.has('vector') && names.has('fulltext'))) return 'both';
+  return names.has('fulltext') ? 'fulltext' : 'vector';
+}
+
+export async function buildPassages(hits: readonly (SearchHit & { retriever?: RetrieverName })[], store: VectorStore, opts: PassageOptions = {}): Promise<Passage[]> {
   const neighbors = Math.max(0, opts.neighbors ?? 1);
   const budget = opts.maxContextTokens ?? 1500;
   const scores = new Map(hits.map((h) => [h.chunk.id, h.score]));
+  const found = new Map(hits.map((h) => [h.chunk.id, h.retriever ?? 'vector']));
   const docOrder: string[] = [];
   const selected = new Map<string, Map<number, ChunkRecord>>();
   let used = 0;
@@ -69,7 +84,7 @@ export async function buildPassages(hits: readonly SearchHit[], store: VectorSto
       for (let d = 1; d <= neighbors; d++) {
         for (const p of [h.chunk.position - d, h.chunk.position + d]) {
           const c = chunks.find((x) => x.position === p);
-          if (!c || sel.has(p)) continue;
+          if (!c || sel.has(p) || c.page !== h.chunk.page) continue;
           const t = countTokens(c.text);
           if (used + t > budget) continue;
           sel.set(p, c);
@@ -84,7 +99,8 @@ export async function buildPassages(hits: readonly SearchHit[], store: VectorSto
     const runs: ChunkRecord[][] = [];
     for (const c of chunks) {
       const last = runs[runs.length - 1];
-      if (last && (last[last.length - 1] as ChunkRecord).position === c.position - 1) last.push(c);
+      const prev = last?.[last.length - 1];
+      if (last && prev && prev.position === c.position - 1 && prev.page === c.page) last.push(c);
       else runs.push([c]);
     }
     const docPassages = runs.map((run) => ({
@@ -92,6 +108,8 @@ export async function buildPassages(hits: readonly SearchHit[], store: VectorSto
       source: (run[0] as ChunkRecord).source,
       chunks: run,
       score: Math.max(...run.map((c) => scores.get(c.id) ?? -Infinity)),
+      retriever: runRetriever(run, found),
+      pages: [...new Set(run.map((c) => c.page).filter((p): p is number => p !== undefined))].sort((a, b) => a - b),
       text: mergeRun(run),
     }));
     passages.push(...docPassages.sort((a, b) => b.score - a.score));

@@ -5,11 +5,11 @@ import type { GatewayClients } from '../clients';
 import { GatewayError } from '../errors';
 import type { Ingester, IngestResult, TextDocument } from '../ingest/ingester';
 import type { SessionStore } from '../sessions/session-store';
-import type { DocumentInfo, SearchHit, VectorStore } from '../store/vector-store';
+import type { DocumentInfo, VectorStore } from '../store/vector-store';
 import { resolveConversation } from './conversation';
 import { buildPassages, type Passage, type PassageOptions } from './passages';
 import { buildRagMessages, citedPassages } from './prompt';
-import type { RetrievalOptions, Retriever } from './retriever';
+import type { RetrievalOptions, RetrievedHit, Retriever, RetrieverName } from './retriever';
 
 /** A passage given to the model, as the API reports it (`sources`). */
 export interface Source {
@@ -21,8 +21,14 @@ export interface Source {
   /** Positions of the passage's chunks in their document. */
   positions: number[];
   heading_path: string[];
-  /** Best similarity among the passage's retrieved chunks. */
+  /** Best score among the passage's retrieved chunks (see RetrievedHit.score). */
   score: number;
+  /** Which retriever found the passage: 'vector', 'fulltext' or 'both'. */
+  retriever: RetrieverName;
+  /** Pages of the document the passage is on, for PDFs (empty for formats without pages). */
+  pages: number[];
+  /** The document's title, when it has one. */
+  title: string | null;
   /** Whether the answer cites it as [n]. */
   cited: boolean;
   text: string;
@@ -55,6 +61,9 @@ export function toSources(passages: readonly Passage[], answer: string): Source[
     positions: p.chunks.map((c) => c.position),
     heading_path: p.chunks[0]?.headingPath ?? [],
     score: Math.round(p.score * 1e4) / 1e4,
+    retriever: p.retriever,
+    pages: p.pages,
+    title: p.chunks[0]?.title ?? null,
     cited: cited.has(p.index),
     text: p.text,
   }));
@@ -79,7 +88,7 @@ export class RagPipeline {
     return this.ingester.ingestDocuments(docs);
   }
 
-  query(text: string, opts: RetrievalOptions = {}): Promise<SearchHit[]> {
+  query(text: string, opts: RetrievalOptions = {}): Promise<RetrievedHit[]> {
     return this.retriever.search(text, opts);
   }
 

@@ -1,29 +1,63 @@
 // Retrieval for a conversation: the latest user message decides what is asked, and the recent history
 // says what it is about ("And what is its population?" needs the city named before — in an earlier
-// question, or only in the answer to it). Both are embedded in one call and blended, the latest weighted
-// more, so a change of topic still wins.
+// question, or only in the answer to it). Two retrievers answer it: the vector search (the latest message
+// and the history embedded in one call and blended, the latest weighted more, so a change of topic still
+// wins) and the store's full-text index (BM25, the history's words counting less), which finds exact
+// names, numbers and codes an embedding blurs. Their lists are fused by reciprocal rank fusion:
+// score(chunk) = Σ weight_r / (k + rank_r), so what both rank high comes first.
 import { contentText, decodeTokens, encodeTokens, type ChatMessage } from '@sage/common';
+import { GatewayError } from '../errors';
 import type { Embedder } from '../ingest/ingester';
-import type { SearchHit, VectorStore } from '../store/vector-store';
+import { documentOrder } from '../store/document-order';
+import type { SearchHit, VectorStore, WeightedText } from '../store/vector-store';
+
+/** Which retrievers run: both, fused (default), or one alone. */
+export type RetrievalMode = 'hybrid' | 'vector' | 'fulltext';
+/** Which retriever found a chunk (or a passage): 'both' when each would have returned it on its own. */
+export type RetrieverName = 'vector' | 'fulltext' | 'both';
 
 export interface RetrievalOptions {
   /** Chunks to retrieve (default 4). */
   topK?: number;
   /** Earlier user messages that join the query, with the last assistant reply (default 2). */
   historyTurns?: number;
-  /** Weight of the history against the latest message (default 0.75). */
+  /** Weight of the history against the latest message (default 0.75), in both retrievers. */
   historyWeight?: number;
-  /** Hits scoring below this are dropped (default: none). */
+  /** Vector candidates with a cosine similarity below this are dropped before fusion (default: none). */
   minScore?: number;
   /**
    * Tokens of each query text sent to the embedding model (default 256): embedding models accept short
    * inputs only (512 tokens is common), so a long message is embedded by its end, where the question is.
    */
   maxQueryTokens?: number;
+  /** 'hybrid' (default), 'vector' or 'fulltext'. A store without full-text search is vector-only. */
+  mode?: RetrievalMode;
+  /** Weight of the vector ranking in the fusion (default 1). */
+  vectorWeight?: number;
+  /** Weight of the full-text ranking in the fusion (default 1). */
+  fulltextWeight?: number;
+  /** The k of reciprocal rank fusion (default 60): larger flattens the advantage of the first ranks. */
+  rrfK?: number;
+  /** Candidates each retriever brings to the fusion (default max(20, 4 × topK)). */
+  candidates?: number;
+}
+
+export interface RetrievedHit extends SearchHit {
+  /**
+   * Higher is better. Hybrid: the fused score scaled so that 1 means ranked first by both retrievers;
+   * vector alone: the cosine similarity; full text alone: the BM25 score.
+   */
+  score: number;
+  retriever: RetrieverName;
+  /** Rank (from 1) of the chunk in each retriever's own list. */
+  ranks: { vector?: number; fulltext?: number };
+  /** Cosine similarity, when the vector search found the chunk. */
+  similarity?: number;
 }
 
 export const DEFAULT_TOP_K = 4;
 export const DEFAULT_MAX_QUERY_TOKENS = 256;
+export const DEFAULT_RRF_K = 60;
 
 /** The last `max` tokens of a text (the whole text when it is shorter). */
 function tailTokens(text: string, max: number): string {
@@ -48,6 +82,63 @@ export function conversationQuery(messages: readonly ChatMessage[], historyTurns
   return { latest: text(messages[lastUser] as ChatMessage), history };
 }
 
+/**
+ * Which retriever found a fused hit: the ones that would have returned it on their own, among their first
+ * `cutoff`; when neither would have, it is there by the two lists together.
+ */
+function foundBy(ranks: RetrievedHit['ranks'], cutoff: number): RetrieverName {
+  const v = ranks.vector !== undefined && ranks.vector <= cutoff;
+  const t = ranks.fulltext !== undefined && ranks.fulltext <= cutoff;
+  if (v !== t) return v ? 'vector' : 'fulltext';
+  if (v) return 'both';
+  return ranks.vector === undefined ? 'fulltext' : ranks.fulltext === undefined ? 'vector' : 'both';
+}
+
+/**
+ * Reciprocal rank fusion of a vector list and a full-text list (each best first) into one, best first.
+ * `cutoff` (default: no limit) is how far down a list a chunk counts as found by that retriever: the
+ * retriever finds everything in its list otherwise, however far down. Exported for testing and for callers
+ * with lists of their own.
+ */
+export function fuseRankings(
+  vector: readonly SearchHit[],
+  fulltext: readonly SearchHit[],
+  opts: Pick<RetrievalOptions, 'vectorWeight' | 'fulltextWeight' | 'rrfK'> & { cutoff?: number } = {},
+): RetrievedHit[] {
+  const k = opts.rrfK ?? DEFAULT_RRF_K;
+  const wv = opts.vectorWeight ?? 1;
+  const wt = opts.fulltextWeight ?? 1;
+  const fused = new Map<string, RetrievedHit>();
+  const add = (hits: readonly SearchHit[], which: 'vector' | 'fulltext', weight: number) => {
+    hits.forEach((h, i) => {
+      const hit = fused.get(h.chunk.id) ?? { chunk: h.chunk, score: 0, retriever: which, ranks: {} };
+      hit.ranks[which] = i + 1;
+      if (which === 'vector') hit.similarity = h.score;
+      hit.score += weight / (k + i + 1);
+      fused.set(h.chunk.id, hit);
+    });
+  };
+  add(vector, 'vector', wv);
+  add(fulltext, 'fulltext', wt);
+  // Scaled so that first place in both lists scores 1.
+  const best = (wv + wt) / (k + 1);
+  const cutoff = opts.cutoff ?? Number.POSITIVE_INFINITY;
+  const out = [...fused.values()].map((h) => ({ ...h, score: best > 0 ? h.score / best : 0, retriever: foundBy(h.ranks, cutoff) }));
+  const rank = (r: number | undefined) => r ?? Number.MAX_SAFE_INTEGER;
+  return out.sort(
+    (a, b) =>
+      b.score - a.score ||
+      rank(a.ranks.vector) - rank(b.ranks.vector) ||
+      rank(a.ranks.fulltext) - rank(b.ranks.fulltext) ||
+      documentOrder(a.chunk, b.chunk),
+  );
+}
+
+interface QueryTexts {
+  latest: string;
+  history: string;
+}
+
 export class Retriever {
   constructor(
     private readonly store: VectorStore,
@@ -55,27 +146,58 @@ export class Retriever {
     private readonly defaults: RetrievalOptions = {},
   ) {}
 
-  async search(text: string, opts: RetrievalOptions = {}): Promise<SearchHit[]> {
-    const max = opts.maxQueryTokens ?? this.defaults.maxQueryTokens ?? DEFAULT_MAX_QUERY_TOKENS;
-    const [vector] = await (await this.embedder()).embed([tailTokens(text, max)]);
-    return this.searchVector(vector as number[], opts);
+  /** Retrieval for one text (no conversation). */
+  search(text: string, opts: RetrievalOptions = {}): Promise<RetrievedHit[]> {
+    return this.retrieve({ latest: text, history: '' }, { ...this.defaults, ...opts });
   }
 
-  async forConversation(messages: readonly ChatMessage[], opts: RetrievalOptions = {}): Promise<SearchHit[]> {
+  async forConversation(messages: readonly ChatMessage[], opts: RetrievalOptions = {}): Promise<RetrievedHit[]> {
     const o = { ...this.defaults, ...opts };
-    const { latest, history } = conversationQuery(messages, o.historyTurns ?? 2);
-    if (!latest) return [];
-    if (!history) return this.search(latest, o);
+    const query = conversationQuery(messages, o.historyTurns ?? 2);
+    return query.latest ? this.retrieve(query, o) : [];
+  }
+
+  private mode(o: RetrievalOptions): RetrievalMode {
+    const mode = o.mode ?? 'hybrid';
+    if (this.store.searchText) return mode;
+    if (mode === 'fulltext') throw new GatewayError(400, 'this vector store has no full-text search; use mode "vector" or "hybrid"', 'fulltext_unavailable', 'mode');
+    return 'vector';
+  }
+
+  private async retrieve(q: QueryTexts, o: RetrievalOptions): Promise<RetrievedHit[]> {
+    const mode = this.mode(o);
+    const topK = o.topK ?? DEFAULT_TOP_K;
     const max = o.maxQueryTokens ?? DEFAULT_MAX_QUERY_TOKENS;
-    const [a, b] = await (await this.embedder()).embed([tailTokens(latest, max), tailTokens(history, max)]);
-    const w = o.historyWeight ?? 0.75;
-    const blended = normalize((a as number[]).map((x, i) => x + w * ((b as number[])[i] ?? 0)));
-    return this.searchVector(blended, o);
+    const latest = tailTokens(q.latest, max);
+    const history = q.history ? tailTokens(q.history, max) : '';
+    const historyWeight = o.historyWeight ?? 0.75;
+    const n = mode === 'hybrid' ? Math.max(o.candidates ?? Math.max(20, 4 * topK), topK) : topK;
+
+    const [vector, fulltext] = await Promise.all([
+      mode === 'fulltext' ? [] : this.vectorSearch(latest, history, historyWeight, n, o.minScore),
+      mode === 'vector' ? [] : this.textSearch(latest, history, historyWeight, n),
+    ]);
+    if (mode === 'vector') return vector.map((h, i) => ({ ...h, retriever: 'vector', ranks: { vector: i + 1 }, similarity: h.score }));
+    if (mode === 'fulltext') return fulltext.map((h, i) => ({ ...h, retriever: 'fulltext', ranks: { fulltext: i + 1 } }));
+    return fuseRankings(vector, fulltext, { ...o, cutoff: topK }).slice(0, topK);
   }
 
-  private async searchVector(vector: number[], opts: RetrievalOptions): Promise<SearchHit[]> {
-    const o = { ...this.defaults, ...opts };
-    const hits = await this.store.search(normalize(vector), o.topK ?? DEFAULT_TOP_K);
-    return o.minScore === undefined ? hits : hits.filter((h) => h.score >= (o.minScore as number));
+  private async vectorSearch(latest: string, history: string, historyWeight: number, n: number, minScore?: number): Promise<SearchHit[]> {
+    const embedder = await this.embedder();
+    let vector: number[];
+    if (!history) {
+      vector = (await embedder.embed([latest]))[0] as number[];
+    } else {
+      const [a, b] = await embedder.embed([latest, history]);
+      vector = (a as number[]).map((x, i) => x + historyWeight * ((b as number[])[i] ?? 0));
+    }
+    const hits = await this.store.search(normalize(vector), n);
+    return minScore === undefined ? hits : hits.filter((h) => h.score >= minScore);
+  }
+
+  private textSearch(latest: string, history: string, historyWeight: number, n: number): Promise<SearchHit[]> {
+    const query: WeightedText[] = [{ text: latest, weight: 1 }];
+    if (history) query.push({ text: history, weight: historyWeight });
+    return (this.store.searchText as NonNullable<VectorStore['searchText']>).call(this.store, query, n);
   }
 }

@@ -8,8 +8,8 @@ import { countChatTokens, countTokens, openAIError, zodIssueToOpenAIError, type 
 import { GatewayError, toOpenAIError } from '../errors';
 import type { IngestResult } from '../ingest/ingester';
 import type { RagPipeline, Source } from '../rag/pipeline';
+import type { RetrievalOptions, RetrievedHit } from '../rag/retriever';
 import { validateSessionId } from '../sessions/session-store';
-import type { SearchHit } from '../store/vector-store';
 import { IngestRequestSchema, QueryRequestSchema, RagChatRequestSchema, type RagChatRequest } from './schemas';
 import { endSse, sendEvent, startSse } from './sse';
 
@@ -30,7 +30,9 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   return r.data;
 }
 
-function hitJson(h: SearchHit, i: number) {
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function hitJson(h: RetrievedHit, i: number) {
   return {
     index: i + 1,
     document_id: h.chunk.documentId,
@@ -38,8 +40,25 @@ function hitJson(h: SearchHit, i: number) {
     chunk_id: h.chunk.id,
     position: h.chunk.position,
     heading_path: h.chunk.headingPath,
-    score: Math.round(h.score * 1e4) / 1e4,
+    page: h.chunk.page ?? null,
+    title: h.chunk.title ?? null,
+    score: round4(h.score),
+    retriever: h.retriever,
+    ranks: h.ranks,
+    similarity: h.similarity === undefined ? null : round4(h.similarity),
     text: h.chunk.text,
+  };
+}
+
+/** Retrieval settings of a request (`rag` in chat, the body of /v1/rag/query), in the pipeline's terms. */
+function retrievalOptions(o: { top_k?: number; min_score?: number; mode?: RetrievalOptions['mode']; vector_weight?: number; fulltext_weight?: number; rrf_k?: number } = {}): RetrievalOptions {
+  return {
+    ...(o.top_k !== undefined && { topK: o.top_k }),
+    ...(o.min_score !== undefined && { minScore: o.min_score }),
+    ...(o.mode !== undefined && { mode: o.mode }),
+    ...(o.vector_weight !== undefined && { vectorWeight: o.vector_weight }),
+    ...(o.fulltext_weight !== undefined && { fulltextWeight: o.fulltext_weight }),
+    ...(o.rrf_k !== undefined && { rrfK: o.rrf_k }),
   };
 }
 
@@ -51,6 +70,7 @@ function ingestJson(r: IngestResult) {
     chunks_removed: r.chunksRemoved,
     removed: r.removed,
     skipped: r.skipped,
+    failed: r.failed,
   };
 }
 
@@ -120,7 +140,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = llm.modelName; // `model` in the request may be omitted, 'default' or unknown: the configured LLM answers
-    const turn = { messages: body.messages as ChatMessage[], sessionId, retrieval: { topK: body.rag?.top_k, minScore: body.rag?.min_score } };
+    const turn = { messages: body.messages as ChatMessage[], sessionId, retrieval: retrievalOptions(body.rag) };
     const extra = sessionId ? { session_id: sessionId } : {};
     if (sessionId) void reply.header('x-session-id', sessionId);
     let prompt: ChatMessage[] = [];
@@ -208,7 +228,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.post('/v1/rag/query', async (request) => {
     const body = parse(QueryRequestSchema, request.body);
-    const hits = await pipeline.query(body.query, { topK: body.top_k, minScore: body.min_score });
+    const hits = await pipeline.query(body.query, retrievalOptions(body));
     return { object: 'list', query: body.query, data: hits.map(hitJson) };
   });
 
@@ -216,7 +236,16 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const docs = await pipeline.listDocuments();
     return {
       object: 'list',
-      data: docs.map((d) => ({ id: d.id, object: 'rag.document', source: d.source, chunks: d.chunks, document_hash: d.documentHash, ingested_at: d.ingestedAt })),
+      data: docs.map((d) => ({
+        id: d.id,
+        object: 'rag.document',
+        source: d.source,
+        title: d.title ?? null,
+        tags: d.tags ?? [],
+        chunks: d.chunks,
+        document_hash: d.documentHash,
+        ingested_at: d.ingestedAt,
+      })),
     };
   });
 

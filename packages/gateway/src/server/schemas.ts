@@ -2,10 +2,24 @@
 import { z } from 'zod';
 import { ChatCompletionRequestSchema } from '@sage/common';
 
-const RagOptionsSchema = z.object({
-  top_k: z.number().int().min(1).max(50).optional(),
-  min_score: z.number().min(-1).max(1).optional(),
-});
+/** How to retrieve: which retrievers, and their weights in the fusion. */
+const RetrievalFields = {
+  mode: z.enum(['hybrid', 'vector', 'fulltext']).optional(),
+  vector_weight: z.number().min(0).max(100).optional(),
+  fulltext_weight: z.number().min(0).max(100).optional(),
+  rrf_k: z.number().min(0).max(1000).optional(),
+};
+
+const bothWeightsZero = (b: { vector_weight?: number; fulltext_weight?: number }) => !(b.vector_weight === 0 && b.fulltext_weight === 0);
+const weightsMessage = { message: 'vector_weight and fulltext_weight cannot both be 0', path: ['vector_weight'] };
+
+const RagOptionsSchema = z
+  .object({
+    top_k: z.number().int().min(1).max(50).optional(),
+    min_score: z.number().min(-1).max(1).optional(),
+    ...RetrievalFields,
+  })
+  .refine(bothWeightsZero, weightsMessage);
 
 /** OpenAI's chat request, with `model` optional and the gateway's extensions. */
 export const RagChatRequestSchema = ChatCompletionRequestSchema.extend({
@@ -33,8 +47,11 @@ export const IngestRequestSchema = z
   })
   .refine((b) => (b.paths === undefined) !== (b.documents === undefined), { message: 'give either "paths" or "documents" (exactly one)' });
 
-export const QueryRequestSchema = z.object({
-  query: z.string().min(1, 'query must be a non-empty string'),
-  top_k: z.number().int().min(1).max(50).optional(),
-  min_score: z.number().min(-1).max(1).optional(),
-});
+export const QueryRequestSchema = z
+  .object({
+    query: z.string().min(1, 'query must be a non-empty string'),
+    top_k: z.number().int().min(1).max(50).optional(),
+    min_score: z.number().min(-1).max(1).optional(),
+    ...RetrievalFields,
+  })
+  .refine(bothWeightsZero, weightsMessage);

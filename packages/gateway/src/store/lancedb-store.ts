@@ -1,13 +1,28 @@
-// The embedded default vector store: one LanceDB table of chunks on local disk (F-502). The table is created
-// on the first write, when the embedding dimension is known; writes are serialised within the process.
+// The embedded default vector store: one LanceDB table of chunks on local disk (F-502), with a full-text
+// (BM25) index beside the vectors. The table is created on the first write, when the embedding dimension is
+// known; writes are serialised within the process. Rows written since the full-text index was last brought
+// up to date are still searched (LanceDB scans them), so the index is only refreshed once enough gather.
 import { mkdirSync } from 'node:fs';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
 import { GatewayError } from '../errors';
-import type { ChunkRecord, DocumentInfo, SearchHit, StoredChunk, VectorStore } from './vector-store';
+import { indexText } from '../ingest/index-text';
+import { documentOrder } from './document-order';
+import type { ChunkRecord, DocumentInfo, SearchHit, StoredChunk, VectorStore, WeightedText } from './vector-store';
 
 const TABLE = 'chunks';
-const META_COLUMNS = ['id', 'document_id', 'source', 'position', 'heading_path', 'text', 'document_hash', 'ingested_at'];
+const FTS_COLUMN = 'search_text';
+const META_COLUMNS = ['id', 'document_id', 'source', 'position', 'heading_path', 'text', 'document_hash', 'ingested_at', 'page', 'title', 'tags'];
+/** Unindexed rows that make a write bring the full-text index up to date (and compact the table). */
+const REINDEX_ROWS = 256;
+
+/** Columns added since the first release, with the value rows of older tables get (none of them had these). */
+const ADDED_COLUMNS = [
+  { name: 'page', valueSql: 'CAST(NULL AS INT)' },
+  { name: 'title', valueSql: 'CAST(NULL AS STRING)' },
+  { name: 'tags', valueSql: 'CAST(NULL AS STRING)' },
+  { name: FTS_COLUMN, valueSql: 'text' },
+];
 
 function schema(dimension: number): Schema {
   return new Schema([
@@ -20,8 +35,15 @@ function schema(dimension: number): Schema {
     new Field('document_hash', new Utf8(), false),
     new Field('ingested_at', new Float64(), false),
     new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false),
+    new Field('page', new Int32(), true),
+    new Field('title', new Utf8(), true),
+    new Field('tags', new Utf8(), true),
+    new Field(FTS_COLUMN, new Utf8(), true),
   ]);
 }
+
+/** Tokenisation of the full-text index: English stemming ("pumps" finds "pump"), no stop words, accents folded. */
+const FTS_OPTIONS = { baseTokenizer: 'simple', language: 'English', stem: true, removeStopWords: true, lowercase: true, asciiFolding: true, withPosition: false } as const;
 
 /** A SQL string literal (LanceDB filters are DataFusion SQL). */
 function sql(value: string): string {
@@ -29,6 +51,8 @@ function sql(value: string): string {
 }
 
 type Row = Record<string, unknown>;
+
+const present = (v: unknown): boolean => v !== null && v !== undefined;
 
 function toRecord(row: Row): ChunkRecord {
   return {
@@ -40,6 +64,9 @@ function toRecord(row: Row): ChunkRecord {
     text: String(row.text),
     documentHash: String(row.document_hash),
     ingestedAt: Number(row.ingested_at),
+    ...(present(row.page) && { page: Number(row.page) }),
+    ...(present(row.title) && { title: String(row.title) }),
+    ...(present(row.tags) && { tags: JSON.parse(String(row.tags)) as string[] }),
   };
 }
 
@@ -54,6 +81,10 @@ function toRow(c: StoredChunk): Row {
     document_hash: c.documentHash,
     ingested_at: c.ingestedAt,
     vector: c.vector,
+    page: c.page ?? null,
+    title: c.title ?? null,
+    tags: c.tags && c.tags.length > 0 ? JSON.stringify(c.tags) : null,
+    [FTS_COLUMN]: indexText(c),
   };
 }
 
@@ -67,17 +98,34 @@ export class LanceDBVectorStore implements VectorStore {
     readonly directory: string,
   ) {}
 
-  /** Opens (or creates) the store in `directory`. */
+  /** Opens (or creates) the store in `directory`; a table written by an older version gains the new columns and indexes. */
   static async open(directory: string): Promise<LanceDBVectorStore> {
     mkdirSync(directory, { recursive: true });
     const db = await lancedb.connect(directory);
     const store = new LanceDBVectorStore(db, directory);
     if ((await db.tableNames()).includes(TABLE)) {
-      store.table = await db.openTable(TABLE);
-      const vector = (await store.table.schema()).fields.find((f) => f.name === 'vector');
+      const table = await db.openTable(TABLE);
+      store.table = table;
+      const fields = (await table.schema()).fields;
+      const vector = fields.find((f) => f.name === 'vector');
       store.dimension = (vector?.type as FixedSizeList | undefined)?.listSize;
+      const missing = ADDED_COLUMNS.filter((c) => !fields.some((f) => f.name === c.name));
+      if (missing.length > 0) await table.addColumns(missing);
+      await store.ensureFullTextIndex(table);
     }
     return store;
+  }
+
+  private async ensureFullTextIndex(table: lancedb.Table): Promise<void> {
+    const indices = await table.listIndices();
+    if (indices.some((i) => i.indexType === 'FTS' && i.columns.includes(FTS_COLUMN))) return;
+    await table.createIndex(FTS_COLUMN, { config: lancedb.Index.fts(FTS_OPTIONS) });
+  }
+
+  /** Folds rows written since into the full-text index once there are enough of them to slow searches. */
+  private async refreshIndexes(table: lancedb.Table): Promise<void> {
+    const stats = await table.indexStats(`${FTS_COLUMN}_idx`);
+    if (stats && stats.numUnindexedRows >= REINDEX_ROWS) await table.optimize();
   }
 
   /** Runs write operations one at a time, in call order. */
@@ -101,11 +149,14 @@ export class LanceDBVectorStore implements VectorStore {
       }
       const rows = chunks.map(toRow);
       if (!this.table) {
-        this.table = await this.db.createTable(TABLE, rows, { schema: schema(dim), existOk: false });
+        const table = await this.db.createTable(TABLE, rows, { schema: schema(dim), existOk: false });
+        await this.ensureFullTextIndex(table);
+        this.table = table;
         this.dimension = dim;
         return;
       }
       await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows);
+      await this.refreshIndexes(this.table);
     });
   }
 
@@ -121,6 +172,26 @@ export class LanceDBVectorStore implements VectorStore {
       .limit(k)
       .toArray()) as Row[];
     return rows.map((r) => ({ chunk: toRecord(r), score: 1 - Number(r._distance) }));
+  }
+
+  async searchText(query: readonly WeightedText[], k: number): Promise<SearchHit[]> {
+    const parts = query.filter((q) => q.text.trim() !== '' && q.weight > 0);
+    if (!this.table || k <= 0 || parts.length === 0) return [];
+    const matches = parts.map((q) => new lancedb.MatchQuery(q.text, FTS_COLUMN, { boost: q.weight, operator: lancedb.Operator.Or }));
+    const fts = matches.length === 1 ? (matches[0] as lancedb.MatchQuery) : new lancedb.BooleanQuery(matches.map((m) => [lancedb.Occur.Should, m]));
+    // Equal BM25 scores are common (chunks sharing the matched words and their length) and LanceDB returns
+    // them in no fixed order: more are fetched and ties put in document order, so a query always gives the
+    // same list.
+    const rows = (await this.table
+      .query()
+      .fullTextSearch(fts)
+      .select([...META_COLUMNS, '_score'])
+      .limit(2 * k + 8)
+      .toArray()) as Row[];
+    return rows
+      .map((r) => ({ chunk: toRecord(r), score: Number(r._score) }))
+      .sort((a, b) => b.score - a.score || documentOrder(a.chunk, b.chunk))
+      .slice(0, k);
   }
 
   deleteDocument(documentId: string, keep: readonly string[] = []): Promise<number> {
@@ -141,7 +212,7 @@ export class LanceDBVectorStore implements VectorStore {
 
   async listDocuments(): Promise<DocumentInfo[]> {
     if (!this.table) return [];
-    const rows = (await this.table.query().select(['document_id', 'source', 'document_hash', 'ingested_at']).toArray()) as Row[];
+    const rows = (await this.table.query().select(['document_id', 'source', 'document_hash', 'ingested_at', 'title', 'tags']).toArray()) as Row[];
     const docs = new Map<string, DocumentInfo>();
     for (const r of rows) {
       const id = String(r.document_id);
@@ -150,7 +221,15 @@ export class LanceDBVectorStore implements VectorStore {
         doc.chunks++;
         doc.ingestedAt = Math.max(doc.ingestedAt, Number(r.ingested_at));
       } else {
-        docs.set(id, { id, source: String(r.source), documentHash: String(r.document_hash), chunks: 1, ingestedAt: Number(r.ingested_at) });
+        docs.set(id, {
+          id,
+          source: String(r.source),
+          documentHash: String(r.document_hash),
+          chunks: 1,
+          ingestedAt: Number(r.ingested_at),
+          ...(present(r.title) && { title: String(r.title) }),
+          ...(present(r.tags) && { tags: JSON.parse(String(r.tags)) as string[] }),
+        });
       }
     }
     return [...docs.values()].sort((a, b) => a.source.localeCompare(b.source) || a.id.localeCompare(b.id));

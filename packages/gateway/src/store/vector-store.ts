@@ -1,5 +1,6 @@
 // The storage seam of the gateway (F-502): everything retrieval needs from a vector database, and nothing
-// more, so a server-backed store (Qdrant, pgvector) can replace the embedded LanceDB one.
+// more, so a server-backed store (Qdrant, pgvector) can replace the embedded LanceDB one. Full-text search
+// is optional: a store without it serves vector retrieval only.
 
 /** One stored chunk of a document, with its embedding. */
 export interface StoredChunk {
@@ -13,6 +14,11 @@ export interface StoredChunk {
   /** Headings above the chunk, outermost first (empty for plain text). */
   headingPath: string[];
   text: string;
+  /** Page of the document the chunk is on, from 1 (paged formats such as PDF only). */
+  page?: number;
+  /** The document's title and tags (front matter, an HTML <title>, a PDF's info). */
+  title?: string;
+  tags?: string[];
   /** Hash of the whole document's content (and chunking settings) the chunk was cut from. */
   documentHash: string;
   /** Milliseconds since the epoch. */
@@ -24,8 +30,14 @@ export type ChunkRecord = Omit<StoredChunk, 'vector'>;
 
 export interface SearchHit {
   chunk: ChunkRecord;
-  /** Cosine similarity, higher is closer (1 = same direction). */
+  /** Higher is better: cosine similarity (1 = same direction) from `search`, BM25 from `searchText`. */
   score: number;
+}
+
+/** A part of a full-text query and how much its matches count (e.g. the question 1, earlier turns less). */
+export interface WeightedText {
+  text: string;
+  weight: number;
 }
 
 export interface DocumentInfo {
@@ -34,6 +46,8 @@ export interface DocumentInfo {
   documentHash: string;
   chunks: number;
   ingestedAt: number;
+  title?: string;
+  tags?: string[];
 }
 
 export interface VectorStore {
@@ -41,6 +55,12 @@ export interface VectorStore {
   upsert(chunks: readonly StoredChunk[]): Promise<void>;
   /** The k chunks nearest to `vector`, best first. */
   search(vector: readonly number[], k: number): Promise<SearchHit[]>;
+  /**
+   * The k chunks that best match the words of the query (BM25 over each chunk's title, headings and text),
+   * best first; chunks matching none of its words are not returned. Optional: without it, retrieval is
+   * vector-only.
+   */
+  searchText?(query: readonly WeightedText[], k: number): Promise<SearchHit[]>;
   /** Removes a document's chunks (except the ids in `keep`); returns how many were removed. */
   deleteDocument(documentId: string, keep?: readonly string[]): Promise<number>;
   /** Chunks of one document, in position order, without vectors. */
