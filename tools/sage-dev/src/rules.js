@@ -78,10 +78,11 @@ function publicEntryFiles(p) {
 
 /**
  * @param {LayerMap} map
- * @param {WorkspacePackage[]} packages
+ * @param {WorkspacePackage[]} packages   the layered packages
+ * @param {WorkspacePackage[]} [tools]    workspace tooling: bound by the public-entry and no-cycle rules, not by layers
  * @returns {{ forbidden: ForbiddenRule[], meta: Map<string, RuleMeta> }}
  */
-function generateRules(map, packages) {
+function generateRules(map, packages, tools = []) {
   /** @type {ForbiddenRule[]} */
   const forbidden = [];
   /** @type {Map<string, RuleMeta>} */
@@ -93,6 +94,8 @@ function generateRules(map, packages) {
   };
   const layered = packages.filter((p) => p.layer.id !== null);
   const layerName = (/** @type {number} */ i) => `${map.layers[i].id} (${map.layers[i].name})`;
+  // every source file the check cruises: the packages' and the tools'
+  const anySource = `^(?:${esc(map.packagesDir)}|${esc(map.toolsDir ?? 'tools')})/`;
 
   // 1. Layer order: a package imports only packages of strictly lower layers.
   for (const p of layered) {
@@ -136,12 +139,12 @@ function generateRules(map, packages) {
     }
   }
 
-  // 2. Public entry: other packages reach a package only through its entry (@sage/x), never a deep path,
-  //    and never by a relative path into its folder.
+  // 2. Public entry: other packages and the tools reach a package only through its entry (@sage/x), never a
+  //    deep path, and never by a relative path into its folder.
   for (const q of packages) {
-    const others = packages.filter((p) => p !== q);
+    const others = [...packages, ...tools].filter((p) => p !== q);
     if (others.length === 0) continue;
-    const from = { path: `^${esc(map.packagesDir)}/`, pathNot: sourcePattern(q) };
+    const from = { path: anySource, pathNot: sourcePattern(q) };
     const entry = q.name ? `'${q.name}'` : 'its public entry';
     const suggestion = `import from ${entry} only; if something is missing, export it from ${q.dir}/src/index.ts`;
     add(
@@ -203,7 +206,7 @@ function generateRules(map, packages) {
       name: 'no-circular',
       severity: 'error',
       comment: 'modules must not depend on each other in a cycle',
-      from: { path: `^${esc(map.packagesDir)}/` },
+      from: { path: anySource },
       to: { circular: true },
     },
     {

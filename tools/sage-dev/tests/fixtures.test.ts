@@ -17,7 +17,7 @@ const checkJson = (key: string): Run => {
 beforeAll(async () => {
   const plan: Array<[string, string | undefined, string[], boolean?]> = [
     ['clean', undefined, []],
-    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency'].map(
+    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'tools-cycle', 'tools-deep-import'].map(
       (o): [string, string, string[]] => [o, o, []],
     ),
     ['undeclared-dependency --strict', 'undeclared-dependency', ['--strict']],
@@ -41,8 +41,9 @@ describe('sage-dev architecture check on fixture workspaces', () => {
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
     expect(report.summary.packagesChecked).toBe(4);
-    // src of four packages plus common/tests
-    expect(report.summary.filesChecked).toBe(7);
+    expect(report.summary.toolsChecked).toBe(1);
+    // src of four packages plus common/tests, and the src of tools/notes
+    expect(report.summary.filesChecked).toBe(9);
     expect(Object.values(report.summary.byType).every((n) => n === 0)).toBe(true);
     expect(report.packages.map((p) => `${p.name}:${p.layer}`).sort()).toEqual([
       '@sage/cli:L6',
@@ -156,6 +157,24 @@ describe('sage-dev architecture check on fixture workspaces', () => {
     const strict = checkJson('undeclared-dependency --strict');
     expect(strict.code).toBe(1);
     expect(strict.report).toMatchObject({ ok: false, strict: true });
+  });
+
+  test('a cycle under tools/ is reported like one in a package', () => {
+    const { code, report } = checkJson('tools-cycle');
+    expect(code).toBe(1);
+    const found = ofType(report, 'circular-dependency');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: 'error', rule: 'no-circular' });
+    expect(found[0].related?.sort()).toEqual(['tools/notes/src/format.js', 'tools/notes/src/index.js']);
+    expect(report.violations).toHaveLength(1);
+  });
+
+  test('a tool reaching past a package\'s public entry is an internal import', () => {
+    const { code, report } = checkJson('tools-deep-import');
+    expect(code).toBe(1);
+    expect(ofType(report, 'internal-import')).toEqual([
+      expect.objectContaining({ severity: 'error', file: 'tools/notes/src/deep.js', line: 2, rule: 'public-entry/no-deep-import/common' }),
+    ]);
   });
 
   test('without node_modules links the raw @sage/x specifier still matches the rules', () => {
