@@ -5,6 +5,7 @@ const { discoverPackages, discoverTools, loadWorkspaceLayerMap, toolsDirOf } = r
 const { generateRules } = require('./rules');
 const { runCruise } = require('./cruise');
 const { runPackageChecks } = require('./package-checks');
+const { runManifestChecks } = require('./manifest-checks');
 const { changedFiles } = require('./git-diff');
 const { VIOLATION_TYPES, compareViolations } = require('./violations');
 
@@ -51,9 +52,14 @@ async function runCheck(opts) {
   const touchesSource = !changed || [...changed].some((f) => f.startsWith(`${map.packagesDir}/`) || f.startsWith(`${toolsDir}/`));
   const cruised = touchesSource
     ? await runCruise({ root, packages, tools, forbidden, meta, packagesDir: map.packagesDir, toolsDir })
-    : { files: [], violations: [] };
-  let violations = [...cruised.violations, ...runPackageChecks(root, packages, map)];
-  let files = cruised.files;
+    : null;
+  let violations = [
+    ...(cruised?.violations ?? []),
+    ...runPackageChecks(root, packages, map),
+    // imports against manifests need the cruise's view of every file, so only when it ran
+    ...(cruised ? runManifestChecks(root, [...packages, ...tools], cruised.modules) : []),
+  ];
+  let files = cruised?.files ?? [];
   if (changed) {
     // whole-graph analysis (cycles need it), then keep what touches a changed file
     const inScope = /** @param {string} f */ (f) => changed.has(f);

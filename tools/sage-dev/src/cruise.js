@@ -16,6 +16,7 @@ const { lineOfSpecifier } = require('./locate');
  * @property {string} resolved
  * @property {boolean} couldNotResolve
  * @property {string[]} dependencyTypes
+ * @property {boolean} [coreModule]
  */
 /** @typedef {{ source: string, coreModule?: boolean, couldNotResolve?: boolean, dependencies: CruiseDependency[] }} CruiseModule */
 /** @typedef {{ name: string } | string} CycleStep */
@@ -172,7 +173,6 @@ async function runCruise({ root, packages, tools = [], forbidden, meta, packages
       'internal-import': v.rule.name.includes('relative')
         ? `'${specifier}' reaches into the folder of ${toLabel} by a relative path (${v.to})`
         : `'${specifier}' reaches past the public entry of ${toLabel}${dep && !dep.couldNotResolve ? ` (resolves to ${v.to})` : ''}`,
-      'undeclared-dependency': `${fromLabel} imports '${specifier}' but ${owner?.dir ?? 'its'}/package.json does not declare ${target?.name ?? v.to}`,
     };
     violations.push({
       severity,

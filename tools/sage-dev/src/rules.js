@@ -93,6 +93,7 @@ function generateRules(map, packages, tools = []) {
     meta.set(rule.name, m);
   };
   const layered = packages.filter((p) => p.layer.id !== null);
+  // (whether imports are declared in package.json is checked from the cruise result: manifest-checks.js)
   const layerName = (/** @type {number} */ i) => `${map.layers[i].id} (${map.layers[i].name})`;
   // every source file the check cruises: the packages' and the tools'
   const anySource = `^(?:${esc(map.packagesDir)}|${esc(map.toolsDir ?? 'tools')})/`;
@@ -172,35 +173,7 @@ function generateRules(map, packages, tools = []) {
     );
   }
 
-  // 3. Workspace packages used in source must be declared (warning: it works through hoisting, but lies).
-  for (const p of layered) {
-    const m = p.manifest ?? {};
-    const declared = new Set(
-      ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].flatMap((k) =>
-        m[k] && typeof m[k] === 'object' ? Object.keys(/** @type {object} */ (m[k])) : [],
-      ),
-    );
-    const undeclared = layered.filter((q) => q.layer.index < p.layer.index && q.name && !declared.has(q.name));
-    for (const q of undeclared) {
-      add(
-        {
-          name: `declared-dependency/${p.folder}/${q.folder}`,
-          severity: 'warn',
-          comment: `${displayName(p)} imports ${displayName(q)} without declaring it`,
-          from: { path: sourcePattern(p) },
-          to: { path: targetPattern(q) },
-        },
-        {
-          type: 'undeclared-dependency',
-          source: p,
-          target: q,
-          suggestion: `add "${q.name}": "^${String(q.manifest?.version ?? '0.0.0')}" to "dependencies" in ${p.dir}/package.json`,
-        },
-      );
-    }
-  }
-
-  // 4. No cycles between modules (within a package or across packages).
+  // 3. No cycles between modules (within a package or across packages).
   add(
     {
       name: 'no-circular',

@@ -17,10 +17,10 @@ const checkJson = (key: string): Run => {
 beforeAll(async () => {
   const plan: Array<[string, string | undefined, string[], boolean?]> = [
     ['clean', undefined, []],
-    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'tools-cycle', 'tools-deep-import'].map(
+    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import'].map(
       (o): [string, string, string[]] => [o, o, []],
     ),
-    ['undeclared-dependency --strict', 'undeclared-dependency', ['--strict']],
+    ['declared-twice --strict', 'declared-twice', ['--strict']],
     ['upward-import unlinked', 'upward-import', [], true],
   ];
   const done = await inBatches(
@@ -147,14 +147,73 @@ describe('sage-dev architecture check on fixture workspaces', () => {
     expect(found[0].message).toMatch(/queue\.ts -> packages\/llm-core\/src\/router\.ts -> packages\/llm-core\/src\/queue\.ts|router\.ts -> packages\/llm-core\/src\/queue\.ts -> packages\/llm-core\/src\/router\.ts/);
   });
 
-  test('undeclared workspace dependency is a warning: exit 0, and exit 1 with --strict', () => {
-    const lax = checkJson('undeclared-dependency');
+  test('undeclared workspace dependency: cli imports @sage/llm-core without declaring it', () => {
+    const { code, report } = checkJson('undeclared-dependency');
+    expect(code).toBe(1);
+    expect(report.violations).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        type: 'undeclared-dependency',
+        file: 'packages/cli/src/index.ts',
+        line: 1,
+        rule: 'manifest/undeclared',
+        suggestion: expect.stringContaining('npm install @sage/llm-core@^0.1.0 -w packages/cli'),
+      }),
+    ]);
+  });
+
+  test('undeclared npm dependency: common imports yaml, which its package.json does not name (nor is it installed)', () => {
+    const { code, report } = checkJson('undeclared-npm-dependency');
+    expect(code).toBe(1);
+    expect(report.violations).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        type: 'undeclared-dependency',
+        file: 'packages/common/src/text.ts',
+        line: 1,
+        rule: 'manifest/undeclared',
+        message: "@sage/common imports 'yaml' in packages/common/src/text.ts, but packages/common/package.json does not declare it",
+      }),
+    ]);
+  });
+
+  test('unused dependencies: declared in dependencies or devDependencies and imported by no file', () => {
+    const { code, report } = checkJson('unused-dependency');
+    expect(code).toBe(1);
+    expect(report.violations.map((v) => `${v.severity} ${v.type} ${v.file}:${v.line} ${v.rule}`)).toEqual([
+      'error unused-dependency packages/llm-core/package.json:13 manifest/unused',
+      'error unused-dependency packages/llm-core/package.json:16 manifest/unused',
+    ]);
+    expect(report.violations.map((v) => v.message)).toEqual([
+      '@sage/llm-core declares "left-pad" in "dependencies", but no file of packages/llm-core imports it',
+      '@sage/llm-core declares "chalk" in "devDependencies", but no file of packages/llm-core imports it',
+    ]);
+  });
+
+  test('misplaced dependencies: a test-only one in dependencies, a devDependency imported by source', () => {
+    const { code, report } = checkJson('misplaced-dependency');
+    expect(code).toBe(1);
+    expect(report.violations).toEqual([
+      expect.objectContaining({ severity: 'error', type: 'misplaced-dependency', file: 'packages/cli/src/config.ts', line: 1, rule: 'manifest/dev-dependency-in-source' }),
+      expect.objectContaining({
+        severity: 'error',
+        type: 'misplaced-dependency',
+        file: 'packages/gateway/package.json',
+        line: 11,
+        rule: 'manifest/test-only-dependency',
+        suggestion: expect.stringContaining('move "zod" from "dependencies" to "devDependencies"'),
+      }),
+    ]);
+  });
+
+  test('a dependency declared twice is a warning: exit 0, and exit 1 with --strict', () => {
+    const lax = checkJson('declared-twice');
     expect(lax.code).toBe(0);
     expect(lax.report.summary).toMatchObject({ errors: 0, warnings: 1 });
-    expect(ofType(lax.report, 'undeclared-dependency')).toEqual([
-      expect.objectContaining({ severity: 'warn', file: 'packages/cli/src/index.ts', line: 1, rule: 'declared-dependency/cli/llm-core' }),
+    expect(lax.report.violations).toEqual([
+      expect.objectContaining({ severity: 'warn', type: 'misplaced-dependency', file: 'packages/cli/package.json', line: 12, rule: 'manifest/declared-twice' }),
     ]);
-    const strict = checkJson('undeclared-dependency --strict');
+    const strict = checkJson('declared-twice --strict');
     expect(strict.code).toBe(1);
     expect(strict.report).toMatchObject({ ok: false, strict: true });
   });
