@@ -6,6 +6,7 @@ const { generateRules } = require('./rules');
 const { runCruise } = require('./cruise');
 const { runPackageChecks } = require('./package-checks');
 const { runManifestChecks } = require('./manifest-checks');
+const { runFeatureIdChecks } = require('./feature-ids');
 const { changedFiles } = require('./git-diff');
 const { VIOLATION_TYPES, compareViolations } = require('./violations');
 
@@ -58,6 +59,8 @@ async function runCheck(opts) {
     ...runPackageChecks(root, packages, map),
     // imports against manifests need the cruise's view of every file, so only when it ran
     ...(cruised ? runManifestChecks(root, [...packages, ...tools], cruised.modules) : []),
+    // the checker's fixture workspaces cite whatever their tests need
+    ...runFeatureIdChecks(root, [map.packagesDir, toolsDir], (rel) => new RegExp(`^${toolsDir}/[^/]+/tests/fixtures$`).test(rel)),
   ];
   let files = cruised?.files ?? [];
   if (changed) {

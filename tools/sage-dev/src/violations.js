@@ -7,7 +7,7 @@
 /**
  * @typedef {'upward-import' | 'same-layer-import' | 'internal-import' | 'circular-dependency'
  *   | 'illegal-dependency' | 'module-config' | 'missing-layer' | 'undeclared-dependency' | 'unused-dependency'
- *   | 'misplaced-dependency'} ViolationType
+ *   | 'misplaced-dependency' | 'undefined-feature-id'} ViolationType
  */
 
 /**
@@ -34,6 +34,7 @@ const VIOLATION_TYPES = [
   { type: 'undeclared-dependency', label: 'Undeclared dependencies', severity: 'error' },
   { type: 'unused-dependency', label: 'Unused dependencies', severity: 'error' },
   { type: 'misplaced-dependency', label: 'Misplaced dependencies', severity: 'error' },
+  { type: 'undefined-feature-id', label: 'Undefined feature ids', severity: 'error' },
 ];
 
 /** @param {Violation} a @param {Violation} b */

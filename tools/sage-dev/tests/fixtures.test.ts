@@ -17,7 +17,7 @@ const checkJson = (key: string): Run => {
 beforeAll(async () => {
   const plan: Array<[string, string | undefined, string[], boolean?]> = [
     ['clean', undefined, []],
-    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import'].map(
+    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import', 'undefined-feature-id'].map(
       (o): [string, string, string[]] => [o, o, []],
     ),
     ['declared-twice --strict', 'declared-twice', ['--strict']],
@@ -234,6 +234,17 @@ describe('sage-dev architecture check on fixture workspaces', () => {
     expect(ofType(report, 'internal-import')).toEqual([
       expect.objectContaining({ severity: 'error', file: 'tools/notes/src/deep.js', line: 2, rule: 'public-entry/no-deep-import/common' }),
     ]);
+  });
+
+  test('a comment citing a feature id no Markdown file defines, or a spec section of a missing document', () => {
+    const { code, report } = checkJson('undefined-feature-id');
+    expect(code).toBe(1);
+    // the clean fixture's docs/features.md defines the other id on that line, and packages/common cites it freely
+    expect(report.violations.map((v) => `${v.type} ${v.file}:${v.line} ${v.rule}`)).toEqual([
+      'undefined-feature-id packages/llm-core/src/control-plane.ts:3 docs/feature-id-defined',
+      'undefined-feature-id packages/llm-core/src/control-plane.ts:3 docs/no-external-spec',
+    ]);
+    expect(report.violations[0].message).toMatch(/^cites F-9{3}, which no Markdown file of the repository defines$/);
   });
 
   test('without node_modules links the raw @sage/x specifier still matches the rules', () => {
