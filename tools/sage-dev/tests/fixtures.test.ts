@@ -17,7 +17,7 @@ const checkJson = (key: string): Run => {
 beforeAll(async () => {
   const plan: Array<[string, string | undefined, string[], boolean?]> = [
     ['clean', undefined, []],
-    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import', 'undefined-feature-id'].map(
+    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import', 'undefined-feature-id', 'locate-sibling-bin'].map(
       (o): [string, string, string[]] => [o, o, []],
     ),
     ['declared-twice --strict', 'declared-twice', ['--strict']],
@@ -245,6 +245,14 @@ describe('sage-dev architecture check on fixture workspaces', () => {
       'undefined-feature-id packages/llm-core/src/control-plane.ts:3 docs/no-external-spec',
     ]);
     expect(report.violations[0].message).toMatch(/^cites F-9{3}, which no Markdown file of the repository defines$/);
+  });
+
+  test('locating a same-layer sibling with require.resolve (to run its bin) is no import; require() of it is', () => {
+    const { code, report } = checkJson('locate-sibling-bin');
+    expect(code).toBe(1);
+    expect(report.violations.map((v) => `${v.type} ${v.file}:${v.line} ${v.rule}`)).toEqual([
+      'same-layer-import packages/gateway/src/cli-code.ts:2 layer-L6/no-same-layer-import/gateway',
+    ]);
   });
 
   test('without node_modules links the raw @sage/x specifier still matches the rules', () => {
