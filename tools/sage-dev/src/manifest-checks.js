@@ -37,14 +37,23 @@ function packageNameOf(specifier) {
  */
 
 /**
+ * @typedef {object} Imports
+ * @property {Map<string, Usage>} usage   by package name
+ * @property {boolean} usesCore           some file imports a node builtin
+ * @property {Set<string>} located        packages that src/ or bin/ find with require.resolve (a bin to run, an asset)
+ */
+
+/**
  * What each package's files import, by package name.
  * @param {WorkspacePackage} p
  * @param {CruiseModule[]} modules
- * @returns {{ usage: Map<string, Usage>, usesCore: boolean }}
+ * @returns {Imports}
  */
 function importsOf(p, modules) {
   /** @type {Map<string, Usage>} */
   const usage = new Map();
+  /** @type {Set<string>} */
+  const located = new Set();
   let usesCore = false;
   const prefix = `${p.dir}/`;
   for (const m of modules) {
@@ -57,6 +66,7 @@ function importsOf(p, modules) {
       }
       const name = packageNameOf(d.module);
       if (!name || name === p.name) continue;
+      if (runtime && d.dependencyTypes.includes('exotic-require')) located.add(name);
       const u = usage.get(name) ?? { runtimeFiles: [], testFiles: [], specifier: d.module };
       const list = runtime ? u.runtimeFiles : u.testFiles;
       if (!list.includes(m.source)) list.push(m.source);
@@ -67,7 +77,7 @@ function importsOf(p, modules) {
     u.runtimeFiles.sort();
     u.testFiles.sort();
   }
-  return { usage, usesCore };
+  return { usage, usesCore, located };
 }
 
 /**
@@ -124,34 +134,77 @@ function suggestedRange(root, name, all) {
 const more = (files) => (files.length > 1 ? ` (and ${files.length - 1} more file${files.length > 2 ? 's' : ''})` : '');
 
 /**
+ * A workspace package `p` may not import at all (same or higher layer): the layer rules report such an import,
+ * and declaring it is no fix.
+ * @param {WorkspacePackage} p @param {string} name @param {WorkspacePackage[]} all
+ */
+function forbiddenByLayers(p, name, all) {
+  const q = all.find((x) => x.name === name);
+  return !!q && p.layer.id !== null && q.layer.id !== null && q.layer.index >= p.layer.index;
+}
+
+/**
+ * @typedef {object} Provided
+ * @property {Map<string, string>} runtime  package -> the workspace dependency that locates it at run time
+ * @property {Map<string, string>} dev      the same through devDependencies (for the tests)
+ */
+
+/**
+ * Packages a package must install for a workspace dependency that finds them at run time without being allowed
+ * to declare them: @sage/llm-core locates @sage/sim-engines (same layer) with require.resolve to run its bin, so a
+ * package that depends on llm-core and wants the built-in engines declares @sage/sim-engines itself.
+ * @param {WorkspacePackage} p
+ * @param {WorkspacePackage[]} all
+ * @param {Map<WorkspacePackage, Imports>} imports
+ * @returns {Provided}
+ */
+function providedFor(p, all, imports) {
+  /** @param {string[]} fields @returns {Map<string, string>} */
+  const through = (fields) => {
+    /** @type {Map<string, string>} */
+    const out = new Map();
+    const seen = new Set([p]);
+    const queue = fields.flatMap((f) => declaredIn(p.manifest ?? {}, f));
+    while (queue.length) {
+      const next = queue.shift();
+      const q = all.find((x) => x.name === next);
+      if (!q || seen.has(q) || !q.manifest) continue;
+      seen.add(q);
+      const declared = new Set(RUNTIME_FIELDS.flatMap((f) => declaredIn(/** @type {Record<string, unknown>} */ (q.manifest), f)));
+      for (const name of imports.get(q)?.located ?? []) {
+        if (!declared.has(name) && forbiddenByLayers(q, name, all) && !out.has(name)) out.set(name, q.name ?? q.dir);
+      }
+      queue.push(...declared);
+    }
+    return out;
+  };
+  return { runtime: through(RUNTIME_FIELDS), dev: through(['devDependencies']) };
+}
+
+/**
  * @param {string} root
  * @param {WorkspacePackage} p
- * @param {CruiseModule[]} modules
+ * @param {Imports} imports         what p's files import
+ * @param {Provided} provided       what p installs for its workspace dependencies
  * @param {WorkspacePackage[]} all   packages and tools, for workspace versions
  * @returns {Violation[]}
  */
-function checkManifest(root, p, modules, all) {
+function checkManifest(root, p, imports, provided, all) {
   if (!p.manifest) return []; // an unreadable package.json is a module-config error already
   const manifest = p.manifest;
   const file = `${p.dir}/package.json`;
   const label = p.name ?? p.dir;
   const runtimeDeclared = new Set(RUNTIME_FIELDS.flatMap((f) => declaredIn(manifest, f)));
   const devDeclared = new Set(declaredIn(manifest, 'devDependencies'));
-  const { usage, usesCore } = importsOf(p, modules);
+  const { usage, usesCore } = imports;
   /** @type {Violation[]} */
   const out = [];
   const install = (/** @type {string} */ name, /** @type {boolean} */ dev) =>
     `npm install ${name}@${suggestedRange(root, name, all)}${dev ? ' --save-dev' : ''} -w ${p.dir} (adds it to "${dev ? 'devDependencies' : 'dependencies'}")`;
 
-  /** A workspace package this one may not import at all: the layer rules report that import, declaring it is no fix. */
-  const forbiddenByLayers = (/** @type {string} */ name) => {
-    const q = all.find((x) => x.name === name);
-    return !!q && p.layer.id !== null && q.layer.id !== null && q.layer.index >= p.layer.index;
-  };
-
   // Imported but not declared where it must be.
   for (const [name, u] of [...usage].sort(([a], [b]) => a.localeCompare(b))) {
-    if (forbiddenByLayers(name)) continue;
+    if (forbiddenByLayers(p, name, all)) continue;
     if (u.runtimeFiles.length) {
       if (runtimeDeclared.has(name)) continue;
       const at = u.runtimeFiles[0];
@@ -209,6 +262,21 @@ function checkManifest(root, p, modules, all) {
             : `remove "${name}" from "${field}" in ${file}: only tests import it`,
         });
       }
+      const providedAtRuntime = provided.runtime.has(name);
+      const providedForTests = provided.dev.has(name) || providedAtRuntime;
+      if (field === 'devDependencies' ? providedForTests : providedAtRuntime) continue;
+      if (!isUsed(name) && field !== 'devDependencies' && provided.dev.has(name)) {
+        out.push({
+          severity: 'error',
+          type: 'misplaced-dependency',
+          file,
+          line,
+          rule: 'manifest/test-only-dependency',
+          message: `${label} declares "${name}" in "${field}", but only its devDependency ${provided.dev.get(name)} needs it`,
+          suggestion: `move "${name}" from "${field}" to "devDependencies" in ${file}`,
+        });
+        continue;
+      }
       if (!isUsed(name)) {
         if (field === 'devDependencies' && runtimeDeclared.has(name)) continue; // counted above
         out.push({
@@ -247,7 +315,8 @@ function checkManifest(root, p, modules, all) {
  * @returns {Violation[]}
  */
 function runManifestChecks(root, packages, modules) {
-  return packages.flatMap((p) => checkManifest(root, p, modules, packages));
+  const imports = new Map(packages.map((p) => [p, importsOf(p, modules)]));
+  return packages.flatMap((p) => checkManifest(root, p, /** @type {Imports} */ (imports.get(p)), providedFor(p, packages, imports), packages));
 }
 
 module.exports = { runManifestChecks, checkManifest, packageNameOf };

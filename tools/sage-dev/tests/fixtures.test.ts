@@ -17,7 +17,7 @@ const checkJson = (key: string): Run => {
 beforeAll(async () => {
   const plan: Array<[string, string | undefined, string[], boolean?]> = [
     ['clean', undefined, []],
-    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import', 'undefined-feature-id', 'locate-sibling-bin'].map(
+    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import', 'undefined-feature-id', 'locate-sibling-bin', 'provided-dependency'].map(
       (o): [string, string, string[]] => [o, o, []],
     ),
     ['declared-twice --strict', 'declared-twice', ['--strict']],
@@ -252,6 +252,16 @@ describe('sage-dev architecture check on fixture workspaces', () => {
     expect(code).toBe(1);
     expect(report.violations.map((v) => `${v.type} ${v.file}:${v.line} ${v.rule}`)).toEqual([
       'same-layer-import packages/gateway/src/cli-code.ts:2 layer-L6/no-same-layer-import/gateway',
+    ]);
+  });
+
+  test('a dependency installed for a workspace dependency that locates it at run time is used; elsewhere it is not', () => {
+    // llm-core finds @sage/engines (same layer: it may neither import nor declare it) with require.resolve;
+    // cli depends on llm-core and declares @sage/engines for it; tools/notes declares it for nothing
+    const { code, report } = checkJson('provided-dependency');
+    expect(code).toBe(1);
+    expect(report.violations.map((v) => `${v.type} ${v.file}:${v.line} ${v.rule}`)).toEqual([
+      'unused-dependency tools/notes/package.json:6 manifest/unused',
     ]);
   });
 
