@@ -101,7 +101,7 @@ describe('every workspace package packs as a publishable tarball', () => {
       // ```sh / npm install @sage/x ... / ``` , then the example's own code block
       expect({ name: p.name, install: lines.slice(0, 3) }).toEqual({
         name: p.name,
-        install: ['```sh', expect.stringMatching(new RegExp(`^npm install ${p.name.replace('/', '\\/')}(\\s|$)`)), '```'],
+        install: ['```sh', expect.stringMatching(new RegExp(`^npm install (?:\\S+ )*${p.name.replace('/', '\\/')}(?:\\s|$)`)), '```'],
       });
       expect({ name: p.name, opens: lines[3] }).toEqual({ name: p.name, opens: expect.stringMatching(/^```(ts|js|sh)$/) });
       const close = lines.indexOf('```', 4);
@@ -175,18 +175,15 @@ describe('installed from the tarballs alone, offline', () => {
     expect(seen).toContain('POST /v1/chat/completions');
   }, 90_000);
 
-  test('@sage/llm-core with the built-in engines runs an embedded chat, and the other bins start', async () => {
-    const dir = path.join(work, 'everything');
-    // @sage/sim-engines (the built-in engines as their own package) joins when it exists in the workspace
-    const wanted = packed.map((p) => p.name);
+  test('@sage/llm-core with @sage/sim-engines runs an embedded chat and stops every engine it started', async () => {
+    const dir = path.join(work, 'llm-core');
+    // the built-in engines are their own package once packages/sim-engines exists; before, they ship in llm-core
+    const wanted = ['@sage/llm-core', ...packed.filter((p) => p.name === '@sage/sim-engines').map((p) => p.name)];
     writeInstallFolder(dir, packed, wanted);
     installOffline(dir);
     const installed = fs.readdirSync(path.join(dir, 'node_modules', '@sage')).map((d) => `@sage/${d}`);
-    expect(installed.sort()).toEqual([...wanted].sort());
-    for (const name of installed) {
-      // real folders from the tarballs, not links back into the workspace
-      expect(fs.lstatSync(path.join(dir, 'node_modules', name)).isSymbolicLink()).toBe(false);
-    }
+    // what they need and nothing more: @sage/common comes along as llm-core's dependency
+    expect(installed.sort()).toEqual([...new Set([...wanted, '@sage/common'])].sort());
 
     const base = 10000 + Math.floor(Math.random() * 250) * 40;
     const ranges = { llm: { start: base, end: base + 14 }, embedding: { start: base + 15, end: base + 29 }, fallback: { start: base + 30, end: base + 39 } };
@@ -214,15 +211,27 @@ describe('installed from the tarballs alone, offline', () => {
       // close() stopped every engine it started
       expect(() => process.kill(pid, 0)).toThrow();
     }
+  }, 90_000);
 
-    // the installed commands start from the folder's own .bin
-    const bin = (name: string) => path.join(dir, 'node_modules', '.bin', name);
-    const help = await Promise.all(
-      ['sage', 'sage-gateway', 'sage-dev'].map(async (name) => ({ name, run: await runNode(dir, [bin(name), '--help'], {}, 30_000) })),
-    );
-    for (const { name, run } of help) {
-      expect({ name, code: run.code, stderr: run.stderr }).toEqual({ name, code: 0, stderr: '' });
-      expect(run.stdout).toMatch(/usage/i);
+  test('all of them install side by side from their tarballs, and their commands start', async () => {
+    const dir = path.join(work, 'everything');
+    const wanted = packed.map((p) => p.name);
+    writeInstallFolder(dir, packed, wanted);
+    installOffline(dir);
+    const installed = fs.readdirSync(path.join(dir, 'node_modules', '@sage')).map((d) => `@sage/${d}`);
+    expect(installed.sort()).toEqual([...wanted].sort());
+    for (const name of installed) {
+      // real folders from the tarballs, not links back into the workspace
+      expect(fs.lstatSync(path.join(dir, 'node_modules', name)).isSymbolicLink()).toBe(false);
     }
-  }, 120_000);
+    const bins = packed.flatMap((p) => Object.keys((p.manifest.bin as Record<string, string> | undefined) ?? {}));
+    expect(bins).toEqual(expect.arrayContaining(['sage', 'sage-gateway', 'sage-dev']));
+    const runs = await Promise.all(
+      bins.map(async (name) => ({ name, run: await runNode(dir, [path.join(dir, 'node_modules', '.bin', name), '--help'], {}, 30_000) })),
+    );
+    for (const { name, run } of runs) {
+      expect({ name, code: run.code, stderr: run.stderr }).toEqual({ name, code: 0, stderr: '' });
+      expect({ name, usage: /usage/i.test(run.stdout) }).toEqual({ name, usage: true });
+    }
+  }, 90_000);
 });
