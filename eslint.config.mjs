@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const { layerDepConstraints, boundariesConfig } = require('./tools/sage-dev/src/layer-map.js');
+const { layerDepConstraints } = require('./tools/sage-dev/src/layer-map.js');
+const { boundariesConfig } = require('./tools/sage-dev/src/eslint-boundaries.js');
 const workspaceRoot = path.dirname(fileURLToPath(import.meta.url));
 const layerBoundaries = boundariesConfig(workspaceRoot);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Embedding batching (SPEC §7, F-206): N concurrent one-text embedding requests through the control plane,
+// Embedding batching (F-206): N concurrent one-text embedding requests through the control plane,
 // once with batching (maxEmbeddingWaitMs 50, batch 32) and once with each request sent alone, against the
 // same real sim-embedding engine (whose per-batch cost model makes a batch far cheaper than its texts one by
 // one, as on a GPU). Prints wall time, requests/s, latency percentiles and the engine's own request count.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Scheduling quality benchmark (SPEC §7): the same overload burst of mixed priorities and deadlines is run
+// Scheduling quality benchmark: the same overload burst of mixed priorities and deadlines is run
 // through the control plane under each policy, against real sim-llm engines (child processes), and the
 // figures are printed side by side with the round-robin/fifo baseline.
 //

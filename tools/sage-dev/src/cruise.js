@@ -1,6 +1,6 @@
 // @ts-check
 'use strict';
-// Runs dependency-cruiser over the packages' source and turns its rule violations into checker violations.
+// Runs dependency-cruiser over the packages' and tools' source and turns its rule violations into checker violations.
 const fs = require('node:fs');
 const path = require('node:path');
 const { lineOfSpecifier } = require('./locate');
@@ -16,6 +16,7 @@ const { lineOfSpecifier } = require('./locate');
  * @property {string} resolved
  * @property {boolean} couldNotResolve
  * @property {string[]} dependencyTypes
+ * @property {boolean} [coreModule]
  */
 /** @typedef {{ source: string, coreModule?: boolean, couldNotResolve?: boolean, dependencies: CruiseDependency[] }} CruiseModule */
 /** @typedef {{ name: string } | string} CycleStep */
@@ -30,6 +31,8 @@ const { lineOfSpecifier } = require('./locate');
 const SOURCE_EXT = /\.(?:ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 // Source folders of a package that the layer law covers (tests and bin scripts may not import upward either).
 const SOURCE_DIRS = ['src', 'tests', 'bin'];
+// A tool's test fixtures are workspaces that break the rules on purpose: data, not source.
+const TOOL_FIXTURES = (/** @type {string} */ toolsDir) => `^${toolsDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/[^/]+/tests/fixtures/`;
 
 /**
  * dependency-cruiser is ESM-only; a dynamic import keeps this tool plain CommonJS.
@@ -42,9 +45,10 @@ function loadCruiser() {
 /**
  * @param {string} root
  * @param {ForbiddenRule[]} forbidden
+ * @param {string} [toolsDir]
  * @returns {import('dependency-cruiser', { with: { 'resolution-mode': 'import' } }).ICruiseOptions}
  */
-function cruiseOptions(root, forbidden) {
+function cruiseOptions(root, forbidden, toolsDir = 'tools') {
   return {
     baseDir: root,
     validate: true,
@@ -54,7 +58,9 @@ function cruiseOptions(root, forbidden) {
     moduleSystems: ['es6', 'cjs', 'tsd'],
     // dist/ is not followed but stays visible as a target, so a path into another package's build output is caught
     doNotFollow: { path: '(^|/)(?:node_modules|dist)/' },
-    exclude: { path: '(^|/)coverage/' },
+    exclude: { path: `(^|/)coverage/|${TOOL_FIXTURES(toolsDir)}` },
+    // a package located by require.resolve (an asset it serves, a bin it spawns) is a dependency too
+    exoticRequireStrings: ['require.resolve'],
     preserveSymlinks: false,
     combinedDependencies: false,
     // `@sage/x` resolves through the npm-workspace symlink and the `sage-source` export condition
@@ -69,14 +75,26 @@ function cruiseOptions(root, forbidden) {
 }
 
 /**
- * The folders to cruise: SOURCE_DIRS of every package that has them.
- * @param {WorkspacePackage[]} packages
+ * The folders and files to cruise: SOURCE_DIRS of every package and tool that has them, plus the loose
+ * scripts directly in the tools folder.
+ * @param {string} root
+ * @param {WorkspacePackage[]} packages  packages and tools
+ * @param {string} toolsDir
  * @returns {string[]} paths relative to the root
  */
-function cruiseTargets(packages) {
-  return packages.flatMap((p) =>
+function cruiseTargets(root, packages, toolsDir) {
+  const dirs = packages.flatMap((p) =>
     SOURCE_DIRS.filter((d) => fs.existsSync(path.join(p.absDir, d))).map((d) => `${p.dir}/${d}`),
   );
+  const toolsAbs = path.join(root, toolsDir);
+  const loose = fs.existsSync(toolsAbs)
+    ? fs
+        .readdirSync(toolsAbs, { withFileTypes: true })
+        .filter((e) => e.isFile() && SOURCE_EXT.test(e.name))
+        .map((e) => `${toolsDir}/${e.name}`)
+        .sort()
+    : [];
+  return [...dirs, ...loose];
 }
 
 /** @param {CycleStep} s */
@@ -85,17 +103,19 @@ const stepName = (s) => (typeof s === 'string' ? s : s.name);
 /**
  * @param {object} args
  * @param {string} args.root
- * @param {WorkspacePackage[]} args.packages
+ * @param {WorkspacePackage[]} args.packages   the layered packages
+ * @param {WorkspacePackage[]} [args.tools]    the tools (no layer)
  * @param {ForbiddenRule[]} args.forbidden
  * @param {Map<string, RuleMeta>} args.meta
  * @param {string} args.packagesDir
+ * @param {string} [args.toolsDir]
  * @returns {Promise<{ files: string[], violations: Violation[], modules: CruiseModule[] }>}
  */
-async function runCruise({ root, packages, forbidden, meta, packagesDir }) {
-  const targets = cruiseTargets(packages);
+async function runCruise({ root, packages, tools = [], forbidden, meta, packagesDir, toolsDir = 'tools' }) {
+  const targets = cruiseTargets(root, [...packages, ...tools], toolsDir);
   if (targets.length === 0) return { files: [], violations: [], modules: [] };
   const { cruise } = await loadCruiser();
-  const options = cruiseOptions(root, forbidden);
+  const options = cruiseOptions(root, forbidden, toolsDir);
   // dependency-cruiser resolves the file arguments against the process cwd; run it from the root.
   const cwd = process.cwd();
   process.chdir(root);
@@ -107,9 +127,9 @@ async function runCruise({ root, packages, forbidden, meta, packagesDir }) {
   }
   const output = /** @type {{ modules: CruiseModule[], summary: { violations: CruiseViolation[] } }} */ (result.output);
   const modules = output.modules;
-  const prefix = `${packagesDir}/`;
+  const prefixes = [`${packagesDir}/`, `${toolsDir}/`];
   const files = modules
-    .filter((m) => !m.coreModule && !m.couldNotResolve && m.source.startsWith(prefix) && SOURCE_EXT.test(m.source))
+    .filter((m) => !m.coreModule && !m.couldNotResolve && prefixes.some((x) => m.source.startsWith(x)) && SOURCE_EXT.test(m.source))
     .filter((m) => !/\/(?:node_modules|dist)\//.test(m.source))
     .map((m) => m.source)
     .sort();
@@ -142,7 +162,7 @@ async function runCruise({ root, packages, forbidden, meta, packagesDir }) {
       });
       continue;
     }
-    const owner = packages.find((p) => v.from.startsWith(`${p.dir}/`));
+    const owner = [...packages, ...tools].find((p) => v.from.startsWith(`${p.dir}/`));
     const target = m.target ?? packages.find((q) => v.to.startsWith(`${q.dir}/`) || (q.name && (v.to === q.name || v.to.startsWith(`${q.name}/`))));
     const fromLabel = owner ? `${owner.name ?? owner.dir}${owner.layer.id ? ` (${owner.layer.id})` : ''}` : v.from;
     const toLabel = target ? `${target.name ?? target.dir}${target.layer.id ? ` (${target.layer.id})` : ''}` : v.to;
@@ -153,7 +173,6 @@ async function runCruise({ root, packages, forbidden, meta, packagesDir }) {
       'internal-import': v.rule.name.includes('relative')
         ? `'${specifier}' reaches into the folder of ${toLabel} by a relative path (${v.to})`
         : `'${specifier}' reaches past the public entry of ${toLabel}${dep && !dep.couldNotResolve ? ` (resolves to ${v.to})` : ''}`,
-      'undeclared-dependency': `${fromLabel} imports '${specifier}' but ${owner?.dir ?? 'its'}/package.json does not declare ${target?.name ?? v.to}`,
     };
     violations.push({
       severity,

@@ -42,4 +42,4 @@ function lineOfText(root, file, needle) {
   return i < 0 ? 1 : i + 1;
 }
 
-module.exports = { lineOfSpecifier, lineOfText };
+module.exports = { lineOfSpecifier, lineOfText, linesOf };

@@ -78,10 +78,11 @@ function publicEntryFiles(p) {
 
 /**
  * @param {LayerMap} map
- * @param {WorkspacePackage[]} packages
+ * @param {WorkspacePackage[]} packages   the layered packages
+ * @param {WorkspacePackage[]} [tools]    workspace tooling: bound by the public-entry and no-cycle rules, not by layers
  * @returns {{ forbidden: ForbiddenRule[], meta: Map<string, RuleMeta> }}
  */
-function generateRules(map, packages) {
+function generateRules(map, packages, tools = []) {
   /** @type {ForbiddenRule[]} */
   const forbidden = [];
   /** @type {Map<string, RuleMeta>} */
@@ -92,7 +93,10 @@ function generateRules(map, packages) {
     meta.set(rule.name, m);
   };
   const layered = packages.filter((p) => p.layer.id !== null);
+  // (whether imports are declared in package.json is checked from the cruise result: manifest-checks.js)
   const layerName = (/** @type {number} */ i) => `${map.layers[i].id} (${map.layers[i].name})`;
+  // every source file the check cruises: the packages' and the tools'
+  const anySource = `^(?:${esc(map.packagesDir)}|${esc(map.toolsDir ?? 'tools')})/`;
 
   // 1. Layer order: a package imports only packages of strictly lower layers.
   for (const p of layered) {
@@ -124,7 +128,8 @@ function generateRules(map, packages) {
           severity: 'error',
           comment: `packages of ${layerName(p.layer.index)} never import each other`,
           from: { path: sourcePattern(p) },
-          to: { path: anyOf(same) },
+          // locating a sibling's file with require.resolve (its bin, to run it as a process) imports none of its code
+          to: { path: anyOf(same), dependencyTypesNot: ['exotic-require'] },
         },
         {
           type: 'same-layer-import',
@@ -136,12 +141,12 @@ function generateRules(map, packages) {
     }
   }
 
-  // 2. Public entry: other packages reach a package only through its entry (@sage/x), never a deep path,
-  //    and never by a relative path into its folder.
+  // 2. Public entry: other packages and the tools reach a package only through its entry (@sage/x), never a
+  //    deep path, and never by a relative path into its folder.
   for (const q of packages) {
-    const others = packages.filter((p) => p !== q);
+    const others = [...packages, ...tools].filter((p) => p !== q);
     if (others.length === 0) continue;
-    const from = { path: `^${esc(map.packagesDir)}/`, pathNot: sourcePattern(q) };
+    const from = { path: anySource, pathNot: sourcePattern(q) };
     const entry = q.name ? `'${q.name}'` : 'its public entry';
     const suggestion = `import from ${entry} only; if something is missing, export it from ${q.dir}/src/index.ts`;
     add(
@@ -169,41 +174,13 @@ function generateRules(map, packages) {
     );
   }
 
-  // 3. Workspace packages used in source must be declared (warning: it works through hoisting, but lies).
-  for (const p of layered) {
-    const m = p.manifest ?? {};
-    const declared = new Set(
-      ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].flatMap((k) =>
-        m[k] && typeof m[k] === 'object' ? Object.keys(/** @type {object} */ (m[k])) : [],
-      ),
-    );
-    const undeclared = layered.filter((q) => q.layer.index < p.layer.index && q.name && !declared.has(q.name));
-    for (const q of undeclared) {
-      add(
-        {
-          name: `declared-dependency/${p.folder}/${q.folder}`,
-          severity: 'warn',
-          comment: `${displayName(p)} imports ${displayName(q)} without declaring it`,
-          from: { path: sourcePattern(p) },
-          to: { path: targetPattern(q) },
-        },
-        {
-          type: 'undeclared-dependency',
-          source: p,
-          target: q,
-          suggestion: `add "${q.name}": "^${String(q.manifest?.version ?? '0.0.0')}" to "dependencies" in ${p.dir}/package.json`,
-        },
-      );
-    }
-  }
-
-  // 4. No cycles between modules (within a package or across packages).
+  // 3. No cycles between modules (within a package or across packages).
   add(
     {
       name: 'no-circular',
       severity: 'error',
       comment: 'modules must not depend on each other in a cycle',
-      from: { path: `^${esc(map.packagesDir)}/` },
+      from: { path: anySource },
       to: { circular: true },
     },
     {

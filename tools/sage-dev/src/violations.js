@@ -6,7 +6,8 @@
 
 /**
  * @typedef {'upward-import' | 'same-layer-import' | 'internal-import' | 'circular-dependency'
- *   | 'illegal-dependency' | 'module-config' | 'missing-layer' | 'undeclared-dependency'} ViolationType
+ *   | 'illegal-dependency' | 'module-config' | 'missing-layer' | 'undeclared-dependency' | 'unused-dependency'
+ *   | 'misplaced-dependency' | 'undefined-feature-id'} ViolationType
  */
 
 /**
@@ -30,7 +31,10 @@ const VIOLATION_TYPES = [
   { type: 'internal-import', label: 'Internal (deep) imports', severity: 'error' },
   { type: 'missing-layer', label: 'Missing layer markers', severity: 'error' },
   { type: 'circular-dependency', label: 'Circular dependencies', severity: 'error' },
-  { type: 'undeclared-dependency', label: 'Undeclared workspace dependencies', severity: 'warn' },
+  { type: 'undeclared-dependency', label: 'Undeclared dependencies', severity: 'error' },
+  { type: 'unused-dependency', label: 'Unused dependencies', severity: 'error' },
+  { type: 'misplaced-dependency', label: 'Misplaced dependencies', severity: 'error' },
+  { type: 'undefined-feature-id', label: 'Undefined feature ids', severity: 'error' },
 ];
 
 /** @param {Violation} a @param {Violation} b */

@@ -6,6 +6,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { loadLayerMap } = require('./layer-map');
 
+const DEFAULT_TOOLS_DIR = 'tools';
+
 /** @typedef {import('./layer-map').LayerMap} LayerMap */
 
 /**
@@ -17,6 +19,7 @@ const { loadLayerMap } = require('./layer-map');
 
 /**
  * @typedef {object} WorkspacePackage
+ * @property {'package' | 'tool'} kind  a layered package (packagesDir) or workspace tooling (toolsDir, no layer)
  * @property {string} dir              path relative to the root, with forward slashes (e.g. "packages/common")
  * @property {string} absDir
  * @property {string} folder           the directory name (e.g. "common")
@@ -93,13 +96,15 @@ function layerFromTags(tags, map) {
 }
 
 /**
- * Every directory directly under the layer map's packagesDir that holds a package.json is a package.
+ * Every directory directly under `baseDir` (relative to the root) that holds a package.json.
  * @param {string} root
+ * @param {string} baseDir
+ * @param {'package' | 'tool'} kind
  * @param {LayerMap} map
  * @returns {WorkspacePackage[]}
  */
-function discoverPackages(root, map) {
-  const base = path.join(root, map.packagesDir);
+function discoverIn(root, baseDir, kind, map) {
+  const base = path.join(root, baseDir);
   if (!fs.existsSync(base)) return [];
   return fs
     .readdirSync(base, { withFileTypes: true })
@@ -113,11 +118,16 @@ function discoverPackages(root, map) {
       const rawTags = project.json && Array.isArray(project.json.tags) ? project.json.tags : [];
       const tags = rawTags.filter((t) => typeof t === 'string');
       const name = manifest.json && typeof manifest.json.name === 'string' ? manifest.json.name : null;
-      const layer = project.json
-        ? layerFromTags(tags, map)
-        : { id: null, index: -1, problem: project.text ? 'project.json is not valid JSON' : 'no project.json' };
+      // tooling sits outside the layer order: it is checked for cycles, deep imports and its manifest only
+      const layer =
+        kind === 'tool'
+          ? { id: null, index: -1, problem: null }
+          : project.json
+            ? layerFromTags(tags, map)
+            : { id: null, index: -1, problem: project.text ? 'project.json is not valid JSON' : 'no project.json' };
       return {
-        dir: `${map.packagesDir}/${folder}`.split(path.sep).join('/'),
+        kind,
+        dir: `${baseDir}/${folder}`.split(path.sep).join('/'),
         absDir,
         folder,
         name,
@@ -131,4 +141,27 @@ function discoverPackages(root, map) {
     });
 }
 
-module.exports = { findWorkspaceRoot, loadWorkspaceLayerMap, discoverPackages, layerFromTags, readJson };
+/**
+ * Every directory directly under the layer map's packagesDir that holds a package.json is a package.
+ * @param {string} root
+ * @param {LayerMap} map
+ * @returns {WorkspacePackage[]}
+ */
+function discoverPackages(root, map) {
+  return discoverIn(root, map.packagesDir, 'package', map);
+}
+
+/** @param {LayerMap} map */
+const toolsDirOf = (map) => map.toolsDir ?? DEFAULT_TOOLS_DIR;
+
+/**
+ * Every directory directly under the tools folder that holds a package.json is a tool (e.g. tools/sage-dev).
+ * @param {string} root
+ * @param {LayerMap} map
+ * @returns {WorkspacePackage[]}
+ */
+function discoverTools(root, map) {
+  return discoverIn(root, toolsDirOf(map), 'tool', map);
+}
+
+module.exports = { findWorkspaceRoot, loadWorkspaceLayerMap, discoverPackages, discoverTools, toolsDirOf, layerFromTags, readJson };

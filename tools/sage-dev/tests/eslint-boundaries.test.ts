@@ -1,9 +1,9 @@
 // The ESLint side of the layer law (F-602): eslint-plugin-boundaries with elements and policies generated
-// by layer-map.js from the fixture's own tags flags the same wrong imports the checker reports.
+// by eslint-boundaries.js from the fixture's own tags flags the same wrong imports the checker reports.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { boundariesConfig } from '../src/layer-map';
+import { boundariesConfig } from '../src/eslint-boundaries';
 import { REPO_ROOT, makeWorkspace, removeWorkspaces } from './helpers';
 
 afterAll(removeWorkspaces);
@@ -17,7 +17,7 @@ function writeEslintConfig(root: string): void {
     path.join(root, 'eslint.config.cjs'),
     `const boundaries = require(${req('eslint-plugin-boundaries')});
 const tseslint = require(${req('typescript-eslint')});
-const { boundariesConfig } = require(${req('../src/layer-map')});
+const { boundariesConfig } = require(${req('../src/eslint-boundaries')});
 const b = boundariesConfig(__dirname);
 module.exports = [{
   files: ['**/*.ts'],

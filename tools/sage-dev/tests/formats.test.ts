@@ -12,7 +12,8 @@ describe('report formats', () => {
   test('text (the default): counts first, then each violation with severity, type, file:line, rule and suggestion', () => {
     const { code, stdout } = runChecker(['architecture', 'check', '--root', root]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/Files checked\s+8\n/);
+    expect(stdout).toMatch(/Files checked\s+10\n/);
+    expect(stdout).toMatch(/Tools checked\s+1\n/);
     expect(stdout).toMatch(/Import violations \(upward\)\s+1\n/);
     expect(stdout).toMatch(/Circular dependencies\s+0\n/);
     expect(stdout).toContain('ERROR upward-import  packages/common/src/banner.ts:2  [layer-L1/no-upward-import/common]');
@@ -26,7 +27,7 @@ describe('report formats', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('# Architecture check');
     expect(stdout).toContain('**FAIL**: 1 error(s), 0 warning(s)');
-    expect(stdout).toContain('| Files checked | 8 |');
+    expect(stdout).toContain('| Files checked | 10 |');
     expect(stdout).toContain('| Import violations (upward) | 1 |');
     expect(stdout).toMatch(/\| error \| upward-import \| `packages\/common\/src\/banner\.ts:2` \| `layer-L1\/no-upward-import\/common` \|/);
   });

@@ -21,7 +21,7 @@ export interface EmbeddedOptions {
   embeddingModel: string;
   /** Time scale of the sim engines: wall seconds per model second (default 1; 0.1 is ten times faster). */
   timeScale?: number;
-  /** Port ranges of the control plane's PortAllocator (default: SPEC §0 ranges). */
+  /** Port ranges of the control plane's PortAllocator (default: the ranges of docs/features.md). */
   portRanges?: Partial<PortRanges>;
   /** Health-check and restart settings of the engine supervisor (default: the runtime's). */
   supervisor?: SupervisorOptions;

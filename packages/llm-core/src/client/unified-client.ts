@@ -41,8 +41,8 @@ export interface UnifiedClientOptions extends Partial<SchedulingSettingsInput> {
   /** Time scale of embedded sim engines: wall seconds per model second (0.1 is ten times faster). */
   simTimeScale?: number;
   /**
-   * Port ranges of an embedded control plane's PortAllocator, which picks every engine port (default: the SPEC §0
-   * ranges, LLM 8001+, embedding 8090+, fallback 8900-8999). Tests give random ranges so parallel runs never meet.
+   * Port ranges of an embedded control plane's PortAllocator, which picks every engine port (default: the ranges
+   * of docs/features.md, LLM 8001+, embedding 8090+, fallback 8900-8999). Tests give random ranges so parallel runs never meet.
    */
   portRanges?: Partial<PortRanges>;
   /** Health checks and auto-restart of an embedded control plane's engines (default: every 5 s, restart after 3 failures). */

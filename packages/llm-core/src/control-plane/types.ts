@@ -1,4 +1,4 @@
-// Core model of the control plane (SPEC F-201). Internal types are plain interfaces; wire formats live
+// Core model of the control plane (F-201). Internal types are plain interfaces; wire formats live
 // in @sage/common as zod schemas. Policies and routing strategies are pure functions of these snapshots.
 
 export const RequestType = { LLM_CHAT: 'llm_chat', LLM_GENERATE: 'llm_generate', EMBEDDING: 'embedding' } as const;

@@ -1,4 +1,4 @@
-// The control-plane HTTP server (SPEC §3): a fastify app with the OpenAI API, the service endpoints and
+// The control-plane HTTP server (F-301 to F-307): a fastify app with the OpenAI API, the service endpoints and
 // (when an engine manager is given) the management API, behind optional API-key auth.
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';

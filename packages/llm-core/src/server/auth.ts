@@ -1,4 +1,4 @@
-// API-key authentication for the OpenAI API and the management API (SPEC F-305).
+// API-key authentication for the OpenAI API and the management API (F-305).
 // Keys are compared in constant time over their SHA-256 digests (equal length, no early exit),
 // and are never logged: only whether a key was present and whether it matched.
 import { createHash, timingSafeEqual } from 'node:crypto';

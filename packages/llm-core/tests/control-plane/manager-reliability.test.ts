@@ -1,4 +1,4 @@
-// Reliability of the manager's I/O paths (SPEC §7, F-203, F-207, F-208): no request left hanging, no slot
+// Reliability of the manager's I/O paths (F-203, F-207, F-208): no request left hanging, no slot
 // or circuit left held, against scripted upstreams on real ports. Each case is a bug that once existed.
 import type { ServerResponse } from 'node:http';
 import { RequestCancelledError, UpstreamError } from '../../src/control-plane/manager';

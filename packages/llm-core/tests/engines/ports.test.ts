@@ -73,7 +73,7 @@ describe('PortAllocator with real TCP probes', () => {
 describe('PortAllocator bookkeeping (injected probe)', () => {
   const nothingListens = async (): Promise<boolean> => false;
 
-  it('defaults follow SPEC §0', () => {
+  it('defaults follow the documented port ranges', () => {
     expect(DEFAULT_PORT_RANGES.llm.start).toBe(8001);
     expect(DEFAULT_PORT_RANGES.embedding.start).toBe(8090);
     expect(DEFAULT_PORT_RANGES.fallback).toEqual({ start: 8900, end: 8999 });

@@ -19,6 +19,7 @@ function renderMarkdown(r) {
     '| --- | ---: |',
     `| Files checked | ${r.summary.filesChecked} |`,
     `| Packages checked | ${r.summary.packagesChecked} |`,
+    `| Tools checked | ${r.summary.toolsChecked} |`,
     ...VIOLATION_TYPES.map((t) => `| ${t.label} | ${r.summary.byType[t.type]} |`),
     '',
   ];

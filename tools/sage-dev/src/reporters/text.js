@@ -23,6 +23,7 @@ function renderText(r) {
     '',
     row('Files checked', r.summary.filesChecked),
     row('Packages checked', r.summary.packagesChecked),
+    row('Tools checked', r.summary.toolsChecked),
     ...VIOLATION_TYPES.map((t) => row(t.label, r.summary.byType[t.type])),
     '',
   ];

@@ -1,4 +1,4 @@
-// Engine kinds and the spec a command builder turns into a command line (SPEC F-210, F-213).
+// Engine kinds and the spec a command builder turns into a command line (F-210, F-213).
 
 export const ENGINE_KINDS = ['vllm', 'tei', 'llama-cpp', 'sim-llm', 'sim-embedding'] as const;
 export type EngineKind = (typeof ENGINE_KINDS)[number];

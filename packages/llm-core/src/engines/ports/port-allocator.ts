@@ -1,4 +1,4 @@
-// The one port allocator (SPEC §0): a port is free only if nothing answers a TCP connect on it and no
+// The one port allocator (ranges in docs/features.md, "Ports"): a port is free only if nothing answers a TCP connect on it and no
 // registered engine holds it. The control-plane manager owns the only instance; nothing else picks ports.
 import * as net from 'node:net';
 
@@ -17,7 +17,7 @@ export interface PortRanges {
   fallback: PortRange;
 }
 
-/** SPEC §0: LLM engines 8001 upward, embedding engines 8090 upward, fallback 8900–8999. */
+/** Default ranges: LLM engines 8001 upward, embedding engines 8090 upward, fallback 8900–8999. */
 export const DEFAULT_PORT_RANGES: Readonly<PortRanges> = {
   llm: { start: 8001, end: 8089 },
   embedding: { start: 8090, end: 8199 },
