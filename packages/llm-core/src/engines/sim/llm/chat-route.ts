@@ -10,6 +10,7 @@ import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './reques
 import { cancelOnDisconnect } from './runner';
 import type { RouteContext } from './route-context';
 import { envelope, replyIdentity, streamChunks, tokenUsage, type ChunkExtras } from './envelope';
+import { chatContinuation, chatContinuationAnswers } from './continuation';
 
 /** The prompt text the simulated model "sees" for a chat; its tokens key the prefix cache. */
 function renderChat(messages: ReadonlyArray<{ role: string; content?: unknown }>): string {
@@ -24,14 +25,16 @@ export function registerChatRoute(ctx: RouteContext): void {
     const kv = kvMode(body.kv_transfer_params, ctx.role);
     const messages = body.messages;
     const promptTokens = countChatTokens(messages);
-    const rendered = renderChat(messages);
+    // continue_final_message: the template leaves the final assistant message open instead of starting a new one.
+    const cont = chatContinuation(body);
+    const rendered = cont ? renderChat(cont.base) + cont.prefix : renderChat(messages);
     // Block hashes come from the rendered prompt's tokens, cut to the blocks the usage count covers.
     const hashes = promptBlockHashes(encodeTokens(rendered), params.blockSize).slice(0, Math.floor(promptTokens / params.blockSize));
     const prompt: GenerationPrompt = { promptTokens, blockHashes: hashes, parts: chatPromptParts(messages), promptText: rendered };
     const budgetParam = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? 'max_completion_tokens' : 'max_tokens';
     const budget = tokenBudget(params.maxModelLen, promptTokens, body.max_completion_tokens ?? body.max_tokens, undefined, budgetParam);
     const sampling: GenerationSampling = { n: checkN(body.n), ...budget, seed: body.seed, temperature: body.temperature, stop: normaliseStop(body.stop), ...kv };
-    const answers = planAnswers(prompt, sampling);
+    const answers = cont ? chatContinuationAnswers({ ...prompt, parts: chatPromptParts(cont.base), promptText: renderChat(cont.base) }, prompt, cont.prefix, sampling) : planAnswers(prompt, sampling);
     ctx.runner.checkFits(prompt, answers);
     const identity = replyIdentity('chatcmpl', ctx.model);
     const kvOut = ctx.runner.kvResponse(sampling, promptTokens);

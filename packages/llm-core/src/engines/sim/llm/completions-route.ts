@@ -7,11 +7,12 @@ import { decodeTokenIds } from '../http/token-ids';
 import { SimCompletionRequestSchema } from './schemas';
 import { SseStream } from '../http/sse';
 import { promptBlockHashes } from '../model/prefix-hash';
-import { planAnswers, type GenerationPrompt, type GenerationSampling } from './generation';
+import { type GenerationPrompt, type GenerationSampling } from './generation';
 import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
 import { cancelOnDisconnect } from './runner';
 import type { RouteContext } from './route-context';
 import { envelope, replyIdentity, streamChunks, tokenUsage, type ChunkExtras } from './envelope';
+import { completionAnswers } from './continuation';
 
 export function registerCompletionsRoute(ctx: RouteContext): void {
   const { params } = ctx;
@@ -41,7 +42,7 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
       // Legacy completions default to 16 tokens, as OpenAI's and vLLM's do.
       const budget = tokenBudget(params.maxModelLen, prompt.promptTokens, body.max_tokens, 16, 'max_tokens');
       const sampling: GenerationSampling = { n, ...budget, seed: body.seed, temperature: body.temperature, stop: normaliseStop(body.stop), ...kv };
-      const answers = planAnswers(prompt, sampling);
+      const answers = completionAnswers(prompt, sampling);
       ctx.runner.checkFits(prompt, answers);
       return { prompt, sampling, answers, base: pi * n, echoText: echo ? p.text : '' };
     });

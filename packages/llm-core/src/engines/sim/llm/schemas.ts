@@ -2,6 +2,7 @@
 // extension `kv_transfer_params`, which the simulator acts on.
 import { z } from 'zod';
 import { ChatCompletionRequestSchema, CompletionRequestSchema } from '@sage/common';
+import { ChatContinuationFields } from './continuation';
 
 export const KvTransferParamsSchema = z.looseObject({
   do_remote_decode: z.boolean().optional(),
@@ -15,7 +16,7 @@ export type KvTransferParams = z.infer<typeof KvTransferParamsSchema>;
 
 const engineExtras = { kv_transfer_params: KvTransferParamsSchema.nullable().optional() };
 
-export const SimChatRequestSchema = ChatCompletionRequestSchema.extend(engineExtras);
+export const SimChatRequestSchema = ChatCompletionRequestSchema.extend({ ...engineExtras, ...ChatContinuationFields });
 export type SimChatRequest = z.infer<typeof SimChatRequestSchema>;
 
 export const SimCompletionRequestSchema = CompletionRequestSchema.extend(engineExtras);
