@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import { snapshot, type Entry } from './entry';
 import { EngineState, type EngineEvent, type EngineStateListener } from './types';
 
+/** Told when an engine's process exits on its own while RUNNING (`detail` says how). */
+export type EngineExitListener = (id: string, detail: string) => void;
+
 export interface EngineEventsOptions {
   log: Logger;
   now: () => Date;
@@ -15,6 +18,7 @@ export interface EngineEventsOptions {
 
 export class EngineEvents {
   private readonly listeners = new Set<EngineStateListener>();
+  private readonly exitListeners = new Set<EngineExitListener>();
 
   constructor(private readonly options: EngineEventsOptions) {}
 
@@ -22,6 +26,27 @@ export class EngineEvents {
   subscribe(listener: EngineStateListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribes to unexpected exits; while one is subscribed (a supervisor), such an engine is RESTARTING, not FAILED. */
+  subscribeExit(listener: EngineExitListener): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  /** Whether someone will restart an engine whose process exits. */
+  get exitWatched(): boolean {
+    return this.exitListeners.size > 0;
+  }
+
+  notifyExit(id: string, detail: string): void {
+    for (const listener of this.exitListeners) {
+      try {
+        listener(id, detail);
+      } catch (err) {
+        this.options.log.error({ err, engineId: id }, 'engine exit listener threw');
+      }
+    }
   }
 
   record(id: string, type: EngineEvent['type'], message: string, state?: EngineState): void {

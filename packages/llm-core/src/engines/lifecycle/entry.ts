@@ -18,6 +18,8 @@ export interface Entry {
   stopRequested: boolean;
   /** Serialises start/restart/stop on one engine. */
   busy?: Promise<unknown>;
+  /** Stops the liveness poll of an adopted process (which sends no exit event). */
+  unwatch?: () => void;
 }
 
 /** What a start reserved for an engine (see resources.ts), and the command built for it. */

@@ -19,6 +19,10 @@ export interface LaunchContext {
   /** Writes the state file. */
   persist(): void;
   killProcess(e: Entry, graceMs: number): Promise<void>;
+  /** Whether a supervisor restarts engines whose process exits (then they go RESTARTING, else FAILED). */
+  exitWatched(): boolean;
+  /** Tells the supervisor that an engine's process exited while RUNNING. */
+  notifyExit(id: string, detail: string): void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -46,7 +50,11 @@ export async function launchEngine(entry: Entry, ctx: LaunchContext): Promise<vo
   entry.info.startedAt = ctx.now().toISOString();
   entry.info.adopted = false;
   if (child.pid !== undefined) ctx.persist();
-  child.once('exit', (code, signal) => onExit(entry, child, code, signal, ctx));
+  child.once('exit', (code, signal) => {
+    if (entry.child !== child) return; // an earlier incarnation
+    entry.child = undefined;
+    processGone(entry, `process ${child.pid} exited (${signal ? `signal ${signal}` : `code ${code}`})`, ctx);
+  });
 
   const deadline = Date.now() + ctx.startupTimeoutMs;
   for (;;) {
@@ -74,16 +82,17 @@ export async function launchEngine(entry: Entry, ctx: LaunchContext): Promise<vo
   }
 }
 
-/** The process is gone: forget its pid; a RUNNING engine becomes FAILED (the supervisor restarts it). */
-function onExit(entry: Entry, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, ctx: LaunchContext): void {
-  if (entry.child !== child) return; // an earlier incarnation
-  const how = signal ? `signal ${signal}` : `code ${code}`;
-  ctx.recordEvent(entry.info.id, 'exit', `process ${child.pid} exited (${how})`);
-  entry.child = undefined;
+/**
+ * The process is gone (its exit event, or an adopted pid found dead): forget its pid; a RUNNING engine becomes
+ * RESTARTING and the supervisor is told at once, or FAILED when no supervisor restarts engines.
+ */
+export function processGone(entry: Entry, how: string, ctx: LaunchContext): void {
+  ctx.recordEvent(entry.info.id, 'exit', how);
   entry.info.pid = undefined;
   ctx.persist();
-  if (entry.info.state === EngineState.RUNNING) {
-    entry.failure = 'exit';
-    ctx.setState(entry, EngineState.FAILED, `process exited unexpectedly (${how})`);
-  }
+  if (entry.info.state !== EngineState.RUNNING) return;
+  entry.failure = 'exit';
+  const watched = ctx.exitWatched();
+  ctx.setState(entry, watched ? EngineState.RESTARTING : EngineState.FAILED, `${how} unexpectedly${watched ? '; restart pending' : ''}`);
+  if (watched) ctx.notifyExit(entry.info.id, how);
 }

@@ -13,11 +13,11 @@ import type { CommandBuildOptions, CommandLine, EngineCategory } from '../kinds/
 import type { PortAllocator } from '../ports/port-allocator';
 import { commandFor, engineBaseUrl, formatShown, shown, slug } from './command-line';
 import { adoptedEntry, snapshot, startingEntry, storedRecord, type Entry } from './entry';
-import { EngineEvents } from './engine-events';
+import { EngineEvents, type EngineExitListener } from './engine-events';
 import { EngineConflictError, EngineNotFoundError, EngineStartError } from './errors';
 import { probeEngineHealth } from './health';
-import { isAlive, terminate } from './process';
-import { launchEngine, type LaunchContext } from './launch';
+import { isAlive, terminate, watchPid } from './process';
+import { launchEngine, processGone, type LaunchContext } from './launch';
 import { recoverRecords, type RecoverReport } from './recovery';
 import { reacquire, reserveForStart } from './resources';
 import { readStateFile, writeStateFile, type StoredEngine } from './state-file';
@@ -42,6 +42,8 @@ export interface LifecycleOptions {
   commandOptions?: CommandBuildOptions;
   /** Oldest events are dropped beyond this many per engine. */
   maxEventsPerEngine?: number;
+  /** How often the pid of an adopted engine (not our child: no exit event) is checked, ms (default 500). */
+  pidPollMs?: number;
   now?: () => Date;
 }
 
@@ -92,6 +94,8 @@ export class EngineLifecycleManager {
       recordEvent: (id, type, message) => this.recordEvent(id, type, message),
       persist: () => this.persist(),
       killProcess: (e, graceMs) => this.killProcess(e, graceMs),
+      exitWatched: () => this.events.exitWatched,
+      notifyExit: (id, detail) => this.events.notifyExit(id, detail),
     };
   }
 
@@ -117,10 +121,10 @@ export class EngineLifecycleManager {
     return this.entries.get(id)?.info.state;
   }
 
-  /** Engines the auto-restart supervisor watches: running ones, and those whose process died under them. */
+  /** Engines the auto-restart supervisor watches: running ones, those restarting, and those whose process died under them. */
   supervisedIds(): string[] {
     return [...this.entries.values()]
-      .filter((e) => e.info.state === EngineState.RUNNING || (e.info.state === EngineState.FAILED && e.failure === 'exit'))
+      .filter((e) => e.info.state === EngineState.RUNNING || e.info.state === EngineState.RESTARTING || (e.info.state === EngineState.FAILED && e.failure === 'exit'))
       .map((e) => e.info.id);
   }
 
@@ -135,6 +139,21 @@ export class EngineLifecycleManager {
   /** Subscribes to state changes; returns the unsubscribe function. */
   onStateChange(listener: EngineStateListener): () => void {
     return this.events.subscribe(listener);
+  }
+
+  /**
+   * Subscribes to engines whose process exits on its own while RUNNING (the supervisor restarts them). While a
+   * listener is subscribed such an engine goes RESTARTING instead of FAILED. Returns the unsubscribe function.
+   */
+  onProcessExit(listener: EngineExitListener): () => void {
+    return this.events.subscribeExit(listener);
+  }
+
+  /** A restart is pending (the supervisor's backoff): RUNNING or FAILED → RESTARTING. */
+  markRestarting(id: string, reason: string): void {
+    const e = this.entries.get(id);
+    if (!e || (e.info.state !== EngineState.RUNNING && e.info.state !== EngineState.FAILED)) return;
+    this.setState(e, EngineState.RESTARTING, reason);
   }
 
   /** Appends to an engine's event log (also used by the supervisor for restart scheduling). */
@@ -332,6 +351,8 @@ export class EngineLifecycleManager {
   private async killProcess(e: Entry, graceMs: number): Promise<void> {
     const pid = e.child?.pid ?? e.info.pid;
     if (pid === undefined) return;
+    e.unwatch?.();
+    e.unwatch = undefined;
     const how = await terminate(pid, graceMs, e.child);
     if (how !== 'exited') this.recordEvent(e.info.id, 'info', how === 'killed' ? `pid ${pid} ignored SIGTERM for ${graceMs} ms: SIGKILL` : `pid ${pid} did not exit after SIGKILL`);
     if (!e.child) {
@@ -414,6 +435,12 @@ export class EngineLifecycleManager {
     if (rec.gpuIds.length && this.gpus) this.gpus.restore({ engineId: rec.id, gpuIds: rec.gpuIds, memoryGbPerGpu: rec.memoryGbPerGpu ?? 0 });
     const entry = adoptedEntry(rec, detail, this.now().toISOString());
     this.entries.set(rec.id, entry);
+    // Not our child: its exit sends no event, so its pid is polled instead.
+    entry.unwatch = watchPid(rec.pid, this.options.pidPollMs ?? 500, () => {
+      entry.unwatch = undefined;
+      if (entry.child || entry.info.pid !== rec.pid) return; // replaced meanwhile
+      processGone(entry, `adopted process ${rec.pid} is gone`, this.launchContext);
+    });
     this.recordEvent(rec.id, 'adopted', `adopted pid ${rec.pid} on port ${rec.port} from an earlier run (started ${rec.startedAt})`, EngineState.RUNNING);
     this.log.info({ engineId: rec.id, pid: rec.pid, port: rec.port }, 'adopted engine from an earlier run');
   }

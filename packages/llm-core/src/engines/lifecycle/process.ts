@@ -44,6 +44,20 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Polls a process that is not our child (an adopted engine: no exit event comes) and calls `onGone` once when it
+ * no longer exists. Returns the function that stops watching. The timer never keeps the process alive.
+ */
+export function watchPid(pid: number, intervalMs: number, onGone: () => void): () => void {
+  const timer = setInterval(() => {
+    if (isAlive(pid)) return;
+    clearInterval(timer);
+    onGone();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 function childExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }

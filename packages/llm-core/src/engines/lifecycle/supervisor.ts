@@ -1,6 +1,8 @@
-// Auto-restart (F-211): a background loop that health-checks engines, restarts one after N consecutive
-// failures with exponential backoff (1 s, 2 s, 4 s …) and gives up — FAILED, logged — after the last attempt.
-// Pure logic over an injected target and clock, so the ControlPlaneManager can host it and tests can drive it.
+// Auto-restart (F-211): an engine whose process exits is restarted as soon as the exit is known (the child's exit
+// event, or an adopted pid found dead), and a background loop health-checks the others, restarting one after N
+// consecutive failures. Restarts back off exponentially (1 s, 2 s, 4 s …); meanwhile the engine is RESTARTING,
+// and after the last attempt the supervisor gives up — FAILED, logged. Pure logic over an injected target and
+// clock, so the ControlPlaneManager can host it and tests can drive it.
 import pino, { type Logger } from 'pino';
 import type { EngineEvent } from './types';
 import { EngineState } from './types';
@@ -13,6 +15,10 @@ export interface SupervisedTarget {
   restart(id: string): Promise<unknown>;
   markFailed(id: string, reason: string): void;
   recordEvent(id: string, type: EngineEvent['type'], message: string): void;
+  /** Subscribes to exits of engines' processes while RUNNING; returns the unsubscribe function. */
+  onProcessExit?(listener: (id: string, detail: string) => void): () => void;
+  /** Shows that a restart is pending (state RESTARTING). */
+  markRestarting?(id: string, reason: string): void;
 }
 
 export interface Clock {
@@ -73,6 +79,7 @@ export class EngineSupervisor {
   private readonly log: Logger;
   private readonly watches = new Map<string, Watch>();
   private loopTimer: unknown;
+  private unsubscribeExit?: () => void;
   private running = false;
   private round: Promise<void> | undefined;
 
@@ -103,12 +110,16 @@ export class EngineSupervisor {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // Exits are heard from the process itself, not from the next health round.
+    if (this.opts.autoRestart) this.unsubscribeExit = this.target.onProcessExit?.((id, detail) => this.onExit(id, detail));
     this.schedule();
   }
 
   /** Stops the loop and cancels scheduled restarts; waits for a health round in progress. */
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribeExit?.();
+    this.unsubscribeExit = undefined;
     if (this.loopTimer !== undefined) this.clock.clearTimeout(this.loopTimer);
     this.loopTimer = undefined;
     for (const w of this.watches.values()) if (w.timer !== undefined) this.clock.clearTimeout(w.timer);
@@ -167,6 +178,16 @@ export class EngineSupervisor {
     );
   }
 
+  /** An engine's process exited while RUNNING: its restart is scheduled now (attempt n after n−1 failed ones). */
+  private onExit(id: string, detail: string): void {
+    if (!this.running) return;
+    const w = this.watch(id);
+    if (w.restarting || w.gaveUp) return;
+    this.log.warn({ engineId: id, detail }, 'engine process exited');
+    w.failures = 0;
+    this.scheduleRestart(id, w);
+  }
+
   private scheduleRestart(id: string, w: Watch): void {
     const attempt = w.attempts + 1;
     if (attempt > this.opts.maxRestartAttempts) {
@@ -176,7 +197,9 @@ export class EngineSupervisor {
     const delay = backoffDelay(attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
     w.restarting = true;
     w.attempts = attempt;
-    this.target.recordEvent(id, 'restart', `restart attempt ${attempt}/${this.opts.maxRestartAttempts} scheduled in ${delay} ms (backoff)`);
+    const message = `restart attempt ${attempt}/${this.opts.maxRestartAttempts} scheduled in ${delay} ms (backoff)`;
+    this.target.recordEvent(id, 'restart', message);
+    this.target.markRestarting?.(id, message);
     this.log.warn({ engineId: id, attempt, delayMs: delay }, 'engine unhealthy: restart scheduled');
     w.timer = this.clock.setTimeout(() => {
       w.timer = undefined;
@@ -187,7 +210,7 @@ export class EngineSupervisor {
   private async runRestart(id: string, w: Watch, attempt: number): Promise<void> {
     if (!this.running || this.watches.get(id) !== w) return;
     const state = this.target.getState(id);
-    if (state !== EngineState.RUNNING && state !== EngineState.FAILED) {
+    if (state !== EngineState.RUNNING && state !== EngineState.FAILED && state !== EngineState.RESTARTING) {
       // stopped or being stopped by someone: not ours to bring back
       this.watches.delete(id);
       return;

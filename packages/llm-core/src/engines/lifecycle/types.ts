@@ -4,6 +4,8 @@ import type { EngineCategory, EngineKind, EngineRole } from '../kinds/types';
 export const EngineState = {
   STARTING: 'STARTING',
   RUNNING: 'RUNNING',
+  /** The process exited (or a restart failed) and the supervisor will start it again after its backoff. */
+  RESTARTING: 'RESTARTING',
   STOPPING: 'STOPPING',
   STOPPED: 'STOPPED',
   FAILED: 'FAILED',
