@@ -29,6 +29,9 @@ export class ControlPlaneMetrics {
     const slo = new Counter({ name: 'sage_slo_requests_total', help: 'Requests with a deadline, by whether it was met', labelNames: ['met', 'priority'], registers });
     const tokens = new Counter({ name: 'sage_tokens_total', help: 'Tokens processed', labelNames: ['kind'], registers });
 
+    const failovers = new Counter({ name: 'sage_stream_failovers_total', help: 'Streams continued on another instance after their engine failed mid-way, by reason', labelNames: ['reason'], registers });
+    for (const reason of ['connection_lost', 'idle_timeout', 'engine_error']) failovers.inc({ reason }, 0);
+    manager.on('failover', (e) => failovers.inc({ reason: e.reason }));
     manager.on('finished', (r: RequestRecord) => {
       const priority = PRIORITY_NAMES[r.priority ?? 2]?.toLowerCase() ?? 'normal';
       outcomes.inc({ outcome: r.outcome, priority });

@@ -8,3 +8,8 @@ export { parseEngineMetrics, metricValue } from './engine-metrics';
 export type { EngineLoadMetrics } from './engine-metrics';
 export { toMetadata, parsePriority, newRequestId } from './request';
 export type { InferenceRequest, InferenceResult, InferenceStream, RequestTimings } from './request';
+export { findOutliers, median, LatencyOutliers } from './latency-outliers';
+export type { LatencyOutlierOptions, InstanceSamples } from './latency-outliers';
+export { continuationPayload, rewriteChunk, failoverReason, StreamProgress } from './stream-continuation';
+export type { FailoverReason, StreamKind, EarlierLegs } from './stream-continuation';
+export type { StreamFailover } from './stream-failover';

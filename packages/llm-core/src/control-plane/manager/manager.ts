@@ -36,6 +36,8 @@ import { toRequestRecord, type RecordFields } from './request-record';
 import { hasCapacity, servingInstances } from './instance-checks';
 import type { Mode, PendingRequest as Pending } from './pending-request';
 import { RequestRunner } from './request-runner';
+import { LatencyOutliers, type LatencyOutlierOptions } from './latency-outliers';
+import type { StreamFailover } from './stream-failover';
 import { InstanceRegistry, type InstanceSpec } from './registry';
 import { resolvePolicy } from './resolve-policy';
 import { MetricsCollector, type MetricsCollectorOptions, type MetricsSnapshot, type RequestRecord } from '../metrics';
@@ -82,6 +84,8 @@ export interface ControlPlaneManagerOptions {
   metrics?: Pick<MetricsCollectorOptions, 'windowMs' | 'windowSlices'>;
   instances?: InstanceSpec[];
   logger?: Logger;
+  /** Drain of instances much slower than their peers (latency-outliers.ts); false turns it off. */
+  latencyOutliers?: LatencyOutlierOptions | false;
 }
 
 export interface ManagerStatus {
@@ -89,11 +93,11 @@ export interface ManagerStatus {
   router: string;
   queueLength: number;
   running: number;
-  instances: Array<ExecutionInstance & { circuit: string }>;
+  instances: Array<ExecutionInstance & { circuit: string; drained?: string }>;
 }
 
-/** Emits `finished` with the metrics record of every request that reached an end (F-209). */
-export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord] }> {
+/** Emits `finished` with the metrics record of every request that reached an end (F-209), `failover` when a stream moves. */
+export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord]; failover: [StreamFailover] }> {
   readonly registry = new InstanceRegistry();
   readonly metrics: MetricsCollector;
   readonly policy: SchedulingPolicy;
@@ -116,6 +120,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly queueWatch: QueueWatch;
   private readonly prober: EngineHealthProber;
   private readonly runner: RequestRunner;
+  private readonly outliers?: LatencyOutliers;
   private readonly shutdown = new AbortController();
   private readonly pd: PdOptions;
   private dispatchScheduled = false;
@@ -167,6 +172,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       record: (meta, fields) => this.record(meta, fields),
       policyName: () => this.policy.name,
     });
+    if (options.latencyOutliers !== false) this.outliers = new LatencyOutliers(options.latencyOutliers);
     this.runner = new RequestRunner({
       registry: this.registry,
       executor: this.executor,
@@ -182,6 +188,14 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         if (this.queue.get(p.meta.id) !== p) this.leaveRunning(p);
       },
       kick: () => this.kick(),
+      engineDown: (id) => this.prober.engineDown(id),
+      maxStreamLegs: this.opts.maxAttempts,
+      onFailover: (e) => {
+        this.log.warn({ requestId: e.requestId, from: e.from, to: e.to, reason: e.reason, tokensSoFar: e.tokensSoFar }, 'stream continued on another instance');
+        this.emit('failover', e);
+      },
+      onFailoverRefused: (requestId, from, why) => this.log.warn({ requestId, instance: from, why }, 'stream not continued elsewhere'),
+      observeLatency: (inst, msPerToken) => this.observeLatency(inst, msPerToken),
     });
     // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
     setMaxListeners(0, this.shutdown.signal);
@@ -190,6 +204,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       if (reason === 'registered' || reason === 'unregistered') this.router.onInstancesChanged?.(this.registry.snapshot());
       if (reason === 'unregistered') {
         this.breakers.delete(id);
+        this.outliers?.forget(id);
         this.orphanCheckDue = true;
       }
       this.kick();
@@ -223,8 +238,21 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** Instances with live load and circuit state; no back-end keys. */
-  getInstances(): Array<ExecutionInstance & { circuit: string }> {
-    return this.registry.snapshot().map((i) => ({ ...i, circuit: this.breaker(i.id).currentState }));
+  getInstances(): Array<ExecutionInstance & { circuit: string; drained?: string }> {
+    return this.registry.snapshot().map((i) => {
+      const drained = this.outliers?.drainedReason(i.id);
+      return { ...i, circuit: this.breaker(i.id).currentState, ...(drained ? { drained } : {}) };
+    });
+  }
+
+  /** A request finished on `inst`: an instance that became an outlier gets no new work until its drain ends. */
+  private observeLatency(inst: ExecutionInstance, msPerToken: number): void {
+    const group = `${inst.type}:${[...inst.models].sort().join(',')}`;
+    const reason = this.outliers?.observe(inst.id, group, msPerToken);
+    if (!reason || !this.outliers) return;
+    this.log.warn({ instance: inst.id, reason, drainMs: this.outliers.drainMs }, 'instance drained');
+    // Its return is an instance change: queued requests may go there then.
+    this.timers.later(() => this.kick(), this.outliers.drainMs + 5);
   }
 
   /** Prefill/decode separation as it is now. */
@@ -353,7 +381,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   private usable(i: ExecutionInstance): boolean {
-    return i.health === 'healthy' && this.breaker(i.id).canRequest();
+    return i.health === 'healthy' && this.breaker(i.id).canRequest() && this.outliers?.drainedReason(i.id) === undefined;
   }
 
   private dispatch(): void {

@@ -1,16 +1,19 @@
 // Runs one dispatched request on the instance its decision chose: an embedding batch, a JSON completion, or a
 // stream handed over once its first chunk is in hand — with prefill/decode separation (F-207) when it applies.
 // It holds and releases instance slots and reports engine outcomes to the circuit breakers; what happens to a
-// request that failed (retry or fail) is the manager's call, through `onFailure`.
+// request that failed (retry or fail) is the manager's call, through `onFailure`. A stream whose engine fails
+// after its first chunk is continued on another instance (stream-failover.ts).
 import type { CircuitBreaker, EngineExecutor } from '../executor';
 import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams } from '../pd';
-import { RequestStatus, type ExecutionInstance, type RequestMetadata, type SchedulingDecision } from '../types';
+import { RequestStatus, RequestType, type ExecutionInstance, type RequestMetadata, type SchedulingDecision } from '../types';
 import type { EmbeddingRequests } from './embedding-requests';
+import { hasCapacity, servingInstances } from './instance-checks';
 import type { PendingRequest } from './pending-request';
 import { pickPdPair, type PdPairingContext } from './pd-pairing';
 import type { InstanceRegistry } from './registry';
 import { llmPath, llmPayload, type InferenceStream } from './request';
 import type { RecordFields } from './request-record';
+import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
 import { wrapUpstreamStream } from './upstream-stream';
 
 export interface RequestRunnerOptions {
@@ -30,10 +33,53 @@ export interface RequestRunnerOptions {
   afterAttempt: (p: PendingRequest) => void;
   /** A slot came free: time for a dispatch run. */
   kick: () => void;
+  /** An engine looks down (its connection broke or it went silent): out of rotation until its /health answers. */
+  engineDown?: (id: string) => void;
+  /** A stream moved to another instance mid-way. */
+  onFailover?: (event: StreamFailover) => void;
+  /** A stream whose engine failed could not move (it ends with an error event). */
+  onFailoverRefused?: (requestId: string, from: string, why: string) => void;
+  /** Instances a stream may use in turn, the first included (default 3). */
+  maxStreamLegs?: number;
+  /** An LLM request succeeded on `inst` taking `msPerToken` per generated token (latency-outliers.ts). */
+  observeLatency?: (inst: ExecutionInstance, msPerToken: number) => void;
 }
 
 export class RequestRunner {
-  constructor(private readonly o: RequestRunnerOptions) {}
+  private readonly failover: FailoverContext;
+
+  constructor(private readonly o: RequestRunnerOptions) {
+    this.failover = {
+      executor: o.executor,
+      maxLegs: Math.max(1, o.maxStreamLegs ?? 3),
+      pick: (meta, excluded) => this.pickFailoverTarget(meta, excluded),
+      legFailed: (inst, reason) => {
+        o.registry.end(inst.id);
+        // A 4xx answer to the continuation is no verdict on the engine.
+        if (reason === undefined) o.breaker(inst.id).release();
+        else o.breaker(inst.id).onFailure();
+        if (reason === 'connection_lost' || reason === 'idle_timeout') o.engineDown?.(inst.id);
+      },
+      moved: (event) => o.onFailover?.(event),
+      notMoved: (requestId, from, why) => o.onFailoverRefused?.(requestId, from, why),
+    };
+  }
+
+  /** A usable instance serving the request, preferring one with a free slot (the router chooses); its slot is taken. */
+  private pickFailoverTarget(meta: RequestMetadata, excluded: ReadonlySet<string>): ExecutionInstance | undefined {
+    const { registry, router, usable } = this.o.pairing;
+    const candidates = servingInstances(meta, registry.snapshot((i) => usable(i) && !excluded.has(i.id)));
+    if (candidates.length === 0) return undefined;
+    const withRoom = candidates.filter((i) => hasCapacity(i));
+    const routed = router.route(meta, withRoom.length > 0 ? withRoom : candidates);
+    for (const c of routed ? [routed, ...candidates.filter((i) => i.id !== routed.id)] : candidates) {
+      const inst = registry.get(c.id);
+      if (!inst || !this.o.breaker(c.id).acquire()) continue;
+      registry.begin(c.id);
+      return inst;
+    }
+    return undefined;
+  }
 
   async run(p: PendingRequest, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
     const { registry, executor } = this.o;
@@ -111,7 +157,9 @@ export class RequestRunner {
       meta.timestamps.firstToken = Date.now();
       handedOff = true;
       held.delete(target.id);
-      p.resolve(this.handOver(p, target, decision, prefillInstanceId, first, it, signal));
+      const kind = meta.type === RequestType.LLM_CHAT ? 'chat' : 'completion';
+      const moving = new FailoverStream({ ctx: this.failover, meta, path, payload, kind, instance: target, first, rest: it, signal });
+      p.resolve(this.handOver(p, moving, decision, prefillInstanceId, first, signal));
     } catch (err) {
       for (const id of held) registry.end(id);
       held.clear();
@@ -125,9 +173,11 @@ export class RequestRunner {
     }
   }
 
-  private succeed(inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number): void {
+  private succeed(inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
     this.o.breaker(inst.id).onSuccess();
     const now = Date.now();
+    // A stream that moved mid-way says nothing about the speed of the instance that finished it.
+    if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - (meta.timestamps.started ?? now)) / Math.max(1, outputTokens ?? 0));
     this.o.registry.end(inst.id, {
       latencyMs: now - (meta.timestamps.started ?? now),
       ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - (meta.timestamps.started ?? now) : undefined,
@@ -137,38 +187,41 @@ export class RequestRunner {
     meta.timestamps.finished = now;
   }
 
-  /** The caller's stream; its end frees the slot on `inst`, tells the breaker and records the request. */
+  /** The caller's stream; its end frees the slot on the instance serving it, tells the breaker and records the request. */
   private handOver(
     p: PendingRequest,
-    inst: ExecutionInstance,
+    moving: FailoverStream,
     decision: SchedulingDecision,
     prefillInstanceId: string | undefined,
     first: IteratorResult<Record<string, unknown>>,
-    rest: AsyncIterator<Record<string, unknown>>,
     signal: AbortSignal,
   ): InferenceStream {
     const meta = p.meta;
-    return wrapUpstreamStream({
+    const stream = wrapUpstreamStream({
       requestId: meta.id,
-      instanceId: inst.id,
+      instanceId: moving.instance.id,
       prefillInstanceId,
       decision,
       first,
-      rest,
+      rest: moving.rest,
       signal,
       shutdown: this.o.shutdown,
       onEnd: ({ error, cancelled, completionTokens }) => {
         this.o.leaveRunning(p);
+        const inst = moving.instance;
         const now = Date.now();
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
         const ttftMs = (meta.timestamps.firstToken ?? now) - meta.timestamps.arrival;
         if (error === undefined) {
-          this.succeed(inst, meta, completionTokens);
+          this.succeed(inst, meta, completionTokens, moving.failovers.length === 0);
           this.o.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
         } else {
-          if (cancelled) this.o.breaker(inst.id).release();
-          else this.o.breaker(inst.id).onFailure();
-          this.o.registry.end(inst.id);
+          // A leg that failed over gave its slot back already.
+          if (moving.holdsSlot) {
+            if (cancelled) this.o.breaker(inst.id).release();
+            else this.o.breaker(inst.id).onFailure();
+            this.o.registry.end(inst.id);
+          }
           meta.status = cancelled ? RequestStatus.CANCELLED : RequestStatus.FAILED;
           const errorCode = cancelled ? 'request_cancelled' : (error as { code?: string }).code;
           this.o.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
@@ -176,5 +229,6 @@ export class RequestRunner {
         this.o.kick();
       },
     });
+    return Object.assign(stream, { failovers: moving.failovers });
   }
 }

@@ -5,6 +5,7 @@ import { requestClassifier } from '../classifier';
 import type { ChatMessageLike, PriorityName, RequestMetadata, SamplingParams, SchedulingDecision } from '../types';
 import { RequestPriority, RequestStatus, RequestType } from '../types';
 import { InvalidRequestError } from './errors';
+import type { StreamFailover } from './stream-failover';
 
 export interface InferenceRequest {
   id?: string;
@@ -53,7 +54,10 @@ export interface InferenceResult {
  */
 export interface InferenceStream extends AsyncIterable<Record<string, unknown>> {
   requestId: string;
+  /** The instance that started the stream (see `failovers` for where it went on). */
   instanceId: string;
+  /** Moves of the stream to other instances after its engine failed mid-way (stream-failover.ts). */
+  failovers?: readonly StreamFailover[];
   prefillInstanceId?: string;
   decision: SchedulingDecision;
 }

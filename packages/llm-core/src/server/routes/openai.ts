@@ -108,11 +108,13 @@ async function relay(manager: ControlPlaneManager, inference: InferenceRequest, 
       sse.data(chunk);
     }
     sse.done();
+    // A stream that moved to another engine mid-way says so in its log line.
+    if (stream.failovers?.length) request.log.info({ requestId: stream.requestId, failovers: stream.failovers }, 'stream completed after failover');
   } catch (err) {
     // Headers are gone: the failure travels as an error event, then the stream ends.
     sse.data(toOpenAIError(err).body);
     sse.done();
-    request.log.warn({ err: (err as Error).message, requestId: stream.requestId }, 'stream failed mid-way');
+    request.log.warn({ err: (err as Error).message, requestId: stream.requestId, failovers: stream.failovers }, 'stream failed mid-way');
   }
 }
 

@@ -48,8 +48,8 @@ export function registerServiceRoutes(
       router: manager.router.name,
       pdSeparation: manager.pdSeparation.enabled,
       queueLength: manager.queueLength,
-      // Never the instance's API key: only what scheduling decides by.
-      instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, maxConcurrency: i.maxConcurrency, ...placementOf(i), load: i.load })),
+      // Never the instance's API key: only what scheduling decides by (and why an instance gets no new work).
+      instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, ...(i.drained ? { drained: i.drained } : {}), maxConcurrency: i.maxConcurrency, ...placementOf(i), load: i.load })),
       engines: engines?.listEngines().map((e) => ({ id: e.id, state: e.state, model: e.model, kind: e.kind, port: e.port, pid: e.pid, restarts: e.restarts })) ?? [],
     };
     return reply.code(status === 'unhealthy' ? 503 : 200).send(body);
