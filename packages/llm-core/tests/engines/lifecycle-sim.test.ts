@@ -58,8 +58,8 @@ it('applies the embedded default preset, heals sim-llm after kill -9, and answer
   sup.start();
   try {
     process.kill(llm.pid as number, 'SIGKILL');
-    await waitFor(() => m.getEngine('default-llm')?.state === EngineState.FAILED, 5000, 'the crash to be noticed');
-    await waitFor(() => m.getEngine('default-llm')?.state === EngineState.RUNNING, 15_000, 'the supervisor to restart sim-llm');
+    await waitFor(() => m.getEngine('default-llm')?.state !== EngineState.RUNNING || m.getEngine('default-llm')?.pid !== llm.pid, 5000, 'the crash to be noticed');
+    await waitFor(() => m.getEngine('default-llm')?.state === EngineState.RUNNING && m.getEngine('default-llm')?.pid !== llm.pid, 15_000, 'the supervisor to restart sim-llm');
     const healed = m.getEngine('default-llm') as EngineInfo;
     h.track(healed.pid);
     expect(healed).toMatchObject({ id: 'default-llm', port: llm.port, restarts: 1 });

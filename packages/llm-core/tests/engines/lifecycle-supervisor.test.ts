@@ -38,6 +38,23 @@ class FakeTarget implements SupervisedTarget {
   recordEvent(_id: string, _type: string, message: string): void {
     this.events.push(`${Date.now() - this.t0} ${message}`);
   }
+  exitListeners = new Set<(id: string, detail: string) => void>();
+  onProcessExit(listener: (id: string, detail: string) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+  /** The process of a RUNNING engine exits: RESTARTING while someone listens (as the lifecycle manager does). */
+  exit(id: string): void {
+    this.healthy.set(id, false);
+    this.states.set(id, this.exitListeners.size > 0 ? EngineState.RESTARTING : EngineState.FAILED);
+    for (const l of this.exitListeners) l(id, 'signal SIGKILL');
+  }
+  restartingAt: number[] = [];
+  markRestarting(id: string): void {
+    this.restartingAt.push(Date.now() - this.t0);
+    const s = this.states.get(id);
+    if (s === EngineState.RUNNING || s === EngineState.FAILED) this.states.set(id, EngineState.RESTARTING);
+  }
 }
 
 describe('backoff', () => {
@@ -163,6 +180,58 @@ describe('EngineSupervisor (fake timers)', () => {
     await sup.stop();
     await jest.advanceTimersByTimeAsync(5000);
     expect(target.restartsAt).toEqual([]);
+  });
+
+  it('restarts on the exit event itself, not on a health round: 1 s, then 2 s, 4 s, RESTARTING meanwhile, then FAILED', async () => {
+    target.states.set('e1', EngineState.RUNNING);
+    target.healthy.set('e1', true);
+    target.restartOutcome = () => false;
+    // Health rounds every minute: only the exit event can explain a restart within seconds.
+    sup = new EngineSupervisor(target, { intervalMs: 60_000, failureThreshold: 3, maxRestartAttempts: 3, backoffBaseMs: 1000 });
+    sup.start();
+    await jest.advanceTimersByTimeAsync(500);
+    target.exit('e1');
+    expect(target.states.get('e1')).toBe(EngineState.RESTARTING);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(target.restartsAt).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(target.restartsAt).toEqual([1500]);
+    // The failed attempt left it FAILED for a moment; the next one is pending, so it shows RESTARTING again.
+    expect(target.states.get('e1')).toBe(EngineState.RESTARTING);
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(target.restartsAt).toEqual([1500, 3500]);
+    expect(target.states.get('e1')).toBe(EngineState.RESTARTING);
+    await jest.advanceTimersByTimeAsync(4000);
+    expect(target.restartsAt).toEqual([1500, 3500, 7500]);
+    expect(target.states.get('e1')).toBe(EngineState.FAILED);
+    expect(target.failedReason).toMatch(/giving up after 3 restart attempt/);
+    expect(target.restartingAt).toEqual([500, 1500, 3500]);
+  });
+
+  it('an exit heals in one backoff when the restart works, and the next exit starts the budget again once healthy', async () => {
+    target.states.set('e1', EngineState.RUNNING);
+    target.healthy.set('e1', true);
+    sup = new EngineSupervisor(target, { intervalMs: 5000, failureThreshold: 3, backoffBaseMs: 1000 });
+    sup.start();
+    target.exit('e1');
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(target.restartsAt).toEqual([1000]);
+    expect(target.states.get('e1')).toBe(EngineState.RUNNING);
+    await jest.advanceTimersByTimeAsync(5000); // a healthy round resets the budget
+    target.exit('e1');
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(target.restartsAt).toEqual([1000, 7000]);
+    expect(target.events.filter((e) => /scheduled/.test(e))).toEqual(['0 restart attempt 1/3 scheduled in 1000 ms (backoff)', '6000 restart attempt 1/3 scheduled in 1000 ms (backoff)']);
+  });
+
+  it('with autoRestart off it does not listen for exits (the engine is FAILED, not RESTARTING)', async () => {
+    target.states.set('e1', EngineState.RUNNING);
+    sup = new EngineSupervisor(target, { autoRestart: false });
+    sup.start();
+    target.exit('e1');
+    expect(target.states.get('e1')).toBe(EngineState.FAILED);
+    await sup.stop();
+    expect(target.exitListeners.size).toBe(0);
   });
 
   it('rejects nonsensical settings', () => {

@@ -197,9 +197,8 @@ export class EngineSupervisor {
     const delay = backoffDelay(attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
     w.restarting = true;
     w.attempts = attempt;
-    const message = `restart attempt ${attempt}/${this.opts.maxRestartAttempts} scheduled in ${delay} ms (backoff)`;
-    this.target.recordEvent(id, 'restart', message);
-    this.target.markRestarting?.(id, message);
+    this.target.recordEvent(id, 'restart', `restart attempt ${attempt}/${this.opts.maxRestartAttempts} scheduled in ${delay} ms (backoff)`);
+    this.target.markRestarting?.(id, `restart ${attempt}/${this.opts.maxRestartAttempts} pending`);
     this.log.warn({ engineId: id, attempt, delayMs: delay }, 'engine unhealthy: restart scheduled');
     w.timer = this.clock.setTimeout(() => {
       w.timer = undefined;
