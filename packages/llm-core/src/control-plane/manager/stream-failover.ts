@@ -125,22 +125,32 @@ export class FailoverStream {
       if (!inst) break;
       this.tried.add(inst.id);
       this.legs += 1;
+      let started: Awaited<ReturnType<EngineExecutor['postStream']>>;
       try {
-        const started = await this.o.ctx.executor.postStream(inst, this.o.path, payload, { signal: this.o.signal, requestId: this.o.meta.id });
-        // Usage of the legs before this one: their prompts (estimated: the original prompt plus what preceded them) and tokens.
-        this.earlier.promptTokens += (this.o.meta.promptTokens ?? 0) + this.earlier.completionTokens;
-        this.earlier.completionTokens = tokens;
-        this.upstream = started.chunks[Symbol.asyncIterator]();
-        this.current = inst;
-        this.holding = true;
-        const event: StreamFailover = { requestId: this.o.meta.id, from, to: inst.id, reason, tokensSoFar: tokens };
-        this.failovers.push(event);
-        this.o.ctx.moved(event);
-        return undefined;
+        started = await this.o.ctx.executor.postStream(inst, this.o.path, payload, { signal: this.o.signal, requestId: this.o.meta.id });
       } catch (legErr) {
-        if (this.o.signal.aborted) throw err;
-        this.o.ctx.legFailed(inst, failoverReason(legErr));
+        // The caller went away meanwhile: no verdict on this engine.
+        const gone = this.o.signal.aborted || this.ended;
+        this.o.ctx.legFailed(inst, gone ? undefined : failoverReason(legErr));
+        if (gone) throw err;
+        continue;
       }
+      if (this.o.signal.aborted || this.ended) {
+        // The stream was closed while the new leg started: nobody will read it, so it goes at once.
+        await Promise.resolve(started.chunks[Symbol.asyncIterator]().return?.(undefined)).catch(() => undefined);
+        this.o.ctx.legFailed(inst, undefined);
+        throw err;
+      }
+      // Usage of the legs before this one: their prompts (estimated: the original prompt plus what preceded them) and tokens.
+      this.earlier.promptTokens += (this.o.meta.promptTokens ?? 0) + this.earlier.completionTokens;
+      this.earlier.completionTokens = tokens;
+      this.upstream = started.chunks[Symbol.asyncIterator]();
+      this.current = inst;
+      this.holding = true;
+      const event: StreamFailover = { requestId: this.o.meta.id, from, to: inst.id, reason, tokensSoFar: tokens };
+      this.failovers.push(event);
+      this.o.ctx.moved(event);
+      return undefined;
     }
     this.o.ctx.notMoved(this.o.meta.id, from, 'no other instance could take it');
     throw err;

@@ -81,7 +81,8 @@ export class EngineLifecycleManager {
     this.stateFile = path.join(this.sageHome, 'run', 'engines.json');
     this.log = options.logger ?? pino({ level: 'silent' });
     this.startupTimeoutMs = options.startupTimeoutMs ?? 180_000;
-    this.startupPollMs = options.startupPollMs ?? 250;
+    // A restarted engine serves again as soon as it answers: poll often (a refused connect costs nothing).
+    this.startupPollMs = options.startupPollMs ?? 100;
     this.stopGraceMs = options.stopGraceMs ?? 10_000;
     this.maxEvents = options.maxEventsPerEngine ?? 200;
     this.now = options.now ?? (() => new Date());
