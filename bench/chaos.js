@@ -9,7 +9,7 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const { mkdtempSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { cpus, loadavg, tmpdir } = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { createInterface } = require('node:readline');
@@ -172,6 +172,14 @@ async function main() {
   try {
     // Engine states, polled: the time from a kill to RUNNING on a new pid is the heal time.
     let polling = true;
+    const drains = new Map(); // instance → first reason seen in /health
+    const healthPoller = (async () => {
+      while (polling) {
+        const health = await fetch(`${url}/health`).then((r) => r.json()).catch(() => undefined);
+        for (const i of health?.instances ?? []) if (i.drained && !drains.has(i.id)) drains.set(i.id, `${(now() / 1000).toFixed(1)} s: ${i.drained}`);
+        await sleep(250);
+      }
+    })();
     const poller = (async () => {
       while (polling) {
         const list = await engines(url).catch(() => []);
@@ -225,7 +233,7 @@ async function main() {
     await Promise.all([chaos, freeze]);
     await sleep(4000); // the last kill heals
     polling = false;
-    await poller;
+    await Promise.all([poller, healthPoller]);
 
     // Every stream replayed without streaming: the text the client got must be the uninterrupted answer.
     const streams = records.filter((r) => r.stream && r.ok);
@@ -254,7 +262,7 @@ async function main() {
     const during = (r) => windows.some(([a, b]) => r.start < b && r.end > a);
     const before = (r) => r.end < firstFault;
     const lat = (rs) => rs.filter((r) => r.ok).map((r) => r.ms);
-    console.log(`chaos: ${seconds} s, 3 sim-llm engines (time scale 0.5) launched and supervised by the control plane, ${concurrency} clients`);
+    console.log(`chaos: ${seconds} s, 3 sim-llm engines (time scale 0.5) launched and supervised by the control plane, ${concurrency} clients; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
     console.log(`  requests             ${records.length}: ${json.length} non-streaming, ${streamed.length} streaming; ${records.filter((r) => r.kind === 'chat').length} chat, ${records.filter((r) => r.kind === 'completion').length} completions; ${records.filter((r) => r.deadline).length} with a deadline`);
     console.log(`  failed non-streaming ${json.filter((r) => !r.ok).length}${json.some((r) => !r.ok) ? ` (${[...new Set(json.filter((r) => !r.ok).map((r) => r.error))].join(', ')})` : ''}`);
     console.log(`  broken streams       ${streamed.filter((r) => r.broken || (!r.ok && r.status === undefined)).length}${streamed.some((r) => !r.ok) ? ` (${[...new Set(streamed.filter((r) => !r.ok).map((r) => r.error))].join(', ')})` : ''}`);
@@ -264,6 +272,7 @@ async function main() {
       if (f.kind === 'SIGKILL') console.log(`  SIGKILL ${f.engine.padEnd(8)} at ${(f.at / 1000).toFixed(1)} s: RUNNING again after ${f.healedAt !== undefined ? fmt(f.healedAt - f.at) : 'never'} (seen: ${(f.sawState ?? []).join(' → ') || '-'})`);
       else console.log(`  SIGSTOP ${f.engine.padEnd(8)} at ${(f.at / 1000).toFixed(1)} s for ${fmt((f.until ?? f.at) - f.at)}`);
     }
+    console.log(`  drained (outliers)   ${drains.size === 0 ? 'none' : [...drains].map(([id, why]) => `${id} at ${why}`).join('; ')}`);
     const heals = faults.filter((f) => f.kind === 'SIGKILL' && f.healedAt !== undefined).map((f) => f.healedAt - f.at);
     console.log(`  heal time            max ${fmt(Math.max(...heals))}, median ${fmt(pct(heals, 50))} (target: within 3 s of the exit)`);
     const line = (rs) => `p50 ${fmt(pct(lat(rs), 50))}, p99 ${fmt(pct(lat(rs), 99))} (${lat(rs).length} requests)`;
