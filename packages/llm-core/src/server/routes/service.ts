@@ -70,6 +70,6 @@ export function registerServiceRoutes(
     ...manager.getMetrics(),
     queueLength: manager.queueLength,
     running: manager.status().running,
-    instances_live: manager.getInstances().map((i) => ({ id: i.id, type: i.type, health: i.health, circuit: i.circuit, load: i.load })),
+    instances_live: manager.getInstances().map((i) => ({ id: i.id, type: i.type, health: i.health, circuit: i.circuit, ...(i.drained ? { drained: i.drained } : {}), load: i.load })),
   }));
 }

@@ -12,7 +12,7 @@
  * @typedef {import('../../../control-plane/metrics/latency-histogram').LatencySummary} LatencySummary
  * @typedef {import('../../../control-plane/types').InstanceLoad} InstanceLoad
  * @typedef {import('../../../control-plane/types').PriorityName} PriorityName
- * @typedef {{ id: string, type?: string, models?: string[], health: string, circuit?: string, load?: InstanceLoad }} InstanceView
+ * @typedef {{ id: string, type?: string, models?: string[], health: string, circuit?: string, drained?: string, load?: InstanceLoad }} InstanceView
  * @typedef {{ id: string, state: string, model: string, kind: string, restarts: number }} EngineView
  * @typedef {{ status: string, uptimeSec: number, policy?: string, router?: string, queueLength: number, instances?: InstanceView[], engines?: EngineView[] }} Health
  * @typedef {MetricsSnapshot & { queueLength: number, running: number, instances_live?: InstanceView[] }} Metrics
@@ -571,9 +571,16 @@
     tr.appendChild(td);
     return td;
   }
+  // STARTING, RESTARTING (a restart pending after an exit) and STOPPING are passing states.
   /** @param {string} s */
   function stateTone(s) {
     return s === 'RUNNING' ? 'ok' : s === 'FAILED' || s === 'STOPPED' ? 'bad' : 'warn';
+  }
+  // A drained instance is alive but gets no new work (much slower than its peers): the reason is its tooltip.
+  /** @param {InstanceView} i */
+  function healthBadge(i) {
+    if (i.drained && i.health === 'healthy') { var b = badge('drained', 'warn'); b.title = i.drained; return b; }
+    return badge(i.health, i.health === 'healthy' ? 'ok' : i.health === 'unhealthy' ? 'bad' : 'warn');
   }
   function updateTable() {
     var tbody = document.querySelector('#engines tbody');
@@ -609,7 +616,7 @@
       cell(tr, e ? e.kind : i ? i.type : null);
       cell(tr, e ? e.model : i && i.models ? i.models.join(', ') : null);
       cell(tr, e ? badge(e.state, stateTone(e.state)) : badge('EXTERNAL', 'info')).dataset.col = 'state';
-      cell(tr, i ? badge(i.health, i.health === 'healthy' ? 'ok' : i.health === 'unhealthy' ? 'bad' : 'warn') : null).dataset.col = 'health';
+      cell(tr, i ? healthBadge(i) : null).dataset.col = 'health';
       cell(tr, i && i.circuit ? badge(i.circuit, i.circuit === 'closed' ? 'ok' : i.circuit === 'open' ? 'bad' : 'warn') : null).dataset.col = 'circuit';
       cell(tr, load ? load.activeRequests : null, 'num');
       cell(tr, load ? load.queuedRequests : null, 'num');
