@@ -26,6 +26,12 @@ describe('findOutliers', () => {
     expect(findOutliers([{ id: 'a', group: 'g', samples: repeat(20, 10) }, { id: 'b', group: 'g', samples: repeat(55, 10) }], o).size).toBe(0);
   });
 
+  it('a burst of slow samples is not enough: they must spread over minSpanMs', () => {
+    const fast = { id: 'a', group: 'g', samples: repeat(15, 10) };
+    expect(findOutliers([fast, { id: 'slow', group: 'g', samples: repeat(80, 10), spanMs: 400 }], { ...o, minSpanMs: 5000 }).size).toBe(0);
+    expect(findOutliers([fast, { id: 'slow', group: 'g', samples: repeat(80, 10), spanMs: 6000 }], { ...o, minSpanMs: 5000 }).size).toBe(1);
+  });
+
   it('median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
@@ -35,7 +41,7 @@ describe('findOutliers', () => {
 describe('LatencyOutliers', () => {
   it('drains an outlier for drainMs, then readmits it with a clean window', () => {
     let now = 0;
-    const o = new LatencyOutliers({ minSamples: 4, factor: 3, drainMs: 10_000, windowMs: 30_000, now: () => now });
+    const o = new LatencyOutliers({ minSamples: 4, factor: 3, drainMs: 10_000, windowMs: 30_000, minSpanMs: 0, now: () => now });
     for (let i = 0; i < 4; i++) expect(o.observe('fast', 'g', 15)).toBeUndefined();
     for (let i = 0; i < 3; i++) expect(o.observe('slow', 'g', 100)).toBeUndefined();
     expect(o.observe('slow', 'g', 100)).toMatch(/latency outlier/);
@@ -52,9 +58,28 @@ describe('LatencyOutliers', () => {
     expect(o.observe('slow', 'g', 16)).toBeUndefined();
   });
 
+  it('never drains more than half of a group at once', () => {
+    let now = 0;
+    const o = new LatencyOutliers({ minSamples: 2, factor: 3, minSpanMs: 0, now: () => now });
+    for (let i = 0; i < 4; i++) o.observe('fast', 'g', 10);
+    for (let i = 0; i < 2; i++) o.observe('slow1', 'g', 100);
+    expect(o.drainedReason('slow1')).toBeDefined();
+    for (let i = 0; i < 2; i++) o.observe('slow2', 'g', 100);
+    expect(o.drainedReason('slow2')).toBeUndefined();
+  });
+
+  it('judges an instance only once its slow requests span minSpanMs', () => {
+    let now = 0;
+    const o = new LatencyOutliers({ minSamples: 3, factor: 3, minSpanMs: 5000, now: () => now });
+    for (let i = 0; i < 3; i++) o.observe('fast', 'g', 10);
+    for (let i = 0; i < 3; i++) expect(o.observe('slow', 'g', 100)).toBeUndefined();
+    now = 5000;
+    expect(o.observe('slow', 'g', 100)).toMatch(/latency outlier/);
+  });
+
   it('forgets samples older than the window', () => {
     let now = 0;
-    const o = new LatencyOutliers({ minSamples: 4, factor: 3, windowMs: 1000, now: () => now });
+    const o = new LatencyOutliers({ minSamples: 4, factor: 3, windowMs: 1000, minSpanMs: 0, now: () => now });
     for (let i = 0; i < 4; i++) o.observe('fast', 'g', 15);
     now = 2000; // the fast peer's samples are too old to judge against
     for (let i = 0; i < 4; i++) expect(o.observe('slow', 'g', 100)).toBeUndefined();

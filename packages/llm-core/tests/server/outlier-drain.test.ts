@@ -9,7 +9,7 @@ afterAll(async () => {
 });
 
 it('drains the slow instance (latency outlier) and sends new work to its peer', async () => {
-  h = await startHarness({ preset: false, policy: 'fifo', router: 'round_robin', runtime: { scheduler: { latencyOutliers: { minSamples: 6, factor: 3, drainMs: 60_000 } } } });
+  h = await startHarness({ preset: false, policy: 'fifo', router: 'round_robin', runtime: { scheduler: { latencyOutliers: { minSamples: 6, factor: 3, drainMs: 60_000, minSpanMs: 0 } } } });
   const [fast, slow] = await Promise.all([startEngine({ kind: 'sim-llm', model: 'sim-o', timeScale: 0.05 }), startEngine({ kind: 'sim-llm', model: 'sim-o', timeScale: 2 })]);
   await h.cp.runtime.registerBackend({ baseUrl: fast.baseUrl, kind: 'llm', models: ['sim-o'], id: 'fast' });
   await h.cp.runtime.registerBackend({ baseUrl: slow.baseUrl, kind: 'llm', models: ['sim-o'], id: 'slow' });
@@ -27,4 +27,8 @@ it('drains the slow instance (latency outlier) and sends new work to its peer', 
   expect(byId.slow.health).toBe('healthy'); // drained, not dead
   const next = await Promise.all(Array.from({ length: 4 }, ask));
   expect(next).toEqual(['fast', 'fast', 'fast', 'fast']);
+  // Drained means "not while a peer can do the work": with the peer gone it serves again at once (its 60 s drain
+  // would outlast the test's timeout).
+  h.cp.runtime.manager.unregisterInstance('fast');
+  expect(await ask()).toBe('slow');
 });

@@ -381,7 +381,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   private usable(i: ExecutionInstance): boolean {
-    return i.health === 'healthy' && this.breaker(i.id).canRequest() && this.outliers?.drainedReason(i.id) === undefined;
+    if (i.health !== 'healthy' || !this.breaker(i.id).canRequest()) return false;
+    // A drained instance (much slower than its peers) is left out only while a peer can take its work.
+    if (this.outliers?.drainedReason(i.id) === undefined) return true;
+    return !this.registry.all().some((o) => o.id !== i.id && o.health === 'healthy' && this.breaker(o.id).canRequest() && this.outliers?.drainedReason(o.id) === undefined && o.models.some((m) => i.models.includes(m)));
   }
 
   private dispatch(): void {
