@@ -128,13 +128,15 @@ describe('a stream whose engine dies mid-way', () => {
     expect(usage!.completion_tokens).toBe(120);
   });
 
-  it('an engine that stops sending chunks (SIGSTOP) past the idle timeout is failed over too', async () => {
+  it('an engine that stops sending chunks (SIGSTOP) past the idle timeout is failed over too, and its waiting calls run elsewhere', async () => {
     await engineSet(MODEL, 2);
     const body = { model: MODEL, messages: [{ role: 'user' as const, content: 'Describe a quiet forest.' }], max_tokens: 120, seed: 8 };
     const whole = await client.chat.completions.create(body);
     const before = await failovers('idle_timeout');
     const { data: stream, response } = await client.chat.completions.create({ ...body, stream: true }).withResponse();
     const frozen = engines.get(response.headers.get('x-sage-instance')!)!;
+    // Long non-streaming calls on both engines (the router spreads them): those on the frozen one must not wait for it.
+    const calls = Array.from({ length: 6 }, (_, i) => client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: `long ${i}` }], max_tokens: 400, seed: i }));
     let text = '';
     let n = 0;
     for await (const chunk of stream) {
@@ -143,9 +145,12 @@ describe('a stream whose engine dies mid-way', () => {
       text += piece;
       if (++n === 10) process.kill(frozen.pid, 'SIGSTOP');
     }
-    process.kill(frozen.pid, 'SIGCONT');
     expect(text).toBe(whole.choices[0]!.message.content);
     expect(await failovers('idle_timeout')).toBe(before + 1);
+    // Still frozen: every call completes anyway (a call left waiting on it would hang past the test's timeout).
+    const answers = await Promise.all(calls);
+    expect(answers.map((a) => a.usage?.completion_tokens)).toEqual([400, 400, 400, 400, 400, 400]);
+    process.kill(frozen.pid, 'SIGCONT');
   });
 });
 

@@ -13,6 +13,7 @@ import { pickPdPair, type PdPairingContext } from './pd-pairing';
 import type { InstanceRegistry } from './registry';
 import { llmPath, llmPayload, type InferenceStream } from './request';
 import type { RecordFields } from './request-record';
+import { UpstreamError } from './errors';
 import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
 import { wrapUpstreamStream } from './upstream-stream';
 
@@ -47,6 +48,8 @@ export interface RequestRunnerOptions {
 
 export class RequestRunner {
   private readonly failover: FailoverContext;
+  /** Calls waiting for an engine's answer, by instance: cut when that engine is found stalled. */
+  private readonly waiting = new Map<string, Set<AbortController>>();
 
   constructor(private readonly o: RequestRunnerOptions) {
     this.failover = {
@@ -59,10 +62,35 @@ export class RequestRunner {
         if (reason === undefined) o.breaker(inst.id).release();
         else o.breaker(inst.id).onFailure();
         if (reason === 'connection_lost' || reason === 'idle_timeout') o.engineDown?.(inst.id);
+        if (reason === 'idle_timeout') this.cutWaitingCalls(inst.id);
       },
       moved: (event) => o.onFailover?.(event),
       notMoved: (requestId, from, why) => o.onFailoverRefused?.(requestId, from, why),
     };
+  }
+
+  /**
+   * An engine went silent mid-stream: the calls still waiting for its answer would wait as long (up to the request
+   * timeout). Nothing of theirs reached a caller, so they are cut as retryable failures and run elsewhere.
+   */
+  private cutWaitingCalls(id: string): void {
+    for (const ctl of this.waiting.get(id) ?? []) {
+      ctl.abort(new UpstreamError(`engine ${id} stalled: no chunk within the stream idle timeout on another request`, { instanceId: id, beforeFirstByte: true, timeout: true }));
+    }
+  }
+
+  /** `call` on `inst`, cut by cutWaitingCalls when the engine stalls. */
+  private async waitOn<T>(inst: ExecutionInstance, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ctl = new AbortController();
+    let set = this.waiting.get(inst.id);
+    if (!set) this.waiting.set(inst.id, (set = new Set()));
+    set.add(ctl);
+    try {
+      return await call(AbortSignal.any([signal, ctl.signal]));
+    } finally {
+      set.delete(ctl);
+      if (set.size === 0) this.waiting.delete(inst.id);
+    }
   }
 
   /** A usable instance serving the request, preferring one with a free slot (the router chooses); its slot is taken. */
@@ -138,7 +166,7 @@ export class RequestRunner {
       const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
 
       if (!stream) {
-        const res = await executor.postJson(target, path, finalPayload, { signal, requestId: meta.id });
+        const res = await this.waitOn(target, signal, (s) => executor.postJson(target, path, finalPayload, { signal: s, requestId: meta.id }));
         const usage = res.body.usage as { completion_tokens?: number } | undefined;
         const completionTokens = usage?.completion_tokens ?? 0;
         this.succeed(target, meta, completionTokens);
@@ -150,10 +178,12 @@ export class RequestRunner {
         return;
       }
 
-      const started = await executor.postStream(target, path, finalPayload, { signal, requestId: meta.id });
-      const it = started.chunks[Symbol.asyncIterator]();
       // The first chunk is awaited here so that a failure before any byte reached the caller is still retryable.
-      const first = await it.next();
+      const { it, first } = await this.waitOn(target, signal, async (s) => {
+        const started = await executor.postStream(target, path, finalPayload, { signal: s, requestId: meta.id });
+        const iterator = started.chunks[Symbol.asyncIterator]();
+        return { it: iterator, first: await iterator.next() };
+      });
       meta.timestamps.firstToken = Date.now();
       handedOff = true;
       held.delete(target.id);
