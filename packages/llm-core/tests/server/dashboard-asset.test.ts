@@ -33,5 +33,4 @@ test('the package tarball ships the script next to dist/', async () => {
   const files = pack!.files.map((f) => f.path);
   expect(files).toContain('src/server/dashboard/assets/dashboard.js');
   expect(files).toContain('dist/server/dashboard/assets.js');
-  expect(files.filter((f) => f.startsWith('src/'))).toEqual(['src/server/dashboard/assets/dashboard.js']);
 }, 60_000);
