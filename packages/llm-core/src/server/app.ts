@@ -72,7 +72,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
-  registerOpenAIRoutes(app, options.manager, options.readiness);
+  registerOpenAIRoutes(app, options.manager, options.readiness, options.engines);
   if (options.dashboard !== false) registerDashboardRoutes(app, options.dashboard);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;

@@ -14,13 +14,16 @@ afterAll(async () => {
 });
 
 describe('OpenAI API through the official SDK', () => {
-  it('lists models with their kind', async () => {
+  it('lists models with their kind and the engine serving them', async () => {
     const list = await client.models.list();
     const ids = list.data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(['sage-sim-llm', 'sage-sim-embedding']));
-    const emb = list.data.find((m) => m.id === 'sage-sim-embedding') as unknown as { sage_kind: string; sage_instances: string[] };
+    type Entry = { sage_kind: string; sage_instances: string[]; sage_engines: string[] };
+    const emb = list.data.find((m) => m.id === 'sage-sim-embedding') as unknown as Entry;
     expect(emb.sage_kind).toBe('embedding');
     expect(emb.sage_instances.length).toBe(1);
+    expect(emb.sage_engines).toEqual(['sim-embedding']);
+    expect((list.data.find((m) => m.id === 'sage-sim-llm') as unknown as Entry).sage_engines).toEqual(['sim-llm']);
   });
 
   it('answers a chat completion with exact usage', async () => {

@@ -130,16 +130,26 @@ async function awaitModel(readiness: ServerReadiness | undefined, model: string 
   }
 }
 
-export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness): void {
+/** The engines this control plane runs, by id (an instance started from an engine has the engine's id). */
+export interface EngineKinds {
+  listEngines(): ReadonlyArray<{ id: string; kind: string }>;
+}
+
+export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness, engines?: EngineKinds): void {
   app.get('/v1/models', async () => {
-    const models = new Map<string, { kinds: Set<string>; instances: string[] }>();
+    // Which engine serves a model tells a client what it gets (e.g. a gateway picks its retrieval for a lexical
+    // simulator); external backends run an engine the control plane does not know, and add none.
+    const engineKind = new Map((engines?.listEngines() ?? []).map((e) => [e.id, e.kind]));
+    const models = new Map<string, { kinds: Set<string>; instances: string[]; engines: Set<string> }>();
     for (const inst of manager.getInstances()) {
       const kind = inst.type === InstanceType.EMBEDDING ? 'embedding' : 'llm';
       for (const m of inst.models) {
-        const entry = models.get(m) ?? { kinds: new Set<string>(), instances: [] };
+        const entry = models.get(m) ?? { kinds: new Set<string>(), instances: [], engines: new Set<string>() };
         entry.kinds.add(kind);
         if (inst.type === InstanceType.LLM_EMBEDDING) entry.kinds.add('embedding');
         entry.instances.push(inst.id);
+        const engine = engineKind.get(inst.id);
+        if (engine) entry.engines.add(engine);
         models.set(m, entry);
       }
     }
@@ -154,6 +164,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
         sage_kind: e.kinds.has('llm') ? 'llm' : 'embedding',
         sage_kinds: [...e.kinds],
         sage_instances: e.instances,
+        sage_engines: [...e.engines],
       })),
     };
   });
