@@ -160,6 +160,21 @@ describe('IntelligentEmbeddingClient', () => {
     expect(await client.embedOne('zz')).toEqual([2, 122]);
     expect(await client.embed([])).toEqual([]);
   });
+
+  it('models() lists the endpoint\'s models with the metadata its server adds, sending the API key', async () => {
+    const entry = { id: 'bge', object: 'model', owned_by: 'sage-control-plane', sage_kind: 'embedding', sage_engines: ['sim-embedding'] };
+    const s = await track(fakeOpenAI({ embeddingOnly: true, models: [entry] }));
+    const client = new IntelligentEmbeddingClient({ baseUrl: s.url, modelName: 'bge', apiKey: 'k-1' });
+    expect(await client.models()).toEqual([entry]);
+    expect(s.requests.find((r) => r.path === '/v1/models')?.headers.authorization).toBe('Bearer k-1');
+  });
+
+  it('models() refuses what is not an OpenAI model list, and reports the server\'s status', async () => {
+    const s = await track(startServer((req, res) => (req.path === '/v1/models' ? json(res, 200, { models: ['x'] }) : json(res, 404, { error: { message: 'no', type: 'not_found' } }))));
+    await expect(new IntelligentEmbeddingClient({ baseUrl: s.url, modelName: 'x' }).models()).rejects.toMatchObject({ code: 'invalid_response' });
+    const missing = await track(startServer((_req, res) => json(res, 404, { error: { message: 'no route', type: 'not_found' } })));
+    await expect(new IntelligentEmbeddingClient({ baseUrl: missing.url, modelName: 'x' }).models()).rejects.toMatchObject({ status: 404 });
+  });
 });
 
 describe('retry policy', () => {

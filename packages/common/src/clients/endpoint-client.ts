@@ -3,6 +3,7 @@
 import OpenAI from 'openai';
 import { detectEndpoint, invalidateDetection, type DetectedEndpoint, type DetectOptions, type EndpointPurpose, type EndpointSource } from '../detection/detect';
 import { APIError } from '../types/errors';
+import { ModelListSchema, type Model } from '../types/openai';
 import { DEFAULT_TIMEOUT_MS, isConnectionError, withRetry, type RetryPolicy } from '../http/retry';
 import { logger } from '../util/logger';
 
@@ -46,6 +47,17 @@ export abstract class EndpointClient {
   get baseUrl(): string {
     return this.config.baseUrl;
   }
+  /**
+   * The endpoint's model list (`GET /v1/models`), each entry with the metadata its server adds (a sage engine or
+   * control plane says what it is: `sage_kind`, `engine`, `sage_engines`, …). Under the retry policy, like any call.
+   */
+  async models(opts: RequestOptions = {}): Promise<Model[]> {
+    const body = await this.run((sdk, signal) => sdk.get<unknown>('/models', { signal, maxRetries: 0 }), opts);
+    const list = ModelListSchema.safeParse(body);
+    if (!list.success) throw new APIError(`${this.config.baseUrl}/models did not return an OpenAI model list`, { code: 'invalid_response', retryable: false });
+    return list.data.data;
+  }
+
   /** Where the endpoint came from: 'manual' (constructor), or the detection source. */
   get endpointSource(): EndpointSource | 'manual' {
     return this.source;
