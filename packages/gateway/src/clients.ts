@@ -3,6 +3,7 @@
 // from explicit configuration, which is passed to the same createAuto() as environment so that the L1
 // client still discovers a model the configuration leaves out. No detection logic lives here.
 import { IntelligentEmbeddingClient, IntelligentLLMClient, type AutoClientOptions } from '@sage/common';
+import { classifyEmbedder, transientFailure, unknownEmbedder, type EmbedderProfile } from './rag/fusion-defaults';
 
 export interface EndpointSettings {
   /** OpenAI base URL (a bare host:port gets /v1). */
@@ -20,6 +21,9 @@ export interface ClientSettings {
   /** Largest number of texts per embedding request (default: what the server advertises, else 32). */
   embeddingBatchSize?: number;
 }
+
+/** Reading the model list waits this long at most (retrieval waits for it the first time). */
+const PROFILE_TIMEOUT_MS = 5000;
 
 function overlay(base: NodeJS.ProcessEnv, vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env = { ...base };
@@ -74,6 +78,37 @@ export class GatewayClients {
 
   getEmbedding(): Promise<IntelligentEmbeddingClient> {
     return this.embedding.get();
+  }
+
+  private profile: { key: string; value: Promise<EmbedderProfile> } | undefined;
+
+  /**
+   * What kind of embedder the embedding client reaches (from its endpoint's /v1/models), read once per endpoint
+   * and model; a failure that may pass (connection, timeout, 5xx) is asked again on the next call.
+   */
+  async embeddingProfile(): Promise<EmbedderProfile> {
+    const client = await this.embedding.get();
+    const key = `${client.baseUrl} ${client.modelName}`;
+    if (this.profile?.key !== key) {
+      const model = client.modelName;
+      const entry = {
+        key,
+        value: client.models({ timeoutMs: PROFILE_TIMEOUT_MS }).then(
+          (models) => classifyEmbedder(model, models),
+          (err: unknown) => {
+            if (transientFailure(err) && this.profile === entry) this.profile = undefined;
+            return unknownEmbedder(model, err);
+          },
+        ),
+      };
+      this.profile = entry;
+    }
+    return this.profile.value;
+  }
+
+  /** The embedder's profile, if it was read already (nothing is created or fetched). */
+  async peekEmbeddingProfile(): Promise<EmbedderProfile | undefined> {
+    return this.profile?.value;
   }
 
   /** What is known without creating anything: the endpoints of clients already created. */

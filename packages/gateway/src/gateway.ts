@@ -9,6 +9,7 @@ import { builtinLoaders, LoaderRegistry, type DocumentLoader } from './ingest/lo
 import type { PdfLoaderOptions } from './ingest/pdf-loader';
 import type { ChunkingOptions } from './ingest/chunker';
 import { RagPipeline } from './rag/pipeline';
+import { FUSION_DEFAULTS, type EmbedderProfile } from './rag/fusion-defaults';
 import { Retriever, type RetrievalOptions } from './rag/retriever';
 import type { PassageOptions } from './rag/passages';
 import { buildApp } from './server/app';
@@ -29,7 +30,10 @@ export interface GatewayOptions extends ClientSettings {
   /** Limits of the built-in PDF loader (parse timeout, memory of its thread). */
   pdf?: PdfLoaderOptions;
   chunking?: ChunkingOptions;
-  /** Retrieval defaults: `topK`, history blending, and hybrid retrieval (`mode`, `vectorWeight`, `fulltextWeight`, `rrfK`, `candidates`). */
+  /**
+   * Retrieval defaults: `topK`, history blending, and hybrid retrieval (`mode`, `vectorWeight`, `fulltextWeight`,
+   * `rrfK`, `candidates`). Fusion settings left unset follow the embedder in use (lexical or semantic).
+   */
   retrieval?: RetrievalOptions;
   /** How retrieved chunks become passages (neighbour widening, context token budget). */
   passages?: PassageOptions;
@@ -66,6 +70,19 @@ function defaultLogger(): Logger {
   return pino({ level, name: 'sage-gateway' });
 }
 
+/** The embedder's profile, logged each time a new one is read (the fusion defaults it brings). */
+function embedderProfile(clients: GatewayClients, logger: Logger): () => Promise<EmbedderProfile> {
+  let logged: EmbedderProfile | undefined;
+  return async () => {
+    const profile = await clients.embeddingProfile();
+    if (profile !== logged) {
+      logged = profile;
+      logger.info({ model: profile.model, family: profile.family, reason: profile.reason, fusionDefaults: FUSION_DEFAULTS[profile.family] }, `${profile.family} embedder: hybrid retrieval defaults to its fusion`);
+    }
+    return profile;
+  };
+}
+
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const dataDir = path.resolve(options.dataDir ?? defaultDataDir(options.detect?.env ?? process.env));
   const logger = options.logger ?? defaultLogger();
@@ -76,7 +93,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const pipeline = new RagPipeline(
     store,
     new Ingester(store, loaders, embedder, options.chunking, options.ingestRoots),
-    new Retriever(store, embedder, options.retrieval),
+    new Retriever(store, embedder, options.retrieval, embedderProfile(clients, logger)),
     new SessionStore(path.join(dataDir, 'sessions'), options.maxSessionMessages ?? DEFAULT_MAX_SESSION_MESSAGES),
     clients,
     options.instructions,

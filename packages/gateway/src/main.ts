@@ -22,8 +22,9 @@ Options:
   --ingest-root <dir>         only ingest paths inside this folder (repeatable; default: any readable path)
   --retrieval <mode>          hybrid (vector and full-text search fused, default), vector or fulltext
   --vector-weight <w>         weight of the vector ranking in the fusion (default 1)
-  --fulltext-weight <w>       weight of the full-text ranking in the fusion (default 1)
-  --rrf-k <k>                 k of reciprocal rank fusion: larger flattens the lead of the first ranks (default 60)
+  --fulltext-weight <w>       weight of the full-text ranking in the fusion (default 1; 2 with a lexical embedder)
+  --rrf-k <k>                 k of reciprocal rank fusion: larger flattens the lead of the first ranks
+                              (default 60; 10 with a lexical embedder such as the built-in sim-embedding)
   --log-level <level>         pino level for the logs on stderr (default $SAGE_LOG_LEVEL or info)
   -V, --version               print the version and exit
   -h, --help                  show this help

@@ -4,11 +4,13 @@
 // and the history embedded in one call and blended, the latest weighted more, so a change of topic still
 // wins) and the store's full-text index (BM25, the history's words counting less), which finds exact
 // names, numbers and codes an embedding blurs. Their lists are fused by reciprocal rank fusion:
-// score(chunk) = Σ weight_r / (k + rank_r), so what both rank high comes first.
+// score(chunk) = Σ weight_r / (k + rank_r), so what both rank high comes first. Weights and k not set by the
+// request or the gateway's configuration are the defaults for the kind of embedder in use (fusion-defaults.ts).
 import { contentText, decodeTokens, encodeTokens, type ChatMessage } from '@sage/common';
 import { GatewayError } from '../errors';
 import type { Embedder } from '../ingest/ingester';
 import { documentOrder } from '../store/document-order';
+import { FUSION_DEFAULTS, type EmbedderProfile, type FusionSettings } from './fusion-defaults';
 import type { SearchHit, VectorStore, WeightedText } from '../store/vector-store';
 
 /** Which retrievers run: both, fused (default), or one alone. */
@@ -32,11 +34,11 @@ export interface RetrievalOptions {
   maxQueryTokens?: number;
   /** 'hybrid' (default), 'vector' or 'fulltext'. A store without full-text search is vector-only. */
   mode?: RetrievalMode;
-  /** Weight of the vector ranking in the fusion (default 1). */
+  /** Weight of the vector ranking in the fusion (default: 1 for either kind of embedder). */
   vectorWeight?: number;
-  /** Weight of the full-text ranking in the fusion (default 1). */
+  /** Weight of the full-text ranking in the fusion (default: 1 with a semantic embedder, 2 with a lexical one). */
   fulltextWeight?: number;
-  /** The k of reciprocal rank fusion (default 60): larger flattens the advantage of the first ranks. */
+  /** The k of reciprocal rank fusion (default: 60 with a semantic embedder, 10 with a lexical one): larger flattens the advantage of the first ranks. */
   rrfK?: number;
   /** Candidates each retriever brings to the fusion (default max(20, 4 × topK)). */
   candidates?: number;
@@ -53,6 +55,15 @@ export interface RetrievedHit extends SearchHit {
   ranks: { vector?: number; fulltext?: number };
   /** Cosine similarity, when the vector search found the chunk. */
   similarity?: number;
+}
+
+/** How a retrieval runs once the request, the configuration and the embedder's defaults are put together. */
+export interface EffectiveRetrieval {
+  mode: RetrievalMode;
+  /** The fusion (hybrid only). */
+  fusion?: FusionSettings;
+  /** The embedder whose defaults filled in what the request and the configuration left unset (hybrid only). */
+  embedder?: EmbedderProfile;
 }
 
 export const DEFAULT_TOP_K = 4;
@@ -139,12 +150,34 @@ interface QueryTexts {
   history: string;
 }
 
+/** Without a way to learn the embedder, it is taken for a semantic model: the usual fusion. */
+const UNKNOWN_EMBEDDER = async (): Promise<EmbedderProfile> => ({ model: 'unknown', family: 'semantic', reason: 'the embedder is not known; taken for a semantic embedding model' });
+
 export class Retriever {
   constructor(
     private readonly store: VectorStore,
     private readonly embedder: () => Promise<Embedder>,
     private readonly defaults: RetrievalOptions = {},
+    private readonly embedderProfile: () => Promise<EmbedderProfile> = UNKNOWN_EMBEDDER,
   ) {}
+
+  /**
+   * How a retrieval with `opts` runs: the mode, and for hybrid the fusion, each of its settings taken from `opts`,
+   * else the gateway's configuration, else the defaults for the embedder in use (which is then asked for, once).
+   */
+  async settings(opts: RetrievalOptions = {}): Promise<EffectiveRetrieval> {
+    const o = { ...this.defaults, ...opts };
+    const mode = this.mode(o);
+    if (mode !== 'hybrid') return { mode };
+    let embedder: EmbedderProfile | undefined;
+    if (o.vectorWeight === undefined || o.fulltextWeight === undefined || o.rrfK === undefined) embedder = await this.embedderProfile();
+    const defaults = FUSION_DEFAULTS[embedder?.family ?? 'semantic'];
+    const fusion = { vectorWeight: o.vectorWeight ?? defaults.vectorWeight, fulltextWeight: o.fulltextWeight ?? defaults.fulltextWeight, rrfK: o.rrfK ?? defaults.rrfK };
+    if (fusion.vectorWeight === 0 && fusion.fulltextWeight === 0) {
+      throw new GatewayError(400, 'the vector and full-text weights cannot both be 0 (one comes from the request, the other from the gateway\'s settings)', 'invalid_value', 'vector_weight');
+    }
+    return { mode, fusion, ...(embedder && { embedder }) };
+  }
 
   /** Retrieval for one text (no conversation). */
   search(text: string, opts: RetrievalOptions = {}): Promise<RetrievedHit[]> {
@@ -165,7 +198,7 @@ export class Retriever {
   }
 
   private async retrieve(q: QueryTexts, o: RetrievalOptions): Promise<RetrievedHit[]> {
-    const mode = this.mode(o);
+    const { mode, fusion } = await this.settings(o);
     const topK = o.topK ?? DEFAULT_TOP_K;
     const max = o.maxQueryTokens ?? DEFAULT_MAX_QUERY_TOKENS;
     const latest = tailTokens(q.latest, max);
@@ -179,7 +212,7 @@ export class Retriever {
     ]);
     if (mode === 'vector') return vector.map((h, i) => ({ ...h, retriever: 'vector', ranks: { vector: i + 1 }, similarity: h.score }));
     if (mode === 'fulltext') return fulltext.map((h, i) => ({ ...h, retriever: 'fulltext', ranks: { fulltext: i + 1 } }));
-    return fuseRankings(vector, fulltext, { ...o, cutoff: topK }).slice(0, topK);
+    return fuseRankings(vector, fulltext, { ...fusion, cutoff: topK }).slice(0, topK);
   }
 
   private async vectorSearch(latest: string, history: string, historyWeight: number, n: number, minScore?: number): Promise<SearchHit[]> {

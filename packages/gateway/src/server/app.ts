@@ -8,7 +8,8 @@ import { countChatTokens, countTokens, openAIError, zodIssueToOpenAIError, type 
 import { GatewayError, toOpenAIError } from '../errors';
 import type { IngestResult } from '../ingest/ingester';
 import type { RagPipeline, Source } from '../rag/pipeline';
-import type { RetrievalOptions, RetrievedHit } from '../rag/retriever';
+import type { EmbedderProfile } from '../rag/fusion-defaults';
+import type { EffectiveRetrieval, RetrievalOptions, RetrievedHit } from '../rag/retriever';
 import { validateSessionId } from '../sessions/session-store';
 import { IngestRequestSchema, QueryRequestSchema, RagChatRequestSchema, type RagChatRequest } from './schemas';
 import { endSse, sendEvent, startSse } from './sse';
@@ -59,6 +60,21 @@ function retrievalOptions(o: { top_k?: number; min_score?: number; mode?: Retrie
     ...(o.vector_weight !== undefined && { vectorWeight: o.vector_weight }),
     ...(o.fulltext_weight !== undefined && { fulltextWeight: o.fulltext_weight }),
     ...(o.rrf_k !== undefined && { rrfK: o.rrf_k }),
+  };
+}
+
+function embedderJson(p: EmbedderProfile) {
+  return { model: p.model, family: p.family, reason: p.reason };
+}
+
+/** How a query was answered: the mode, the fusion and where its defaults came from. */
+function retrievalJson(r: EffectiveRetrieval) {
+  return {
+    mode: r.mode,
+    vector_weight: r.fusion?.vectorWeight ?? null,
+    fulltext_weight: r.fusion?.fulltextWeight ?? null,
+    rrf_k: r.fusion?.rrfK ?? null,
+    embedder: r.embedder ? embedderJson(r.embedder) : null,
   };
 }
 
@@ -123,8 +139,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   app.get('/health', async () => {
-    const [documents, chunks, models] = await Promise.all([pipeline.store.listDocuments(), pipeline.store.count(), pipeline.clients.describe()]);
-    return { status: 'ok', service: 'sage-gateway', version: opts.version ?? '0.1.0', documents: documents.length, chunks, models };
+    const [documents, chunks, models, embedder] = await Promise.all([
+      pipeline.store.listDocuments(),
+      pipeline.store.count(),
+      pipeline.clients.describe(),
+      pipeline.clients.peekEmbeddingProfile(),
+    ]);
+    // The embedder's kind is known once a hybrid retrieval asked for it.
+    return { status: 'ok', service: 'sage-gateway', version: opts.version ?? '0.1.0', documents: documents.length, chunks, models, embedder: embedder ? embedderJson(embedder) : null };
   });
 
   app.get('/v1/models', async () => {
@@ -228,8 +250,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.post('/v1/rag/query', async (request) => {
     const body = parse(QueryRequestSchema, request.body);
-    const hits = await pipeline.query(body.query, retrievalOptions(body));
-    return { object: 'list', query: body.query, data: hits.map(hitJson) };
+    const opts = retrievalOptions(body);
+    const [hits, settings] = await Promise.all([pipeline.query(body.query, opts), pipeline.retriever.settings(opts)]);
+    return { object: 'list', query: body.query, retrieval: retrievalJson(settings), data: hits.map(hitJson) };
   });
 
   app.get('/v1/rag/documents', async () => {
