@@ -92,6 +92,43 @@ process.on('SIGTERM', () => srv.close(() => process.exit(0)));
     expect(await waitGone([pid], 2000)).toEqual([]);
   });
 
+  test('passes the retrieval settings on as the gateway\'s own flags, before the ones after --', async () => {
+    const env = { SAGE_GATEWAY_BIN: bin };
+    const port = await freePort();
+    const start = await sage(
+      ['gateway', 'start', '--port', String(port), '--retrieval', 'hybrid', '--vector-weight', '0.5', '--fulltext-weight', '2', '--rrf-k', '10', '--', '--llm-model', 'm1'],
+      { home: dir, env },
+    );
+    expect(start.stderr).toBe('');
+    expect(start.code).toBe(0);
+    const recorded = JSON.parse(fs.readFileSync(argsFile, 'utf8')) as { args: string[] };
+    expect(recorded.args).toEqual(['--port', String(port), '--host', '127.0.0.1', '--retrieval', 'hybrid', '--vector-weight', '0.5', '--fulltext-weight', '2', '--rrf-k', '10', '--llm-model', 'm1']);
+    const status = await sage(['gateway', 'status', '--json'], { home: dir, env });
+    pid = (JSON.parse(status.stdout) as { pid: number }).pid;
+    const stop = await sage(['gateway', 'stop'], { home: dir, env });
+    expect(stop.code).toBe(0);
+    expect(await waitGone([pid], 2000)).toEqual([]);
+    pid = undefined;
+  });
+
+  test('bad retrieval settings: one line, exit 2, and no gateway started', async () => {
+    const env = { SAGE_GATEWAY_BIN: bin };
+    fs.rmSync(argsFile, { force: true });
+    const cases: Array<[string[], RegExp]> = [
+      [['--retrieval', 'keyword'], /^sage gateway start: .*--retrieval <mode>.*keyword.*hybrid, vector, fulltext/m],
+      [['--rrf-k', 'ten'], /^sage gateway start: .*--rrf-k <k>.*expected a number of 0 or more/m],
+      [['--fulltext-weight=-1'], /^sage gateway start: .*--fulltext-weight <w>.*expected a number of 0 or more/m],
+      [['--vector-weight', '0', '--fulltext-weight', '0'], /^sage: --vector-weight and --fulltext-weight cannot both be 0$/m],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await sage(['gateway', 'start', '--port', String(await freePort()), ...flags], { home: dir, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(fs.existsSync(argsFile)).toBe(false);
+  });
+
   test('a missing executable: "not installed", exit 1', async () => {
     const r = await sage(['gateway', 'start'], { home: dir, env: { SAGE_GATEWAY_BIN: path.join(dir, 'nope') } });
     expect(r.code).toBe(1);

@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolveApiBase } from '../api';
-import { CliError, ExitCode } from '../errors';
+import { CliError, ExitCode, usageError } from '../errors';
 import type { SageHome } from '../home';
 import { printJson } from '../output';
 import { createProgress } from '../progress';
@@ -71,8 +71,41 @@ function listening(port: number, host: string): Promise<boolean> {
   });
 }
 
-async function start(ctx: Context, extra: string[], flags: { port: number; host: string; apiBase?: string; timeout: number }): Promise<number> {
+interface StartFlags extends RetrievalFlags {
+  port: number;
+  host: string;
+  apiBase?: string;
+  timeout: number;
+}
+
+/** Hybrid retrieval's settings; each one left out is the gateway's default for the embedder it finds. */
+interface RetrievalFlags {
+  retrieval?: string;
+  vectorWeight?: number;
+  fulltextWeight?: number;
+  rrfK?: number;
+}
+
+function nonNegativeArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+  return n;
+}
+
+/** The gateway's own flags for the retrieval settings given (the gateway validates them again). */
+function retrievalArgs(flags: RetrievalFlags): string[] {
+  if (flags.vectorWeight === 0 && flags.fulltextWeight === 0) throw usageError('--vector-weight and --fulltext-weight cannot both be 0');
+  return [
+    ...(flags.retrieval !== undefined ? ['--retrieval', flags.retrieval] : []),
+    ...(flags.vectorWeight !== undefined ? ['--vector-weight', String(flags.vectorWeight)] : []),
+    ...(flags.fulltextWeight !== undefined ? ['--fulltext-weight', String(flags.fulltextWeight)] : []),
+    ...(flags.rrfK !== undefined ? ['--rrf-k', String(flags.rrfK)] : []),
+  ];
+}
+
+async function start(ctx: Context, extra: string[], flags: StartFlags): Promise<number> {
   const { home, out } = ctx;
+  const retrieval = retrievalArgs(flags);
   const bin = findGatewayBin();
   if (!bin) {
     const where = process.env.SAGE_GATEWAY_BIN?.trim() ? `SAGE_GATEWAY_BIN=${process.env.SAGE_GATEWAY_BIN} is not an executable` : `no ${GATEWAY_BIN} executable in node_modules/.bin or on PATH`;
@@ -84,7 +117,7 @@ async function start(ctx: Context, extra: string[], flags: { port: number; host:
   fs.mkdirSync(path.dirname(home.gatewayPidFile), { recursive: true });
   const fd = fs.openSync(home.gatewayLogFile, 'a');
   const controlPlane = resolveApiBase(home, flags.apiBase);
-  const child = spawn(bin, ['--port', String(flags.port), '--host', flags.host, ...extra], {
+  const child = spawn(bin, ['--port', String(flags.port), '--host', flags.host, ...retrieval, ...extra], {
     detached: true,
     stdio: ['ignore', fd, fd],
     // The gateway finds its models through the lower-layer clients; point them at this control plane.
@@ -164,8 +197,12 @@ export function gatewayCommand(ctx: Context): Command {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--api-base <url>', 'the control plane it uses (default: the running one)')
     .option('--timeout <sec>', 'how long to wait for it to listen', intArg, 60)
+    .addOption(new Option('--retrieval <mode>', 'which retrievers answer: both fused (default), or one alone').choices(['hybrid', 'vector', 'fulltext']))
+    .option('--vector-weight <w>', 'weight of the vector ranking in the fusion (default 1)', nonNegativeArg)
+    .option('--fulltext-weight <w>', 'weight of the full-text ranking in the fusion (default: 2 with a lexical embedder such as sim-embedding, else 1)', nonNegativeArg)
+    .option('--rrf-k <k>', 'k of reciprocal rank fusion (default: 10 with a lexical embedder, else 60)', nonNegativeArg)
     .argument('[gateway-options...]', 'more options for sage-gateway itself, after -- (e.g. -- --llm-model qwen)')
-    .action(async (extra: string[], flags: { port: number; host: string; apiBase?: string; timeout: number }) => {
+    .action(async (extra: string[], flags: StartFlags) => {
       ctx.exitCode = await start(ctx, extra, flags);
     });
   gateway
