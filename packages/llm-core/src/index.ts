@@ -5,7 +5,6 @@ export * from './control-plane/estimator';
 export * from './control-plane/routing';
 export * from './control-plane/policies';
 export * from './control-plane/metrics';
-export * from './engines/sim';
 export * from './engines/kinds';
 export * from './engines/gpu';
 export * from './engines/ports';

@@ -13,9 +13,8 @@ import {
   type RoutingStrategy,
   type SchedulingContext,
 } from '../../src';
-import { mulberry32 } from '../../src/engines/sim/text/prng';
+import { mulberry32 } from '../support/prng';
 
-// The simulator's seeded PRNG, reused so "random" tie-breaking in these tests is repeatable.
 export { mulberry32 };
 
 type InstanceOverrides = Partial<Omit<ExecutionInstance, 'load'>> & { load?: Partial<InstanceLoad> };

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   buildCommand,
@@ -136,8 +137,13 @@ describe('simulators', () => {
     expect(cmd.env.CUDA_VISIBLE_DEVICES).toBe(''); // a simulator needs no GPU unless forced
   });
 
-  it('the sim entry resolves to dist/engines/sim/main.js of this package', () => {
-    expect(defaultSimMainPath()).toBe(path.resolve(__dirname, '..', '..', 'dist', 'engines', 'sim', 'main.js'));
+  it('the sim entry is the sage-engine bin that @sage/sim-engines declares in its package.json', () => {
+    const main = defaultSimMainPath();
+    expect(existsSync(main)).toBe(true);
+    const root = path.dirname(path.dirname(main));
+    const { name, bin } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string> };
+    expect(name).toBe('@sage/sim-engines');
+    expect(path.resolve(root, bin['sage-engine'])).toBe(main);
   });
 
   it('sim-embedding passes dimensions and its concurrency flag; GPU only when forced', () => {

@@ -1,4 +1,4 @@
-// The lifecycle manager with the built-in engines (dist/engines/sim/main.js; the Nx test target builds first):
+// The lifecycle manager with the built-in engines (the sage-engine bin of @sage/sim-engines; the Nx test target builds it first):
 // the embedded default preset applied with real processes, healing after kill -9, rollback on failure.
 import * as fs from 'node:fs';
 import OpenAI from 'openai';

@@ -3,9 +3,9 @@
 // SIGKILL. No PortAllocator, health checks or restarts, so product code never uses it: the server and the
 // embedded client start engines through EngineLifecycleManager (ControlPlaneRuntime), which has all three.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { simEngineBinPath } from '../../engines/kinds/sim-engine-bin';
 
 export type SimEngineKind = 'sim-llm' | 'sim-embedding';
 
@@ -35,27 +35,9 @@ export interface LaunchedEngine {
   stop(graceMs?: number): Promise<void>;
 }
 
-let cachedMain: string | undefined;
-
-/** dist/engines/sim/main.js of this package, found from here whether running from src (tests) or dist. */
+/** The `sage-engine` bin of @sage/sim-engines, which this launcher runs with node. */
 export function simEngineMain(): string {
-  if (cachedMain) return cachedMain;
-  let dir = __dirname;
-  for (let i = 0; i < 8; i++) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === '@sage/llm-core') {
-          cachedMain = join(dir, 'dist', 'engines', 'sim', 'main.js');
-          return cachedMain;
-        }
-      } catch {
-        /* not ours: keep walking up */
-      }
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the @sage/llm-core package root to locate the sim engine');
+  return simEngineBinPath();
 }
 
 const live = new Set<ChildProcess>();
@@ -77,7 +59,7 @@ export function launchedPids(): number[] {
 
 export async function launchSimEngine(opts: LaunchOptions): Promise<LaunchedEngine> {
   const main = simEngineMain();
-  if (!existsSync(main)) throw new Error(`sim engine entry ${main} not found: build @sage/llm-core first`);
+  if (!existsSync(main)) throw new Error(`sim engine entry ${main} not found: build @sage/sim-engines first`);
   const host = opts.host ?? '127.0.0.1';
   const args = [main, opts.kind, '--port', '0', '--host', host, '--model', opts.model];
   if (opts.role && opts.kind === 'sim-llm') args.push('--role', opts.role);

@@ -1,7 +1,7 @@
 // Command builders, one per engine kind: pure functions from an EngineSpec to the process to run.
 // GPU placement is decided by the caller (GPU manager) and only expressed here.
-import * as path from 'node:path';
 import { gpuRequired, naturalCategory, supportedCategories } from './gpu-rule';
+import { simEngineBinPath } from './sim-engine-bin';
 import type { CommandBuildOptions, CommandLine, EngineCategory, EngineKind, EngineSpec } from './types';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -17,12 +17,9 @@ export class EngineSpecError extends Error {
   }
 }
 
-/**
- * Where the built-in engines live. src/engines/kinds and dist/engines/kinds are both three levels below the
- * package root, so this resolves to the built entry from the compiled code and from the sources under jest.
- */
+/** Where the built-in engines live: the `sage-engine` bin of @sage/sim-engines (see sim-engine-bin.ts). */
 export function defaultSimMainPath(): string {
-  return path.resolve(__dirname, '..', '..', '..', 'dist', 'engines', 'sim', 'main.js');
+  return simEngineBinPath();
 }
 
 interface Resolved {
@@ -122,7 +119,7 @@ function buildLlamaCpp(r: Resolved): CommandLine {
   return finish(r, 'llama-server', args);
 }
 
-/** The built-in simulators (F-215) run as `node dist/engines/sim/main.js <kind> --port --host --model ...`. */
+/** The built-in simulators (F-215) run as `node <sage-engine bin of @sage/sim-engines> <kind> --port --host --model ...`. */
 function buildSim(r: Resolved, options: CommandBuildOptions): CommandLine {
   const s = r.spec;
   const args = [options.simMainPath ?? defaultSimMainPath(), s.kind, '--port', String(s.port), '--host', r.host, '--model', s.model];

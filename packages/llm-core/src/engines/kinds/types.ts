@@ -51,6 +51,6 @@ export interface CommandLine {
 export interface CommandBuildOptions {
   /** Node binary for the built-in engines; default process.execPath. */
   nodePath?: string;
-  /** Entry of the built-in engines; default: dist/engines/sim/main.js of this package. */
+  /** Entry of the built-in engines; default: the `sage-engine` bin of @sage/sim-engines. */
   simMainPath?: string;
 }

@@ -1,4 +1,4 @@
-// Public surface of the built-in engines (F-215), re-exported by the package index.
+// Public API of @sage/sim-engines (L2): the built-in engines (F-215).
 export { DEFAULT_ENGINE_MODEL_PARAMS, resolveEngineModelParams, type EngineModelParams } from './model/params';
 export { BatchScheduler, type SeqSpec, type StepPlan, type StepResult, type TokenEvent, type SchedulerStats } from './model/scheduler';
 export { KvBlockPool } from './model/kv-cache';

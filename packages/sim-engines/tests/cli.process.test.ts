@@ -1,9 +1,10 @@
 // The sage-engine command line: bad arguments and a taken port end the process with one clear line.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAIN, startEngine } from './spawn-engine';
 
-const BIN = path.resolve(__dirname, '../../../bin/sage-engine.js');
+const BIN = path.resolve(__dirname, '../bin/sage-engine.js');
 const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 });
 
 describe('sage-engine CLI', () => {
@@ -12,6 +13,15 @@ describe('sage-engine CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('sim-llm');
     expect(r.stdout).toContain('sim-embedding');
+  });
+
+  it('prints the package version with --version', () => {
+    const { version } = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = spawnSync(process.execPath, [BIN, flag], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
   });
 
   it('rejects bad arguments with a non-zero exit and a clear message', () => {

@@ -1,5 +1,5 @@
 // Parameters of the simulated continuously batching GPU engine (sim-llm). Defaults describe a 7B model
-// in fp16 on one 80 GB GPU served by vLLM; README.md in engines/sim explains each one.
+// in fp16 on one 80 GB GPU served by vLLM; the package README explains each one.
 
 export interface EngineModelParams {
   /** Prompt tokens the GPU prefills per second when a whole step is spent on prefill. */

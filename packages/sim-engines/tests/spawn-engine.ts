@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 
-export const MAIN = path.resolve(__dirname, '../../../dist/engines/sim/main.js');
+export const MAIN = path.resolve(__dirname, '../dist/main.js');
 
 export interface EngineProcess {
   child: ChildProcess;

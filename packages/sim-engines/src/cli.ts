@@ -2,6 +2,8 @@
 // Each runs one server until SIGTERM/SIGINT. stdout carries exactly one line, the JSON
 // {"event":"listening",...} with the bound port (so `--port 0` works for a parent process); logs go
 // to stderr as pino JSON.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -122,9 +124,15 @@ function logger(level: string, engine: string): Logger {
   return pino({ level, base: { engine, pid: process.pid } }, pino.destination(2));
 }
 
+/** The package version, from the package.json beside src/ and dist/. */
+export function simEnginesVersion(): string {
+  return (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 export function buildCli(): Command {
   const program = new Command('sage-engine')
     .description("sage's built-in engines: simulators that serve OpenAI-compatible APIs without model weights")
+    .version(simEnginesVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError();
 
   addCommon(program.command('sim-llm').description('simulated LLM engine (continuous batching GPU model, deterministic answers)'))

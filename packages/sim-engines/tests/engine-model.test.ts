@@ -1,5 +1,5 @@
 // The engine model in virtual time: exact, instant, and independent of the machine's load.
-import { BatchScheduler, KvBlockPool, resolveEngineModelParams, simulate, type SimArrival } from '../../../src';
+import { BatchScheduler, KvBlockPool, resolveEngineModelParams, simulate, type SimArrival } from '../src';
 
 const bs = 16;
 /** Distinct block hashes for a prompt of `tokens` tokens, sharing the first `sharedBlocks` with `family`. */

@@ -1,6 +1,6 @@
 // What the simulated model says: extractive from context, seeded filler otherwise, exact token counts.
 import { countTokens, encodeTokens } from '@sage/common';
-import { buildAnswer, chatPromptParts, extractiveAnswer, splitMarkedContext, type AnswerRequest } from '../../../src';
+import { buildAnswer, chatPromptParts, extractiveAnswer, splitMarkedContext, type AnswerRequest } from '../src';
 
 const plain = (over: Partial<AnswerRequest> = {}): AnswerRequest => ({
   parts: { context: '', question: 'tell me something' },

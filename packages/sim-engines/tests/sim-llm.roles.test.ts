@@ -1,6 +1,6 @@
 // Roles and disaggregated serving in-process (fastify inject): which engine accepts which half.
 import http from 'node:http';
-import { buildSimLlmApp, type SimLlmRole } from '../../../src';
+import { buildSimLlmApp, type SimLlmRole } from '../src';
 
 const messages = [{ role: 'user', content: 'Split me between two engines, please.' }];
 
