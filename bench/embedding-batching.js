@@ -7,7 +7,8 @@
 //   npm run build && node bench/embedding-batching.js [--requests 400] [--time-scale 1]
 'use strict';
 const { performance } = require('node:perf_hooks');
-const { ControlPlaneManager, launchSimEngine } = require('@sage/llm-core');
+const { ControlPlaneManager } = require('@sage/llm-core');
+const { launchSimEngine } = require('@sage/llm-core/testing');
 
 function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,7 +3,7 @@
 // through the control plane under each policy, against real sim-llm engines (child processes), and the
 // figures are printed side by side with the round-robin/fifo baseline.
 //
-//   npx nx run llm-core:build && node bench/scheduling-policies.js [--requests 60] [--engines 2]
+//   npm run build && node bench/scheduling-policies.js [--requests 60] [--engines 2]
 //        [--time-scale 0.2] [--slots 2] [--high-deadline-ms 900] [--json]
 //
 // Workload: every 4th request is HIGH with a tight end-to-end deadline; the rest alternate NORMAL (loose
@@ -11,7 +11,9 @@
 /* global require, process, console */
 'use strict';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS script run with node
-const { ControlPlaneManager, RequestRejectedError, createLatencyEstimator, launchSimEngine, RequestPriority } = require('@sage/llm-core');
+const { ControlPlaneManager, RequestRejectedError, createLatencyEstimator, RequestPriority } = require('@sage/llm-core');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS script run with node
+const { launchSimEngine } = require('@sage/llm-core/testing');
 
 function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);

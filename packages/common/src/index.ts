@@ -1,7 +1,15 @@
-// Public API of @sage/common (L1). Everything a consumer may use is exported here, and only here.
-export { encodeTokens, decodeTokens, countTokens, countChatTokens, contentText } from './tokens/tokenizer';
-export * from './types/openai';
-export * from './types/errors';
+// Public API of @sage/common (L1), grouped by what a consumer does. A name not listed here is internal (retry
+// machinery, semaphores, probing heuristics): the package's own tests reach those by relative path.
+// tests/api-report.test.ts keeps this list and api/exports.txt together.
+
+// Call a model: clients that find an endpoint by themselves (explicit env → local probing → DashScope).
+export { IntelligentLLMClient, type ChatOptions, type ChatInput, type ChatReply, type DetectedConfig } from './clients/llm-client';
+export { IntelligentEmbeddingClient, DEFAULT_EMBEDDING_BATCH_SIZE, type EmbeddingClientConfig, type EmbedOptions } from './clients/embedding-client';
+export type { EndpointClientConfig, AutoClientOptions, RequestOptions } from './clients/endpoint-client';
+export type { GenerationOptions } from './clients/generation-options';
+export type { RetryPolicy, CallOptions } from './http/retry';
+
+// Find an endpoint: configuration from the environment, detection and its cache, one probe.
 export { loadSageEnv, normalizeBaseUrl, ConfigError, type SageEnv } from './config/env';
 export {
   detectEndpoint,
@@ -20,25 +28,10 @@ export {
   type EndpointPurpose,
   type EndpointSource,
 } from './detection/detect';
-export { probeEndpoint, looksLikeEmbeddingModel, SAGE_CONTROL_PLANE_SERVICE, type ProbeResult, type ProbedModel } from './detection/probe';
-export {
-  withRetry,
-  toAPIError,
-  parseRetryAfter,
-  isRetryableStatus,
-  isConnectionError,
-  RequestAbortedError,
-  DEFAULT_RETRY_POLICY,
-  DEFAULT_TIMEOUT_MS,
-  type RetryPolicy,
-  type CallOptions,
-} from './http/retry';
-export { Semaphore } from './util/semaphore';
-export type { EndpointClientConfig, AutoClientOptions, RequestOptions } from './clients/endpoint-client';
-export { IntelligentLLMClient, type ChatOptions, type ChatInput, type ChatReply, type DetectedConfig } from './clients/llm-client';
-export type { GenerationOptions } from './clients/generation-options';
-export { IntelligentEmbeddingClient, DEFAULT_EMBEDDING_BATCH_SIZE, type EmbeddingClientConfig, type EmbedOptions } from './clients/embedding-client';
-export { ModelClient, type ModelConfig, type ModelChatRequest, type ModelCallOptions } from './providers/model-client';
+export { probeEndpoint, SAGE_CONTROL_PLANE_SERVICE, type ProbeResult, type ProbedModel } from './detection/probe';
+
+// Providers: the Manager → Provider → ModelClient registry, and ordered failover across models.
+export { ProviderManager, getManager, resetManager } from './providers/manager';
 export {
   Provider,
   OpenAIProvider,
@@ -51,7 +44,7 @@ export {
   type ProviderModelSettings,
   type ModelAvailability,
 } from './providers/provider';
-export { ProviderManager, getManager, resetManager } from './providers/manager';
+export { ModelClient, type ModelConfig, type ModelChatRequest, type ModelCallOptions } from './providers/model-client';
 export {
   LLMAggregator,
   LLMAggrator,
@@ -62,3 +55,58 @@ export {
   type GenerateResult,
   type GenerateOptions,
 } from './providers/aggregator';
+
+// Errors: the typed client errors, and the OpenAI error body every sage server answers with.
+export { LLMError, ModelNotFoundError, ProviderNotFoundError, APIError, NoEndpointError, type DetectionCandidate } from './types/errors';
+export { RequestAbortedError } from './http/retry';
+export { openAIError, zodIssueToOpenAIError, type OpenAIErrorResult } from './types/errors';
+
+// The OpenAI wire format (zod schemas and their types), with sage's scheduling extension.
+export {
+  SAGE_PRIORITY_NAMES,
+  SagePrioritySchema,
+  SageExtensionSchema,
+  ChatContentPartSchema,
+  ChatRoleSchema,
+  ToolCallSchema,
+  ChatMessageSchema,
+  ChatCompletionRequestSchema,
+  UsageSchema,
+  ChatCompletionResponseSchema,
+  ChatCompletionChunkSchema,
+  CompletionRequestSchema,
+  CompletionResponseSchema,
+  CompletionChunkSchema,
+  EmbeddingRequestSchema,
+  EmbeddingUsageSchema,
+  EmbeddingResponseSchema,
+  ModelKindSchema,
+  ModelSchema,
+  ModelListSchema,
+  OpenAIErrorBodySchema,
+} from './types/openai';
+export type {
+  SagePriority,
+  SageExtension,
+  ChatContentPart,
+  ChatRole,
+  ToolCall,
+  ChatMessage,
+  ChatCompletionRequest,
+  Usage,
+  ChatCompletionResponse,
+  ChatCompletionChunk,
+  CompletionRequest,
+  CompletionResponse,
+  CompletionChunk,
+  EmbeddingRequest,
+  EmbeddingUsage,
+  EmbeddingResponse,
+  ModelKind,
+  Model,
+  ModelList,
+  OpenAIErrorBody,
+} from './types/openai';
+
+// Tokens: the tokenizer (cl100k) for usage, scheduling estimates and batch budgets.
+export { encodeTokens, decodeTokens, countTokens, countChatTokens, contentText } from './tokens/tokenizer';

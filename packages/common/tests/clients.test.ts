@@ -1,4 +1,12 @@
-import { APIError, IntelligentEmbeddingClient, type ChatReply, IntelligentLLMClient, LLMError, RequestAbortedError, parseRetryAfter, withRetry } from '../src';
+import {
+  APIError,
+  IntelligentEmbeddingClient,
+  type ChatReply,
+  IntelligentLLMClient,
+  LLMError,
+  RequestAbortedError,
+} from '../src';
+import { parseRetryAfter, withRetry } from '../src/http/retry';
 import { chatCompletion, fakeOpenAI, json, startServer, useServers } from './helpers/servers';
 
 const track = useServers();

@@ -1,25 +1,26 @@
-// Public API of @sage/gateway (L6): the RAG pipeline and its HTTP gateway.
+// Public API of @sage/gateway (L6): the RAG gateway, grouped by what a consumer does. A name not listed here is
+// internal (chunking, retrieval, prompt and session helpers): the package's own tests reach those by relative
+// path. tests/api-report.test.ts keeps this list and api/exports.txt together.
+
+// Run a gateway in-process (the `sage-gateway` bin does the same from the command line).
 export { createGateway, defaultDataDir, DEFAULT_GATEWAY_PORT, type Gateway, type GatewayOptions } from './gateway';
-export { GatewayClients, type ClientSettings, type EndpointSettings } from './clients';
-export { GatewayError, toOpenAIError } from './errors';
+export type { ClientSettings, EndpointSettings } from './clients';
+export type { RagPipeline, Source, ChatTurn, PreparedTurn, TurnResult } from './rag/pipeline';
+export type { IngestResult, IngestedDocument, IngestStatus, RemovedDocument, TextDocument, FailedFile } from './ingest/ingester';
+export type { ChunkingOptions } from './ingest/chunker';
+export type { RetrievalOptions, RetrievalMode, RetrieverName, EffectiveRetrieval } from './rag/retriever';
+export { FUSION_DEFAULTS, type EmbedderFamily, type EmbedderProfile, type FusionSettings } from './rag/fusion-defaults';
+export type { PassageOptions } from './rag/passages';
+export type { PdfLoaderOptions } from './ingest/pdf-loader';
+export type { Session, SessionSummary } from './sessions/session-store';
+export { DEFAULT_INSTRUCTIONS } from './rag/prompt';
+export { GatewayError } from './errors';
+
+// Extend it: another vector store (the `store` option) and loaders for more file types (the `loaders` option).
 export type { VectorStore, StoredChunk, ChunkRecord, SearchHit, DocumentInfo, WeightedText } from './store/vector-store';
 export { LanceDBVectorStore } from './store/lancedb-store';
-export { LoaderRegistry, builtinLoaders, markdownLoader, textLoader, type BuiltinLoaderOptions } from './ingest/loaders';
 export { LoadError, type DocumentLoader, type LoadedDocument, type DocumentFormat, type DocumentMetadata, type LoadErrorCode } from './ingest/document';
-export { PdfLoader, type PdfLoaderOptions } from './ingest/pdf-loader';
-export { HtmlLoader } from './ingest/html-loader';
-export { DocxLoader } from './ingest/docx-loader';
-export { splitFrontMatter } from './ingest/front-matter';
-export { splitSentences } from './ingest/sentences';
-export { indexText, type IndexableChunk } from './ingest/index-text';
-export { chunkText, chunkDocument, chunkingFingerprint, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, type ChunkableDocument, type ChunkingOptions, type TextChunk } from './ingest/chunker';
-export { collectFiles, type CollectedFiles, type CollectedFolder, type CollectOptions } from './ingest/collect';
-export { Ingester, fileDocumentId, embeddingText, type Embedder, type FailedFile, type IngestResult, type IngestedDocument, type IngestStatus, type RemovedDocument, type TextDocument } from './ingest/ingester';
-export { Retriever, conversationQuery, fuseRankings, DEFAULT_TOP_K, DEFAULT_MAX_QUERY_TOKENS, DEFAULT_RRF_K, type EffectiveRetrieval, type RetrievalMode, type RetrievalOptions, type RetrievedHit, type RetrieverName } from './rag/retriever';
-export { FUSION_DEFAULTS, type EmbedderFamily, type EmbedderProfile, type FusionSettings } from './rag/fusion-defaults';
-export { buildPassages, type Passage, type PassageOptions } from './rag/passages';
-export { buildRagMessages, formatContext, citedPassages, DEFAULT_INSTRUCTIONS } from './rag/prompt';
-export { resolveConversation, type Conversation } from './rag/conversation';
-export { RagPipeline, toSources, type Source, type ChatTurn, type PreparedTurn, type TurnResult } from './rag/pipeline';
-export { SessionStore, boundWindow, validateSessionId, DEFAULT_MAX_SESSION_MESSAGES, type Session, type SessionSummary } from './sessions/session-store';
-export { buildApp, type AppOptions } from './server/app';
+export { markdownLoader, textLoader } from './ingest/loaders';
+
+// Read documents as the gateway does, outside an ingestion: the built-in loaders by file extension.
+export { LoaderRegistry, builtinLoaders, type BuiltinLoaderOptions } from './ingest/loaders';

@@ -1,5 +1,5 @@
 import { countTokens } from '@sage/common';
-import { chunkText, chunkingFingerprint } from '../src';
+import { chunkText, chunkingFingerprint } from '../src/ingest/chunker';
 
 const sentence = (i: number) => `Sentence number ${i} talks about the harbour, the ferries and the weather of the northern coast.`;
 const paragraph = (from: number, n: number) => Array.from({ length: n }, (_, k) => sentence(from + k)).join(' ');

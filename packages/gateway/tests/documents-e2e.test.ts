@@ -5,7 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { createGateway, fileDocumentId, type Gateway, type Source } from '../src';
+import { createGateway, type Gateway, type Source } from '../src';
+import { fileDocumentId } from '../src/ingest/document-id';
 import { writeDocx, writeEncryptedPdf, writePdf } from './document-files';
 import { removeTemps, startControlPlane, tempDir, type ControlPlane } from './helpers';
 

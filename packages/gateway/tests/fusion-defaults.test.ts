@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { APIError, type Model } from '@sage/common';
 import { startControlPlaneServer, type RunningControlPlane } from '@sage/llm-core';
-import { createGateway, FUSION_DEFAULTS, LanceDBVectorStore, Retriever, type EmbedderProfile, type Gateway } from '../src';
+import { createGateway, FUSION_DEFAULTS, LanceDBVectorStore, type EmbedderProfile, type Gateway } from '../src';
+import { Retriever } from '../src/rag/retriever';
 import { classifyEmbedder, transientFailure, unknownEmbedder } from '../src/rag/fusion-defaults';
 import { removeTemps, startControlPlane, tempDir, type ControlPlane } from './helpers';
 

@@ -3,7 +3,8 @@
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
-import { fuseRankings, LanceDBVectorStore, Retriever, type ChunkRecord, type SearchHit, type StoredChunk, type VectorStore } from '../src';
+import { fuseRankings, Retriever } from '../src/rag/retriever';
+import { LanceDBVectorStore, type ChunkRecord, type SearchHit, type StoredChunk, type VectorStore } from '../src';
 import { removeTemps, tempDir } from './helpers';
 
 afterAll(removeTemps);

@@ -1,6 +1,10 @@
 import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildPassages, collectFiles, Ingester, LanceDBVectorStore, LoaderRegistry, type ChunkRecord, type DocumentLoader, type VectorStore } from '../src';
+import { buildPassages } from '../src/rag/passages';
+import { collectFiles } from '../src/ingest/collect';
+import { Ingester } from '../src/ingest/ingester';
+import { LanceDBVectorStore, type ChunkRecord, type DocumentLoader, type VectorStore } from '../src';
+import { LoaderRegistry } from '../src/ingest/loaders';
 import { removeTemps, tempDir } from './helpers';
 
 afterAll(removeTemps);

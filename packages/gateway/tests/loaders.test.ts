@@ -3,7 +3,13 @@
 // be unreadable.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chunkDocument, DocxLoader, HtmlLoader, LoaderRegistry, PdfLoader, splitFrontMatter, splitSentences } from '../src';
+import { chunkDocument } from '../src/ingest/chunker';
+import { DocxLoader } from '../src/ingest/docx-loader';
+import { HtmlLoader } from '../src/ingest/html-loader';
+import { LoaderRegistry } from '../src/ingest/loaders';
+import { PdfLoader } from '../src/ingest/pdf-loader';
+import { splitFrontMatter } from '../src/ingest/front-matter';
+import { splitSentences } from '../src/ingest/sentences';
 import { writeDocx, writeEncryptedPdf, writePdf } from './document-files';
 import { removeTemps, tempDir } from './helpers';
 

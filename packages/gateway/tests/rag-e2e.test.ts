@@ -5,7 +5,8 @@
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { createGateway, fileDocumentId, type Gateway, type Source } from '../src';
+import { createGateway, type Gateway, type Source } from '../src';
+import { fileDocumentId } from '../src/ingest/document-id';
 import { CITIES, removeTemps, startControlPlane, tempDir, writeCorpus, type City, type ControlPlane } from './helpers';
 
 interface Running {

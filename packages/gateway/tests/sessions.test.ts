@@ -1,5 +1,6 @@
 import type { ChatMessage } from '@sage/common';
-import { boundWindow, resolveConversation, SessionStore } from '../src';
+import { boundWindow, SessionStore } from '../src/sessions/session-store';
+import { resolveConversation } from '../src/rag/conversation';
 import { removeTemps, tempDir } from './helpers';
 
 afterAll(removeTemps);

@@ -1,6 +1,8 @@
 // What the simulated model says: extractive from context, seeded filler otherwise, exact token counts.
 import { countTokens, encodeTokens } from '@sage/common';
-import { buildAnswer, chatPromptParts, extractiveAnswer, splitMarkedContext, type AnswerRequest } from '../src';
+import { buildAnswer, type AnswerRequest } from '../src/text/answer';
+import { chatPromptParts, splitMarkedContext } from '../src/text/prompt-parts';
+import { extractiveAnswer } from '../src/text/extractive';
 
 const plain = (over: Partial<AnswerRequest> = {}): AnswerRequest => ({
   parts: { context: '', question: 'tell me something' },

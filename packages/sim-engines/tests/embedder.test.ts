@@ -1,5 +1,7 @@
 // The lexical embedder and the batch cost model, as pure functions.
-import { batchCostMs, cosineSimilarity, embedText, embeddingFromBase64, embeddingToBase64, DEFAULT_EMBEDDING_DIMENSIONS } from '../src';
+import { batchCostMs } from '../src/embedding/batch-cost';
+import { cosineSimilarity, embedText, embeddingFromBase64, embeddingToBase64 } from '../src/embedding/lexical-embedder';
+import { DEFAULT_EMBEDDING_DIMENSIONS } from '../src';
 
 const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
 

@@ -1,5 +1,7 @@
 // The engine model in virtual time: exact, instant, and independent of the machine's load.
-import { BatchScheduler, KvBlockPool, resolveEngineModelParams, simulate, type SimArrival } from '../src';
+import { BatchScheduler } from '../src/model/scheduler';
+import { KvBlockPool } from '../src/model/kv-cache';
+import { resolveEngineModelParams, simulate, type SimArrival } from '../src';
 
 const bs = 16;
 /** Distinct block hashes for a prompt of `tokens` tokens, sharing the first `sharedBlocks` with `family`. */

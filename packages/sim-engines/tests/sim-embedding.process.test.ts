@@ -1,6 +1,6 @@
 // sim-embedding as a real process, driven by the official openai SDK.
 import OpenAI from 'openai';
-import { cosineSimilarity, embeddingFromBase64 } from '../src';
+import { cosineSimilarity, embeddingFromBase64 } from '../src/embedding/lexical-embedder';
 import { EmbeddingResponseSchema, encodeTokens, ModelListSchema } from '@sage/common';
 import { expectOpenAIError, post, startEngine, type EngineProcess } from './spawn-engine';
 

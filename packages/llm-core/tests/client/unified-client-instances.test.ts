@@ -1,7 +1,8 @@
 // UnifiedInferenceClient.create({ instances, schedulingPolicy, router, pdSeparation, … }): the seeds'
 // multi-instance scenario in-process — engines it starts are supervised and die with it; servers started
 // elsewhere are registered with their price and topology; PD separation runs across the declared pair.
-import { launchSimEngine, UnifiedInferenceClient, type LaunchedEngine } from '../../src';
+import { launchSimEngine, type LaunchedEngine } from '../../src/testing';
+import { UnifiedInferenceClient } from '../../src';
 import { randomPortRanges, running, tempRoot, waitFor } from './helpers';
 
 const LONG_PROMPT = Array.from({ length: 600 }, (_, i) => `token${i % 53}`).join(' ');

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { UnifiedInferenceClient } from '../../src/client';
 import { ControlPlaneManager } from '../../src/control-plane/manager';
-import { launchSimEngine, type LaunchedEngine } from '../../src/control-plane/launcher';
+import { launchSimEngine, type LaunchedEngine } from '../../src/testing';
 import { InstanceType } from '../../src/control-plane/types';
 import { buildServer } from '../../src/server/app';
 

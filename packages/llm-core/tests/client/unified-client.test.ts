@@ -2,7 +2,7 @@
 // (the server's runtime) over real sim engines (child processes) and close() leaves none behind; remote mode
 // speaks OpenAI HTTP.
 import { UnifiedInferenceClient } from '../../src/client';
-import { launchSimEngine, type LaunchedEngine } from '../../src/control-plane/launcher';
+import { launchSimEngine, type LaunchedEngine } from '../../src/testing';
 import { alive, childPids, inRanges, randomPortRanges, tempRoot } from './helpers';
 
 describe('UnifiedInferenceClient construction', () => {

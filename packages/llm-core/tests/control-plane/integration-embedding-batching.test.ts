@@ -3,7 +3,7 @@
 // direct single embedding of its text.
 import { ControlPlaneManager } from '../../src/control-plane/manager';
 import { InstanceType } from '../../src/control-plane/types';
-import type { LaunchedEngine } from '../../src/control-plane/launcher';
+import type { LaunchedEngine } from '../../src/testing';
 import { engineMetric, startEngine, stopAll } from './integration-helpers';
 
 const REQUESTS = 'sage_sim:embedding_request_latency_seconds_count';

@@ -2,7 +2,7 @@
 // those whose call failed before any byte reached the caller) complete on the other engine.
 import { ControlPlaneManager } from '../../src/control-plane/manager';
 import type { RequestRecord } from '../../src/control-plane/metrics';
-import type { LaunchedEngine } from '../../src/control-plane/launcher';
+import type { LaunchedEngine } from '../../src/testing';
 import { answerOf, factMessages, startEngine, stopAll } from './integration-helpers';
 
 describe('failover when an engine dies mid-run', () => {

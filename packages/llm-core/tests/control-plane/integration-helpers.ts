@@ -1,6 +1,6 @@
 // Shared helpers for tests that run real sim engines as child processes (built output: the Nx test
 // target builds first). Every engine started here is stopped by stopAll() in afterAll.
-import { launchSimEngine, type LaunchOptions, type LaunchedEngine } from '../../src/control-plane/launcher';
+import { launchSimEngine, type LaunchOptions, type LaunchedEngine } from '../../src/testing';
 import { metricValue } from '../../src/control-plane/manager';
 
 const started: LaunchedEngine[] = [];

@@ -3,7 +3,7 @@
 // kv_transfer_params the prefill returned; both engines' own counters show it. Short prompts skip it.
 import { ControlPlaneManager } from '../../src/control-plane/manager';
 import { InstanceType } from '../../src/control-plane/types';
-import type { LaunchedEngine } from '../../src/control-plane/launcher';
+import type { LaunchedEngine } from '../../src/testing';
 import { answerOf, engineMetric, startEngine, stopAll } from './integration-helpers';
 
 const PREFILLS = 'sage_sim:kv_transfer_prefills_total';

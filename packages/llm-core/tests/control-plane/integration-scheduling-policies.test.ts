@@ -4,7 +4,7 @@
 import { ControlPlaneManager, RequestRejectedError } from '../../src/control-plane/manager';
 import { createLatencyEstimator } from '../../src/control-plane/estimator';
 import { RequestPriority } from '../../src/control-plane/types';
-import type { LaunchedEngine } from '../../src/control-plane/launcher';
+import type { LaunchedEngine } from '../../src/testing';
 import { startEngine, stopAll } from './integration-helpers';
 
 const TIME_SCALE = 0.2; // sim decode step 15 ms model time → ~3 ms wall per token

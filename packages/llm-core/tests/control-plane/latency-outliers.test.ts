@@ -1,5 +1,5 @@
 // The slow-instance drain: which instance is an outlier among its peers (pure), and the drain's lifetime.
-import { findOutliers, LatencyOutliers, median } from '../../src';
+import { findOutliers, LatencyOutliers, median } from '../../src/control-plane/manager';
 
 const repeat = (v: number, n: number) => Array.from({ length: n }, (_, i) => v + (i % 3));
 

@@ -3,7 +3,7 @@
 // would hand caller i the answer meant for another prompt.
 import { ControlPlaneManager } from '../../src/control-plane/manager';
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../../src/control-plane/types';
-import type { LaunchedEngine } from '../../src/control-plane/launcher';
+import type { LaunchedEngine } from '../../src/testing';
 import { answerOf, factMessages, startEngine, stopAll } from './integration-helpers';
 
 /** Schedules the newest request first, at most the free capacity; records the order it chose. */

@@ -1,4 +1,12 @@
-import { ControlPlaneManager, MetricsCollector, RequestPriority, RequestStatus, RequestType, recordFromRequest, type RequestRecord } from '../../src';
+import {
+  ControlPlaneManager,
+  MetricsCollector,
+  RequestPriority,
+  RequestStatus,
+  RequestType,
+  type RequestRecord,
+} from '../../src';
+import { recordFromRequest } from '../../src/control-plane/metrics';
 import { inst } from './policies-fixtures';
 
 const { HIGH, NORMAL, LOW } = RequestPriority;

@@ -1,8 +1,7 @@
+import { AdaptivePolicy, PriorityPolicy } from '../../src/control-plane/policies';
 import {
-  AdaptivePolicy,
   InstanceType,
   POLICY_NAMES,
-  PriorityPolicy,
   RequestPriority,
   RequestType,
   createPolicy,

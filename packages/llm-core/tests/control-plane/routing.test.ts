@@ -2,12 +2,10 @@ import {
   AffinityRouter,
   LocalityRouter,
   PrefixAwareRouter,
-  ROUTER_NAMES,
   TopologyAwareRouter,
-  createRouter,
   withinLoadBound,
-  type ExecutionInstance,
-} from '../../src';
+} from '../../src/control-plane/routing';
+import { ROUTER_NAMES, createRouter, type ExecutionInstance } from '../../src';
 import { inst, mulberry32, req, withLoad } from './policies-fixtures';
 
 describe('createRouter', () => {

@@ -1,6 +1,7 @@
 // The pure part of mid-stream failover: what can be continued, the continuation request, and how a later leg's
 // chunks are made to look like the first leg's.
-import { UpstreamError, StreamProgress, continuationPayload, failoverReason, rewriteChunk, RequestCancelledError } from '../../src';
+import { UpstreamError, RequestCancelledError } from '../../src';
+import { StreamProgress, continuationPayload, failoverReason, rewriteChunk } from '../../src/control-plane/manager';
 
 const chatChunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   id: 'chatcmpl-A',

@@ -1,4 +1,10 @@
-import { BYTES_PER_PARAM, DEFAULT_PARAMS_B, estimateModelMemory, parameterCount, parseParameterCount } from '../../src';
+import {
+  BYTES_PER_PARAM,
+  DEFAULT_PARAMS_B,
+  estimateModelMemory,
+  parameterCount,
+  parseParameterCount,
+} from '../../src/engines/gpu';
 
 describe('parameters from model names', () => {
   it.each([

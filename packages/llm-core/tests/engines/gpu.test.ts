@@ -1,13 +1,12 @@
+import { GpuAllocationError, GPUResourceManager } from '../../src';
 import {
-  GpuAllocationError,
-  GPUResourceManager,
   mockGpusFromEnv,
   NVIDIA_SMI,
   NVIDIA_SMI_ARGS,
   parseNvidiaSmiCsv,
   queryNvidiaSmi,
   type CommandRunner,
-} from '../../src';
+} from '../../src/engines/gpu';
 
 // Recorded `nvidia-smi --query-gpu=index,name,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits` outputs.
 const ONE_GPU = '0, NVIDIA GeForce RTX 4090, 24564, 1187, 7\n';

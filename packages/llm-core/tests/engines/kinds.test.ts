@@ -3,13 +3,12 @@ import * as path from 'node:path';
 import {
   buildCommand,
   defaultSimMainPath,
-  EngineSpecError,
   formatCommand,
   redactCommand,
   gpuRequired,
   resolveUseGpu,
-  type EngineSpec,
-} from '../../src';
+} from '../../src/engines/kinds';
+import { EngineSpecError, type EngineSpec } from '../../src';
 
 const argAfter = (args: string[], flag: string): string | undefined => {
   const i = args.indexOf(flag);

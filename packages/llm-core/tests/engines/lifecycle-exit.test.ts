@@ -3,7 +3,8 @@
 // are a minute apart, so only the exit can explain a restart — and the engine is RESTARTING until it runs again.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { EngineState, EngineSupervisor, isAlive, writeStateFile, probeEngineHealth, type EngineLifecycleManager } from '../../src';
+import { EngineState, type EngineLifecycleManager } from '../../src';
+import { EngineSupervisor, isAlive, writeStateFile, probeEngineHealth } from '../../src/engines/lifecycle';
 import { FIXTURE, fixtureSpec, Harness, waitFor } from './lifecycle-helpers';
 
 const h = new Harness();

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineLifecycleManager, isAlive, PortAllocator, type EngineStartSpec, type LifecycleOptions } from '../../src';
+import { EngineLifecycleManager, PortAllocator, type EngineStartSpec, type LifecycleOptions } from '../../src';
+import { isAlive } from '../../src/engines/lifecycle';
 
 export const FIXTURE = path.join(__dirname, 'lifecycle-fixtures', 'http-engine.cjs');
 

@@ -2,7 +2,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EngineState, isAlive, probeEngineHealth, readStateFile, writeStateFile, type StoredEngine } from '../../src';
+import { EngineState } from '../../src';
+import {
+  isAlive,
+  probeEngineHealth,
+  readStateFile,
+  writeStateFile,
+  type StoredEngine,
+} from '../../src/engines/lifecycle';
 import { FIXTURE, Harness, waitFor } from './lifecycle-helpers';
 
 const h = new Harness();

@@ -2,18 +2,16 @@
 // the embedded default preset applied with real processes, healing after kill -9, rollback on failure.
 import * as fs from 'node:fs';
 import OpenAI from 'openai';
+import { applyPreset, getBuiltinPreset } from '../../src/engines/presets';
+import { defaultSimMainPath } from '../../src/engines/kinds';
 import {
-  applyPreset,
-  defaultSimMainPath,
   EngineState,
-  EngineSupervisor,
-  getBuiltinPreset,
-  isAlive,
   parsePreset,
   type EngineInfo,
   type EngineLifecycleManager,
   type EngineStartSpec,
 } from '../../src';
+import { EngineSupervisor, isAlive } from '../../src/engines/lifecycle';
 import { Harness, waitFor, portsHeldBy } from './lifecycle-helpers';
 
 const h = new Harness();

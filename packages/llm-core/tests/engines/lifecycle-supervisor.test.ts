@@ -1,4 +1,5 @@
-import { backoffDelay, EngineState, EngineSupervisor, type SupervisedTarget } from '../../src';
+import { backoffDelay, EngineSupervisor, type SupervisedTarget } from '../../src/engines/lifecycle';
+import { EngineState } from '../../src';
 
 /** A scripted engine fleet: health answers and restart outcomes are set by the test. */
 class FakeTarget implements SupervisedTarget {

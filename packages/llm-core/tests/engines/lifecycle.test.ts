@@ -6,15 +6,13 @@ import {
   EngineConflictError,
   EngineStartError,
   EngineState,
-  EngineSupervisor,
   GpuAllocationError,
   GPUResourceManager,
-  isAlive,
-  mockGpusFromEnv,
   PortAllocator,
   PortConflictError,
-  readStateFile,
 } from '../../src';
+import { EngineSupervisor, isAlive, readStateFile } from '../../src/engines/lifecycle';
+import { mockGpusFromEnv } from '../../src/engines/gpu';
 import { Harness, fixtureSpec, freePort, waitFor, portsHeldBy } from './lifecycle-helpers';
 
 const h = new Harness();

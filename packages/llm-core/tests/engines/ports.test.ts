@@ -1,5 +1,6 @@
 import * as net from 'node:net';
-import { DEFAULT_PORT_RANGES, isPortListening, PortAllocator, PortConflictError } from '../../src';
+import { DEFAULT_PORT_RANGES, isPortListening } from '../../src/engines/ports';
+import { PortAllocator, PortConflictError } from '../../src';
 
 function listen(port = 0): Promise<net.Server> {
   return new Promise((resolve, reject) => {

@@ -6,19 +6,21 @@ import {
   builtinPresetNames,
   builtinPresetYaml,
   getBuiltinPreset,
+  planPresetOnHost,
+  presetEngineToStartSpec,
+  validatePreset,
+} from '../../src/engines/presets';
+import {
   listBuiltinPresets,
   loadPreset,
   parsePreset,
   GPUResourceManager,
-  mockGpusFromEnv,
   planPreset,
-  planPresetOnHost,
   PortAllocator,
   PresetError,
-  presetEngineToStartSpec,
-  validatePreset,
   type EngineStartSpec,
 } from '../../src';
+import { mockGpusFromEnv } from '../../src/engines/gpu';
 
 const TWO_ENGINES = `
 version: 1

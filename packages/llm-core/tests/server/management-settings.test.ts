@@ -1,7 +1,7 @@
 // The management API takes the same per-engine attributes and settings as every other surface: price and
 // topology on POST /engines and /engines/register, a preset's control_plane: section on /presets/apply, the
 // machine's default engine when none is named, and GET /settings.
-import { launchSimEngine, type LaunchedEngine } from '../../src';
+import { launchSimEngine, type LaunchedEngine } from '../../src/testing';
 import { getJson, startHarness, type Harness, type JsonBody } from './harness';
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: JsonBody }> {

@@ -4,7 +4,7 @@
 // move (no other instance, n > 1) ends as before, with one OpenAI-shaped error event.
 import OpenAI from 'openai';
 import { countTokens } from '@sage/common';
-import type { LaunchedEngine } from '../../src/control-plane/launcher';
+import type { LaunchedEngine } from '../../src/testing';
 import { startEngine, stopAll } from '../control-plane/integration-helpers';
 import { startHarness, type Harness } from './harness';
 

@@ -2,21 +2,16 @@
 // backend declarations, a preset's control_plane: section, the default engine, and the README's table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { defaultEngineFor, detectMachine } from '../../src/engines/kinds';
+import { getBuiltinPreset } from '../../src/engines/presets';
 import {
-  defaultEngineFor,
-  detectMachine,
-  getBuiltinPreset,
   managerOptionsFrom,
   parseBackendSpec,
-  parsePreset,
-  planPreset,
-  PresetError,
-  resolveSettings,
   settingsFromEnv,
   settingsMarkdownTable,
-  SettingsError,
   supervisorOptionsFrom,
-} from '../../src';
+} from '../../src/settings';
+import { parsePreset, planPreset, PresetError, resolveSettings, SettingsError } from '../../src';
 
 describe('settings layers', () => {
   it('defaults < preset < file < environment < flags, and records where each value came from', () => {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { simEngineBinPath } from '../../engines/kinds/sim-engine-bin';
+import { simEngineBinPath } from '../engines/kinds/sim-engine-bin';
 
 export type SimEngineKind = 'sim-llm' | 'sim-embedding';
 

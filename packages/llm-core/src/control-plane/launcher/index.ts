@@ -1,2 +1,0 @@
-export { launchSimEngine, simEngineMain, launchedPids } from './launcher';
-export type { LaunchOptions, LaunchedEngine, SimEngineKind } from './launcher';
