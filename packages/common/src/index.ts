@@ -31,7 +31,7 @@ export {
 export { probeEndpoint, SAGE_CONTROL_PLANE_SERVICE, type ProbeResult, type ProbedModel } from './detection/probe';
 
 // Providers: the Manager → Provider → ModelClient registry, and ordered failover across models.
-export { ProviderManager, getManager, resetManager } from './providers/manager';
+export { ProviderManager, getManager, resetManager } from './providers/provider-manager';
 export {
   Provider,
   OpenAIProvider,

@@ -6,7 +6,7 @@ import { APIError, LLMError } from '../types/errors';
 import { RequestAbortedError } from '../http/retry';
 import type { ChatMessage } from '../types/openai';
 import { logger } from '../util/logger';
-import { ProviderManager } from './manager';
+import { ProviderManager } from './provider-manager';
 import { BUILTIN_PROVIDERS, OpenAICompatibleProvider, type Provider, type ProviderModelSettings } from './provider';
 
 /** Model settings as configuration gives them; snake_case keys (seed 003) are accepted too. */

@@ -1,5 +1,5 @@
-export { ControlPlaneManager } from './manager';
-export type { ControlPlaneManagerOptions, ManagerStatus } from './manager';
+export { ControlPlaneManager } from './control-plane-manager';
+export type { ControlPlaneManagerOptions, ManagerStatus } from './control-plane-manager';
 export { InstanceRegistry, defaultRequestTypes, emptyLoad } from './registry';
 export type { InstanceSpec } from './registry';
 export { ControlPlaneError, RequestRejectedError, RequestCancelledError, UpstreamError, InvalidRequestError } from './errors';

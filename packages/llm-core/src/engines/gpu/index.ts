@@ -1,4 +1,4 @@
 export * from './types';
 export * from './nvidia-smi';
 export * from './memory';
-export * from './manager';
+export * from './gpu-resource-manager';

@@ -1,7 +1,7 @@
 // Port and GPU reservations of one engine: taken together, given back together, and rolled back when any
 // part (or building its command) fails so a refused start holds nothing.
 import { estimateModelMemory } from '../gpu/memory';
-import type { GPUResourceManager } from '../gpu/manager';
+import type { GPUResourceManager } from '../gpu/gpu-resource-manager';
 import { EngineSpecError } from '../kinds/builders';
 import { gpuRequired } from '../kinds/gpu-rule';
 import type { CommandLine, EngineCategory } from '../kinds/types';

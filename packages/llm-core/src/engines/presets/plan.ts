@@ -2,7 +2,7 @@
 import { buildCommand, formatCommand, redactCommand, type CommandBuildOptions } from '../kinds';
 import { estimateModelMemory } from '../gpu/memory';
 import { DEFAULT_PORT_RANGES, type PortAllocator, type PortKind, type PortRanges } from '../ports/port-allocator';
-import type { GPUResourceManager } from '../gpu/manager';
+import type { GPUResourceManager } from '../gpu/gpu-resource-manager';
 import type { InstanceType } from '../../control-plane/types';
 import type { EngineKind } from '../kinds/types';
 import type { MachineFacts } from '../kinds/default-engine';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { GPUResourceManager } from '../gpu/manager';
+import type { GPUResourceManager } from '../gpu/gpu-resource-manager';
 import { DEFAULT_HOST, EngineSpecError } from '../kinds/builders';
 import { naturalCategory, supportedCategories } from '../kinds/gpu-rule';
 import type { CommandBuildOptions, CommandLine, EngineCategory } from '../kinds/types';
