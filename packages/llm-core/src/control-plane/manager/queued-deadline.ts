@@ -1,7 +1,7 @@
 // A queued request with a deadline: is it still predicted to make it, and when should that be asked again?
 // Asked by a timer rather than only when a slot frees, so a request that can no longer meet its deadline is
 // told so then — at the latest when the deadline passes — instead of when the instance ahead of it finishes.
-// Feasibility is judged like the policies' (policies/common meetsDeadline) over the healthy instances that
+// Feasibility is judged like the policies' (policies/policy-helpers meetsDeadline) over the healthy instances that
 // serve it, full or not, plus the wait of the queued requests the policy serves before it (backlog.ts): as
 // they are dispatched that wait shrinks and the next check finds more slack. Requests that overtake it later
 // (a higher class, an earlier deadline) are counted at the next check, not at their arrival.

@@ -7,7 +7,7 @@
 // "Contention" is the load signal: more queued requests than free slots in the snapshot.
 import { RequestPriority, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
-import { absoluteDeadline, absoluteTtftDeadline } from './common';
+import { absoluteDeadline, absoluteTtftDeadline } from './policy-helpers';
 import { CostOptimizedPolicy, type CostOptimizedOptions } from './cost-optimized';
 import { FifoPolicy } from './fifo';
 import { PriorityPolicy, type PriorityOptions } from './priority';

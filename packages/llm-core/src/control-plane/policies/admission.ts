@@ -3,7 +3,7 @@
 // is rejected at once or demoted to best effort. One place, so both policies judge deadlines alike.
 import type { ExecutionInstance, Rejection, RequestMetadata, SchedulingContext } from '../types';
 import type { CapacityView } from './capacity';
-import { absoluteDeadline, absoluteTtftDeadline, compatible, deadlineRejection, noInstance, uniqueById, type BasePolicyOptions, type InfeasibleAction } from './common';
+import { absoluteDeadline, absoluteTtftDeadline, compatible, deadlineRejection, noInstance, uniqueById, type BasePolicyOptions, type InfeasibleAction } from './policy-helpers';
 import { feasibility } from './deadline';
 
 export type Admission =

@@ -6,7 +6,7 @@ import { loadRatio } from '../routing/load';
 import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
 import { admitted } from './admission';
-import { byArrival, decide, meetsDeadline, sortedBy, type BasePolicyOptions, type InfeasibleAction } from './common';
+import { byArrival, decide, meetsDeadline, sortedBy, type BasePolicyOptions, type InfeasibleAction } from './policy-helpers';
 
 export interface CostOptimizedOptions extends BasePolicyOptions {
   /** What happens to a request that can no longer meet its deadline (default 'reject'). */

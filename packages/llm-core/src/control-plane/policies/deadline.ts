@@ -2,7 +2,7 @@
 // not, with this call's placements counted) on which the request is still predicted to finish in time?
 import type { ExecutionInstance, RequestMetadata, SchedulingContext } from '../types';
 import type { CapacityView } from './capacity';
-import { meetsDeadline } from './common';
+import { meetsDeadline } from './policy-helpers';
 
 export interface Feasibility {
   /** Some compatible instance meets the deadline (possibly one that is full right now). */

@@ -1,6 +1,6 @@
 // fifo: arrival order; each request goes where the context's router sends it (least loaded by default).
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
-import { byArrival, routeAmong, sortedBy, type BasePolicyOptions } from './common';
+import { byArrival, routeAmong, sortedBy, type BasePolicyOptions } from './policy-helpers';
 import { placeInOrder } from './place';
 
 export type FifoOptions = BasePolicyOptions;

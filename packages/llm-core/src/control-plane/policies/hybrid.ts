@@ -11,7 +11,7 @@
 import { instanceRank, requestClassifier } from '../classifier/request-classifier';
 import { InstanceType, RequestPriority, RequestType, type ExecutionInstance, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
-import { absoluteDeadline, absoluteTtftDeadline, byArrival, decide, noInstance, routeAmong, sortedBy, uniqueById, type BasePolicyOptions } from './common';
+import { absoluteDeadline, absoluteTtftDeadline, byArrival, decide, noInstance, routeAmong, sortedBy, uniqueById, type BasePolicyOptions } from './policy-helpers';
 import { serviceOrder } from './service-order';
 
 export const EMBEDDING_PRIORITIES = ['high', 'normal', 'low', 'adaptive'] as const;

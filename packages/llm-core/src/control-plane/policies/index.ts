@@ -1,5 +1,5 @@
 export { CapacityView } from './capacity';
-export { type BasePolicyOptions, type InfeasibleAction, absoluteDeadline, absoluteTtftDeadline, meetsDeadline, estimatedCost } from './common';
+export { type BasePolicyOptions, type InfeasibleAction, absoluteDeadline, absoluteTtftDeadline, meetsDeadline, estimatedCost } from './policy-helpers';
 export { serviceOrder, arrivalOrder } from './service-order';
 export { FifoPolicy, type FifoOptions } from './fifo';
 export { PriorityPolicy, effectivePriority, DEFAULT_AGING_MS, type PriorityOptions } from './priority';

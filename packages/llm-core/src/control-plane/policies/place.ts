@@ -3,7 +3,7 @@
 // whole snapshot is full, and count every placement in the virtual capacity view.
 import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext } from '../types';
 import { CapacityView } from './capacity';
-import { compatible, decide, noInstance, uniqueById, type BasePolicyOptions } from './common';
+import { compatible, decide, noInstance, uniqueById, type BasePolicyOptions } from './policy-helpers';
 
 export interface Choice {
   instance: ExecutionInstance;

@@ -3,7 +3,7 @@
 // Urgent requests (by their own class, not the aged one) go to the instance with the lowest latency
 // estimate; the rest go where the router sends them.
 import { RequestPriority, PRIORITY_NAMES, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
-import { fastest, routeAmong, sortedBy, type BasePolicyOptions } from './common';
+import { fastest, routeAmong, sortedBy, type BasePolicyOptions } from './policy-helpers';
 import { placeInOrder } from './place';
 
 export interface PriorityOptions extends BasePolicyOptions {

@@ -16,7 +16,7 @@ import {
   sortedBy,
   type BasePolicyOptions,
   type InfeasibleAction,
-} from './common';
+} from './policy-helpers';
 
 export interface SloAwareOptions extends BasePolicyOptions {
   /** What happens to a request that can no longer meet its deadline (default 'reject'). */
