@@ -53,7 +53,7 @@ export {
   type AggregatorModelSettings,
   type ModelFailure,
   type GenerateResult,
-  type GenerateOptions,
+  type AggregatorGenerateOptions,
 } from './providers/aggregator';
 
 // Errors: the typed client errors, and the OpenAI error body every sage server answers with.

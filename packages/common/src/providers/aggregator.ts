@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { detectEndpoint, type DetectOptions } from '../detection/detect';
 import { APIError, LLMError } from '../types/errors';
 import { RequestAbortedError } from '../http/retry';
+import type { GenerationOptions } from '../clients/generation-options';
 import type { ChatMessage } from '../types/openai';
 import { logger } from '../util/logger';
 import { ProviderManager } from './provider-manager';
@@ -39,12 +40,8 @@ export interface GenerateResult {
   failures: ModelFailure[];
 }
 
-export interface GenerateOptions {
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  stop?: string | string[];
-  seed?: number;
+/** Options of one `generateResponse` call: the generation parameters (each configured model keeps its own name), and a signal. */
+export interface AggregatorGenerateOptions extends Omit<GenerationOptions, 'model'> {
   signal?: AbortSignal;
 }
 
@@ -145,11 +142,11 @@ export class LLMAggregator {
   }
 
   /** The reply of the first model in order that answers. Throws AllModelsFailedError if none does. */
-  async generateResponse(messages: ReadonlyArray<ChatMessage>, opts: GenerateOptions = {}): Promise<string> {
+  async generateResponse(messages: ReadonlyArray<ChatMessage>, opts: AggregatorGenerateOptions = {}): Promise<string> {
     return (await this.generateResponseDetailed(messages, opts)).content;
   }
 
-  async generateResponseDetailed(messages: ReadonlyArray<ChatMessage>, opts: GenerateOptions = {}): Promise<GenerateResult> {
+  async generateResponseDetailed(messages: ReadonlyArray<ChatMessage>, opts: AggregatorGenerateOptions = {}): Promise<GenerateResult> {
     if (this.order.length === 0) await this.initializeFromDetection();
     const failures: ModelFailure[] = [];
     this.lastFailures = failures;
