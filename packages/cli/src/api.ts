@@ -1,5 +1,6 @@
 // A small client of the control plane's HTTP API (management routes, /health) for the CLI commands.
 // Errors become one readable line: unreachable → exit 3, the server's OpenAI-shaped error message otherwise.
+import { serverRootUrl } from '@sage/common';
 import { CliError, ExitCode } from './errors';
 import type { SageHome } from './home';
 import { findRunning } from './server-state';
@@ -58,7 +59,8 @@ export interface Health {
 export function resolveApiBase(home: SageHome, flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = flag ?? (env.SAGE_API_BASE?.trim() || undefined) ?? findRunning(home)?.url ?? DEFAULT_API_BASE;
   // Accept …/v1 and …/v1/management too: people paste the OpenAI base URL.
-  return chosen.replace(/\/+$/, '').replace(/\/v1(\/management)?$/, '');
+  const trimmed = chosen.replace(/\/+$/, '');
+  return serverRootUrl(trimmed.endsWith('/v1/management') ? trimmed.slice(0, -'/management'.length) : trimmed);
 }
 
 interface OpenAIErrorBody {

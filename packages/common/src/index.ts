@@ -10,7 +10,8 @@ export type { GenerationOptions } from './clients/generation-options';
 export type { RetryPolicy, CallOptions } from './http/retry';
 
 // Find an endpoint: configuration from the environment, detection and its cache, one probe.
-export { loadSageEnv, normalizeBaseUrl, ConfigError, type SageEnv } from './config/env';
+export { loadSageEnv, ConfigError, type SageEnv } from './config/env';
+export { normalizeBaseUrl, serverRootUrl } from './config/base-url';
 export {
   detectEndpoint,
   invalidateDetection,

@@ -90,11 +90,3 @@ export function loadSageEnv(env: NodeJS.ProcessEnv = process.env): SageEnv {
   // Drop unset keys so the object is a stable cache key and prints cleanly.
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as SageEnv;
 }
-
-/** `http://host:port` → `http://host:port/v1`; a URL that already has a path is kept (minus a trailing slash). */
-export function normalizeBaseUrl(url: string): string {
-  const u = new URL(url);
-  const path = u.pathname.replace(/\/+$/, '');
-  u.pathname = path === '' ? '/v1' : path;
-  return u.toString().replace(/\/+$/, '');
-}

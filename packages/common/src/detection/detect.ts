@@ -4,7 +4,8 @@
 // candidates, a sage control plane preferred over a raw engine, only endpoints serving the wanted kind;
 // (3) DashScope, only when a key is set — chosen without calling it; otherwise NoEndpointError naming
 // every candidate tried.
-import { loadSageEnv, normalizeBaseUrl, type SageEnv } from '../config/env';
+import { normalizeBaseUrl } from '../config/base-url';
+import { loadSageEnv, type SageEnv } from '../config/env';
 import { LLMError, NoEndpointError, type DetectionCandidate } from '../types/errors';
 import { logger } from '../util/logger';
 import { probeEndpoint, type ProbedModel, type ProbeResult } from './probe';

@@ -9,6 +9,7 @@
 //   3. otherwise, if the server answers a TEI-style `GET /info` with an embedding `model_type` → embedding;
 //   4. otherwise → llm (an OpenAI-compatible server with a chat model and no metadata, e.g. plain vLLM).
 // An endpoint serves a purpose when at least one of its models has that kind.
+import { serverRootUrl } from '../config/base-url';
 import { ModelListSchema, type Model, type ModelKind } from '../types/openai';
 
 export const SAGE_CONTROL_PLANE_SERVICE = 'sage-control-plane';
@@ -58,11 +59,6 @@ function reason(err: unknown): string {
   return c instanceof Error ? c.message : String(c);
 }
 
-/** Root of the server (`http://h:p/v1` → `http://h:p`), where /health and /info live. */
-function serverRoot(baseUrl: string): string {
-  return baseUrl.replace(/\/v1\/?$/, '');
-}
-
 function batchLimit(m: Model): number | undefined {
   const v = m.sage_max_batch_size ?? m.max_batch_size;
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
@@ -75,7 +71,7 @@ function batchLimit(m: Model): number | undefined {
 export async function probeEndpoint(baseUrl: string, opts: { timeoutMs: number; apiKey?: string }): Promise<ProbeResult> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
   const headers: Record<string, string> = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
-  const root = serverRoot(baseUrl);
+  const root = serverRootUrl(baseUrl);
   const healthP = getJson(`${root}/health`, signal, headers).catch(() => undefined);
   let list;
   try {

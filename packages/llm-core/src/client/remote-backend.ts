@@ -1,6 +1,7 @@
 // Remote mode: a running sage control plane's OpenAI API through the official `openai` SDK. Priority and
 // deadline travel as the x-sage-priority / x-sage-slo-ms headers (F-301), ignored by plain engines.
 import OpenAI from 'openai';
+import { serverRootUrl } from '@sage/common';
 import type { ChatMessageLike } from '../control-plane/types';
 import type { Backend, CallOptions, EmbedOptions, InstanceInfo } from './backend';
 
@@ -12,10 +13,6 @@ export interface RemoteOptions {
   defaultEmbeddingModel?: string;
 }
 
-/** `http://h:p`, `http://h:p/`, `http://h:p/v1` all mean the same server. */
-export function serverRoot(url: string): string {
-  return url.replace(/\/+$/, '').replace(/\/v1$/, '');
-}
 
 function headers(o: { priority?: string; sloDeadlineMs?: number }): Record<string, string> {
   const h: Record<string, string> = {};
@@ -36,7 +33,7 @@ export class RemoteBackend implements Backend {
   private modelsCache?: Promise<Array<{ id: string; kind?: string }>>;
 
   constructor(private readonly opts: RemoteOptions) {
-    this.root = serverRoot(opts.baseUrl);
+    this.root = serverRootUrl(opts.baseUrl);
     this.client = new OpenAI({ baseURL: `${this.root}/v1`, apiKey: opts.apiKey ?? 'sage', timeout: opts.timeoutSec * 1000, maxRetries: 2 });
   }
 

@@ -5,7 +5,7 @@
 //   neither         → detect a control plane (SAGE_UNIFIED_BASE_URL, then local probing), else embedded.
 // The constructor is private in TypeScript and guarded by a module-private token at run time, so
 // `new UnifiedInferenceClient()` from JavaScript throws. There is no createAuto / createWithControlPlane.
-import { DEFAULT_HOSTS, DEFAULT_PROBE_TIMEOUT_MS, loadSageEnv, probeEndpoint } from '@sage/common';
+import { DEFAULT_HOSTS, DEFAULT_PROBE_TIMEOUT_MS, loadSageEnv, probeEndpoint, serverRootUrl } from '@sage/common';
 import type { ChatMessageLike } from '../control-plane/types';
 import type { SupervisorOptions } from '../engines/lifecycle';
 import type { PortRanges } from '../engines/ports';
@@ -15,7 +15,7 @@ import { SCHEDULING_SETTING_KEYS, type SchedulingSettingsInput } from '../settin
 import type { Backend, CallOptions, EmbedOptions, InstanceInfo } from './backend';
 import { EmbeddedBackend } from './embedded-backend';
 import { planInstances, type InstanceDeclaration } from './instances';
-import { RemoteBackend, serverRoot } from './remote-backend';
+import { RemoteBackend } from './remote-backend';
 
 /**
  * Every scheduling setting of the control plane (settings/schema.ts) is an option of an embedded client:
@@ -95,7 +95,7 @@ export class UnifiedInferenceClient {
 
     if (!options.embedded && !options.instances) {
       const configured = loadSageEnv(env).unifiedBaseUrl;
-      if (configured) return remote(serverRoot(configured));
+      if (configured) return remote(serverRootUrl(configured));
       const local = await probeLocalControlPlane();
       if (local) return remote(local);
     }

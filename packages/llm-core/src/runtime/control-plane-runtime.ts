@@ -3,7 +3,7 @@
 // bridge between them: an engine that reaches RUNNING becomes a scheduling instance with the same id, a
 // registered external backend becomes one too, and stopping either takes it out of rotation first.
 import pino, { type Logger } from 'pino';
-import { probeEndpoint } from '@sage/common';
+import { normalizeBaseUrl, probeEndpoint } from '@sage/common';
 import { ControlPlaneManager, type ControlPlaneManagerOptions } from '../control-plane/manager';
 import { InstanceType, type ExecutionInstance } from '../control-plane/types';
 import { GPUResourceManager } from '../engines/gpu';
@@ -168,18 +168,23 @@ export class ControlPlaneRuntime {
 
   /** Adds an engine started elsewhere (a vLLM, TEI, a cloud API); its models are read from /v1/models unless given. */
   async registerBackend(reg: BackendRegistration): Promise<ExecutionInstance> {
+    let baseUrl: string;
+    try {
+      baseUrl = normalizeBaseUrl(reg.baseUrl);
+    } catch {
+      throw new BackendRegistrationError(`backend base URL "${reg.baseUrl}" is not a URL`, 400, 'invalid_base_url');
+    }
     let models = reg.models;
     let kind = reg.kind;
     if (!models?.length || !kind) {
-      const base = reg.baseUrl.replace(/\/+$/, '');
-      const probe = await probeEndpoint(/\/v1$/.test(base) ? base : `${base}/v1`, { apiKey: reg.apiKey, timeoutMs: 5000 });
+      const probe = await probeEndpoint(baseUrl, { apiKey: reg.apiKey, timeoutMs: 5000 });
       if (!probe.ok) throw new BackendRegistrationError(`backend ${reg.baseUrl} did not answer /v1/models: ${probe.error}`, 503, 'backend_unreachable');
       models = models?.length ? models : probe.models.map((m) => m.id);
       kind = kind ?? (probe.models.every((m) => m.kind === 'embedding') ? 'embedding' : 'llm');
     }
     if (!models.length) throw new BackendRegistrationError(`backend ${reg.baseUrl} serves no model`, 400, 'no_models');
     if (reg.id && this.manager.registry.get(reg.id)) throw new BackendRegistrationError(`an instance with id ${reg.id} is already registered`, 409, 'already_registered');
-    const duplicate = this.manager.getInstances().find((i) => i.baseUrl.replace(/\/v1$/, '') === reg.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, ''));
+    const duplicate = this.manager.getInstances().find((i) => i.baseUrl === baseUrl);
     if (duplicate) throw new BackendRegistrationError(`${reg.baseUrl} is already registered as ${duplicate.id}`, 409, 'already_registered');
     const inst = this.manager.registerInstance({
       id: reg.id,

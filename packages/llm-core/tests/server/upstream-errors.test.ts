@@ -105,3 +105,11 @@ it('refuses with 503 and Retry-After a deadline that cannot be met, without call
   expect(metrics.rejections.deadline_infeasible).toBeGreaterThanOrEqual(1);
   expect(metrics.slo.overall.missed).toBeGreaterThanOrEqual(1);
 });
+
+it('refuses a backend registered twice under two spellings of one base URL, and a base URL that is not a URL', async () => {
+  const root = backend.url.replace(/\/v1$/, '/');
+  const again = await h.cp.runtime.registerBackend({ baseUrl: root, kind: 'llm' }).catch((e: unknown) => e);
+  expect(again).toMatchObject({ status: 409, code: 'already_registered' });
+  const bad = await h.cp.runtime.registerBackend({ baseUrl: 'not a url', kind: 'llm' }).catch((e: unknown) => e);
+  expect(bad).toMatchObject({ status: 400, code: 'invalid_base_url' });
+});

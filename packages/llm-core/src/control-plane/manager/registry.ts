@@ -1,13 +1,14 @@
 // The instance registry: the one owner of instance state and live load (ARCHITECTURE "where things are
 // decided"). The executor's outcomes and the engines' /metrics feed it; policies get copies (snapshots).
 import { EventEmitter } from 'node:events';
+import { normalizeBaseUrl } from '@sage/common';
 import type { ExecutionInstance, InstanceHealth, InstanceLoad, InstanceType, RequestType, Topology } from '../types';
 import { InstanceType as IT, RequestType as RT } from '../types';
 
 /** What a caller supplies to register an instance; everything else gets a default. */
 export interface InstanceSpec {
   id?: string;
-  /** Base URL of the OpenAI-compatible API (with or without the trailing /v1). */
+  /** Base URL of the OpenAI-compatible API; a bare origin gets /v1 (normalizeBaseUrl of @sage/common). */
   baseUrl: string;
   models: string[];
   type?: InstanceType;
@@ -29,13 +30,6 @@ export function defaultRequestTypes(type: InstanceType): RequestType[] {
   return [RT.LLM_CHAT, RT.LLM_GENERATE];
 }
 
-function normaliseBaseUrl(raw: string): URL {
-  const url = new URL(raw);
-  if (!/\/v1\/?$/.test(url.pathname)) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1`;
-  url.pathname = url.pathname.replace(/\/+$/, '');
-  return url;
-}
-
 export function emptyLoad(): InstanceLoad {
   return { activeRequests: 0, queuedRequests: 0, kvCacheUsage: 0, ewmaLatencyMs: 0, ewmaTtftMs: 0, tokensPerSecond: 0 };
 }
@@ -45,7 +39,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
   private seq = 0;
 
   register(spec: InstanceSpec): ExecutionInstance {
-    const url = normaliseBaseUrl(spec.baseUrl);
+    const url = new URL(normalizeBaseUrl(spec.baseUrl));
     const type = spec.type ?? IT.GENERAL;
     const id = spec.id ?? `${type.toLowerCase()}-${url.hostname}-${url.port || (url.protocol === 'https:' ? 443 : 80)}-${++this.seq}`;
     if (this.instances.has(id)) throw new Error(`instance ${id} is already registered`);
