@@ -1,6 +1,7 @@
 // A small client of the control plane's HTTP API (management routes, /health) for the CLI commands.
 // Errors become one readable line: unreachable → exit 3, the server's OpenAI-shaped error message otherwise.
 import { serverRootUrl } from '@sage/common';
+import type { InstanceLoad } from '@sage/llm-core';
 import { CliError, ExitCode } from './errors';
 import type { SageHome } from './home';
 import { findRunning } from './server-state';
@@ -17,14 +18,6 @@ export interface HealthEngine {
   restarts: number;
 }
 
-export interface InstanceLoad {
-  activeRequests: number;
-  queuedRequests: number;
-  kvCacheUsage: number;
-  ewmaLatencyMs: number;
-  tokensPerSecond: number;
-}
-
 export interface HealthInstance {
   id: string;
   type: string;
@@ -36,6 +29,7 @@ export interface HealthInstance {
   machine?: string;
   rack?: string;
   nvlinkGroup?: string;
+  /** The control plane's own load record for the instance, as /health serialises it. */
   load: InstanceLoad;
 }
 
