@@ -146,13 +146,20 @@ describe('sage inference (built bin, real processes)', () => {
     const child = spawn(process.execPath, [SAGE_BIN, 'inference', 'logs', '--follow', '--lines', '0'], { env: { ...process.env, SAGE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (c: Buffer) => (text += c.toString('utf8')));
-    await new Promise((r) => setTimeout(r, 1000)); // let it reach the end of the file
-    await fetch(`${apiBase}/models`);
-    const deadline = Date.now() + 10_000;
-    while (!/GET \/v1\/models/.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(text).toMatch(/INFO\s+incoming request .*GET \/v1\/models/);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGINT');
+    try {
+      // The follower attaches at the end of the file at some moment we cannot observe, so keep making requests
+      // (each writes a new log line) until one of them shows up, instead of guessing how long attaching takes.
+      const deadline = Date.now() + 20_000;
+      while (!/GET \/v1\/models/.test(text) && Date.now() < deadline) {
+        await fetch(`${apiBase}/models`);
+        const wait = Date.now() + 500;
+        while (!/GET \/v1\/models/.test(text) && Date.now() < wait) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(text).toMatch(/INFO\s+incoming request .*GET \/v1\/models/);
+    } finally {
+      child.kill('SIGINT');
+    }
     expect(await exited).toBe(0);
   });
 
