@@ -16,7 +16,9 @@ export class StateStoreUrlError extends Error {
   }
 }
 
-const redisUrl = z.string().transform((raw, ctx): StateStoreAddress => {
+/** `local`: this process alone; otherwise a Redis URL. */
+export const stateStoreSchema = z.string().transform((raw, ctx): StateStoreAddress => {
+  if (raw.trim() === 'local') return { kind: 'local' };
   let url: URL;
   try {
     url = new URL(raw);
@@ -47,8 +49,6 @@ const redisUrl = z.string().transform((raw, ctx): StateStoreAddress => {
   return { kind: 'redis', url: url.toString(), host: url.hostname, port, db, tls: url.protocol === 'rediss:', redacted };
 });
 
-/** `local`, empty or absent: this process alone; otherwise a Redis URL. */
-export const stateStoreSchema = z.union([z.literal('local').transform((): StateStoreAddress => ({ kind: 'local' })), redisUrl]);
 
 export function parseStateStoreUrl(raw: string | undefined): StateStoreAddress {
   const value = raw?.trim();
