@@ -25,11 +25,8 @@ export { startControlPlaneServer } from './server/start';
 export type { ControlPlaneServerConfig, RunningControlPlane } from './server/start';
 export { authConfigFromEnv, KeyRing } from './server/auth';
 export type { AuthConfig } from './server/auth';
-<<<<<<< HEAD
 export * from './settings';
 export type { ReadinessStatus, ModelWait } from './runtime/readiness';
 export type { ManagementSettings } from './server/routes/management';
-=======
 export { createStateStore, parseStateStoreUrl, stateStoreSchema, StateStoreUrlError } from './control-plane/state';
 export type { StateStore, StateStoreStatus, StateStoreState, StateStoreTuning, StateStoreAddress } from './control-plane/state';
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)

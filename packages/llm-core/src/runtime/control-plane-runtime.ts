@@ -127,10 +127,7 @@ export class ControlPlaneRuntime {
 
   private registerEngine(info: EngineInfo): ExecutionInstance {
     if (this.manager.registry.get(info.id)) this.manager.unregisterInstance(info.id);
-<<<<<<< HEAD
     const attrs = this.attributes.get(info.id) ?? {};
-=======
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)
     const inst = this.manager.registerInstance({
       id: info.id,
       baseUrl: info.baseUrl,
@@ -144,11 +141,8 @@ export class ControlPlaneRuntime {
       apiKey: attrs.apiKey,
       health: 'healthy',
     });
-<<<<<<< HEAD
     this.readiness.changed();
-=======
     this.shared.announce(inst.id, 'engine');
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)
     return inst;
   }
 

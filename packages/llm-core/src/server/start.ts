@@ -87,13 +87,9 @@ export async function startControlPlaneServer(config: ControlPlaneServerConfig =
   const embeddingBackends = (config.embeddingBackends ?? settings.embeddingBackends).map(declaration);
   const runtime = await ControlPlaneRuntime.create({
     ...config.runtime,
-<<<<<<< HEAD
+    stateStore: config.runtime?.stateStore ?? config.stateStore ?? settings.stateStore,
     scheduler: { ...managerOptionsFrom(settings), ...config.runtime?.scheduler },
     supervisor: { ...supervisorOptionsFrom(settings), ...config.runtime?.supervisor },
-=======
-    stateStore: config.runtime?.stateStore ?? config.stateStore,
-    scheduler: { policy: config.policy ?? 'adaptive', router: config.router ?? 'load_balanced', ...config.runtime?.scheduler },
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)
     logger: log,
   });
   const startPreset = async (p: Preset): Promise<PresetApplyResult<EngineInfo>> => {
@@ -128,13 +124,9 @@ export async function startControlPlaneServer(config: ControlPlaneServerConfig =
     bodyLimit: config.bodyLimit,
     logger: log,
     version: config.version,
-<<<<<<< HEAD
     readiness: { status: () => runtime.readinessStatus(), waitForModel: (model, category, signal) => runtime.waitForModel(model, category, settings.requestTimeoutMs, signal) },
-    plugins: [(a) => registerManagementRoutes(a, runtime, { settings, sources: settingSources })],
-=======
     stateStore: runtime.shared,
-    plugins: [(a) => registerManagementRoutes(a, runtime)],
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)
+    plugins: [(a) => registerManagementRoutes(a, runtime, { settings, sources: settingSources })],
   });
   try {
     await app.listen({ host: settings.host, port: settings.port });

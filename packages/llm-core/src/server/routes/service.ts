@@ -18,23 +18,17 @@ export interface ServiceInfo {
 
 export function registerServiceRoutes(
   app: FastifyInstance,
-<<<<<<< HEAD
-  deps: { manager: ControlPlaneManager; metrics: ControlPlaneMetrics; engines?: EngineListing; readiness?: ServerReadiness; info: ServiceInfo },
+  deps: { manager: ControlPlaneManager; metrics: ControlPlaneMetrics; engines?: EngineListing; readiness?: ServerReadiness; stateStore?: { status(): StateStoreStatus }; info: ServiceInfo },
 ): void {
   const { manager, metrics, engines, info } = deps;
   // Without a runtime (a bare manager) ready means: some instance is registered and healthy.
   const readiness = () => deps.readiness?.status() ?? { ready: manager.getInstances().some((i) => i.health === 'healthy'), waitingFor: [], failed: false };
-=======
-  deps: { manager: ControlPlaneManager; metrics: ControlPlaneMetrics; engines?: EngineListing; stateStore?: { status(): StateStoreStatus }; info: ServiceInfo },
-): void {
-  const { manager, metrics, engines, info } = deps;
   /** `local` without a shared store; else the shared store's state (ok, degraded while unreachable, connecting). */
   const storeView = () => {
     const s = deps.stateStore?.status();
     if (!s || s.kind === 'local') return { state_store: 'local' as const, replica: s ? { id: s.replicaId } : undefined };
     return { state_store: s.state, replica: { id: s.replicaId, store: s.url, since: new Date(s.since).toISOString(), error: s.error } };
   };
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)
 
   app.get('/', async () => ({
     name: 'sage',
@@ -61,31 +55,21 @@ export function registerServiceRoutes(
       router: manager.router.name,
       pdSeparation: manager.pdSeparation.enabled,
       queueLength: manager.queueLength,
-<<<<<<< HEAD
+      ...storeView(),
       // Never the instance's API key: only what scheduling decides by (and why an instance gets no new work).
       instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, ...(i.drained ? { drained: i.drained } : {}), maxConcurrency: i.maxConcurrency, ...placementOf(i), load: i.load })),
-=======
-      ...storeView(),
-      instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, load: i.load })),
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)
       engines: engines?.listEngines().map((e) => ({ id: e.id, state: e.state, model: e.model, kind: e.kind, port: e.port, pid: e.pid, restarts: e.restarts })) ?? [],
     };
     return reply.code(status === 'unhealthy' ? 503 : 200).send(body);
   });
 
-<<<<<<< HEAD
-  // Readiness (for a Kubernetes readinessProbe): 200 only once every engine of the preset is RUNNING and registered.
+  // Readiness (for a Kubernetes readinessProbe): 200 once every engine of the preset is RUNNING and registered, and
+  // a shared state store has been tried (shared, or degraded to local state: a degraded replica still serves).
   app.get('/health/ready', async (_request, reply) => {
     const r = readiness();
-    return reply.code(r.ready ? 200 : 503).send({ ready: r.ready, waitingFor: r.waitingFor, ...(r.failed ? { failed: true } : {}) });
-=======
-  // Readiness (a load balancer's or Kubernetes' question): this replica takes requests. Not ready only while its
-  // shared store is still being tried for the first time; an unreachable store (degraded) still serves.
-  app.get('/health/ready', async (_request, reply) => {
     const view = storeView();
-    const ready = view.state_store !== 'connecting';
-    return reply.code(ready ? 200 : 503).send({ ready, service: SAGE_CONTROL_PLANE_SERVICE, ...view, instances: manager.getInstances().length, queueLength: manager.queueLength });
->>>>>>> 6e47ae4 (state: a StateStore (local default, Redis shared) through which control-plane replicas share instances, slots (leases in one Lua round trip, TTL-renewed), health, circuits and affinity; /health reports state_store, /health/ready added)
+    const ready = r.ready && view.state_store !== 'connecting';
+    return reply.code(ready ? 200 : 503).send({ ready, waitingFor: r.waitingFor, ...(r.failed ? { failed: true } : {}), ...view });
   });
 
   app.get('/metrics', async (_request, reply) => {
