@@ -105,6 +105,6 @@ describe('sage inference start --state-store (built bin)', () => {
     const wait = await sage(['llm', 'engine', 'register', '--url', silent, '--model', 'm', '--wait', '1', '--api-base', urlA], { home: a.home });
     expect(wait.code).toBe(1);
     expect(oneLine(wait.stderr)).toHaveLength(1);
-    expect(wait.stderr).toContain(`the engine at ${silent} did not answer GET /v1/models within 1s`);
+    expect(wait.stderr).toContain(`the engine at ${silent} did not answer GET /v1/models or /health within 1s`);
   });
 });

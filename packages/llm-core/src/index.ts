@@ -28,5 +28,5 @@ export type { AuthConfig } from './server/auth';
 export * from './settings';
 export type { ReadinessStatus, ModelWait } from './runtime/readiness';
 export type { ManagementSettings } from './server/routes/management';
-export { createStateStore, parseStateStoreUrl, stateStoreSchema, StateStoreUrlError } from './control-plane/state';
+export { createStateStore, parseStateStoreUrl, stateStoreSchema, StateStoreUrlError, DEFAULT_REDIS_PORT } from './control-plane/state';
 export type { StateStore, StateStoreStatus, StateStoreState, StateStoreTuning, StateStoreAddress } from './control-plane/state';

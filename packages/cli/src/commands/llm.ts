@@ -135,15 +135,18 @@ async function waitForEngine(url: string, seconds: number, apiKey: string | unde
   let last = 'no answer';
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${base}/v1/models`, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(5000) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
+      // vLLM answers both; TEI has /health but may not list models.
+      for (const probe of ['/v1/models', '/health']) {
+        const res = await fetch(`${base}${probe}`, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(5000) });
+        if (res.ok) return;
+        last = `HTTP ${res.status}`;
+      }
     } catch (err) {
       last = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     }
     await sleep(1000);
   }
-  throw new CliError(`the engine at ${url} did not answer GET /v1/models within ${seconds}s (${last})`);
+  throw new CliError(`the engine at ${url} did not answer GET /v1/models or /health within ${seconds}s (${last})`);
 }
 
 async function engineRegister(ctx: Context, flags: EngineRegisterFlags): Promise<number> {
@@ -366,7 +369,7 @@ export function llmCommand(ctx: Context): Command {
     .option('--max-concurrent <n>', 'requests in flight at once, across all control-plane replicas (default 32)', positiveIntArg)
     .option('--id <id>', 'instance id (default: derived from the URL); a stable one makes re-registration idempotent')
     .option('--api-key-env <var>', "environment variable holding the engine's API key")
-    .option('--wait <sec>', 'first wait up to this long for the engine to answer GET /v1/models', positiveIntArg)
+    .option('--wait <sec>', 'first wait up to this long for the engine to answer GET /v1/models or /health', positiveIntArg)
     .option('--exists-ok', 'an engine already registered under this id or URL is not an error')
     .addOption(apiBaseOption())
     .addOption(jsonOption())
