@@ -115,9 +115,13 @@ export class RedisStateStore implements StateStore {
     });
     this.cmd.on('close', () => this.degrade(this.lastError ?? 'connection closed'));
     this.sub.on('error', () => undefined); // the command connection reports the outage
+    let subscribedBefore = false;
     this.sub.on('ready', () => {
       // Resubscribes after a reconnect too (ioredis also does; subscribing twice is harmless).
       this.sub.subscribe(this.loadChannel, this.eventChannel).catch(() => undefined);
+      // Messages published while only this connection was down are lost: read the store again.
+      if (subscribedBefore && this.state === 'ok') this.syncing = this.resync();
+      subscribedBefore = true;
     });
     this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     await Promise.allSettled([this.cmd.connect(), this.sub.connect()]);
@@ -321,7 +325,10 @@ export class RedisStateStore implements StateStore {
       await this.renew(this.knownIds());
       this.log.info({ replica: this.replicaId, store: this.options.redactedUrl, instances: snapshot.entries.length }, 'state store connected: sharing state with the other replicas');
     } catch (err) {
-      this.commandFailed('sync', err as Error);
+      // Connected but unreadable: local state, and a new connection (whose 'ready' tries again).
+      this.lastError = `sync: ${(err as Error).message}`;
+      this.degrade(this.lastError);
+      if (!this.closed) this.cmd.disconnect(true);
     }
   }
 
