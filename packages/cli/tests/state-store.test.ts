@@ -73,6 +73,8 @@ describe('sage inference start --state-store (built bin)', () => {
     expect([hA.state_store, hB.state_store]).toEqual(['ok', 'ok']);
     expect(hA.replica?.id).not.toBe(hB.replica?.id);
     expect((await fetch(`${urlB}/health/ready`)).status).toBe(200);
+    const status = await sage(['inference', 'status'], { home: a.home });
+    expect(status.stdout).toMatch(/state\s+shared \(redis:\/\/127\.0\.0\.1:\d+\/0\) · ok · replica \S+/);
 
     const reg = await sage(['llm', 'engine', 'register', '--url', backendUrl, '--model', 'ext-model', '--max-concurrent', '4', '--id', 'ext', '--wait', '5', '--api-base', urlA], { home: a.home });
     expect(reg.stderr).toBe('');

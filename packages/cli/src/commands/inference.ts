@@ -201,6 +201,7 @@ async function status(ctx: Context, flags: { json?: boolean }): Promise<number> 
     ['sage', `${rec.state} · pid ${rec.pid} · up ${duration(health.uptimeSec)} · health ${health.status}${health.ready === false ? ' · not ready' : ''}`],
     ['OpenAI API', `${rec.url}/v1`],
     ['scheduling', `${health.policy} policy · ${health.router} routing${health.pdSeparation ? ' · prefill/decode separation' : ''} · ${health.queueLength} queued`],
+    ...(health.state_store && health.state_store !== 'local' ? [['state', `shared (${health.replica?.store ?? 'store'}) · ${health.state_store} · replica ${health.replica?.id ?? '-'}`]] : []),
   ];
   out.write(`${lines.map(([k, v]) => `${k!.padEnd(12)}${v}`).join('\n')}\n\n`);
   const engineIds = new Set(health.engines.map((e) => e.id));
