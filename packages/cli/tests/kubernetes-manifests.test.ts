@@ -3,10 +3,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_REDIS_PORT, parseStateStoreUrl, startControlPlaneServer } from '@sage/llm-core';
+import { DEFAULT_REDIS_PORT, defaultSettings, parseStateStoreUrl, startControlPlaneServer } from '@sage/llm-core';
 import YAML from 'yaml';
 import { buildProgram } from '../src/program';
-import { validateConfig } from '../src/config';
 import { DEFAULT_API_BASE } from '../src/api';
 
 jest.setTimeout(60_000);
@@ -102,7 +101,7 @@ test('kustomization lists every manifest, and each Deployment selects its own po
 test('control plane: the port, the start flags and the probes are the ones the code has', async () => {
   const cp = find('Deployment', 'sage-control-plane').spec.template!.spec.containers[0]!;
   const svc = find('Service', 'sage-control-plane');
-  const defaultPort = validateConfig({}, 'defaults').port;
+  const defaultPort = defaultSettings().port;
   expect(new URL(DEFAULT_API_BASE).port).toBe(String(defaultPort));
   expect(containerPort(cp, 'http')).toBe(defaultPort);
   expect(svc.spec.ports?.[0]?.port).toBe(defaultPort);
