@@ -53,7 +53,7 @@ describe('sage inference start --state-store (built bin)', () => {
     expect(r.stderr).toMatch(/stateStore: unsupported scheme "http"; expected redis:\/\/HOST:PORT\[\/DB\]/);
     const env = await sage(['inference', 'start', '--preset', 'none'], { home: a.home, env: { SAGE_STATE_STORE: 'redis://127.0.0.1:6379/99' } });
     expect(env.code).toBe(2);
-    expect(env.stderr).toMatch(/stateStore: database 99 is out of range 0-15/);
+    expect(env.stderr).toMatch(/environment: SAGE_STATE_STORE: database 99 is out of range 0-15/);
   });
 
   test('two replicas (flag and environment) share what `sage llm engine register` registers through one', async () => {
