@@ -45,6 +45,9 @@ export interface Health {
   /** Prefill/decode separation on. */
   pdSeparation?: boolean;
   queueLength: number;
+  /** `local`, or a shared store's state: ok, degraded (unreachable: local state), connecting. */
+  state_store?: string;
+  replica?: { id: string; store?: string };
   instances: HealthInstance[];
   engines: HealthEngine[];
 }

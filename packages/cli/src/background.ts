@@ -100,7 +100,9 @@ export async function startInBackground(
         if (health) {
           const engines = describeEngines(health);
           const allRunning = health.engines.every((e) => e.state === 'RUNNING');
-          if (rec.state === 'running' && health.status === 'ok' && allRunning && health.ready !== false) {
+          // A control plane started with no engines (--preset none: its engines register later) has nothing to wait for.
+          const nothingToServeYet = health.status === 'starting' && (opts.expectedEngines ?? 0) === 0 && health.instances.length === 0;
+          if (rec.state === 'running' && (health.status === 'ok' || nothingToServeYet) && allRunning && health.ready !== false) {
             progress.succeed(`sage is running (pid ${pid}) — engines: ${engines}`);
             return { pid, url: rec.url, health };
           }

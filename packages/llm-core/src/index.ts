@@ -40,6 +40,7 @@ export {
   publicSettings,
   LOG_LEVELS,
   SettingsError,
+  defaultSettings,
 } from './settings';
 export type {
   ControlPlaneSettings,
@@ -58,6 +59,9 @@ export type {
 } from './settings';
 export type { ReadinessStatus, ModelWait } from './runtime/readiness';
 export type { ManagementSettings } from './server/routes/management';
+// Share state between control-plane replicas (--state-store redis://...; none = one process, local state).
+export { parseStateStoreUrl, DEFAULT_REDIS_PORT } from './control-plane/state';
+export type { StateStore, StateStoreStatus, StateStoreState, StateStoreAddress } from './control-plane/state';
 
 // The model shared by callers, policies and routers: requests, instances, decisions.
 export { RequestType, RequestPriority, RequestStatus, InstanceType } from './control-plane/types';

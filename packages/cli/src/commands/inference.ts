@@ -31,6 +31,7 @@ interface StartFlags {
   logLevel?: string;
   pd?: boolean;
   set?: string[];
+  stateStore?: string;
 }
 
 /** The args given after `inference start`, to hand to the detached process (minus --background). */
@@ -61,6 +62,8 @@ async function start(ctx: Context, flags: StartFlags): Promise<number> {
       llmBackends: flags.llmBackend,
       embeddingBackends: flags.embeddingBackend,
       logLevel: flags.logLevel,
+      // The environment sits between the settings file and the flag (a container sets it).
+      stateStore: flags.stateStore,
     },
   });
   const existing = findRunning(home);
@@ -198,6 +201,7 @@ async function status(ctx: Context, flags: { json?: boolean }): Promise<number> 
     ['sage', `${rec.state} · pid ${rec.pid} · up ${duration(health.uptimeSec)} · health ${health.status}${health.ready === false ? ' · not ready' : ''}`],
     ['OpenAI API', `${rec.url}/v1`],
     ['scheduling', `${health.policy} policy · ${health.router} routing${health.pdSeparation ? ' · prefill/decode separation' : ''} · ${health.queueLength} queued`],
+    ...(health.state_store && health.state_store !== 'local' ? [['state', `shared (${health.replica?.store ?? 'store'}) · ${health.state_store} · replica ${health.replica?.id ?? '-'}`]] : []),
   ];
   out.write(`${lines.map(([k, v]) => `${k!.padEnd(12)}${v}`).join('\n')}\n\n`);
   const engineIds = new Set(health.engines.map((e) => e.id));
@@ -304,11 +308,12 @@ export function inferenceCommand(ctx: Context): Command {
     .option('--embedding-model <name>', 'model name for the embedded embedding engine')
     .option('--llm-backend <spec>', 'register an LLM server started elsewhere: URL or url=URL,model=M,type=PREFILLING,cost=2.5,machine=gpu-a,rack=r1,nvlink_group=g0,max_concurrency=16,api_key=K (repeatable)', collect)
     .option('--embedding-backend <spec>', 'register an embedding server started elsewhere: URL or url=URL,model=M,… (repeatable)', collect)
-    .option('--preset <name|file>', 'engines to start: a built-in preset (sage llm preset list) or a YAML file')
+    .option('--preset <name|file>', 'engines to start: a built-in preset (sage llm preset list), a YAML file, or none')
     .option('--port <port>', 'port of the OpenAI and management API (default 8000)', portArg)
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--scheduling-policy <name>', 'fifo | priority | slo_aware | cost_optimized | adaptive | hybrid (default adaptive)')
     .option('--router <name>', 'load_balanced | round_robin | affinity | locality | prefix_aware | topology_aware')
+    .option('--state-store <url>', 'share state with other replicas: redis://HOST:PORT[/DB] (default local; env SAGE_STATE_STORE)')
     .option('--background', 'run detached; return once it is healthy (log: $SAGE_HOME/logs/sage.log)')
     .option('--pd', 'prefill/decode separation: long prompts prefill on PREFILLING engines and decode on DECODING ones')
     .option('--set <key=value>', 'any setting, e.g. --set max_queue_size=200 --set request_timeout_ms=30000 (repeatable; see: sage inference config show)', collect)

@@ -6,7 +6,7 @@ import { ApiClient, resolveApiBase } from '../api';
 import { CliError, ExitCode, oneLine, usageError } from '../errors';
 import { fit, printJson, table } from '../output';
 import { createProgress } from '../progress';
-import { portArg, positiveIntArg, type Context } from './shared';
+import { collect, portArg, positiveIntArg, type Context } from './shared';
 
 interface EngineView {
   id: string;
@@ -112,6 +112,71 @@ async function engineStart(ctx: Context, model: string, flags: EngineStartFlags,
   }
   if (flags.json) printJson(ctx.out, info);
   else progress.succeed(`engine ${info.id} is ${info.state} on port ${info.port} (pid ${info.pid ?? '-'}, ${info.baseUrl})`);
+  return ExitCode.OK;
+}
+
+interface EngineRegisterFlags extends ApiFlags {
+  url: string;
+  model: string[];
+  kind?: 'llm' | 'embedding';
+  maxConcurrent?: number;
+  id?: string;
+  apiKeyEnv?: string;
+  wait?: number;
+  existsOk?: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the engine answers its model list (an engine pod starts before its weights are loaded). */
+async function waitForEngine(url: string, seconds: number, apiKey: string | undefined): Promise<void> {
+  const base = url.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const deadline = Date.now() + seconds * 1000;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      // vLLM answers both; TEI has /health but may not list models.
+      for (const probe of ['/v1/models', '/health']) {
+        const res = await fetch(`${base}${probe}`, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(5000) });
+        if (res.ok) return;
+        last = `HTTP ${res.status}`;
+      }
+    } catch (err) {
+      last = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    }
+    await sleep(1000);
+  }
+  throw new CliError(`the engine at ${url} did not answer GET /v1/models or /health within ${seconds}s (${last})`);
+}
+
+async function engineRegister(ctx: Context, flags: EngineRegisterFlags): Promise<number> {
+  let url: URL;
+  try {
+    url = new URL(flags.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw usageError(`--url: "${flags.url}" is not an http(s) URL`);
+  }
+  const apiKey = flags.apiKeyEnv ? process.env[flags.apiKeyEnv]?.trim() : undefined;
+  if (flags.apiKeyEnv && !apiKey) throw usageError(`--api-key-env: the environment variable ${flags.apiKeyEnv} is not set`);
+  if (flags.wait) await waitForEngine(flags.url, flags.wait, apiKey);
+  const body = { baseUrl: url.toString(), models: flags.model, kind: flags.kind, maxConcurrency: flags.maxConcurrent, id: flags.id, apiKey };
+  const { status, body: answer } = await client(ctx, flags).request<{ id?: string; models?: string[]; maxConcurrency?: number; error?: { message?: string; code?: string } }>(
+    'POST',
+    '/v1/management/engines/register',
+    body,
+  );
+  if (status === 409 && flags.existsOk && answer?.error?.code === 'already_registered') {
+    if (flags.json) printJson(ctx.out, { registered: false, alreadyRegistered: true, message: answer.error.message });
+    else ctx.out.write(`already registered: ${answer.error.message}\n`);
+    return ExitCode.OK;
+  }
+  if (status !== 201 || !answer?.id) {
+    const hint = status === 401 || status === 403 ? ' (set SAGE_ADMIN_KEY to the control plane admin key)' : '';
+    throw new CliError(`${answer?.error?.message ?? `HTTP ${status}`}${hint}`, status === 400 ? ExitCode.USAGE : ExitCode.FAILURE);
+  }
+  if (flags.json) printJson(ctx.out, answer);
+  else ctx.out.write(`registered ${answer.id}: ${flags.url} serving ${(answer.models ?? flags.model).join(', ')} (at most ${answer.maxConcurrency ?? '-'} concurrent requests)\n`);
   return ExitCode.OK;
 }
 
@@ -293,6 +358,23 @@ export function llmCommand(ctx: Context): Command {
     .addOption(jsonOption())
     .action(async (model: string, flags: EngineStartFlags, cmd: Command) => {
       ctx.exitCode = await engineStart(ctx, model, flags, cmd);
+    });
+
+  engine
+    .command('register')
+    .description('put an engine started elsewhere (a vLLM, a TEI, an OpenAI-compatible API) into rotation')
+    .requiredOption('--url <url>', "the engine's OpenAI-compatible base URL, e.g. http://10.0.0.7:8000/v1")
+    .requiredOption('--model <name>', 'a model it serves (repeatable)', collect)
+    .addOption(new Option('--kind <kind>', 'what it serves').choices(['llm', 'embedding']).default('llm'))
+    .option('--max-concurrent <n>', 'requests in flight at once, across all control-plane replicas (default 32)', positiveIntArg)
+    .option('--id <id>', 'instance id (default: derived from the URL); a stable one makes re-registration idempotent')
+    .option('--api-key-env <var>', "environment variable holding the engine's API key")
+    .option('--wait <sec>', 'first wait up to this long for the engine to answer GET /v1/models or /health', positiveIntArg)
+    .option('--exists-ok', 'an engine already registered under this id or URL is not an error')
+    .addOption(apiBaseOption())
+    .addOption(jsonOption())
+    .action(async (flags: EngineRegisterFlags) => {
+      ctx.exitCode = await engineRegister(ctx, flags);
     });
 
   engine

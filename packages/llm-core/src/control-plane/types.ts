@@ -152,6 +152,16 @@ export interface RoutingStrategy {
   route(request: RequestMetadata, candidates: readonly ExecutionInstance[]): ExecutionInstance | undefined;
   /** Told when the set of instances changes (for strategies that keep state, e.g. hash rings). */
   onInstancesChanged?(instances: readonly ExecutionInstance[]): void;
+  /** Strategies that remember placements (sessions, prompt prefixes) share them with other replicas through this. */
+  readonly memory?: RouterMemory;
+}
+
+/** What a routing strategy learnt: these keys now belong on that instance. Replicas pass it to each other. */
+export interface RouterMemory {
+  /** Called with what this router learns as it routes. */
+  onLearn(listener: (keys: readonly string[], instanceId: string) => void): void;
+  /** What another replica's router learnt, taken on without being reported again. */
+  learn(keys: readonly string[], instanceId: string): void;
 }
 
 /** Estimates of how long a request would take on an instance, given its current load. */

@@ -5,6 +5,7 @@
 import pino, { type Logger } from 'pino';
 import { normalizeBaseUrl, probeEndpoint } from '@sage/common';
 import { ControlPlaneManager, type ControlPlaneManagerOptions } from '../control-plane/manager';
+import { createStateStore, SharedStateSync, type StateStore, type StateStoreTuning } from '../control-plane/state';
 import { InstanceType, type ExecutionInstance } from '../control-plane/types';
 import { GPUResourceManager } from '../engines/gpu';
 import { EngineLifecycleManager, EngineSupervisor, type EngineInfo, type EngineStartSpec, type SupervisorOptions } from '../engines/lifecycle';
@@ -26,6 +27,13 @@ export interface RuntimeOptions {
   engineStopGraceMs?: number;
   /** Time scale passed to built-in sim engines that do not set their own. */
   simTimeScale?: number;
+  /**
+   * Where replicas share instances, slots, health, circuits and affinity: `local` (default: this process alone),
+   * `redis://HOST:PORT[/DB]`, or a store made elsewhere. A bad address throws before anything starts.
+   */
+  stateStore?: string | StateStore;
+  /** Lease TTL, heartbeat and polling of a shared store (defaults: 3 s TTL, renewed every 750 ms). */
+  stateStoreOptions?: StateStoreTuning;
   logger?: Logger;
 }
 
@@ -61,6 +69,8 @@ export class ControlPlaneRuntime {
   readonly gpus: GPUResourceManager;
   readonly engines: EngineLifecycleManager;
   readonly supervisor: EngineSupervisor;
+  /** The state this replica shares with others (a no-op with the local store). */
+  readonly shared: SharedStateSync;
   private readonly log: Logger;
   private readonly simTimeScale?: number;
   /** Registered external backends (ids), which have no process of their own. */
@@ -71,9 +81,10 @@ export class ControlPlaneRuntime {
   readonly readiness: PresetReadiness;
   private closed = false;
 
-  private constructor(options: RuntimeOptions, engines: EngineLifecycleManager, ports: PortAllocator, gpus: GPUResourceManager) {
+  private constructor(options: RuntimeOptions, engines: EngineLifecycleManager, ports: PortAllocator, gpus: GPUResourceManager, store: StateStore) {
     this.log = options.logger ?? pino({ level: 'silent' });
-    this.manager = new ControlPlaneManager({ logger: this.log.child({ component: 'scheduler' }), ...options.scheduler });
+    this.manager = new ControlPlaneManager({ logger: this.log.child({ component: 'scheduler' }), sharedSlots: store, ...options.scheduler });
+    this.shared = new SharedStateSync({ store, manager: this.manager, logger: this.log.child({ component: 'state-store' }) });
     this.ports = ports;
     this.gpus = gpus;
     this.engines = engines;
@@ -92,6 +103,7 @@ export class ControlPlaneRuntime {
 
   static async create(options: RuntimeOptions = {}): Promise<ControlPlaneRuntime> {
     const log = options.logger ?? pino({ level: 'silent' });
+    const store = typeof options.stateStore === 'object' ? options.stateStore : createStateStore(options.stateStore, { ...options.stateStoreOptions, logger: log.child({ component: 'state-store' }) });
     const ports = new PortAllocator({ ranges: options.portRanges });
     const gpus = new GPUResourceManager({ env: options.gpuEnv });
     await gpus.refresh();
@@ -103,7 +115,9 @@ export class ControlPlaneRuntime {
       startupTimeoutMs: options.engineStartupTimeoutMs,
       stopGraceMs: options.engineStopGraceMs,
     });
-    const runtime = new ControlPlaneRuntime(options, engines, ports, gpus);
+    const runtime = new ControlPlaneRuntime(options, engines, ports, gpus, store);
+    // Instances other replicas serve are known before this one announces its own.
+    await runtime.shared.start();
     // Engines adopted from an earlier run serve again at once.
     for (const info of engines.listEngines()) if (info.state === 'RUNNING') runtime.registerEngine(info);
     if (recovered.adopted.length || recovered.stopped.length) log.info({ recovered }, 'engines left by an earlier run');
@@ -128,6 +142,7 @@ export class ControlPlaneRuntime {
       health: 'healthy',
     });
     this.readiness.changed();
+    this.shared.announce(inst.id, 'engine');
     return inst;
   }
 
@@ -146,14 +161,16 @@ export class ControlPlaneRuntime {
 
   /** Takes an engine out of rotation, optionally waits for its requests to finish, then stops it. */
   async stopEngine(id: string, options: { drain?: boolean; drainTimeoutMs?: number } = {}): Promise<EngineInfo | undefined> {
-    if (this.backends.has(id)) {
+    if (this.isBackend(id)) {
       this.backends.delete(id);
       this.manager.unregisterInstance(id);
+      this.shared.withdraw(id);
       return undefined;
     }
     this.manager.markUnhealthy(id);
     if (options.drain) await this.drainInstance(id, options.drainTimeoutMs ?? 30_000);
     this.manager.unregisterInstance(id);
+    if (this.engines.getEngine(id)) this.shared.withdraw(id);
     return this.engines.stop(id);
   }
 
@@ -198,11 +215,19 @@ export class ControlPlaneRuntime {
       health: 'healthy',
     });
     this.backends.add(inst.id);
+    this.shared.announce(inst.id, 'backend');
     return inst;
   }
 
+  /** A registered backend (through this replica or, with a shared store, through any). */
   isBackend(id: string): boolean {
-    return this.backends.has(id);
+    return this.backends.has(id) || this.shared.originOf(id)?.origin === 'backend';
+  }
+
+  /** The replica that launched `id`, when it is an engine another replica runs (shared store only). */
+  engineOwner(id: string): string | undefined {
+    const o = this.shared.originOf(id);
+    return o && !o.own && o.origin === 'engine' ? o.replicaId : undefined;
   }
 
   /**
@@ -272,7 +297,10 @@ export class ControlPlaneRuntime {
     if (this.closed) return;
     this.closed = true;
     await this.supervisor.stop();
+    // Other replicas stop routing to this one's engines before they go.
+    this.shared.retireEngines();
     await this.manager.close();
     await this.engines.stopAll();
+    await this.shared.close();
   }
 }

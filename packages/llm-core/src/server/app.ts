@@ -4,6 +4,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { openAIError } from '@sage/common';
 import type { ControlPlaneManager } from '../control-plane/manager';
+import type { StateStoreStatus } from '../control-plane/state';
 import { KeyRing, presentedKey, type AuthConfig } from './auth';
 import { errorHandler } from './errors';
 import { registerDashboardRoutes, type DashboardOptions } from './dashboard';
@@ -25,6 +26,8 @@ export interface ServerOptions {
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
   /** Readiness of the preset's engines: /health/ready, and requests for models still starting wait. */
   readiness?: ServerReadiness;
+  /** Where this replica shares state (reported by /health and /health/ready); default: local. */
+  stateStore?: { status(): StateStoreStatus };
   /** The live dashboard at GET /dashboard (F-307); false leaves it out. */
   dashboard?: DashboardOptions | false;
 }
@@ -71,7 +74,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     metrics.observeHttp(route, model, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
+  registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, stateStore: options.stateStore, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
   registerOpenAIRoutes(app, options.manager, options.readiness, options.engines);
   if (options.dashboard !== false) registerDashboardRoutes(app, options.dashboard);
   for (const plugin of options.plugins ?? []) await plugin(app);

@@ -39,6 +39,8 @@ export interface ControlPlaneServerConfig {
    */
   deferPreset?: boolean;
   auth?: AuthConfig;
+  /** Shared state between replicas: `local` (default) or redis://HOST:PORT[/DB] (see RuntimeOptions.stateStore). */
+  stateStore?: string;
   bodyLimit?: number;
   runtime?: Omit<RuntimeOptions, 'logger'>;
   logger?: Logger;
@@ -85,6 +87,7 @@ export async function startControlPlaneServer(config: ControlPlaneServerConfig =
   const embeddingBackends = (config.embeddingBackends ?? settings.embeddingBackends).map(declaration);
   const runtime = await ControlPlaneRuntime.create({
     ...config.runtime,
+    stateStore: config.runtime?.stateStore ?? config.stateStore ?? settings.stateStore,
     scheduler: { ...managerOptionsFrom(settings), ...config.runtime?.scheduler },
     supervisor: { ...supervisorOptionsFrom(settings), ...config.runtime?.supervisor },
     logger: log,
@@ -122,6 +125,7 @@ export async function startControlPlaneServer(config: ControlPlaneServerConfig =
     logger: log,
     version: config.version,
     readiness: { status: () => runtime.readinessStatus(), waitForModel: (model, category, signal) => runtime.waitForModel(model, category, settings.requestTimeoutMs, signal) },
+    stateStore: runtime.shared,
     plugins: [(a) => registerManagementRoutes(a, runtime, { settings, sources: settingSources })],
   });
   try {

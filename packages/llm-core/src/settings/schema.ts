@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { EMBEDDING_PRIORITIES, LLM_FALLBACK_POLICIES, POLICY_NAMES } from '../control-plane/policies';
 import { ROUTER_NAMES } from '../control-plane/routing';
+import { stateStoreSchema } from '../control-plane/state/store-url';
 import { backendEntrySchema } from './backend';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -64,8 +65,15 @@ export const serverSettingsShape = {
   engineStartupTimeoutSec: z.number({ error: 'expected a number (seconds)' }).positive('must be more than 0').max(3600).default(300),
   /** How long a stop lets in-flight requests finish. */
   drainTimeoutSec: z.number({ error: 'expected a number (seconds)' }).min(0).max(3600).default(10),
-  // Shared state between control-plane replicas (the registry's store) belongs here, beside the other
-  // process-level settings: one key, its SAGE_* variable and its row in SETTING_DOCS.
+  /** Shared state between control-plane replicas: `local` (this process alone) or redis://HOST:PORT[/DB]. */
+  stateStore: z
+    .string({ error: 'expected a string' })
+    .min(1, 'must not be empty')
+    .superRefine((value, ctx) => {
+      const parsed = stateStoreSchema.safeParse(value);
+      if (!parsed.success) ctx.addIssue({ code: 'custom', message: parsed.error.issues[0]?.message ?? 'invalid address' });
+    })
+    .optional(),
 };
 
 export const schedulingSettingsSchema = z.strictObject(schedulingSettingsShape);
@@ -106,6 +114,7 @@ export const SETTING_DOCS: Readonly<Record<SettingKey, { env?: string; doc: stri
   enginePortBase: { env: 'SAGE_ENGINE_PORT_BASE', doc: 'engine ports: LLM base+1…89, embedding base+90…199, fallback base+900…999' },
   engineStartupTimeoutSec: { env: 'SAGE_ENGINE_STARTUP_TIMEOUT_SEC', doc: 'how long one engine may take to become healthy, s' },
   drainTimeoutSec: { env: 'SAGE_DRAIN_TIMEOUT_SEC', doc: 'how long a stop lets in-flight requests finish, s' },
+  stateStore: { env: 'SAGE_STATE_STORE', doc: 'state shared with other replicas: local (this process alone) or redis://[:PASSWORD@]HOST:PORT[/DB]' },
   schedulingPolicy: { env: 'SAGE_SCHEDULING_POLICY', doc: `${POLICY_NAMES.join(' | ')}` },
   router: { env: 'SAGE_ROUTER', doc: `${ROUTER_NAMES.join(' | ')}` },
   pdSeparation: { env: 'SAGE_PD_SEPARATION', doc: 'prefill on PREFILLING instances, decode on DECODING ones, for long prompts' },

@@ -9,12 +9,15 @@ export interface CircuitBreakerOptions {
   cooldownMs?: number;
   /** Injected clock for tests. */
   now?: () => number;
+  /** Told when the circuit opens or closes (replicas sharing state pass it on); not told of adopt(). */
+  onChange?: (state: 'open' | 'closed', openedAt: number) => void;
 }
 
 export class CircuitBreaker {
   private readonly threshold: number;
   private readonly cooldownMs: number;
   private readonly now: () => number;
+  private readonly onChange?: (state: 'open' | 'closed', openedAt: number) => void;
   private failures = 0;
   private openedAt = 0;
   private state: CircuitState = 'closed';
@@ -24,6 +27,7 @@ export class CircuitBreaker {
     this.threshold = opts.failureThreshold ?? 3;
     this.cooldownMs = opts.cooldownMs ?? 5000;
     this.now = opts.now ?? Date.now;
+    this.onChange = opts.onChange;
   }
 
   get currentState(): CircuitState {
@@ -62,9 +66,11 @@ export class CircuitBreaker {
   }
 
   onSuccess(): void {
+    const wasOpen = this.state !== 'closed';
     this.failures = 0;
     this.state = 'closed';
     this.probeInFlight = false;
+    if (wasOpen) this.onChange?.('closed', 0);
   }
 
   /**
@@ -82,6 +88,15 @@ export class CircuitBreaker {
     if (probeFailed || this.failures >= this.threshold) {
       this.state = 'open';
       this.openedAt = this.now();
+      this.onChange?.('open', this.openedAt);
     }
+  }
+
+  /** Takes on a state decided elsewhere (another replica's breaker for the same instance), without onChange. */
+  adopt(state: 'open' | 'closed', openedAt: number): void {
+    this.failures = state === 'open' ? Math.max(this.failures, this.threshold) : 0;
+    this.state = state;
+    if (state === 'open') this.openedAt = Math.min(openedAt, this.now());
+    else this.probeInFlight = false;
   }
 }

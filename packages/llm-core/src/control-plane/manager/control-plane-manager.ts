@@ -38,6 +38,7 @@ import type { Mode, PendingRequest as Pending } from './pending-request';
 import { RequestRunner } from './request-runner';
 import { LatencyOutliers, type LatencyOutlierOptions } from './latency-outliers';
 import type { StreamFailover } from './stream-failover';
+import { LOCAL_SLOTS, type SharedSlots } from './instance-lease';
 import { InstanceRegistry, type InstanceSpec } from './registry';
 import { resolvePolicy } from './resolve-policy';
 import { MetricsCollector, type MetricsCollectorOptions, type MetricsSnapshot, type RequestRecord } from '../metrics';
@@ -83,6 +84,8 @@ export interface ControlPlaneManagerOptions {
   /** Windows of the metrics (throughput and recent latencies: default the last 60 s in 6 slices). */
   metrics?: Pick<MetricsCollectorOptions, 'windowMs' | 'windowSlices'>;
   instances?: InstanceSpec[];
+  /** Instance slots counted across control-plane replicas (a shared state store); default: this process alone. */
+  sharedSlots?: SharedSlots;
   logger?: Logger;
   /** Drain of instances much slower than their peers (latency-outliers.ts); false turns it off. */
   latencyOutliers?: LatencyOutlierOptions | false;
@@ -96,8 +99,8 @@ export interface ManagerStatus {
   instances: Array<ExecutionInstance & { circuit: string; drained?: string }>;
 }
 
-/** Emits `finished` with the metrics record of every request that reached an end (F-209), `failover` when a stream moves. */
-export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord]; failover: [StreamFailover] }> {
+/** Emits `finished` with the metrics record of every request that reached an end (F-209), `failover` when a stream moves, `circuit` when a breaker opens or closes. */
+export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord]; failover: [StreamFailover]; circuit: [instanceId: string, state: 'open' | 'closed', openedAt: number] }> {
   readonly registry = new InstanceRegistry();
   readonly metrics: MetricsCollector;
   readonly policy: SchedulingPolicy;
@@ -178,6 +181,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       executor: this.executor,
       pairing: { pd, registry: this.registry, router: this.router, usable: (i) => this.usable(i), circuitState: (id) => this.breaker(id).currentState },
       breaker: (id) => this.breaker(id),
+      slots: options.sharedSlots ?? LOCAL_SLOTS,
       embeddings: this.embeddings,
       shutdown: this.shutdown.signal,
       record: (meta, fields) => this.record(meta, fields),
@@ -187,6 +191,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       afterAttempt: (p) => {
         if (this.queue.get(p.meta.id) !== p) this.leaveRunning(p);
       },
+      requeue: (p) => this.requeue(p),
       kick: () => this.kick(),
       engineDown: (id) => this.prober.engineDown(id),
       maxStreamLegs: this.opts.maxAttempts,
@@ -237,6 +242,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.registry.setHealth(id, 'unhealthy');
   }
 
+  /** Out of rotation now and probed on /health until it answers (another replica found it down). */
+  probeUntilHealthy(id: string): void {
+    if (this.registry.get(id)) this.prober.engineDown(id);
+  }
+
+  /** A circuit change made by another replica: applied without being reported again. */
+  applyCircuit(id: string, state: 'open' | 'closed', openedAt: number): void {
+    if (!this.registry.get(id)) return;
+    this.breaker(id).adopt(state, openedAt);
+    if (state === 'closed') this.kick();
+    else this.wakeWhenCircuitProbes();
+  }
+
   /** Instances with live load and circuit state; no back-end keys. */
   getInstances(): Array<ExecutionInstance & { circuit: string; drained?: string }> {
     return this.registry.snapshot().map((i) => {
@@ -281,7 +299,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private breaker(id: string): CircuitBreaker {
     let b = this.breakers.get(id);
     if (!b) {
-      b = new CircuitBreaker(this.opts.breaker);
+      b = new CircuitBreaker({ ...this.opts.breaker, onChange: (state, openedAt) => this.emit('circuit', id, state, openedAt) });
       // Outcomes that arrive after an instance was unregistered (or ids never registered) must not refill the map.
       if (this.registry.get(id)) this.breakers.set(id, b);
     }
@@ -450,16 +468,16 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       const alt = dedicated.length > 0 ? this.router.route(p.meta, dedicated) : undefined;
       if (alt) inst = this.registry.get(alt.id) as ExecutionInstance;
     }
-    if (!this.breaker(inst.id).acquire()) return;
+    const lease = this.runner.take(inst);
+    if (!lease) return;
 
     this.queue.delete(p.meta.id);
     this.queueWatch.disarm(p);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
     p.decision = { ...d, instanceId: inst.id };
-    this.registry.begin(inst.id);
     this.running.set(p.meta.id, p);
-    void this.runner.run(p, inst, p.decision);
+    void this.runner.run(p, lease, inst, p.decision);
   }
 
   private serves(inst: ExecutionInstance, meta: RequestMetadata): boolean {
@@ -497,18 +515,14 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private onFailure(p: Pending, inst: ExecutionInstance, err: unknown): void {
     const meta = p.meta;
+    // The engine's verdict went to its circuit breaker with the lease (request-runner.ts).
     if (p.signal?.aborted || this.shutdown.signal.aborted) {
-      // No verdict on the engine; a half-open probe gives its slot back (else the circuit waits for it forever).
-      this.breaker(inst.id).release();
       meta.status = RequestStatus.CANCELLED;
       if (p.mode !== 'embedding') this.record(meta, { outcome: 'cancelled', instanceId: inst.id, e2eMs: Date.now() - meta.timestamps.arrival, completionTokens: 0 });
       p.reject(new RequestCancelledError(meta.id, this.shutdown.signal.aborted ? 'control plane is shutting down' : 'request cancelled'));
       return;
     }
     if (err instanceof UpstreamError) {
-      const engineFault = err.upstreamStatus === undefined || err.upstreamStatus >= 500;
-      if (engineFault) this.breaker(inst.id).onFailure();
-      else this.breaker(inst.id).onSuccess(); // a 4xx answer proves the engine is alive
       if (err.connectionFailure) this.prober.engineDown(inst.id);
       // Requeued only if some healthy instance serves it: else it would wait for an engine that may never return.
       if (err.retryable && p.attempts < this.opts.maxAttempts && this.healthyServes(meta)) {
@@ -520,10 +534,21 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         this.queueWatch.arm(p);
         return;
       }
-    } else {
-      this.breaker(inst.id).onFailure();
     }
     this.fail(p, err);
+  }
+
+  /** Other replicas hold every slot of the instance it was given: back to the queue, not counted as an attempt. */
+  private requeue(p: Pending): void {
+    this.running.delete(p.meta.id);
+    if (this.closed) {
+      p.detachAbort();
+      p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
+      return;
+    }
+    p.meta.status = RequestStatus.QUEUED;
+    this.queue.set(p.meta.id, p);
+    this.queueWatch.arm(p);
   }
 
   private fail(p: Pending, err: unknown): void {

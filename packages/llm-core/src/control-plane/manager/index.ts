@@ -1,6 +1,7 @@
 export { ControlPlaneManager } from './control-plane-manager';
 export type { ControlPlaneManagerOptions, ManagerStatus } from './control-plane-manager';
 export { InstanceRegistry, defaultRequestTypes, emptyLoad } from './registry';
+export type { SharedSlots } from './instance-lease';
 export type { InstanceSpec } from './registry';
 export { ControlPlaneError, RequestRejectedError, RequestCancelledError, UpstreamError, InvalidRequestError } from './errors';
 export type { ControlPlaneErrorType } from './errors';

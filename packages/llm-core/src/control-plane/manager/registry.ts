@@ -36,6 +36,8 @@ export function emptyLoad(): InstanceLoad {
 
 export class InstanceRegistry extends EventEmitter<{ change: [reason: string, instanceId: string] }> {
   private readonly instances = new Map<string, ExecutionInstance>();
+  /** Requests other control-plane replicas have in flight per instance (a shared state store); included in load. */
+  private readonly remote = new Map<string, number>();
   private seq = 0;
 
   register(spec: InstanceSpec): ExecutionInstance {
@@ -67,6 +69,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
 
   unregister(id: string): boolean {
     const ok = this.instances.delete(id);
+    this.remote.delete(id);
     if (ok) this.emit('change', 'unregistered', id);
     return ok;
   }
@@ -114,7 +117,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
   end(id: string, outcome?: { latencyMs: number; ttftMs?: number; outputTokens?: number }): void {
     const i = this.instances.get(id);
     if (!i) return;
-    i.load.activeRequests = Math.max(0, i.load.activeRequests - 1);
+    i.load.activeRequests = Math.max(this.remote.get(id) ?? 0, i.load.activeRequests - 1);
     if (outcome) {
       const l = i.load;
       l.ewmaLatencyMs = l.ewmaLatencyMs === 0 ? outcome.latencyMs : l.ewmaLatencyMs + EWMA_ALPHA * (outcome.latencyMs - l.ewmaLatencyMs);
@@ -125,6 +128,28 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
       }
     }
     this.emit('change', 'capacity', id);
+  }
+
+  /**
+   * Requests other replicas have in flight on the instance (read from the shared state store): the load that
+   * policies, routers and admission see is this replica's plus theirs. Capacity freed this way wakes dispatch.
+   */
+  setRemoteActive(id: string, count: number): void {
+    const i = this.instances.get(id);
+    if (!i) return;
+    const before = this.remote.get(id) ?? 0;
+    const next = Math.max(0, Math.floor(count));
+    if (next === before) return;
+    if (next === 0) this.remote.delete(id);
+    else this.remote.set(id, next);
+    i.load.activeRequests = Math.max(0, i.load.activeRequests + next - before);
+    if (next < before) this.emit('change', 'capacity', id);
+  }
+
+  /** Requests this replica has in flight on the instance. */
+  localActive(id: string): number {
+    const i = this.instances.get(id);
+    return i ? Math.max(0, i.load.activeRequests - (this.remote.get(id) ?? 0)) : 0;
   }
 
   /** Load read from the engine's own /metrics (queue and KV-cache use; active requests stay executor-owned). */

@@ -1,8 +1,9 @@
 // Runs one dispatched request on the instance its decision chose: an embedding batch, a JSON completion, or a
 // stream handed over once its first chunk is in hand — with prefill/decode separation (F-207) when it applies.
-// It holds and releases instance slots and reports engine outcomes to the circuit breakers; what happens to a
-// request that failed (retry or fail) is the manager's call, through `onFailure`. A stream whose engine fails
-// after its first chunk is continued on another instance (stream-failover.ts).
+// It holds the request's instance leases (slot and breaker permit together, instance-lease.ts) and gives each back
+// once with the engine's verdict; what happens to a request that failed (retry or fail) is the manager's call,
+// through `onFailure`. A stream whose engine fails after its first chunk is continued on another instance
+// (stream-failover.ts), each leg on a lease of its own.
 import type { CircuitBreaker, EngineExecutor } from '../executor';
 import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams } from '../pd';
 import { RequestStatus, RequestType, type ExecutionInstance, type RequestMetadata, type SchedulingDecision } from '../types';
@@ -14,6 +15,7 @@ import type { InstanceRegistry } from './registry';
 import { llmPath, llmPayload, type InferenceStream } from './request';
 import type { RecordFields } from './request-record';
 import { UpstreamError } from './errors';
+import { InstanceLease, type LeaseOutcome, type LeaseVerdict, type SharedSlots } from './instance-lease';
 import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
 import { wrapUpstreamStream } from './upstream-stream';
 
@@ -22,16 +24,20 @@ export interface RequestRunnerOptions {
   executor: EngineExecutor;
   pairing: PdPairingContext;
   breaker: (id: string) => CircuitBreaker;
+  /** Slots across replicas (LOCAL_SLOTS without a shared state store). */
+  slots: SharedSlots;
   embeddings: Pick<EmbeddingRequests, 'noteScheduled'>;
   /** Aborts every call in flight at close. */
   shutdown: AbortSignal;
   record: (meta: RequestMetadata, fields: RecordFields) => void;
-  /** A call failed on `inst` before anything reached the caller (its slots are already released). */
+  /** A call failed on `inst` before anything reached the caller (its leases are already given back). */
   onFailure: (p: PendingRequest, inst: ExecutionInstance, err: unknown) => void;
   /** The request is over: it leaves the running set and its abort listener goes. */
   leaveRunning: (p: PendingRequest) => void;
   /** An attempt ended without a stream handed to the caller (done, failed, or requeued for a retry). */
   afterAttempt: (p: PendingRequest) => void;
+  /** Other replicas hold every slot of the chosen instance: the request waits in the queue again. */
+  requeue: (p: PendingRequest) => void;
   /** A slot came free: time for a dispatch run. */
   kick: () => void;
   /** An engine looks down (its connection broke or it went silent): out of rotation until its /health answers. */
@@ -46,21 +52,35 @@ export interface RequestRunnerOptions {
   observeLatency?: (inst: ExecutionInstance, msPerToken: number) => void;
 }
 
+/** The engine's verdict from a failure before the caller got anything: a 4xx answer proves the engine alive. */
+export function verdictOf(err: unknown, cancelled: boolean): LeaseVerdict {
+  if (cancelled) return 'none';
+  if (err instanceof UpstreamError) return err.upstreamStatus === undefined || err.upstreamStatus >= 500 ? 'failure' : 'success';
+  return 'failure';
+}
+
 export class RequestRunner {
-  private readonly failover: FailoverContext;
   /** Calls waiting for an engine's answer, by instance: cut when that engine is found stalled. */
   private readonly waiting = new Map<string, Set<AbortController>>();
 
-  constructor(private readonly o: RequestRunnerOptions) {
-    this.failover = {
+  constructor(private readonly o: RequestRunnerOptions) {}
+
+  /** A lease on `inst` (slot and breaker permit), or undefined when its circuit refuses. */
+  take(inst: Pick<ExecutionInstance, 'id' | 'maxConcurrency'>): InstanceLease | undefined {
+    return InstanceLease.take({ registry: this.o.registry, breaker: this.o.breaker, slots: this.o.slots }, inst);
+  }
+
+  /** Failover for one stream: each leg's lease lives in `leases` (by instance) until the leg fails or the stream ends. */
+  private failoverContext(leases: Map<string, InstanceLease>): FailoverContext {
+    const o = this.o;
+    return {
       executor: o.executor,
       maxLegs: Math.max(1, o.maxStreamLegs ?? 3),
-      pick: (meta, excluded) => this.pickFailoverTarget(meta, excluded),
+      pick: (meta, excluded) => this.pickFailoverTarget(meta, excluded, leases),
       legFailed: (inst, reason) => {
-        o.registry.end(inst.id);
         // A 4xx answer to the continuation is no verdict on the engine.
-        if (reason === undefined) o.breaker(inst.id).release();
-        else o.breaker(inst.id).onFailure();
+        leases.get(inst.id)?.release(reason === undefined ? 'none' : 'failure');
+        leases.delete(inst.id);
         if (reason === 'connection_lost' || reason === 'idle_timeout') o.engineDown?.(inst.id);
         if (reason === 'idle_timeout') this.cutWaitingCalls(inst.id);
       },
@@ -93,8 +113,8 @@ export class RequestRunner {
     }
   }
 
-  /** A usable instance serving the request, preferring one with a free slot (the router chooses); its slot is taken. */
-  private pickFailoverTarget(meta: RequestMetadata, excluded: ReadonlySet<string>): ExecutionInstance | undefined {
+  /** A usable instance serving the request, preferring one with a free slot (the router chooses); its lease is taken. */
+  private async pickFailoverTarget(meta: RequestMetadata, excluded: ReadonlySet<string>, leases: Map<string, InstanceLease>): Promise<ExecutionInstance | undefined> {
     const { registry, router, usable } = this.o.pairing;
     const candidates = servingInstances(meta, registry.snapshot((i) => usable(i) && !excluded.has(i.id)));
     if (candidates.length === 0) return undefined;
@@ -102,33 +122,40 @@ export class RequestRunner {
     const routed = router.route(meta, withRoom.length > 0 ? withRoom : candidates);
     for (const c of routed ? [routed, ...candidates.filter((i) => i.id !== routed.id)] : candidates) {
       const inst = registry.get(c.id);
-      if (!inst || !this.o.breaker(c.id).acquire()) continue;
-      registry.begin(c.id);
+      const lease = inst ? this.take(inst) : undefined;
+      // Across replicas a full instance is skipped (the stream continues elsewhere or ends as before).
+      if (!inst || !lease || !(await lease.confirm())) continue;
+      leases.set(inst.id, lease);
       return inst;
     }
     return undefined;
   }
 
-  async run(p: PendingRequest, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
-    const { registry, executor } = this.o;
+  async run(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
+    const { executor } = this.o;
     const meta = p.meta;
-    meta.status = RequestStatus.RUNNING;
-    meta.timestamps.started = Date.now();
-    p.attempts += 1;
     const signal = p.signal ? AbortSignal.any([p.signal, this.o.shutdown]) : this.o.shutdown;
-    // Slots held right now: released in `finally` (or handed to the stream wrapper).
-    const held = new Set<string>([chosen.id]);
+    // Leases held right now: given back in `catch`/`finally` (or handed to the stream wrapper).
+    const held = new Map<string, InstanceLease>([[chosen.id, lease]]);
     let current = chosen;
     let handedOff = false;
     try {
+      if (!(await lease.confirm())) {
+        held.clear();
+        this.o.requeue(p);
+        return;
+      }
+      signal.throwIfAborted();
+      meta.status = RequestStatus.RUNNING;
+      meta.timestamps.started = Date.now();
+      p.attempts += 1;
       if (p.mode === 'embedding') {
         const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTexts };
         this.o.embeddings.noteScheduled(meta.id, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
         const res = await executor.postJson(chosen, '/embeddings', body, { signal, requestId: meta.id });
         const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
         const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
-        this.succeed(chosen, meta);
-        held.delete(chosen.id);
+        this.succeed(held, chosen, meta);
         p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string });
         return;
       }
@@ -137,26 +164,14 @@ export class RequestRunner {
       const stream = p.mode === 'stream';
       const payload = llmPayload(meta, model, p.extra, stream);
       const path = llmPath(meta);
-      const pair = pickPdPair(this.o.pairing, meta, chosen, d, p.excluded);
+      const pair = await this.leasePair(pickPdPair(this.o.pairing, meta, chosen, d, p.excluded), held, chosen);
       let prefillInstanceId: string | undefined;
       let target = chosen;
       let finalPayload = payload;
       if (pair) {
-        // The decode slot is held from the start (prefill must not find it taken afterwards); prefill holds its own meanwhile.
-        for (const inst of [pair.prefill, pair.decode]) {
-          if (held.has(inst.id)) continue;
-          registry.begin(inst.id);
-          held.add(inst.id);
-        }
-        if (pair.prefill.id !== chosen.id && pair.decode.id !== chosen.id) {
-          registry.end(chosen.id);
-          held.delete(chosen.id);
-          this.o.breaker(chosen.id).release();
-        }
         current = pair.prefill;
         const pre = await executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${meta.id}-prefill` });
-        this.o.breaker(pair.prefill.id).onSuccess();
-        registry.end(pair.prefill.id, { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
+        held.get(pair.prefill.id)?.release('success', { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
         held.delete(pair.prefill.id);
         prefillInstanceId = pair.prefill.id;
         target = pair.decode;
@@ -169,8 +184,7 @@ export class RequestRunner {
         const res = await this.waitOn(target, signal, (s) => executor.postJson(target, path, finalPayload, { signal: s, requestId: meta.id }));
         const usage = res.body.usage as { completion_tokens?: number } | undefined;
         const completionTokens = usage?.completion_tokens ?? 0;
-        this.succeed(target, meta, completionTokens);
-        held.delete(target.id);
+        this.succeed(held, target, meta, completionTokens);
         const now = Date.now();
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
         this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
@@ -185,34 +199,69 @@ export class RequestRunner {
         return { it: iterator, first: await iterator.next() };
       });
       meta.timestamps.firstToken = Date.now();
-      handedOff = true;
+      // The stream owns the target's lease from here, and the leases of the legs it may move to.
+      const legs = new Map<string, InstanceLease>([[target.id, held.get(target.id) as InstanceLease]]);
       held.delete(target.id);
+      handedOff = true;
       const kind = meta.type === RequestType.LLM_CHAT ? 'chat' : 'completion';
-      const moving = new FailoverStream({ ctx: this.failover, meta, path, payload, kind, instance: target, first, rest: it, signal });
-      p.resolve(this.handOver(p, moving, decision, prefillInstanceId, first, signal));
+      const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, signal });
+      p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, signal));
     } catch (err) {
-      for (const id of held) registry.end(id);
+      const verdict = verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted);
+      for (const [id, l] of held) l.release(id === current.id ? verdict : 'none');
       held.clear();
       this.o.onFailure(p, current, err);
     } finally {
       if (!handedOff) {
-        for (const id of held) registry.end(id);
+        for (const l of held.values()) l.release('none');
         this.o.afterAttempt(p);
       }
       this.o.kick();
     }
   }
 
-  private succeed(inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
-    this.o.breaker(inst.id).onSuccess();
+  /**
+   * Leases for a prefill/decode pair (the decode slot is held from the start, so prefill cannot find it taken
+   * afterwards); `chosen` is given back when it is in neither leg. When a leg's slot cannot be had across
+   * replicas, the request runs unsplit on `chosen` instead.
+   */
+  private async leasePair(
+    pair: { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined,
+    held: Map<string, InstanceLease>,
+    chosen: ExecutionInstance,
+  ): Promise<{ prefill: ExecutionInstance; decode: ExecutionInstance } | undefined> {
+    if (!pair) return undefined;
+    const taken: InstanceLease[] = [];
+    for (const inst of [pair.prefill, pair.decode]) {
+      if (held.has(inst.id)) continue;
+      const l = this.take(inst);
+      if (!l || !(await l.confirm())) {
+        for (const t of taken) t.release('none');
+        l?.release('none');
+        for (const [id, t] of held) if (taken.includes(t)) held.delete(id);
+        return undefined;
+      }
+      taken.push(l);
+      held.set(inst.id, l);
+    }
+    if (pair.prefill.id !== chosen.id && pair.decode.id !== chosen.id) {
+      held.get(chosen.id)?.release('none');
+      held.delete(chosen.id);
+    }
+    return pair;
+  }
+
+  private succeed(held: Map<string, InstanceLease>, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
     const now = Date.now();
     // A stream that moved mid-way says nothing about the speed of the instance that finished it.
     if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - (meta.timestamps.started ?? now)) / Math.max(1, outputTokens ?? 0));
-    this.o.registry.end(inst.id, {
+    const outcome: LeaseOutcome = {
       latencyMs: now - (meta.timestamps.started ?? now),
       ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - (meta.timestamps.started ?? now) : undefined,
       outputTokens,
-    });
+    };
+    held.get(inst.id)?.release('success', outcome);
+    held.delete(inst.id);
     meta.status = RequestStatus.COMPLETED;
     meta.timestamps.finished = now;
   }
@@ -221,6 +270,7 @@ export class RequestRunner {
   private handOver(
     p: PendingRequest,
     moving: FailoverStream,
+    legs: Map<string, InstanceLease>,
     decision: SchedulingDecision,
     prefillInstanceId: string | undefined,
     first: IteratorResult<Record<string, unknown>>,
@@ -243,15 +293,12 @@ export class RequestRunner {
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
         const ttftMs = (meta.timestamps.firstToken ?? now) - meta.timestamps.arrival;
         if (error === undefined) {
-          this.succeed(inst, meta, completionTokens, moving.failovers.length === 0);
+          this.succeed(legs, inst, meta, completionTokens, moving.failovers.length === 0);
           this.o.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
         } else {
-          // A leg that failed over gave its slot back already.
-          if (moving.holdsSlot) {
-            if (cancelled) this.o.breaker(inst.id).release();
-            else this.o.breaker(inst.id).onFailure();
-            this.o.registry.end(inst.id);
-          }
+          // A leg that failed over gave its lease back already.
+          if (moving.holdsSlot) legs.get(inst.id)?.release(cancelled ? 'none' : 'failure');
+          legs.delete(inst.id);
           meta.status = cancelled ? RequestStatus.CANCELLED : RequestStatus.FAILED;
           const errorCode = cancelled ? 'request_cancelled' : (error as { code?: string }).code;
           this.o.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });

@@ -20,8 +20,8 @@ export interface StreamFailover {
 
 export interface FailoverContext {
   executor: EngineExecutor;
-  /** Another healthy instance that serves the request, its slot taken; undefined when there is none. */
-  pick(meta: RequestMetadata, excluded: ReadonlySet<string>): ExecutionInstance | undefined;
+  /** Another healthy instance that serves the request, its slot taken (across replicas too); undefined when there is none. */
+  pick(meta: RequestMetadata, excluded: ReadonlySet<string>): ExecutionInstance | undefined | Promise<ExecutionInstance | undefined>;
   /** A leg failed on `inst`: its slot is given back and the engine's failure recorded. */
   legFailed(inst: ExecutionInstance, reason: FailoverReason | undefined): void;
   /** The stream moved to another instance. */
@@ -121,7 +121,7 @@ export class FailoverStream {
     const tokens = this.progress.tokens;
     const payload = continuationPayload(this.o.payload, this.o.kind, this.progress.generated, tokens);
     while (this.legs < this.o.ctx.maxLegs && !this.o.signal.aborted) {
-      const inst = this.o.ctx.pick(this.o.meta, this.tried);
+      const inst = await this.o.ctx.pick(this.o.meta, this.tried);
       if (!inst) break;
       this.tried.add(inst.id);
       this.legs += 1;

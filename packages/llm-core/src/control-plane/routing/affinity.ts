@@ -1,10 +1,11 @@
 // affinity: a session (or, failing that, a user) sticks to the instance that served it, which keeps its
 // KV cache warm, unless that instance is above its bounded-load share; then the session moves to the least
 // loaded instance and sticks there.
-import type { ExecutionInstance, RequestMetadata, RoutingStrategy } from '../types';
+import type { ExecutionInstance, RequestMetadata, RouterMemory, RoutingStrategy } from '../types';
 import { withinLoadBound } from './load';
 import { pickLeastLoaded, type Rng } from './load-balanced';
 import { BoundedLru } from './lru';
+import { LearntPlacements } from './memory';
 
 export interface AffinityOptions {
   /** Load slack ε of the bounded-load rule (default 0.25). */
@@ -25,6 +26,11 @@ export class AffinityRouter implements RoutingStrategy {
   private readonly epsilon: number;
   private readonly rng: Rng;
   private readonly sticky: BoundedLru<string, string>;
+  private readonly learnt = new LearntPlacements((keys, id) => {
+    for (const k of keys) this.sticky.set(k, id);
+  });
+  /** Where sessions stick, shared with other replicas' affinity routers. */
+  readonly memory: RouterMemory = this.learnt.memory;
 
   constructor(options: AffinityOptions = {}) {
     this.epsilon = options.epsilon ?? 0.25;
@@ -40,7 +46,10 @@ export class AffinityRouter implements RoutingStrategy {
     const stuck = stuckId === undefined ? undefined : candidates.find((c) => c.id === stuckId);
     if (stuck && withinLoadBound(stuck, candidates, this.epsilon)) return stuck;
     const chosen = pickLeastLoaded(candidates, this.rng);
-    if (chosen) this.sticky.set(key, chosen.id);
+    if (chosen) {
+      this.sticky.set(key, chosen.id);
+      if (stuckId !== chosen.id) this.learnt.tell([key], chosen.id);
+    }
     return chosen;
   }
 

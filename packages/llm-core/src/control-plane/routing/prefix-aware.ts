@@ -4,11 +4,12 @@
 // which instance last served each block (bounded LRU) and prefers the longest match, unless that instance is
 // too much busier than the least loaded candidate; then it falls back to load_balanced.
 import { contentText, encodeTokens } from '@sage/common';
-import type { ExecutionInstance, RequestMetadata, RoutingStrategy } from '../types';
+import type { ExecutionInstance, RequestMetadata, RouterMemory, RoutingStrategy } from '../types';
 import { hashInts, hashString } from './hash';
 import { loadRatio } from './load';
 import { pickLeastLoaded, type Rng } from './load-balanced';
 import { BoundedLru } from './lru';
+import { LearntPlacements } from './memory';
 
 export interface PrefixAwareOptions {
   /** Tokens per block (default 16, vLLM's block size). */
@@ -56,6 +57,11 @@ export class PrefixAwareRouter implements RoutingStrategy {
   private readonly maxLoadImbalance: number;
   private readonly rng: Rng;
   private readonly blocks: BoundedLru<number, string>;
+  private readonly learnt = new LearntPlacements((keys, id) => {
+    for (const k of keys) if (/^-?\d+$/.test(k)) this.blocks.set(Number(k), id);
+  });
+  /** Which instance holds which prefix blocks, shared with other replicas' prefix-aware routers. */
+  readonly memory: RouterMemory = this.learnt.memory;
 
   constructor(options: PrefixAwareOptions = {}) {
     this.blockSize = options.blockSize ?? 16;
@@ -70,7 +76,14 @@ export class PrefixAwareRouter implements RoutingStrategy {
     if (candidates.length === 0) return undefined;
     const hashes = prefixBlockHashes(promptText(request), request.model, this.blockSize);
     const chosen = this.bestMatch(hashes, candidates) ?? pickLeastLoaded(candidates, this.rng);
-    if (chosen) for (const h of hashes) this.blocks.set(h, chosen.id);
+    if (chosen) {
+      const moved: string[] = [];
+      for (const h of hashes) {
+        if (this.blocks.peek(h) !== chosen.id) moved.push(String(h));
+        this.blocks.set(h, chosen.id);
+      }
+      this.learnt.tell(moved, chosen.id);
+    }
     return chosen;
   }
 

@@ -4,8 +4,11 @@ import { DEFAULT_PRESET_NAME, getBuiltinPreset } from './builtin';
 import { loadPreset } from './load';
 import type { Preset } from './schema';
 
+/** The preset name that starts no engines. */
+export const NO_PRESET = 'none';
+
 export interface StartPresetChoice {
-  /** A built-in preset name, a YAML file path, a parsed preset, or false for none. */
+  /** A built-in preset name, a YAML file path, a parsed preset, or false (or "none") for no engines. */
   preset?: string | Preset | false;
   llmModel?: string;
   embeddingModel?: string;
@@ -20,7 +23,8 @@ export interface StartPresetChoice {
 export function resolveStartPreset(choice: StartPresetChoice): Preset | undefined {
   const hasBackends = (choice.llmBackends?.length ?? 0) + (choice.embeddingBackends?.length ?? 0) > 0;
   const ref = choice.preset ?? (hasBackends ? false : DEFAULT_PRESET_NAME);
-  if (ref === false) return undefined;
+  // "none": a control plane that launches nothing (replicas whose engines register themselves).
+  if (ref === false || ref === NO_PRESET) return undefined;
   const preset = typeof ref === 'string' ? (getBuiltinPreset(ref) ?? loadPreset(ref)) : ref;
   if (!choice.llmModel && !choice.embeddingModel) return preset;
   return {

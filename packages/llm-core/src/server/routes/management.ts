@@ -166,6 +166,8 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
   app.delete<{ Params: { id: string }; Querystring: { drain?: string } }>(`${base}/engines/:id`, async (request, reply) => {
     const { id } = request.params;
     const drain = request.query.drain === 'true' || request.query.drain === '1';
+    const owner = runtime.engineOwner(id);
+    if (owner) return reply.code(409).send(openAIError(409, `engine ${id} runs under replica ${owner}; stop it through that replica`, { code: 'engine_of_another_replica', param: 'id' }).body);
     if (!runtime.isBackend(id) && !runtime.engines.getEngine(id)) return sendError(reply, new EngineNotFoundError(id));
     try {
       const info = await runtime.stopEngine(id, { drain });

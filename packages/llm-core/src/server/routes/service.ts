@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SAGE_CONTROL_PLANE_SERVICE } from '@sage/common';
 import type { ControlPlaneManager } from '../../control-plane/manager';
+import type { StateStoreStatus } from '../../control-plane/state';
 import type { ControlPlaneMetrics } from '../prometheus';
 import type { ServerReadiness } from '../readiness';
 import { placementOf } from '../../settings/attributes';
@@ -17,11 +18,17 @@ export interface ServiceInfo {
 
 export function registerServiceRoutes(
   app: FastifyInstance,
-  deps: { manager: ControlPlaneManager; metrics: ControlPlaneMetrics; engines?: EngineListing; readiness?: ServerReadiness; info: ServiceInfo },
+  deps: { manager: ControlPlaneManager; metrics: ControlPlaneMetrics; engines?: EngineListing; readiness?: ServerReadiness; stateStore?: { status(): StateStoreStatus }; info: ServiceInfo },
 ): void {
   const { manager, metrics, engines, info } = deps;
   // Without a runtime (a bare manager) ready means: some instance is registered and healthy.
   const readiness = () => deps.readiness?.status() ?? { ready: manager.getInstances().some((i) => i.health === 'healthy'), waitingFor: [], failed: false };
+  /** `local` without a shared store; else the shared store's state (ok, degraded while unreachable, connecting). */
+  const storeView = () => {
+    const s = deps.stateStore?.status();
+    if (!s || s.kind === 'local') return { state_store: 'local' as const, replica: s ? { id: s.replicaId } : undefined };
+    return { state_store: s.state, replica: { id: s.replicaId, store: s.url, since: new Date(s.since).toISOString(), error: s.error } };
+  };
 
   app.get('/', async () => ({
     name: 'sage',
@@ -48,6 +55,7 @@ export function registerServiceRoutes(
       router: manager.router.name,
       pdSeparation: manager.pdSeparation.enabled,
       queueLength: manager.queueLength,
+      ...storeView(),
       // Never the instance's API key: only what scheduling decides by (and why an instance gets no new work).
       instances: instances.map((i) => ({ id: i.id, type: i.type, models: i.models, health: i.health, circuit: i.circuit, ...(i.drained ? { drained: i.drained } : {}), maxConcurrency: i.maxConcurrency, ...placementOf(i), load: i.load })),
       engines: engines?.listEngines().map((e) => ({ id: e.id, state: e.state, model: e.model, kind: e.kind, port: e.port, pid: e.pid, restarts: e.restarts })) ?? [],
@@ -55,10 +63,13 @@ export function registerServiceRoutes(
     return reply.code(status === 'unhealthy' ? 503 : 200).send(body);
   });
 
-  // Readiness (for a Kubernetes readinessProbe): 200 only once every engine of the preset is RUNNING and registered.
+  // Readiness (for a Kubernetes readinessProbe): 200 once every engine of the preset is RUNNING and registered, and
+  // a shared state store has been tried (shared, or degraded to local state: a degraded replica still serves).
   app.get('/health/ready', async (_request, reply) => {
     const r = readiness();
-    return reply.code(r.ready ? 200 : 503).send({ ready: r.ready, waitingFor: r.waitingFor, ...(r.failed ? { failed: true } : {}) });
+    const view = storeView();
+    const ready = r.ready && view.state_store !== 'connecting';
+    return reply.code(ready ? 200 : 503).send({ ready, waitingFor: r.waitingFor, ...(r.failed ? { failed: true } : {}), ...view });
   });
 
   app.get('/metrics', async (_request, reply) => {
