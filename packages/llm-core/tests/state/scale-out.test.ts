@@ -3,7 +3,7 @@
 // other, a SIGKILLed replica's slots come back within the lease TTL, and an outage of Redis leaves both serving
 // on local state until it is back.
 import OpenAI from 'openai';
-import { launchSimEngine, type LaunchedEngine } from '../../src/control-plane/launcher';
+import { launchSimEngine, type LaunchedEngine } from '../../src/testing';
 import { parseEngineMetrics } from '../../src/control-plane/manager';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/processes';

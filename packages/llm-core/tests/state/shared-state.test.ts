@@ -3,7 +3,7 @@
 // other), backend removal, and a bad store address refused before anything starts.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { launchSimEngine, type LaunchedEngine } from '../../src/control-plane/launcher';
+import { launchSimEngine, type LaunchedEngine } from '../../src/testing';
 import { startControlPlaneServer } from '../../src';
 import type { AffinityRouter } from '../../src/control-plane/routing';
 import type { RequestMetadata } from '../../src/control-plane/types';
