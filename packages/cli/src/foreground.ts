@@ -24,21 +24,42 @@ export function presetFor(config: SageConfig): Preset | undefined {
   }
 }
 
-function createLogger(config: SageConfig, home: SageHome, out: Out, background: boolean): Logger {
+interface ServerLog {
+  log: Logger;
+  /** Writes out what the async destinations still hold (before exit). */
+  flush(): void;
+}
+
+/**
+ * The server's log: pino's async destinations (lines are buffered and written off the request path), to the log
+ * file and to stdout — readable lines in a terminal, JSON lines when stdout is not one or with --log-format json.
+ */
+function createLogger(config: SageConfig, home: SageHome, out: Out, background: boolean): ServerLog {
   const level = config.logLevel;
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const flushAll = (...dests: Array<{ flushSync(): void }>) => () => {
+    for (const d of dests) {
+      try {
+        d.flushSync();
+      } catch {
+        // not open yet, or already closed: nothing buffered to lose
+      }
+    }
+  };
   // In the background stdout already is the log file.
-  if (background) return pino({ name: 'sage', level });
+  if (background) return { log: pino({ name: 'sage', level }, stdout), flush: flushAll(stdout) };
   fs.mkdirSync(path.dirname(home.logFile), { recursive: true });
-  const toTerminal = out.isTTY
-    ? { write: (line: string) => out.write(`${formatLogLine(line.trimEnd())}\n`) }
-    : process.stdout;
-  return pino(
+  const file = pino.destination({ dest: home.logFile, append: true, sync: false });
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === undefined && out.isTTY);
+  const toStdout = pretty ? { write: (line: string) => stdout.write(`${formatLogLine(line.trimEnd())}\n`) } : stdout;
+  const log = pino(
     { name: 'sage', level },
     pino.multistream([
-      { level, stream: toTerminal },
-      { level, stream: pino.destination({ dest: home.logFile, append: true, sync: true }) },
+      { level, stream: toStdout },
+      { level, stream: file },
     ]),
   );
+  return { log, flush: flushAll(stdout, file) };
 }
 
 export async function runForeground(config: SageConfig, opts: { home: SageHome; configSource: string; sources: SettingSources; out: Out }): Promise<never> {
@@ -48,7 +69,7 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
   const claim = claimPidFile(home);
   if (!claim.ok) throw new CliError(`already running (pid ${claim.pid}); see: sage inference status`, ExitCode.ALREADY_RUNNING);
 
-  const log = createLogger(config, home, out, background);
+  const { log, flush } = createLogger(config, home, out, background);
   let running: RunningControlPlane | undefined;
   let stopping = false;
   const record = (state: ServerRecord['state']): void => {
@@ -79,7 +100,7 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
       code = ExitCode.FAILURE;
     }
     clearServer(home, process.pid);
-    log.flush?.();
+    flush();
     process.exit(code);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -139,6 +160,7 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
   const models = instances.flatMap((i) => i.models);
   log.info({ url: `${running.url}/v1`, models }, 'sage control plane ready');
   if (!background) {
+    flush(); // the log lines above come before the banner
     const chatModel = instances.find((i) => i.type !== 'EMBEDDING')?.models[0] ?? models[0] ?? 'MODEL';
     out.write(
       `\nsage is serving an OpenAI-compatible API at ${running.url}/v1  (Ctrl-C stops it)\n` +

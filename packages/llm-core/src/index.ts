@@ -7,6 +7,7 @@ export { startControlPlaneServer } from './server/start';
 export type { ControlPlaneServerConfig, RunningControlPlane } from './server/start';
 export { buildServer } from './server/app';
 export type { ServerOptions } from './server/app';
+export type { AccessLogLevel } from './server/access-log';
 export { authConfigFromEnv, KeyRing } from './server/auth';
 export type { AuthConfig, AuthScope } from './server/auth';
 
@@ -39,6 +40,7 @@ export {
   coerceSetting,
   publicSettings,
   LOG_LEVELS,
+  LOG_FORMATS,
   SettingsError,
   defaultSettings,
 } from './settings';
@@ -52,6 +54,7 @@ export type {
   SettingsLayers,
   ResolvedSettings,
   LogLevel,
+  LogFormat,
   BackendDeclaration,
   PresetControlPlane,
   Placement,
@@ -68,6 +71,7 @@ export { RequestType, RequestPriority, RequestStatus, InstanceType } from './con
 export type {
   PriorityName,
   ChatMessageLike,
+  CompletionPrompt,
   SamplingParams,
   RequestTimestamps,
   RequestMetadata,

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { ApiClient, type Health } from '../api';
 import { startInBackground } from '../background';
-import { LOG_LEVELS, publicSettings, type SettingSources } from '@sage/llm-core';
+import { LOG_FORMATS, LOG_LEVELS, publicSettings, type SettingSources } from '@sage/llm-core';
 import { CONFIG_KEYS, parseSetFlags, resolveConfig, setConfigValue, type SageConfig } from '../config';
 import { CliError, ExitCode } from '../errors';
 import { presetFor, runForeground } from '../foreground';
@@ -32,6 +32,7 @@ interface StartFlags {
   pd?: boolean;
   set?: string[];
   stateStore?: string;
+  logFormat?: string;
 }
 
 /** The args given after `inference start`, to hand to the detached process (minus --background). */
@@ -62,6 +63,7 @@ async function start(ctx: Context, flags: StartFlags): Promise<number> {
       llmBackends: flags.llmBackend,
       embeddingBackends: flags.embeddingBackend,
       logLevel: flags.logLevel,
+      logFormat: flags.logFormat,
       // The environment sits between the settings file and the flag (a container sets it).
       stateStore: flags.stateStore,
     },
@@ -319,6 +321,7 @@ export function inferenceCommand(ctx: Context): Command {
     .option('--set <key=value>', 'any setting, e.g. --set max_queue_size=200 --set request_timeout_ms=30000 (repeatable; see: sage inference config show)', collect)
     .option('--config <file>', `settings file, YAML or JSON (default $SAGE_HOME/config.yaml); keys: ${CONFIG_KEYS.join(', ')}`)
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]))
+    .addOption(new Option('--log-format <format>', 'log lines: pretty (default in a terminal) or json (default otherwise)').choices([...LOG_FORMATS]))
     .addHelpText(
       'after',
       `

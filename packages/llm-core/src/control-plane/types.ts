@@ -37,6 +37,9 @@ export interface ChatMessageLike {
   name?: string;
 }
 
+/** A completions prompt as OpenAI accepts it: one text, several, one token-id array, or several. */
+export type CompletionPrompt = string | string[] | number[] | number[][];
+
 export interface SamplingParams {
   temperature?: number;
   topP?: number;
@@ -65,12 +68,19 @@ export interface RequestMetadata {
   /** Time-to-first-token deadline relative to arrival, in ms. */
   ttftDeadlineMs?: number;
   messages?: ChatMessageLike[];
+  /** The prompt text, when there is one (for a list of texts, the first): routing and estimates read it. */
   prompt?: string;
+  /** The prompt exactly as the client sent it when it is a list or token ids: forwarded untouched, never re-encoded. */
+  promptInput?: CompletionPrompt;
   embeddingTexts?: string[];
+  /** Token-id embedding inputs, forwarded untouched (counted, never re-encoded). */
+  embeddingTokenIds?: number[][];
   maxTokens?: number;
   sampling?: SamplingParams;
   userId?: string;
   sessionId?: string;
+  /** The caller's own request id (its x-request-id), sent to the engine as x-request-id instead of `id`. */
+  clientRequestId?: string;
   /** Prompt tokens as counted by the tokenizer in @sage/common (estimate for scheduling). */
   promptTokens?: number;
   status: RequestStatus;

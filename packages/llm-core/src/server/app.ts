@@ -8,7 +8,11 @@ import type { StateStoreStatus } from '../control-plane/state';
 import { KeyRing, presentedKey, type AuthConfig } from './auth';
 import { errorHandler } from './errors';
 import { registerDashboardRoutes, type DashboardOptions } from './dashboard';
+import { newRequestId } from '../control-plane/manager';
+import { AccessLog, type AccessLogLevel } from './access-log';
 import { ControlPlaneMetrics, type EngineStateSource } from './prometheus';
+import { requestIdHook } from './request-id';
+import { registerModelRoutes } from './routes/models';
 import { registerOpenAIRoutes } from './routes/openai';
 import { registerServiceRoutes, type EngineListing } from './routes/service';
 import type { ServerReadiness } from './readiness';
@@ -21,6 +25,8 @@ export interface ServerOptions {
   /** Largest accepted request body in bytes (default 8 MiB). */
   bodyLimit?: number;
   logger?: Logger;
+  /** Level of the one access-log line per request (default info; 'silent' for none). */
+  accessLogLevel?: AccessLogLevel;
   version?: string;
   /** Extra routes under the same auth (the management API registers itself here). */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
@@ -38,9 +44,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = fastify({
     loggerInstance: (options.logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
-    // Request ids come from the caller when given (x-request-id), so logs can be joined across services.
-    requestIdHeader: 'x-request-id',
-    genReqId: () => `r-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    // The control plane names each request itself (logs, x-sage-request-id, the scheduler's id); a caller's
+    // x-request-id is carried beside it (request-id.ts).
+    requestIdHeader: false,
+    genReqId: () => newRequestId(),
+    // One access-log line per request instead of fastify's two.
+    logController: new AccessLog(options.accessLogLevel),
     return503OnClosing: true,
   });
   const metrics = new ControlPlaneMetrics(options.manager, options.engines);
@@ -54,6 +63,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.code(404).send(openAIError(404, `no route ${request.method} ${request.url.split('?')[0]}`, { code: 'route_not_found' }).body);
   });
 
+  app.addHook('onRequest', requestIdHook);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0]!;
     if (UNAUTHENTICATED.has(path) || path === '/metrics' || path.startsWith('/dashboard')) return;
@@ -70,12 +80,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const model = typeof (request.body as { model?: unknown } | undefined)?.model === 'string' ? ((request.body as { model: string }).model.slice(0, 100)) : '';
-    metrics.observeHttp(route, model, reply.statusCode, reply.elapsedTime / 1000);
+    const model = (request.body as { model?: unknown } | undefined)?.model;
+    // Only served model names become label values (any other is "other").
+    metrics.observeHttp(route, typeof model === 'string' ? model : undefined, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, stateStore: options.stateStore, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
-  registerOpenAIRoutes(app, options.manager, options.readiness, options.engines);
+  registerModelRoutes(app, options.manager, options.engines);
+  registerOpenAIRoutes(app, options.manager, options.readiness, metrics);
   if (options.dashboard !== false) registerDashboardRoutes(app, options.dashboard);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;

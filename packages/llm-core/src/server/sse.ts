@@ -8,9 +8,13 @@ export interface SseWriter {
 }
 
 export function openSse(reply: FastifyReply, headers: Record<string, string> = {}): SseWriter {
+  // Headers set on the reply so far (the request ids) go out too: hijacking skips fastify's own sending.
+  const set: Record<string, string | number | string[]> = {};
+  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) set[k] = v;
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
+    ...set,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',

@@ -9,6 +9,9 @@ import { backendEntrySchema } from './backend';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** pretty: one readable line per record; json: pino's JSON lines. Unset: pretty in a terminal, else json. */
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const int = (min: number, max: number) => z.number({ error: 'expected a number' }).int('expected a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 const ms = (min = 0) => z.number({ error: 'expected a number (milliseconds)' }).min(min, `must be at least ${min}`).max(86_400_000, 'must be at most 86400000 (a day)');
@@ -50,6 +53,7 @@ export const serverSettingsShape = {
   host: z.string({ error: 'expected a string' }).min(1, 'must not be empty').default('127.0.0.1'),
   port: int(0, 65535).default(8000),
   logLevel: oneOf(LOG_LEVELS).default('info'),
+  logFormat: oneOf(LOG_FORMATS).optional(),
   /** A built-in preset name or a YAML file; default: the embedded default unless backends are given. */
   preset: z.string({ error: 'expected a string' }).min(1, 'must not be empty').optional(),
   llmModel: z.string({ error: 'expected a string' }).min(1, 'must not be empty').optional(),
@@ -106,6 +110,7 @@ export const SETTING_DOCS: Readonly<Record<SettingKey, { env?: string; doc: stri
   host: { env: 'SAGE_HOST', doc: 'address the API binds (127.0.0.1; 0.0.0.0 for all interfaces)' },
   port: { env: 'SAGE_PORT', doc: 'port of the OpenAI and management API' },
   logLevel: { env: 'SAGE_LOG_LEVEL', doc: 'fatal | error | warn | info | debug | trace | silent' },
+  logFormat: { env: 'SAGE_LOG_FORMAT', doc: 'log lines on stdout: pretty | json (default: pretty in a terminal, else json)' },
   preset: { env: 'SAGE_PRESET', doc: 'built-in preset name or YAML file of engines to start' },
   llmModel: { doc: "model name of the embedded default's LLM engine" },
   embeddingModel: { doc: "model name of the embedded default's embedding engine" },

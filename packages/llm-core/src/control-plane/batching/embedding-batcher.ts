@@ -14,10 +14,14 @@ export interface EmbeddingBatchOptions {
   maxBatchTokens?: number;
 }
 
+/** One embedding input: a text, or token ids (sent untouched; batched only with other token-id inputs). */
+export type EmbeddingInput = string | number[];
+
 export interface EmbeddingMember {
   requestId: string;
   model: string;
-  texts: string[];
+  /** The caller's inputs, all texts or all token-id arrays. */
+  texts: EmbeddingInput[];
   dimensions?: number;
   encodingFormat?: 'float' | 'base64';
   signal?: AbortSignal;
@@ -29,7 +33,8 @@ export interface EmbeddingBatch {
   model: string;
   dimensions?: number;
   encodingFormat?: 'float' | 'base64';
-  texts: string[];
+  /** All texts or all token-id arrays (members of the two kinds never share a batch). */
+  texts: EmbeddingInput[];
   tokens: number;
   members: readonly EmbeddingMember[];
   /** Aborted when every member has gone away before the batch finished. */
@@ -40,6 +45,8 @@ export interface EmbeddingBatch {
 export interface EmbeddingBatchOutput {
   embeddings: Array<number[] | string>;
   model: string;
+  /** The engine's prompt-token count for the whole batch (its usage), when it gave one. */
+  promptTokens?: number;
 }
 
 export interface EmbeddingMemberResult {
@@ -94,8 +101,10 @@ export class EmbeddingBatcher {
   add(member: EmbeddingMember): Promise<EmbeddingMemberResult> {
     if (this.closed) return Promise.reject(new RequestCancelledError(member.requestId, 'embedding batcher is closed'));
     if (member.signal?.aborted) return Promise.reject(new RequestCancelledError(member.requestId));
-    const tokens = member.texts.reduce((n, t) => n + countTokens(t), 0);
-    const key = JSON.stringify([member.model, member.dimensions ?? null, member.encodingFormat ?? 'float']);
+    // Token ids are counted as they are, never decoded or re-encoded.
+    const tokens = member.texts.reduce((n, t) => n + (typeof t === 'string' ? countTokens(t) : t.length), 0);
+    const kind = member.texts.length > 0 && typeof member.texts[0] !== 'string' ? 'ids' : 'text';
+    const key = JSON.stringify([member.model, member.dimensions ?? null, member.encodingFormat ?? 'float', kind]);
 
     return new Promise<EmbeddingMemberResult>((resolve, reject) => {
       const w: Waiting = { member, tokens, resolve, reject, detach: () => undefined, settled: false };
@@ -183,11 +192,12 @@ export class EmbeddingBatcher {
           return;
         }
         let offset = 0;
-        for (const w of waiting) {
+        const usage = shareTokens(res.promptTokens, waiting.map((w) => w.tokens));
+        waiting.forEach((w, i) => {
           const n = w.member.texts.length;
-          this.settle(w, { embeddings: res.embeddings.slice(offset, offset + n), model: res.model, promptTokens: w.tokens, batchId: id, batchSize: texts.length });
+          this.settle(w, { embeddings: res.embeddings.slice(offset, offset + n), model: res.model, promptTokens: usage[i]!, batchId: id, batchSize: texts.length });
           offset += n;
-        }
+        });
       },
       (err: unknown) => {
         for (const w of waiting) this.settle(w, undefined, err);
@@ -211,4 +221,20 @@ export class EmbeddingBatcher {
     }
     this.open.clear();
   }
+}
+
+/**
+ * Each member's part of the engine's prompt-token count, in proportion to the control plane's own counts (largest
+ * remainder, so the parts add up to the engine's total). Without an engine count, the members' own counts.
+ */
+export function shareTokens(total: number | undefined, estimates: readonly number[]): number[] {
+  if (total === undefined) return [...estimates];
+  if (estimates.length === 1) return [total];
+  const sum = estimates.reduce((a, b) => a + b, 0);
+  const exact = estimates.map((e) => (sum > 0 ? (total * e) / sum : total / estimates.length));
+  const parts = exact.map(Math.floor);
+  let left = total - parts.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac);
+  for (let k = 0; left > 0 && k < order.length; k++, left--) parts[order[k]!.i]! += 1;
+  return parts;
 }

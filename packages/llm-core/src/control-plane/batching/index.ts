@@ -1,5 +1,6 @@
 export { EmbeddingBatcher } from './embedding-batcher';
 export type {
+  EmbeddingInput,
   EmbeddingBatchOptions,
   EmbeddingMember,
   EmbeddingBatch,

@@ -8,7 +8,7 @@ import {
 } from '../types';
 
 /** The fields classification looks at; `type` wins when given. */
-export type ClassifiableRequest = Partial<Pick<RequestMetadata, 'type' | 'messages' | 'prompt' | 'embeddingTexts'>>;
+export type ClassifiableRequest = Partial<Pick<RequestMetadata, 'type' | 'messages' | 'prompt' | 'promptInput' | 'embeddingTexts' | 'embeddingTokenIds'>>;
 
 export type ValidationCode =
   | 'missing_model'
@@ -73,8 +73,8 @@ export class RequestClassifier {
   /** Explicit type, else embedding when texts are present, else generate for a bare prompt, else chat. */
   classify(request: ClassifiableRequest): RequestType {
     if (request.type !== undefined && REQUEST_TYPES.has(request.type)) return request.type;
-    if (request.embeddingTexts !== undefined) return RequestType.EMBEDDING;
-    if (request.prompt !== undefined && (request.messages === undefined || request.messages.length === 0)) return RequestType.LLM_GENERATE;
+    if (request.embeddingTexts !== undefined || request.embeddingTokenIds !== undefined) return RequestType.EMBEDDING;
+    if ((request.prompt !== undefined || request.promptInput !== undefined) && (request.messages === undefined || request.messages.length === 0)) return RequestType.LLM_GENERATE;
     return RequestType.LLM_CHAT;
   }
 
@@ -116,7 +116,14 @@ export class RequestClassifier {
       add('unknown_model', 'model', `model "${request.model}" is not served here; available: ${knownModels.join(', ')}`);
     }
 
-    if (type === RequestType.EMBEDDING) {
+    if (type === RequestType.EMBEDDING && request.embeddingTokenIds !== undefined) {
+      const ids = request.embeddingTokenIds;
+      if (!Array.isArray(ids) || ids.length === 0) add('empty_embedding_texts', 'input', 'input must contain at least one token array');
+      else {
+        const bad = ids.findIndex((t) => !Array.isArray(t) || t.length === 0);
+        if (bad >= 0) add('empty_embedding_texts', `input[${bad}]`, `input[${bad}] is an empty token array`);
+      }
+    } else if (type === RequestType.EMBEDDING) {
       if (request.embeddingTexts === undefined) add('missing_embedding_texts', 'input', 'embedding requests need input texts');
       else if (!Array.isArray(request.embeddingTexts) || request.embeddingTexts.length === 0) add('empty_embedding_texts', 'input', 'input must contain at least one text');
       else {
@@ -129,8 +136,13 @@ export class RequestClassifier {
         const bad = request.messages.findIndex((m) => typeof m?.role !== 'string' || m.role === '');
         if (bad >= 0) add('invalid_message', `messages[${bad}].role`, `messages[${bad}] has no role`);
       }
-    } else if (typeof request.prompt !== 'string') {
+    } else if (typeof request.prompt !== 'string' && request.promptInput === undefined) {
       add('missing_prompt', 'prompt', 'generate requests need a prompt');
+    } else if (Array.isArray(request.promptInput)) {
+      const list = request.promptInput as ReadonlyArray<unknown>;
+      const bad = list.findIndex((p) => Array.isArray(p) && p.length === 0);
+      if (list.length === 0) add('missing_prompt', 'prompt', 'prompt must not be an empty list');
+      else if (bad >= 0) add('missing_prompt', `prompt[${bad}]`, `prompt[${bad}] is an empty token array`);
     }
 
     if (request.maxTokens !== undefined && !(Number.isInteger(request.maxTokens) && request.maxTokens >= 1)) {

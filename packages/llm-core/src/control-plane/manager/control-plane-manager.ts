@@ -296,6 +296,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     return [...this.queue.values()].sort((a, b) => a.meta.timestamps.arrival - b.meta.timestamps.arrival).map((p) => p.meta.id);
   }
 
+  /** The model each queued request asked for, in no order (read by /metrics at scrape time). */
+  queuedModels(): string[] {
+    return [...this.queue.values()].map((p) => p.meta.model);
+  }
+
   private breaker(id: string): CircuitBreaker {
     let b = this.breakers.get(id);
     if (!b) {

@@ -37,7 +37,7 @@ export class EmbeddingRequests {
     const extra = request.extraBody ?? {};
     const dimensions = typeof extra.dimensions === 'number' ? extra.dimensions : undefined;
     const encodingFormat = extra.encoding_format === 'base64' ? 'base64' : extra.encoding_format === 'float' ? 'float' : undefined;
-    const texts = meta.embeddingTexts ?? [];
+    const texts = meta.embeddingTokenIds ?? meta.embeddingTexts ?? [];
     this.memberMeta.set(meta.id, meta);
     try {
       const r = await this.batcher.add({ requestId: meta.id, model: meta.model, texts, dimensions, encodingFormat, signal: request.signal });
@@ -50,7 +50,7 @@ export class EmbeddingRequests {
         usage: { prompt_tokens: r.promptTokens, total_tokens: r.promptTokens },
       };
       const queueMs = info?.scheduledAt !== undefined ? info.scheduledAt - meta.timestamps.arrival : 0;
-      this.o.record(meta, { outcome: 'completed', instanceId: info?.instanceId, policy: info?.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens: 0 });
+      this.o.record(meta, { outcome: 'completed', instanceId: info?.instanceId, policy: info?.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens: 0, promptTokens: r.promptTokens });
       return {
         requestId: meta.id,
         instanceId: info?.instanceId ?? '',
@@ -88,8 +88,10 @@ export class EmbeddingRequests {
       model: batch.model,
       priority: members.length > 0 ? (Math.min(...members.map((m) => m.priority)) as RequestMetadata['priority']) : RequestPriority.NORMAL,
       sloDeadlineMs: deadlines.length ? Math.min(...deadlines) : undefined,
-      embeddingTexts: batch.texts,
+      ...(typeof batch.texts[0] === 'string' ? { embeddingTexts: batch.texts as string[] } : { embeddingTokenIds: batch.texts as number[][] }),
       promptTokens: batch.tokens,
+      // A batch of one carries its caller's request id to the engine; a shared batch goes under its own id.
+      clientRequestId: members.length === 1 ? (members[0]!.clientRequestId ?? members[0]!.id) : undefined,
       status: RequestStatus.PENDING,
       timestamps: { arrival },
       tags: { batch: batch.id, members: String(batch.members.length) },

@@ -11,6 +11,25 @@ export interface RecordFields {
   ttftMs?: number;
   e2eMs: number;
   completionTokens?: number;
+  /** The engine's own count (its usage), when it gave one; else the control plane's estimate is kept. */
+  promptTokens?: number;
+  /** The engine's finish_reason (stop, length, …). */
+  finishReason?: string;
+}
+
+/** What an engine's JSON answer says about the work done: its usage and why generation stopped. */
+export function engineOutcome(body: Record<string, unknown>): Pick<RecordFields, 'promptTokens' | 'completionTokens' | 'finishReason'> {
+  const usage = body.usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  let finishReason: string | undefined;
+  if (Array.isArray(body.choices)) {
+    // Several choices (n > 1, a prompt list): 'length' if any was cut, else the first reason given.
+    for (const c of body.choices as Array<{ finish_reason?: unknown }>) {
+      if (typeof c?.finish_reason !== 'string') continue;
+      if (finishReason === undefined || c.finish_reason === 'length') finishReason = c.finish_reason;
+    }
+  }
+  return { promptTokens: num(usage?.prompt_tokens), completionTokens: num(usage?.completion_tokens), finishReason };
 }
 
 export function toRequestRecord(meta: RequestMetadata, r: RecordFields): RequestRecord {
@@ -20,13 +39,15 @@ export function toRequestRecord(meta: RequestMetadata, r: RecordFields): Request
     requestId: meta.id,
     outcome: r.outcome,
     priority: meta.priority,
+    model: meta.model,
     instanceId: r.instanceId,
     queueWaitMs: r.queueMs,
     ttftMs,
     tpotMs: ttftMs !== undefined && tokens > 1 ? (r.e2eMs - ttftMs) / (tokens - 1) : undefined,
     e2eMs: r.e2eMs,
-    promptTokens: meta.promptTokens ?? 0,
+    promptTokens: r.promptTokens ?? meta.promptTokens ?? 0,
     completionTokens: tokens,
+    finishReason: r.finishReason,
     sloDeadlineMs: meta.sloDeadlineMs,
     ttftDeadlineMs: meta.ttftDeadlineMs,
     rejectionCode: r.outcome === 'rejected' ? r.errorCode : undefined,

@@ -12,8 +12,8 @@ import { hasCapacity, servingInstances } from './instance-checks';
 import type { PendingRequest } from './pending-request';
 import { pickPdPair, type PdPairingContext } from './pd-pairing';
 import type { InstanceRegistry } from './registry';
-import { llmPath, llmPayload, type InferenceStream } from './request';
-import type { RecordFields } from './request-record';
+import { llmPath, llmPayload, upstreamRequestId, type InferenceStream } from './request';
+import { engineOutcome, type RecordFields } from './request-record';
 import { UpstreamError } from './errors';
 import { InstanceLease, type LeaseOutcome, type LeaseVerdict, type SharedSlots } from './instance-lease';
 import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
@@ -150,13 +150,13 @@ export class RequestRunner {
       meta.timestamps.started = Date.now();
       p.attempts += 1;
       if (p.mode === 'embedding') {
-        const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTexts };
+        const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTokenIds ?? meta.embeddingTexts };
         this.o.embeddings.noteScheduled(meta.id, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
-        const res = await executor.postJson(chosen, '/embeddings', body, { signal, requestId: meta.id });
+        const res = await executor.postJson(chosen, '/embeddings', body, { signal, requestId: upstreamRequestId(meta) });
         const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
         const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
         this.succeed(held, chosen, meta);
-        p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string });
+        p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string, promptTokens: engineOutcome(res.body).promptTokens });
         return;
       }
 
@@ -170,7 +170,7 @@ export class RequestRunner {
       let finalPayload = payload;
       if (pair) {
         current = pair.prefill;
-        const pre = await executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${meta.id}-prefill` });
+        const pre = await executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${upstreamRequestId(meta)}-prefill` });
         held.get(pair.prefill.id)?.release('success', { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
         held.delete(pair.prefill.id);
         prefillInstanceId = pair.prefill.id;
@@ -181,20 +181,20 @@ export class RequestRunner {
       const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
 
       if (!stream) {
-        const res = await this.waitOn(target, signal, (s) => executor.postJson(target, path, finalPayload, { signal: s, requestId: meta.id }));
-        const usage = res.body.usage as { completion_tokens?: number } | undefined;
-        const completionTokens = usage?.completion_tokens ?? 0;
+        const res = await this.waitOn(target, signal, (s) => executor.postJson(target, path, finalPayload, { signal: s, requestId: upstreamRequestId(meta) }));
+        const outcome = engineOutcome(res.body);
+        const completionTokens = outcome.completionTokens ?? 0;
         this.succeed(held, target, meta, completionTokens);
         const now = Date.now();
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
-        this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+        this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens: outcome.promptTokens, finishReason: outcome.finishReason });
         p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
         return;
       }
 
       // The first chunk is awaited here so that a failure before any byte reached the caller is still retryable.
       const { it, first } = await this.waitOn(target, signal, async (s) => {
-        const started = await executor.postStream(target, path, finalPayload, { signal: s, requestId: meta.id });
+        const started = await executor.postStream(target, path, finalPayload, { signal: s, requestId: upstreamRequestId(meta) });
         const iterator = started.chunks[Symbol.asyncIterator]();
         return { it: iterator, first: await iterator.next() };
       });
@@ -286,7 +286,7 @@ export class RequestRunner {
       rest: moving.rest,
       signal,
       shutdown: this.o.shutdown,
-      onEnd: ({ error, cancelled, completionTokens }) => {
+      onEnd: ({ error, cancelled, completionTokens, promptTokens, finishReason }) => {
         this.o.leaveRunning(p);
         const inst = moving.instance;
         const now = Date.now();
@@ -294,7 +294,7 @@ export class RequestRunner {
         const ttftMs = (meta.timestamps.firstToken ?? now) - meta.timestamps.arrival;
         if (error === undefined) {
           this.succeed(legs, inst, meta, completionTokens, moving.failovers.length === 0);
-          this.o.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+          this.o.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens, finishReason });
         } else {
           // A leg that failed over gave its lease back already.
           if (moving.holdsSlot) legs.get(inst.id)?.release(cancelled ? 'none' : 'failure');

@@ -2,7 +2,7 @@
 // or the client; the manager takes this already-typed form plus extra body fields to pass through.
 import { countChatTokens, countTokens } from '@sage/common';
 import { requestClassifier } from '../classifier';
-import type { ChatMessageLike, PriorityName, RequestMetadata, SamplingParams, SchedulingDecision } from '../types';
+import type { ChatMessageLike, CompletionPrompt, PriorityName, RequestMetadata, SamplingParams, SchedulingDecision } from '../types';
 import { RequestPriority, RequestStatus, RequestType } from '../types';
 import { InvalidRequestError } from './errors';
 import type { StreamFailover } from './stream-failover';
@@ -13,9 +13,10 @@ export interface InferenceRequest {
   /** Model name; empty or absent means "whatever a compatible instance serves first". */
   model?: string;
   messages?: ChatMessageLike[];
-  prompt?: string;
-  /** Embedding input. */
-  input?: string | string[];
+  /** A text, or as OpenAI accepts it (a list of texts, token ids): lists and token ids reach the engine untouched. */
+  prompt?: CompletionPrompt;
+  /** Embedding input: texts, or token-id arrays (forwarded untouched). */
+  input?: string | string[] | number[] | number[][];
   maxTokens?: number;
   sampling?: SamplingParams;
   priority?: RequestPriority | PriorityName;
@@ -24,6 +25,8 @@ export interface InferenceRequest {
   userId?: string;
   sessionId?: string;
   tags?: Record<string, string>;
+  /** The caller's own request id: the engine receives it as x-request-id (default: the control plane's id). */
+  clientRequestId?: string;
   /** Extra OpenAI body fields passed to the engine unchanged (logprobs, stream_options, dimensions, encoding_format, …). */
   extraBody?: Record<string, unknown>;
   /** Fires when the caller goes away: the request leaves the queue, or its upstream call is aborted. */
@@ -76,14 +79,42 @@ export function parsePriority(p: InferenceRequest['priority']): RequestPriority 
   return v;
 }
 
+/** The prompt's text for routing (the first text of a list) and its exact form when not one string. */
+function splitPrompt(prompt: CompletionPrompt | undefined): { text?: string; input?: CompletionPrompt; tokens: number } {
+  if (prompt === undefined) return { tokens: 0 };
+  if (typeof prompt === 'string') return { text: prompt, tokens: countTokens(prompt) };
+  let tokens = 0;
+  let text: string | undefined;
+  for (const p of prompt as ReadonlyArray<string | number | number[]>) {
+    if (typeof p === 'string') {
+      text ??= p;
+      tokens += countTokens(p);
+    } else if (typeof p === 'number') tokens += 1;
+    else tokens += p.length;
+  }
+  return { text, input: prompt, tokens };
+}
+
+/** Embedding input as texts or as token-id arrays (a single token array is one input). */
+function splitInput(input: InferenceRequest['input']): { texts?: string[]; tokenIds?: number[][] } {
+  if (input === undefined) return {};
+  if (typeof input === 'string') return { texts: [input] };
+  if (input.length > 0 && typeof input[0] === 'number') return { tokenIds: [input as number[]] };
+  if (input.length > 0 && Array.isArray(input[0])) return { tokenIds: input as number[][] };
+  return { texts: input as string[] };
+}
+
 /** Classifies, validates and counts the request; throws InvalidRequestError with the classifier's code. */
 export function toMetadata(req: InferenceRequest, now: number): RequestMetadata {
-  const embeddingTexts = req.input === undefined ? undefined : Array.isArray(req.input) ? req.input : [req.input];
+  const { texts: embeddingTexts, tokenIds: embeddingTokenIds } = splitInput(req.input);
+  const prompt = splitPrompt(req.prompt);
   const partial: Partial<RequestMetadata> = {
     type: req.type,
     messages: req.messages,
-    prompt: req.prompt,
+    prompt: prompt.text,
+    promptInput: prompt.input,
     embeddingTexts,
+    embeddingTokenIds,
     maxTokens: req.maxTokens,
     sampling: req.sampling,
     priority: parsePriority(req.priority),
@@ -97,12 +128,15 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
     const first = issues[0];
     throw new InvalidRequestError(first.code, issues.map((i) => i.message).join('; '), first.param, req.id);
   }
+  // Token ids are counted as they are: they are the engine's own tokens, not cl100k's.
   const promptTokens =
     type === RequestType.EMBEDDING
-      ? (embeddingTexts ?? []).reduce((n, t) => n + countTokens(t), 0)
+      ? embeddingTokenIds
+        ? embeddingTokenIds.reduce((n, t) => n + t.length, 0)
+        : (embeddingTexts ?? []).reduce((n, t) => n + countTokens(t), 0)
       : type === RequestType.LLM_CHAT
         ? countChatTokens(req.messages ?? [])
-        : countTokens(req.prompt ?? '');
+        : prompt.tokens;
   return {
     id: req.id ?? newRequestId(),
     type,
@@ -111,12 +145,15 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
     sloDeadlineMs: req.sloDeadlineMs,
     ttftDeadlineMs: req.ttftDeadlineMs,
     messages: req.messages,
-    prompt: req.prompt,
+    prompt: prompt.text,
+    promptInput: prompt.input,
     embeddingTexts,
+    embeddingTokenIds,
     maxTokens: req.maxTokens,
     sampling: req.sampling,
     userId: req.userId,
     sessionId: req.sessionId,
+    clientRequestId: req.clientRequestId,
     promptTokens,
     status: RequestStatus.PENDING,
     timestamps: { arrival: now },
@@ -128,7 +165,7 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
 export function llmPayload(meta: RequestMetadata, model: string, extra: Record<string, unknown> | undefined, stream: boolean): Record<string, unknown> {
   const body: Record<string, unknown> = { ...(extra ?? {}), model };
   if (meta.type === RequestType.LLM_CHAT) body.messages = meta.messages;
-  else body.prompt = meta.prompt;
+  else body.prompt = meta.promptInput ?? meta.prompt;
   if (meta.maxTokens !== undefined) body.max_tokens = meta.maxTokens;
   const s = meta.sampling;
   if (s?.temperature !== undefined) body.temperature = s.temperature;
@@ -138,8 +175,19 @@ export function llmPayload(meta: RequestMetadata, model: string, extra: Record<s
   if (s?.n !== undefined) body.n = s.n;
   if (meta.userId !== undefined && body.user === undefined) body.user = meta.userId;
   body.stream = stream;
-  if (!stream) delete body.stream_options;
+  // Usage comes from the engine: a stream always asks for it (the server strips it when the caller did not).
+  if (stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+  else delete body.stream_options;
   return body;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The id an engine receives as x-request-id: the caller's own when it sent one. */
+export function upstreamRequestId(meta: Pick<RequestMetadata, 'id' | 'clientRequestId'>): string {
+  return meta.clientRequestId ?? meta.id;
 }
 
 export function llmPath(meta: RequestMetadata): string {

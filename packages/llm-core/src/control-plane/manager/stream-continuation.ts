@@ -97,6 +97,8 @@ export class StreamProgress {
     const n = typeof this.payload.n === 'number' ? this.payload.n : 1;
     if (n > 1 || this.otherChoices) return 'n > 1';
     if (this.toolCalls) return 'tool calls';
+    // The continuation appends the text so far to a text prompt; a prompt list or token ids cannot be extended so.
+    if (this.kind === 'completion' && typeof this.payload.prompt !== 'string') return 'prompt is a list or token ids';
     return undefined;
   }
 }

@@ -4,6 +4,7 @@
 // the caller gone) ends with the leg's error, as it always did.
 import type { EngineExecutor } from '../executor';
 import type { ExecutionInstance, RequestMetadata } from '../types';
+import { upstreamRequestId } from './request';
 import { continuationPayload, failoverReason, rewriteChunk, StreamProgress, type FailoverReason, type StreamKind } from './stream-continuation';
 
 type Chunk = Record<string, unknown>;
@@ -127,7 +128,7 @@ export class FailoverStream {
       this.legs += 1;
       let started: Awaited<ReturnType<EngineExecutor['postStream']>>;
       try {
-        started = await this.o.ctx.executor.postStream(inst, this.o.path, payload, { signal: this.o.signal, requestId: this.o.meta.id });
+        started = await this.o.ctx.executor.postStream(inst, this.o.path, payload, { signal: this.o.signal, requestId: upstreamRequestId(this.o.meta) });
       } catch (legErr) {
         // The caller went away meanwhile: no verdict on this engine.
         const gone = this.o.signal.aborted || this.ended;

@@ -11,6 +11,10 @@ export interface StreamEnd {
   /** Cut by an abort or a consumer that stopped reading — no verdict on the engine. */
   cancelled: boolean;
   completionTokens: number;
+  /** From the engine's usage chunk, when it sent one. */
+  promptTokens?: number;
+  /** The last finish_reason the engine gave. */
+  finishReason?: string;
 }
 
 export interface UpstreamStreamOptions {
@@ -30,6 +34,8 @@ export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
   const { requestId, first, rest, signal, shutdown } = o;
   let finished = false;
   let completionTokens = 0;
+  let promptTokens: number | undefined;
+  let finishReason: string | undefined;
   let abortError: RequestCancelledError | undefined;
   const closeUpstream = () => Promise.resolve(rest.return?.(undefined)).catch(() => undefined);
   /** `consumerGone`: the consumer stopped reading — a cancellation, not an engine failure. */
@@ -37,7 +43,7 @@ export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
     if (finished) return;
     finished = true;
     signal.removeEventListener('abort', onAbort);
-    o.onEnd(err === undefined ? { cancelled: false, completionTokens } : { error: err, cancelled: consumerGone || signal.aborted, completionTokens });
+    o.onEnd(err === undefined ? { cancelled: false, completionTokens, promptTokens, finishReason } : { error: err, cancelled: consumerGone || signal.aborted, completionTokens, promptTokens });
   };
   // The caller (or shutdown) may abort while nobody reads — e.g. between submitStream and the first next():
   // nothing would ever notice the cut upstream, so the slot is freed and the upstream closed here.
@@ -55,9 +61,13 @@ export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
     finish(new RequestCancelledError(requestId, 'stream consumer stopped'), true);
   };
   const count = (chunk: Record<string, unknown>) => {
-    const usage = chunk.usage as { completion_tokens?: number } | undefined | null;
-    if (usage?.completion_tokens !== undefined) completionTokens = usage.completion_tokens;
-    else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) completionTokens += 1;
+    const usage = chunk.usage as { completion_tokens?: number; prompt_tokens?: number } | undefined | null;
+    if (usage?.completion_tokens !== undefined) {
+      completionTokens = usage.completion_tokens;
+      promptTokens = usage.prompt_tokens;
+    } else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) completionTokens += 1;
+    const reason = Array.isArray(chunk.choices) ? (chunk.choices[0] as { finish_reason?: unknown } | undefined)?.finish_reason : undefined;
+    if (typeof reason === 'string') finishReason = reason;
   };
   async function* gen(): AsyncGenerator<Record<string, unknown>> {
     try {

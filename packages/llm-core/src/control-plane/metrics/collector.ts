@@ -15,6 +15,8 @@ export interface RequestRecord {
   outcome: RequestOutcome;
   /** Default NORMAL. */
   priority?: RequestPriority;
+  /** The model asked for ('' when the caller left it to the instance). */
+  model?: string;
   instanceId?: string;
   /** Time from entering the control plane's queue to being dispatched. */
   queueWaitMs?: number;
@@ -26,6 +28,8 @@ export interface RequestRecord {
   e2eMs?: number;
   promptTokens?: number;
   completionTokens?: number;
+  /** Why the engine stopped generating (its finish_reason: stop, length, …), for completed LLM requests. */
+  finishReason?: string;
   /** End-to-end deadline relative to arrival; requests with one count toward SLO compliance. */
   sloDeadlineMs?: number;
   ttftDeadlineMs?: number;
@@ -163,6 +167,7 @@ export function recordFromRequest(
     requestId: request.id,
     outcome,
     priority: request.priority,
+    model: request.model,
     sloDeadlineMs: request.sloDeadlineMs,
     ttftDeadlineMs: request.ttftDeadlineMs,
     ...extra,

@@ -36,7 +36,7 @@ interface Batch {
   tokens: number;
 }
 
-const textsOf = (r: RequestMetadata) => Math.max(1, r.embeddingTexts?.length ?? 0);
+const textsOf = (r: RequestMetadata) => Math.max(1, r.embeddingTexts?.length ?? r.embeddingTokenIds?.length ?? 0);
 const tokensOf = (r: RequestMetadata) => r.promptTokens ?? Math.ceil((r.embeddingTexts ?? []).reduce((s, t) => s + t.length, 0) / 4);
 
 export class HybridPolicy implements SchedulingPolicy {

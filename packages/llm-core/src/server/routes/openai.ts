@@ -1,24 +1,31 @@
 // The OpenAI-compatible API (F-301): every request is validated at the route (zod schemas from
 // @sage/common), turned into an InferenceRequest and handed to the ControlPlaneManager, which queues,
-// schedules and routes it. Streaming answers are relayed as SSE; the caller going away aborts upstream.
+// schedules and routes it. Prompts and inputs reach the engine as the caller sent them (lists, token ids), and
+// usage is the engine's. Streaming answers are relayed as SSE; the caller going away aborts upstream.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
   EmbeddingRequestSchema,
-  decodeTokens,
   openAIError,
   zodIssueToOpenAIError,
 } from '@sage/common';
 import type { z } from 'zod';
 import type { ControlPlaneManager, InferenceRequest, InferenceStream } from '../../control-plane/manager';
 import { InvalidRequestError } from '../../control-plane/manager';
-import { RequestType, InstanceType, type ChatMessageLike } from '../../control-plane/types';
+import { RequestType, type ChatMessageLike, type CompletionPrompt } from '../../control-plane/types';
 import { readExtensions } from '../extensions';
 import { sendError, toOpenAIError } from '../errors';
+import type { TokenClock } from '../prometheus';
+import { clientRequestId } from '../request-id';
 import { openSse } from '../sse';
 import type { ServerReadiness } from '../readiness';
 import { RequestRejectedError } from '../../control-plane/manager';
+
+/** What the routes report to /metrics besides request ends: the chunks of each stream. */
+export interface StreamObserver {
+  tokenClock(model: string | undefined, instanceId: string): TokenClock;
+}
 
 // Fields the route consumes itself; everything else in the body passes through to the engine.
 const CONSUMED = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'n', 'stream', 'user', 'sage', 'session_id']);
@@ -60,10 +67,16 @@ function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
  * ~4 characters per token: 512k characters is far past any served model's context window.
  */
 export const MAX_PROMPT_CHARS = 512 * 1024;
+/** The same bound for token-id prompts and inputs, in ids. */
+export const MAX_PROMPT_TOKEN_IDS = MAX_PROMPT_CHARS / 4;
 
-function checkPromptSize(chars: number, param: string): void {
-  if (chars > MAX_PROMPT_CHARS) {
-    throw new InvalidRequestError('context_length_exceeded', `the prompt is too long (${chars} characters; at most ${MAX_PROMPT_CHARS} are accepted)`, param);
+/** Refuses an oversized prompt: its texts' characters and its token ids, summed over every prompt or input. */
+function checkPromptSize(size: { chars: number; ids: number }, param: string): void {
+  if (size.chars > MAX_PROMPT_CHARS) {
+    throw new InvalidRequestError('context_length_exceeded', `the prompt is too long (${size.chars} characters; at most ${MAX_PROMPT_CHARS} are accepted)`, param);
+  }
+  if (size.ids > MAX_PROMPT_TOKEN_IDS) {
+    throw new InvalidRequestError('context_length_exceeded', `the prompt is too long (${size.ids} token ids; at most ${MAX_PROMPT_TOKEN_IDS} are accepted)`, param);
   }
 }
 
@@ -73,23 +86,32 @@ function messagesChars(messages: ReadonlyArray<{ content?: unknown }>): number {
   return n;
 }
 
-function promptText(prompt: unknown): string {
-  if (typeof prompt === 'string') return prompt;
-  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') return prompt[0];
-  if (Array.isArray(prompt) && prompt.every((t) => typeof t === 'number')) return decodeTokens(prompt as number[]);
-  if (Array.isArray(prompt) && prompt.length === 1 && Array.isArray(prompt[0])) return decodeTokens(prompt[0] as number[]);
-  throw new InvalidRequestError('unsupported_value', 'only one prompt per request is supported: send a string, a one-element array or one token array', 'prompt');
+/** Characters and token ids in a prompt or embedding input of any OpenAI form. */
+function inputSize(input: CompletionPrompt): { chars: number; ids: number } {
+  if (typeof input === 'string') return { chars: input.length, ids: 0 };
+  let chars = 0;
+  let ids = 0;
+  for (const p of input as ReadonlyArray<string | number | number[]>) {
+    if (typeof p === 'string') chars += p.length;
+    else if (typeof p === 'number') ids += 1;
+    else ids += p.length;
+  }
+  return { chars, ids };
 }
 
-function embeddingTexts(input: unknown): string[] {
-  if (typeof input === 'string') return [input];
-  if (Array.isArray(input) && input.every((t) => typeof t === 'string')) return input as string[];
-  if (Array.isArray(input) && input.every((t) => typeof t === 'number')) return [decodeTokens(input as number[])];
-  if (Array.isArray(input) && input.every((t) => Array.isArray(t))) return (input as number[][]).map((t) => decodeTokens(t));
-  throw new InvalidRequestError('invalid_value', "'input' must be a string, an array of strings, a token array or an array of token arrays", 'input');
+/** Whether the caller asked for the usage chunk of a stream (the engine is always asked; see llmPayload). */
+function wantsStreamUsage(body: Record<string, unknown>): boolean {
+  const o = body.stream_options;
+  return typeof o === 'object' && o !== null && (o as { include_usage?: unknown }).include_usage === true;
 }
 
-async function relay(manager: ControlPlaneManager, inference: InferenceRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+interface RelayOptions {
+  /** Pass the engine's usage on to the caller (it asked with stream_options.include_usage). */
+  includeUsage: boolean;
+  observer?: StreamObserver;
+}
+
+async function relay(manager: ControlPlaneManager, inference: InferenceRequest, request: FastifyRequest, reply: FastifyReply, o: RelayOptions): Promise<void> {
   let stream: InferenceStream;
   try {
     stream = await manager.submitStream(inference);
@@ -97,14 +119,20 @@ async function relay(manager: ControlPlaneManager, inference: InferenceRequest, 
     void sendError(reply, err);
     return;
   }
-  const sse = openSse(reply, {
-    'x-sage-request-id': stream.requestId,
-    'x-sage-instance': stream.instanceId,
-    ...(stream.prefillInstanceId ? { 'x-sage-prefill-instance': stream.prefillInstanceId } : {}),
-  });
+  // The request ids are on the reply already (request-id.ts); openSse sends the reply's headers.
+  if (stream.prefillInstanceId) void reply.header('x-sage-prefill-instance', stream.prefillInstanceId);
+  const sse = openSse(reply.header('x-sage-instance', stream.instanceId));
+  const clock = o.observer?.tokenClock(inference.model, stream.instanceId);
   try {
     for await (const chunk of stream) {
       if (sse.closed) break;
+      const hasChoices = Array.isArray(chunk.choices) && chunk.choices.length > 0;
+      if (!o.includeUsage && 'usage' in chunk) {
+        // The usage chunk the engine was asked for; without the caller's request it is not theirs to see.
+        if (!hasChoices) continue;
+        delete chunk.usage;
+      }
+      if (hasChoices) clock?.tick();
       sse.data(chunk);
     }
     sse.done();
@@ -130,49 +158,13 @@ async function awaitModel(readiness: ServerReadiness | undefined, model: string 
   }
 }
 
-/** The engines this control plane runs, by id (an instance started from an engine has the engine's id). */
-export interface EngineKinds {
-  listEngines(): ReadonlyArray<{ id: string; kind: string }>;
-}
-
-export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness, engines?: EngineKinds): void {
-  app.get('/v1/models', async () => {
-    // Which engine serves a model tells a client what it gets (e.g. a gateway picks its retrieval for a lexical
-    // simulator); external backends run an engine the control plane does not know, and add none.
-    const engineKind = new Map((engines?.listEngines() ?? []).map((e) => [e.id, e.kind]));
-    const models = new Map<string, { kinds: Set<string>; instances: string[]; engines: Set<string> }>();
-    for (const inst of manager.getInstances()) {
-      const kind = inst.type === InstanceType.EMBEDDING ? 'embedding' : 'llm';
-      for (const m of inst.models) {
-        const entry = models.get(m) ?? { kinds: new Set<string>(), instances: [], engines: new Set<string>() };
-        entry.kinds.add(kind);
-        if (inst.type === InstanceType.LLM_EMBEDDING) entry.kinds.add('embedding');
-        entry.instances.push(inst.id);
-        const engine = engineKind.get(inst.id);
-        if (engine) entry.engines.add(engine);
-        models.set(m, entry);
-      }
-    }
-    const created = Math.floor(Date.now() / 1000);
-    return {
-      object: 'list',
-      data: [...models].map(([id, e]) => ({
-        id,
-        object: 'model',
-        created,
-        owned_by: 'sage-control-plane',
-        sage_kind: e.kinds.has('llm') ? 'llm' : 'embedding',
-        sage_kinds: [...e.kinds],
-        sage_instances: e.instances,
-        sage_engines: [...e.engines],
-      })),
-    };
-  });
-
+export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness, observer?: StreamObserver): void {
   /** Fields chat and text completions share; the caller adds what differs (messages or prompt, max tokens). */
   const common = (body: SharedLlmFields, request: FastifyRequest, reply: FastifyReply) => {
     const ext = readExtensions(request.headers, body);
     return {
+      id: request.id,
+      clientRequestId: clientRequestId(request),
       model: body.model,
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
       priority: ext.priority,
@@ -185,35 +177,36 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     } satisfies InferenceRequest;
   };
 
-  const answer = async (inference: InferenceRequest, stream: boolean | null | undefined, request: FastifyRequest, reply: FastifyReply) => {
+  const answer = async (inference: InferenceRequest, body: SharedLlmFields & { stream?: boolean | null }, request: FastifyRequest, reply: FastifyReply) => {
     await awaitModel(readiness, inference.model, 'llm', inference.signal as AbortSignal);
-    if (stream) return relay(manager, inference, request, reply);
+    if (body.stream) return relay(manager, inference, request, reply, { includeUsage: wantsStreamUsage(body), observer });
     const result = await manager.submit(inference);
     if (result.prefillInstanceId) void reply.header('x-sage-prefill-instance', result.prefillInstanceId);
-    return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
+    return reply.header('x-sage-instance', result.instanceId).send(result.body);
   };
 
   app.post('/v1/chat/completions', async (request, reply) => {
     const body = parse(ChatCompletionRequestSchema, request.body, reply);
     if (!body) return reply;
-    checkPromptSize(messagesChars(body.messages), 'messages');
+    checkPromptSize({ chars: messagesChars(body.messages), ids: 0 }, 'messages');
     const inference: InferenceRequest = {
       ...common(body, request, reply),
       type: RequestType.LLM_CHAT,
       messages: body.messages as ChatMessageLike[],
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
     };
-    return answer(inference, body.stream, request, reply);
+    return answer(inference, body, request, reply);
   });
 
   app.post('/v1/completions', async (request, reply) => {
     const body = parse(CompletionRequestSchema, request.body, reply);
     if (!body) return reply;
-    const prompt = promptText(body.prompt);
-    checkPromptSize(prompt.length, 'prompt');
+    // A list of prompts or token ids goes to the engine as sent: it answers every prompt (choice index =
+    // prompt index × n + choice, as OpenAI numbers them) and counts the ids with its own tokenizer.
+    checkPromptSize(inputSize(body.prompt), 'prompt');
     // OpenAI's completions default is 16 tokens.
-    const inference: InferenceRequest = { ...common(body, request, reply), type: RequestType.LLM_GENERATE, prompt, maxTokens: body.max_tokens ?? 16 };
-    return answer(inference, body.stream, request, reply);
+    const inference: InferenceRequest = { ...common(body, request, reply), type: RequestType.LLM_GENERATE, prompt: body.prompt, maxTokens: body.max_tokens ?? 16 };
+    return answer(inference, body, request, reply);
   });
 
   app.post('/v1/embeddings', async (request, reply) => {
@@ -224,20 +217,21 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     const body = parse(EmbeddingRequestSchema, request.body, reply);
     if (!body) return reply;
     const ext = readExtensions(request.headers, body);
-    const texts = embeddingTexts(body.input);
-    checkPromptSize(texts.reduce((n, t) => n + t.length, 0), 'input');
+    checkPromptSize(inputSize(body.input), 'input');
     const signal = clientGone(request, reply);
     await awaitModel(readiness, body.model, 'embedding', signal);
     const result = await manager.submit({
+      id: request.id,
+      clientRequestId: clientRequestId(request),
       type: RequestType.EMBEDDING,
       model: body.model,
-      input: texts,
+      input: body.input,
       priority: ext.priority,
       sloDeadlineMs: ext.sloDeadlineMs,
       userId: body.user ?? undefined,
       extraBody: passthrough(body),
       signal,
     });
-    return reply.header('x-sage-request-id', result.requestId).header('x-sage-instance', result.instanceId).send(result.body);
+    return reply.header('x-sage-instance', result.instanceId).send(result.body);
   });
 }
