@@ -2,6 +2,7 @@
 // backends, and the HTTP server. Used by `npm start`, the `sage` CLI and tests.
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import type { AccessLogLevel } from './access-log';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../runtime/control-plane-runtime';
 import { resolveStartPreset, type Preset, type PresetApplyResult } from '../engines/presets';
 import type { EngineInfo } from '../engines/lifecycle';
@@ -44,6 +45,8 @@ export interface ControlPlaneServerConfig {
   bodyLimit?: number;
   runtime?: Omit<RuntimeOptions, 'logger'>;
   logger?: Logger;
+  /** Level of the one access-log line per request (default info). */
+  accessLogLevel?: AccessLogLevel;
   version?: string;
 }
 
@@ -123,6 +126,7 @@ export async function startControlPlaneServer(config: ControlPlaneServerConfig =
     auth: config.auth ?? authConfigFromEnv(),
     bodyLimit: config.bodyLimit,
     logger: log,
+    accessLogLevel: config.accessLogLevel,
     version: config.version,
     readiness: { status: () => runtime.readinessStatus(), waitForModel: (model, category, signal) => runtime.waitForModel(model, category, settings.requestTimeoutMs, signal) },
     stateStore: runtime.shared,

@@ -137,7 +137,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.policy = resolvePolicy(options.policy ?? 'adaptive', options.policyOptions);
     this.router = typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'load_balanced');
     this.estimator = options.estimator ?? createLatencyEstimator();
-    this.log = options.logger ?? pino({ name: 'control-plane', level: process.env.SAGE_LOG_LEVEL ?? 'silent' });
+    const envLevel = process.env.SAGE_LOG_LEVEL?.trim().toLowerCase();
+    this.log = options.logger ?? pino({ name: 'control-plane', level: envLevel && envLevel in pino.levels.values ? envLevel : 'silent' });
     this.opts = {
       maxQueueSize: options.maxQueueSize ?? 1000,
       requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
