@@ -60,6 +60,12 @@ const SKIP = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name', 'v']);
 function compactHttp(rec: Record<string, unknown>): void {
   const req = rec.req as { method?: string; url?: string } | undefined;
   if (req && typeof req === 'object' && req.method) rec.req = `${req.method} ${req.url}`;
+  // The control plane's access line: method and url as one field, as a person reads them.
+  if (typeof rec.method === 'string' && typeof rec.url === 'string') {
+    const { method, url, ...rest } = rec;
+    for (const k of Object.keys(rec)) delete rec[k];
+    Object.assign(rec, { req: `${method} ${url}` }, rest);
+  }
   const res = rec.res as { statusCode?: number } | undefined;
   if (res && typeof res === 'object' && res.statusCode !== undefined) {
     delete rec.res;

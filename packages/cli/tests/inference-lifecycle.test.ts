@@ -156,7 +156,7 @@ describe('sage inference (built bin, real processes)', () => {
         const wait = Date.now() + 500;
         while (!/GET \/v1\/models/.test(text) && Date.now() < wait) await new Promise((r) => setTimeout(r, 50));
       }
-      expect(text).toMatch(/INFO\s+incoming request .*GET \/v1\/models/);
+      expect(text).toMatch(/INFO\s+request completed .*req="GET \/v1\/models" reqId=req-\S+ status=200/);
     } finally {
       child.kill('SIGINT');
     }
