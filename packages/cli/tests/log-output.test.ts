@@ -118,7 +118,7 @@ const inTerminal = (argv: string[]): [string, string[]] => ['script', ['-qfec', 
   await chat(pretty.url, 't-1');
   await stopForeground(pretty);
   const lines = pretty.output().split(/\r?\n/);
-  expect(lines.some((l) => /^\d\d:\d\d:\d\d INFO {2}request completed .*req="POST \/v1\/chat\/completions" status=200 .*clientRequestId=t-1/.test(l))).toBe(true);
+  expect(lines.some((l) => /^\d\d:\d\d:\d\d INFO {2}request completed .*req="POST \/v1\/chat\/completions" reqId=req-\S+ status=200 .*clientRequestId=t-1/.test(l))).toBe(true);
   expect(lines.filter((l) => l.startsWith('{'))).toEqual([]);
   // The log file stays JSON whatever the terminal shows.
   expect(jsonLines(fs.readFileSync(path.join(pretty.home, 'logs', 'sage.log'), 'utf8')).some((l) => l.clientRequestId === 't-1')).toBe(true);
