@@ -3,7 +3,7 @@
 // control plane and engine. Engines registered as with `--llm-backend` record what reached them; the built-in
 // simulator answers the prompt lists. Clients: the official openai SDK, and fetch where headers are the point.
 import OpenAI from 'openai';
-import { startHarness, getJson, type Harness } from './harness';
+import { startHarness, getJson, type Harness, type JsonBody } from './harness';
 import { ENGINE_EMBEDDING_TOKENS, ENGINE_USAGE, recordingUpstream, type RecordingUpstream } from './recording-upstream';
 
 let h: Harness;
@@ -132,7 +132,7 @@ describe('request ids', () => {
     expect(bad.headers.get('x-sage-request-id')).toMatch(/^req-/);
     const long = await fetch(`${h.baseURL}/models`, { headers: { 'x-request-id': 'x'.repeat(300) } });
     expect(long.status).toBe(400);
-    expect((await long.json()).error).toMatchObject({ param: 'x-request-id', code: 'invalid_request_id' });
+    expect(((await long.json()) as JsonBody).error).toMatchObject({ param: 'x-request-id', code: 'invalid_request_id' });
   });
 });
 
