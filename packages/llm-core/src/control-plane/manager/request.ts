@@ -185,11 +185,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The id an engine receives as x-request-id: the caller's own when it sent one. */
-export function upstreamRequestId(meta: Pick<RequestMetadata, 'id' | 'clientRequestId'>): string {
-  return meta.clientRequestId ?? meta.id;
-}
-
 export function llmPath(meta: RequestMetadata): string {
   return meta.type === RequestType.LLM_CHAT ? '/chat/completions' : '/completions';
 }

@@ -4,7 +4,7 @@
 // the caller gone) ends with the leg's error, as it always did.
 import type { EngineExecutor } from '../executor';
 import type { ExecutionInstance, RequestMetadata } from '../types';
-import { upstreamRequestId } from './request';
+import { upstreamRequestId } from './upstream-request-id';
 import { continuationPayload, failoverReason, rewriteChunk, StreamProgress, type FailoverReason, type StreamKind } from './stream-continuation';
 
 type Chunk = Record<string, unknown>;
