@@ -3,6 +3,7 @@
 // The eslint-plugin-boundaries side of the layer law, generated from the same layer map and package tags
 // as the architecture check, so the editor flags a wrong import as it is typed.
 const { discoverPackages, loadWorkspaceLayerMap } = require('./workspace');
+const { publicSpecifiers } = require('./rules');
 
 /**
  * eslint-plugin-boundaries 7 settings and `boundaries/dependencies` options, generated from the layer map
@@ -31,6 +32,9 @@ function boundariesConfig(root) {
         disallow: { dependency: { source: others.flatMap((q) => [`${q.name}/*`, `${q.name}/**/*`]) } },
         message: 'import another package only through its public entry (@sage/x), never a deep path',
       });
+      // ...except the subpaths a package exports on purpose (@sage/common/http, @sage/llm-core/testing)
+      const subpaths = others.flatMap((q) => publicSpecifiers(q).slice(1));
+      if (subpaths.length) out.push({ from, allow: { dependency: { source: subpaths } } });
       out.push({
         from,
         disallow: { to: { element: { types: others.map(typeOf) } } },

@@ -45,8 +45,30 @@ const anyOf = (ps) => `^(?:${ps.map((p) => targetPattern(p).slice(4, -1)).join('
 const sourcePattern = (p) => `^${esc(p.dir)}/`;
 
 /**
- * Files a consumer may land on when importing the package's public entry: every target of the "." export,
- * main and types, plus package.json (exported on purpose). Without any of these, src/index.* is assumed.
+ * The subpaths a package exports besides "." ('./testing', './http'; not './package.json' or patterns).
+ * @param {WorkspacePackage} p
+ * @returns {string[]}
+ */
+function exportedSubpaths(p) {
+  const exp = /** @type {unknown} */ (p.manifest?.exports);
+  if (!exp || typeof exp !== 'object' || Array.isArray(exp)) return [];
+  return Object.keys(exp).filter((k) => k.startsWith('./') && k !== './package.json' && !k.includes('*'));
+}
+
+/**
+ * The specifiers other packages may import: the package's name and each subpath it exports (`@sage/x/testing`).
+ * @param {WorkspacePackage} p
+ * @returns {string[]}
+ */
+function publicSpecifiers(p) {
+  if (!p.name) return [];
+  return [p.name, ...exportedSubpaths(p).map((k) => `${p.name}/${k.slice(2)}`)];
+}
+
+/**
+ * Files a consumer may land on when importing one of the package's public entries: every target of the "."
+ * export and of each exported subpath, main and types, plus package.json (exported on purpose). Without any of
+ * these, src/index.* is assumed.
  * @param {WorkspacePackage} p
  * @returns {string[]} paths relative to the workspace root
  */
@@ -64,8 +86,10 @@ function publicEntryFiles(p) {
   else if (exp && typeof exp === 'object') {
     const rec = /** @type {Record<string, unknown>} */ (exp);
     // exports either maps subpaths ('.', './x') or is directly a condition object for '.'
-    if (Object.keys(rec).some((k) => k.startsWith('.'))) collect(rec['.']);
-    else collect(rec);
+    if (Object.keys(rec).some((k) => k.startsWith('.'))) {
+      collect(rec['.']);
+      for (const k of exportedSubpaths(p)) collect(rec[k]);
+    } else collect(rec);
   }
   collect(m.main);
   collect(m.types);
@@ -157,7 +181,7 @@ function generateRules(map, packages, tools = []) {
         from,
         to: {
           path: targetPattern(q),
-          pathNot: [...publicEntryFiles(q).map((f) => `^${esc(f)}$`), ...(q.name ? [`^${esc(q.name)}$`] : [])],
+          pathNot: [...publicEntryFiles(q).map((f) => `^${esc(f)}$`), ...publicSpecifiers(q).map((s) => `^${esc(s)}$`)],
         },
       },
       { type: 'internal-import', source: null, target: q, suggestion },
@@ -194,4 +218,4 @@ function generateRules(map, packages, tools = []) {
   return { forbidden, meta };
 }
 
-module.exports = { generateRules, publicEntryFiles, targetPattern };
+module.exports = { generateRules, publicEntryFiles, publicSpecifiers, targetPattern };

@@ -76,4 +76,9 @@ describe('eslint-plugin-boundaries policies generated from the layer tags', () =
     expect(found.find((m) => m.file.endsWith('serve.ts'))?.message).toContain('@sage/cli is layer L6');
     expect(found.find((m) => m.file.endsWith('deep.ts'))?.message).toContain('public entry');
   });
+
+  test('a subpath the package exports is allowed; a path it does not export is flagged', () => {
+    const found = lintWorkspace(makeWorkspace('exported-subpath'));
+    expect(found.map((m) => `${m.file}:${m.line}`)).toEqual(['packages/llm-core/src/edge.ts:3']);
+  });
 });

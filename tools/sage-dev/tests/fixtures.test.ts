@@ -17,7 +17,7 @@ const checkJson = (key: string): Run => {
 beforeAll(async () => {
   const plan: Array<[string, string | undefined, string[], boolean?]> = [
     ['clean', undefined, []],
-    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import', 'undefined-feature-id', 'locate-sibling-bin', 'provided-dependency'].map(
+    ...['upward-import', 'same-layer-import', 'illegal-dependency', 'module-config', 'internal-import', 'missing-layer', 'circular-dependency', 'undeclared-dependency', 'undeclared-npm-dependency', 'unused-dependency', 'misplaced-dependency', 'declared-twice', 'tools-cycle', 'tools-deep-import', 'undefined-feature-id', 'locate-sibling-bin', 'provided-dependency', 'exported-subpath'].map(
       (o): [string, string, string[]] => [o, o, []],
     ),
     ['declared-twice --strict', 'declared-twice', ['--strict']],
@@ -126,6 +126,14 @@ describe('sage-dev architecture check on fixture workspaces', () => {
       ]),
     );
     expect(found).toHaveLength(2);
+  });
+
+  test('a subpath a package exports (@sage/common/http) is a public entry; a path it does not export is not', () => {
+    const { code, report } = checkJson('exported-subpath');
+    expect(code).toBe(1);
+    expect(ofType(report, 'internal-import')).toEqual([
+      expect.objectContaining({ file: 'packages/llm-core/src/edge.ts', line: 3, rule: 'public-entry/no-deep-import/common' }),
+    ]);
   });
 
   test('missing layer markers: no layer tag, and an unknown layer', () => {
