@@ -57,7 +57,9 @@ export {
   type AggregatorGenerateOptions,
 } from './providers/aggregator';
 
-// Errors: the typed client errors, and the OpenAI error body every sage server answers with.
+// Errors: the root every sage error extends (status, code), the typed client errors, and the OpenAI error body
+// every sage server answers with. The HTTP edge itself (fastify) is the '@sage/common/http' entry.
+export { SageError, type SageErrorInit } from './types/errors';
 export { LLMError, ModelNotFoundError, ProviderNotFoundError, APIError, NoEndpointError, type DetectionCandidate } from './types/errors';
 export { RequestAbortedError } from './http/retry';
 export { openAIError, zodIssueToOpenAIError, type OpenAIErrorResult } from './types/errors';

@@ -58,7 +58,7 @@ export interface SageEnv {
 /** Thrown for an environment variable with a bad value; the message names every offending variable. */
 export class ConfigError extends LLMError {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid sage configuration in the environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`invalid sage configuration in the environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { status: 500, code: 'invalid_configuration' });
   }
 }
 

@@ -23,7 +23,7 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 /** The caller aborted the call through its AbortSignal. */
 export class RequestAbortedError extends LLMError {
   constructor(cause?: unknown) {
-    super('the request was aborted by the caller', { cause });
+    super('the request was aborted by the caller', { cause, status: 499, code: 'request_cancelled' });
   }
 }
 
@@ -56,7 +56,7 @@ export function isRetryableStatus(status: number): boolean {
 
 /** True for failures to reach the server at all (refused, reset, DNS), as opposed to an HTTP error answer. */
 export function isConnectionError(error: APIError): boolean {
-  return error.status === undefined && error.code === 'connection_error';
+  return !error.answered && error.code === 'connection_error';
 }
 
 /** Any thrown value as our APIError (or RequestAbortedError), classified retryable or not. */

@@ -48,7 +48,7 @@ export interface AggregatorGenerateOptions extends Omit<GenerationOptions, 'mode
 /** Every configured model failed; `failures` says which and why, in the order tried. */
 export class AllModelsFailedError extends LLMError {
   constructor(readonly failures: readonly ModelFailure[]) {
-    super(`all ${failures.length} configured models failed:\n${failures.map((f) => `  - ${f.provider}/${f.model}: ${f.error}`).join('\n')}`);
+    super(`all ${failures.length} configured models failed:\n${failures.map((f) => `  - ${f.provider}/${f.model}: ${f.error}`).join('\n')}`, { code: 'all_models_failed' });
   }
 }
 

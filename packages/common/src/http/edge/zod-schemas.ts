@@ -1,0 +1,22 @@
+// Routes declare their zod schemas at the route (`{ schema: { body: ChatCompletionRequestSchema } }`): fastify
+// compiles each schema once when the route is added and validates before the handler runs; the handler gets the
+// parsed value, typed by the schema. A failure is a SageError (400, OpenAI's code, `param` naming the field).
+import type { FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
+import type { z } from 'zod';
+import { SageError, zodIssueToOpenAIError } from '../../types/errors';
+
+/** Types `request.body` (and querystring, params, headers) from the zod schemas a route declares. */
+export interface ZodTypeProvider extends FastifyTypeProvider {
+  validator: this['schema'] extends z.ZodType ? z.output<this['schema']> : unknown;
+  serializer: this['schema'] extends z.ZodType ? z.input<this['schema']> : unknown;
+}
+
+/** fastify's validator compiler for zod schemas. */
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data: unknown) => {
+    const r = schema.safeParse(data);
+    if (r.success) return { value: r.data };
+    const e = zodIssueToOpenAIError(r.error, { value: data }).body.error;
+    return { error: new SageError(e.message, { status: 400, code: e.code ?? 'invalid_value', param: e.param }) };
+  };
