@@ -116,11 +116,14 @@ describe('sim-embedding process', () => {
       [{ model: MODEL, input: 'x', dimensions: 4096 }],
       [{ model: MODEL, input: [99_999_999] }],
       ['{not json'],
-      ['input=x', 'text/plain'],
     ] as Array<[unknown, string?]>) {
       const r = await post(url, body, type);
       expectOpenAIError(r.body, 400, r.status);
     }
+    // A body that is not JSON is refused as every sage server refuses it: 415.
+    const notJson = await post(url, 'input=x', 'text/plain');
+    expectOpenAIError(notJson.body, 415, notJson.status);
+    expect((notJson.body as { error: { code: string } }).error.code).toBe('unsupported_media_type');
     const unknown = await post(url, { model: 'text-embedding-3-small', input: 'x' });
     expectOpenAIError(unknown.body, 404, unknown.status);
     expect((await fetch(`${engine.url}/health`)).status).toBe(200);

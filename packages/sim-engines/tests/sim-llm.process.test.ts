@@ -151,13 +151,16 @@ describe('sim-llm process', () => {
       [{ model: MODEL, messages: msgs, max_tokens: -5 }],
       [{ model: MODEL, messages: [] }],
       ['{"model": "sim-7b", "messages": ['],
-      ['model=sim-7b', 'text/plain'],
       [''],
     ];
     for (const [body, type] of cases) {
       const r = await post(url, body, type);
       expectOpenAIError(r.body, 400, r.status);
     }
+    // A body that is not JSON is refused as every sage server refuses it: 415.
+    const notJson = await post(url, 'model=sim-7b', 'text/plain');
+    expectOpenAIError(notJson.body, 415, notJson.status);
+    expect((notJson.body as { error: { code: string } }).error.code).toBe('unsupported_media_type');
     const missing = await post(url, { messages: msgs });
     expect((missing.body as { error: { param: string } }).error.param).toBe('model');
     const unknown = await post(url, { model: 'gpt-4', messages: msgs });

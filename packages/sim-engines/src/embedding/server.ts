@@ -1,13 +1,12 @@
 // sim-embedding: an OpenAI-compatible embeddings server (with TEI's /info) computing real lexical
 // embeddings, paced by a per-batch GPU cost model.
 // Routes: POST /v1/embeddings, GET /v1/models, GET /health, GET /info, GET /metrics.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { decodeTokens, encodeTokens, EmbeddingRequestSchema, type EmbeddingResponse } from '@sage/common';
+import { decodeTokens, encodeTokens, EmbeddingRequestSchema, SageError, type EmbeddingResponse } from '@sage/common';
 import { createBaseApp } from '../http/app';
 import { modelListing } from '../http/model-listing';
-import { HttpError } from '../http/errors';
 import { decodeTokenIds } from '../http/token-ids';
 import { BatchQueue, DEFAULT_BATCH_COST_PARAMS, type BatchCostParams } from './batch-cost';
 import { DEFAULT_EMBEDDING_DIMENSIONS, embedText, embeddingToBase64 } from './lexical-embedder';
@@ -55,29 +54,29 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
   const metrics = createSimEmbeddingMetrics(opts.model, () => ({ inFlight, queued: queue.queued(), batches: queue.batches }));
   const labels = { model_name: opts.model };
 
-  app.post('/v1/embeddings', async (request: FastifyRequest) => {
-    const body = SimEmbeddingRequestSchema.parse(request.body);
+  app.post('/v1/embeddings', { schema: { body: SimEmbeddingRequestSchema } }, async (request) => {
+    const body = request.body;
     if (body.model !== opts.model) {
-      throw new HttpError(404, `The model \`${body.model}\` does not exist. This engine serves \`${opts.model}\`.`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+      throw new SageError(`The model \`${body.model}\` does not exist. This engine serves \`${opts.model}\`.`, { status: 404, type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
     }
     const outDims = body.dimensions ?? dims;
-    if (outDims > dims) throw new HttpError(400, `'dimensions' may be at most ${dims} for this model (got ${outDims})`, { param: 'dimensions', code: 'invalid_value' });
+    if (outDims > dims) throw new SageError(`'dimensions' may be at most ${dims} for this model (got ${outDims})`, { status: 400, param: 'dimensions', code: 'invalid_value' });
     const raw = body.input;
     const inputs: Array<string | number[]> =
       typeof raw === 'string' ? [raw] : raw.every((x) => typeof x === 'number') ? [raw as number[]] : (raw as Array<string | number[]>);
     if (inputs.length > cost.maxBatchSize) {
       metrics.rejected.inc({ ...labels, reason: 'batch_size' });
-      throw new HttpError(413, `batch size ${inputs.length} > maximum allowed batch size ${cost.maxBatchSize}: send at most ${cost.maxBatchSize} inputs per request`, { param: 'input', code: 'batch_too_large' });
+      throw new SageError(`batch size ${inputs.length} > maximum allowed batch size ${cost.maxBatchSize}: send at most ${cost.maxBatchSize} inputs per request`, { status: 413, param: 'input', code: 'batch_too_large' });
     }
     const texts: string[] = [];
     let tokens = 0;
     inputs.forEach((input, i) => {
       let ids = typeof input === 'string' ? encodeTokens(input) : input;
-      if (typeof input === 'string' && input.trim().length === 0) throw new HttpError(400, `input[${i}] is empty: every input must contain text`, { param: 'input', code: 'invalid_value' });
+      if (typeof input === 'string' && input.trim().length === 0) throw new SageError(`input[${i}] is empty: every input must contain text`, { status: 400, param: 'input', code: 'invalid_value' });
       if (ids.length > maxInputTokens) {
         if (!body.truncate) {
           metrics.rejected.inc({ ...labels, reason: 'input_too_long' });
-          throw new HttpError(413, `input[${i}] has ${ids.length} tokens, more than the maximum of ${maxInputTokens}; shorten it or set "truncate": true`, { param: 'input', code: 'input_too_long' });
+          throw new SageError(`input[${i}] has ${ids.length} tokens, more than the maximum of ${maxInputTokens}; shorten it or set "truncate": true`, { status: 413, param: 'input', code: 'input_too_long' });
         }
         ids = ids.slice(0, maxInputTokens);
         texts.push(typeof input === 'string' ? decodeTokens(ids) : decodeTokenIds(ids, 'input'));
@@ -88,7 +87,7 @@ export function buildSimEmbeddingApp(opts: SimEmbeddingServerOptions): SimEmbedd
     });
     if (inFlight >= maxConcurrent) {
       metrics.rejected.inc({ ...labels, reason: 'overloaded' });
-      throw new HttpError(429, `model is overloaded: ${maxConcurrent} requests already in flight`, { type: 'rate_limit_error', code: 'overloaded', retryAfterSeconds: 1 });
+      throw new SageError(`model is overloaded: ${maxConcurrent} requests already in flight`, { status: 429, type: 'rate_limit_error', code: 'overloaded', retryAfterSeconds: 1 });
     }
     inFlight++;
     const start = performance.now();

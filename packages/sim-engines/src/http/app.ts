@@ -1,14 +1,15 @@
-// The fastify app both simulators start from: JSON bodies only, OpenAI-shaped errors, a body limit.
+// The fastify app both simulators start from: sage's HTTP edge (JSON bodies only, zod schemas at the route,
+// OpenAI-shaped errors) and a body limit.
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { installOpenAIErrorHandling } from './errors';
+import { installHttpEdge, type ZodFastifyInstance } from '@sage/common/http';
 
 export interface BaseAppOptions {
   logger?: Logger;
   bodyLimitBytes?: number;
 }
 
-export function createBaseApp(opts: BaseAppOptions = {}): FastifyInstance {
+export function createBaseApp(opts: BaseAppOptions = {}): ZodFastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger,
     // Per-request lines would drown the engine's own log; metrics carry the numbers.
@@ -16,10 +17,7 @@ export function createBaseApp(opts: BaseAppOptions = {}): FastifyInstance {
     bodyLimit: opts.bodyLimitBytes ?? 32 * 1024 * 1024,
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
-  // Only JSON is an accepted body; text/plain would otherwise parse into a string and fail later, less clearly.
-  app.removeContentTypeParser('text/plain');
-  installOpenAIErrorHandling(app);
-  return app;
+  return installHttpEdge(app);
 }
 
 /** The address a listening app is bound to. */

@@ -1,9 +1,8 @@
 // POST /v1/chat/completions of sim-llm, non-streamed and SSE.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SseStream } from '@sage/common/http';
 import { contentText, countChatTokens, encodeTokens, type ChatCompletionChunk, type ChatCompletionResponse } from '@sage/common';
 import { chatPromptParts } from '../text/prompt-parts';
 import { SimChatRequestSchema } from './schemas';
-import { SseStream } from '../http/sse';
 import { promptBlockHashes } from '../model/prefix-hash';
 import { planAnswers, type GenerationPrompt, type GenerationSampling } from './generation';
 import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
@@ -19,8 +18,8 @@ function renderChat(messages: ReadonlyArray<{ role: string; content?: unknown }>
 
 export function registerChatRoute(ctx: RouteContext): void {
   const { params } = ctx;
-  ctx.app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = SimChatRequestSchema.parse(request.body);
+  ctx.app.post('/v1/chat/completions', { schema: { body: SimChatRequestSchema } }, async (request, reply) => {
+    const body = request.body;
     checkModel(ctx.model, body.model);
     const kv = kvMode(body.kv_transfer_params, ctx.role);
     const messages = body.messages;

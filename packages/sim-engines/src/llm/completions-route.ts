@@ -1,11 +1,9 @@
 // POST /v1/completions of sim-llm (legacy completions), non-streamed and SSE.
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { encodeTokens, type CompletionChunk, type CompletionResponse } from '@sage/common';
+import { SseStream } from '@sage/common/http';
+import { encodeTokens, SageError, type CompletionChunk, type CompletionResponse } from '@sage/common';
 import { splitMarkedContext } from '../text/prompt-parts';
-import { HttpError } from '../http/errors';
 import { decodeTokenIds } from '../http/token-ids';
 import { SimCompletionRequestSchema } from './schemas';
-import { SseStream } from '../http/sse';
 import { promptBlockHashes } from '../model/prefix-hash';
 import { type GenerationPrompt, type GenerationSampling } from './generation';
 import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
@@ -16,8 +14,8 @@ import { completionAnswers } from './continuation';
 
 export function registerCompletionsRoute(ctx: RouteContext): void {
   const { params } = ctx;
-  ctx.app.post('/v1/completions', async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = SimCompletionRequestSchema.parse(request.body);
+  ctx.app.post('/v1/completions', { schema: { body: SimCompletionRequestSchema } }, async (request, reply) => {
+    const body = request.body;
     checkModel(ctx.model, body.model);
     const kv = kvMode(body.kv_transfer_params, ctx.role);
     const raw = body.prompt;
@@ -28,8 +26,8 @@ export function registerCompletionsRoute(ctx: RouteContext): void {
         : raw.length > 0 && raw.every((x) => typeof x === 'number')
           ? [{ text: decodeTokenIds(raw as number[], 'prompt'), ids: raw as number[] }]
           : (raw as Array<string | number[]>).map((p) => (typeof p === 'string' ? { text: p, ids: encodeTokens(p) } : { text: decodeTokenIds(p, 'prompt'), ids: p }));
-    if (prompts.length === 0) throw new HttpError(400, "'prompt' must not be empty", { param: 'prompt', code: 'invalid_value' });
-    if (prompts.some((p) => p.ids.length === 0)) throw new HttpError(400, "'prompt' must not contain an empty prompt", { param: 'prompt', code: 'invalid_value' });
+    if (prompts.length === 0) throw new SageError("'prompt' must not be empty", { status: 400, param: 'prompt', code: 'invalid_value' });
+    if (prompts.some((p) => p.ids.length === 0)) throw new SageError("'prompt' must not contain an empty prompt", { status: 400, param: 'prompt', code: 'invalid_value' });
     const n = checkN(body.n);
     const echo = body.echo === true;
     const jobs = prompts.map((p, pi) => {

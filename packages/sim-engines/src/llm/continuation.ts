@@ -3,9 +3,8 @@
 // ends with the start of its answer. The simulator's answers are fixed by the request (seed, or prompt hash), so
 // it finds the uninterrupted run's answer, checks that the text already written is a whole-token prefix of it,
 // and emits the rest: leg one's text followed by this one equals one uninterrupted run.
-import { contentText, countTokens } from '@sage/common';
+import { contentText, countTokens, SageError } from '@sage/common';
 import { z } from 'zod';
-import { HttpError } from '../http/errors';
 import type { Answer } from '../text/answer';
 import { planAnswers, type GenerationPrompt, type GenerationSampling } from './generation';
 
@@ -28,11 +27,11 @@ export interface ChatContinuation<M extends Message> {
 export function chatContinuation<M extends Message>(body: { messages: M[]; continue_final_message?: boolean | null; add_generation_prompt?: boolean | null }): ChatContinuation<M> | undefined {
   if (body.continue_final_message !== true) return undefined;
   if (body.add_generation_prompt !== false) {
-    throw new HttpError(400, 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.', { param: 'continue_final_message', code: 'invalid_value' });
+    throw new SageError('Cannot set both `continue_final_message` and `add_generation_prompt` to True.', { status: 400, param: 'continue_final_message', code: 'invalid_value' });
   }
   const last = body.messages[body.messages.length - 1] as M;
   if (last.role !== 'assistant') {
-    throw new HttpError(400, '`continue_final_message` needs the final message to be an assistant message', { param: 'messages', code: 'invalid_value' });
+    throw new SageError('`continue_final_message` needs the final message to be an assistant message', { status: 400, param: 'messages', code: 'invalid_value' });
   }
   return { base: body.messages.slice(0, -1), prefix: contentText(last.content) };
 }

@@ -1,6 +1,6 @@
 // Request checks of sim-llm that go beyond the wire schema: the served model, the disaggregation role,
 // the token budget against the context window (as vLLM words it), n, stop.
-import { HttpError } from '../http/errors';
+import { SageError } from '@sage/common';
 import type { KvTransferParams } from './schemas';
 
 export type SimLlmRole = 'general' | 'prefilling' | 'decoding';
@@ -10,7 +10,7 @@ const MAX_N = 64;
 
 export function checkModel(served: string, requested: string): void {
   if (requested !== served) {
-    throw new HttpError(404, `The model \`${requested}\` does not exist. This engine serves \`${served}\`.`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+    throw new SageError(`The model \`${requested}\` does not exist. This engine serves \`${served}\`.`, { status: 404, type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
   }
 }
 
@@ -18,9 +18,9 @@ export function checkModel(served: string, requested: string): void {
 export function kvMode(kv: KvTransferParams | null | undefined, role: SimLlmRole): { prefillOnly: boolean; skipPrefill: boolean } {
   const prefillOnly = kv?.do_remote_decode === true;
   const skipPrefill = kv?.do_remote_prefill === true;
-  if (prefillOnly && skipPrefill) throw new HttpError(400, 'kv_transfer_params cannot ask for both do_remote_decode and do_remote_prefill', { param: 'kv_transfer_params' });
-  if (prefillOnly && role === 'decoding') throw new HttpError(400, 'this engine plays DECODING and does not serve prefill-only requests (kv_transfer_params.do_remote_decode)', { param: 'kv_transfer_params' });
-  if (skipPrefill && role === 'prefilling') throw new HttpError(400, 'this engine plays PREFILLING and cannot decode from a remote prefill (kv_transfer_params.do_remote_prefill)', { param: 'kv_transfer_params' });
+  if (prefillOnly && skipPrefill) throw new SageError('kv_transfer_params cannot ask for both do_remote_decode and do_remote_prefill', { status: 400, param: 'kv_transfer_params', code: 'invalid_value' });
+  if (prefillOnly && role === 'decoding') throw new SageError('this engine plays DECODING and does not serve prefill-only requests (kv_transfer_params.do_remote_decode)', { status: 400, param: 'kv_transfer_params', code: 'invalid_value' });
+  if (skipPrefill && role === 'prefilling') throw new SageError('this engine plays PREFILLING and cannot decode from a remote prefill (kv_transfer_params.do_remote_prefill)', { status: 400, param: 'kv_transfer_params', code: 'invalid_value' });
   return { prefillOnly, skipPrefill };
 }
 
@@ -33,21 +33,17 @@ export function tokenBudget(
   param: string,
 ): { maxTokens: number; maxTokensGiven: boolean } {
   const room = maxModelLen - promptTokens;
-  if (requested !== null && requested !== undefined && requested < 1) throw new HttpError(400, `'${param}' must be at least 1`, { param, code: 'invalid_value' });
+  if (requested !== null && requested !== undefined && requested < 1) throw new SageError(`'${param}' must be at least 1`, { status: 400, param, code: 'invalid_value' });
   const given = requested ?? defaultTokens;
   if (room < 1 || (given !== undefined && given > room)) {
-    throw new HttpError(
-      400,
-      `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${promptTokens + (given ?? 1)} tokens (${promptTokens} in the messages, ${given ?? 1} in the completion). Please reduce the length of the messages or completion.`,
-      { param, code: 'context_length_exceeded' },
-    );
+    throw new SageError(`This model's maximum context length is ${maxModelLen} tokens. However, you requested ${promptTokens + (given ?? 1)} tokens (${promptTokens} in the messages, ${given ?? 1} in the completion). Please reduce the length of the messages or completion.`, { status: 400, param, code: 'context_length_exceeded' });
   }
   return { maxTokens: given ?? room, maxTokensGiven: given !== undefined };
 }
 
 export function checkN(n: number | null | undefined): number {
   const v = n ?? 1;
-  if (v > MAX_N) throw new HttpError(400, `'n' may be at most ${MAX_N}`, { param: 'n', code: 'invalid_value' });
+  if (v > MAX_N) throw new SageError(`'n' may be at most ${MAX_N}`, { status: 400, param: 'n', code: 'invalid_value' });
   return v;
 }
 

@@ -2,10 +2,10 @@
 // hands to its decode engine, and the vLLM metrics of each request.
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { SageError } from '@sage/common';
 import type { EngineLoop } from '../model/engine-loop';
 import type { EngineModelParams } from '../model/params';
 import type { Answer } from '../text/answer';
-import { HttpError } from '../http/errors';
 import type { SimLlmMetrics } from './metrics';
 import { Generation, type GenerationPrompt, type GenerationSampling } from './generation';
 
@@ -32,7 +32,7 @@ export class SimLlmRunner {
     const p = this.o.params;
     for (const a of answers) {
       if (!this.o.engine.scheduler.fits(prompt.promptTokens, a.completionTokens)) {
-        throw new HttpError(400, `the request needs more KV-cache blocks than the engine has (${p.kvCacheBlocks} blocks of ${p.blockSize} tokens)`, { code: 'context_length_exceeded' });
+        throw new SageError(`the request needs more KV-cache blocks than the engine has (${p.kvCacheBlocks} blocks of ${p.blockSize} tokens)`, { status: 400, code: 'context_length_exceeded' });
       }
     }
   }
