@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createGateway, DEFAULT_GATEWAY_PORT, type Gateway } from './gateway';
 import type { RetrievalOptions } from './rag/retriever';
+import { GatewayError } from './errors';
 
 const USAGE = `Usage: sage-gateway [options]
 
@@ -30,7 +31,12 @@ Options:
   -h, --help                  show this help
 `;
 
-class UsageError extends Error {}
+/** A bad command line: one line on stderr and exit code 2. */
+class UsageError extends GatewayError {
+  constructor(message: string) {
+    super(400, message, 'invalid_argument');
+  }
+}
 
 export interface CliOptions {
   port: number;

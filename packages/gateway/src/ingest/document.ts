@@ -1,5 +1,6 @@
 // What a loader makes of a file, and how it says that it cannot: the shapes shared by every loader, the
 // chunker and the ingester.
+import { GatewayError } from '../errors';
 
 export type DocumentFormat = 'markdown' | 'text';
 
@@ -44,13 +45,11 @@ export type LoadErrorCode =
   /** The file could not be read at all (permissions, I/O). */
   | 'unreadable_file';
 
-export class LoadError extends Error {
-  constructor(
-    readonly code: LoadErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LoadError';
+/** A file that cannot be turned into text: the caller's input, so a 400 if it reaches the HTTP edge. */
+export class LoadError extends GatewayError {
+  declare readonly code: LoadErrorCode;
+  constructor(code: LoadErrorCode, message: string) {
+    super(400, message, code);
   }
 }
 

@@ -1,18 +1,18 @@
 // The gateway's HTTP API (F-503, F-504): OpenAI-compatible chat with retrieval, the RAG management routes,
-// sessions and health. Bodies are validated with zod; every error leaves in OpenAI's shape.
+// sessions and health. Bodies are validated by the zod schema each route declares; every error leaves in
+// OpenAI's shape (sage's shared HTTP edge), a model server's failures as the gateway sees them (asGatewayError).
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
-import { countChatTokens, countTokens, openAIError, zodIssueToOpenAIError, type ChatMessage, type ChatOptions, type ChatReply } from '@sage/common';
-import { GatewayError, toOpenAIError } from '../errors';
+import { countChatTokens, countTokens, type ChatMessage, type ChatOptions, type ChatReply } from '@sage/common';
+import { installHttpEdge, SseStream } from '@sage/common/http';
+import { GatewayError, asGatewayError } from '../errors';
 import type { IngestResult } from '../ingest/ingester';
 import type { RagPipeline, Source } from '../rag/pipeline';
 import type { EmbedderProfile } from '../rag/fusion-defaults';
 import type { EffectiveRetrieval, RetrievalOptions, RetrievedHit } from '../rag/retriever';
 import { validateSessionId } from '../sessions/session-store';
-import { IngestRequestSchema, QueryRequestSchema, RagChatRequestSchema, type RagChatRequest } from './schemas';
-import { endSse, sendEvent, startSse } from './sse';
+import { IdParams, IngestRequestSchema, QueryRequestSchema, RagChatRequestSchema, type RagChatRequest } from './schemas';
 
 export interface AppOptions {
   pipeline: RagPipeline;
@@ -20,15 +20,6 @@ export interface AppOptions {
   /** Largest request body in bytes (default 16 MiB: ingest may carry whole documents). */
   bodyLimit?: number;
   version?: string;
-}
-
-function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const r = schema.safeParse(body ?? undefined);
-  if (!r.success) {
-    const e = zodIssueToOpenAIError(r.error).body.error;
-    throw new GatewayError(400, e.message, e.code ?? 'invalid_value', e.param);
-  }
-  return r.data;
 }
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -121,22 +112,8 @@ function usage(prompt: ChatMessage[], answer: string) {
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const { pipeline } = opts;
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024 });
-
-  app.setErrorHandler((err: FastifyError | Error, request, reply) => {
-    const status = (err as FastifyError).statusCode;
-    // fastify's own 4xx (malformed JSON, body too large, unsupported media type) keep their status.
-    const result =
-      !(err instanceof GatewayError) && typeof status === 'number' && status >= 400 && status < 500
-        ? openAIError(status, err.message, { code: (err as FastifyError).code?.toLowerCase() ?? null })
-        : toOpenAIError(err);
-    if (result.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
-    void reply.status(result.status).send(result.body);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const r = openAIError(404, `no route for ${request.method} ${request.url}`, { code: 'not_found' });
-    void reply.status(404).send(r.body);
-  });
+  const fastify = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024 });
+  const app = installHttpEdge(fastify, { translate: asGatewayError });
 
   app.get('/health', async () => {
     const [documents, chunks, models, embedder] = await Promise.all([
@@ -154,8 +131,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return { object: 'list', data: [{ id: llm.modelName, object: 'model', created: 0, owned_by: 'sage-gateway' }] };
   });
 
-  app.post('/v1/chat/completions', async (request, reply) => {
-    const body = parse(RagChatRequestSchema, request.body);
+  app.post('/v1/chat/completions', { schema: { body: RagChatRequestSchema } }, async (request, reply) => {
+    const body = request.body;
     const sessionId = sessionIdOf(request, body);
     const llm = await pipeline.clients.getLLM();
     const options = chatOptions(body);
@@ -200,7 +177,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
       ...more,
     });
-    let started = false;
+    let sse: SseStream | undefined;
     let result: { answer: string; sources: Source[] };
     let completion: ChatReply | undefined;
     // Upstream usage is asked for only when our caller wants usage: not every model server accepts the field.
@@ -210,46 +187,46 @@ export function buildApp(opts: AppOptions): FastifyInstance {
         prompt = p.llmMessages;
         const it = llm.stream(p.llmMessages, { ...options, signal: abort.signal, includeUsage });
         let next = await it.next();
-        reply.hijack();
-        startSse(reply.raw, sessionId ? { 'x-session-id': sessionId } : {});
-        started = true;
-        sendEvent(reply.raw, chunk({ role: 'assistant', content: '' }, null));
+        // x-session-id, set on the reply above, goes out with the stream's headers.
+        const stream = (sse = new SseStream(reply));
+        await stream.send(chunk({ role: 'assistant', content: '' }, null));
         let text = '';
         while (!next.done) {
           text += next.value;
-          sendEvent(reply.raw, chunk({ content: next.value }, null));
+          await stream.send(chunk({ content: next.value }, null));
           next = await it.next();
         }
         completion = next.value;
         return text;
       });
     } catch (err) {
-      if (!started) throw err;
+      if (!sse) throw err;
       if (!abort.signal.aborted) {
         request.log.warn({ err }, 'stream failed after it started');
-        sendEvent(reply.raw, toOpenAIError(err).body);
-        endSse(reply.raw);
+        sse.fail(asGatewayError(err));
       }
       return reply;
     }
+    // pipeline.chat resolves only after the answer callback ran, and that opened the stream.
+    if (!sse) throw new Error('the streamed answer opened no stream');
     // The last chunk carries the sources (as the non-streaming response does), then usage when asked for.
-    sendEvent(reply.raw, chunk({}, completion?.finishReason ?? 'stop', { sources: result.sources, ...extra }));
+    await sse.send(chunk({}, completion?.finishReason ?? 'stop', { sources: result.sources, ...extra }));
     if (includeUsage) {
       // The model server's own count when it sent one; else the gateway's count of what it sent and got.
-      sendEvent(reply.raw, { id, object: 'chat.completion.chunk', created, model, choices: [], usage: completion?.usage ?? usage(prompt, result.answer) });
+      await sse.send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: completion?.usage ?? usage(prompt, result.answer) });
     }
-    endSse(reply.raw);
+    sse.done();
     return reply;
   });
 
-  app.post('/v1/rag/ingest', async (request) => {
-    const body = parse(IngestRequestSchema, request.body);
+  app.post('/v1/rag/ingest', { schema: { body: IngestRequestSchema } }, async (request) => {
+    const body = request.body;
     const result = body.paths ? await pipeline.ingestPaths(body.paths) : await pipeline.ingestDocuments(body.documents ?? []);
     return ingestJson(result);
   });
 
-  app.post('/v1/rag/query', async (request) => {
-    const body = parse(QueryRequestSchema, request.body);
+  app.post('/v1/rag/query', { schema: { body: QueryRequestSchema } }, async (request) => {
+    const body = request.body;
     const opts = retrievalOptions(body);
     const [hits, settings] = await Promise.all([pipeline.query(body.query, opts), pipeline.retriever.settings(opts)]);
     return { object: 'list', query: body.query, retrieval: retrievalJson(settings), data: hits.map(hitJson) };
@@ -272,25 +249,25 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     };
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/rag/documents/:id', async (request) => {
+  app.delete('/v1/rag/documents/:id', { schema: { params: IdParams } }, async (request) => {
     const removed = await pipeline.deleteDocument(request.params.id);
     return { id: request.params.id, object: 'rag.document', deleted: true, chunks_removed: removed };
   });
 
   app.get('/v1/sessions', async () => ({ object: 'list', data: await pipeline.sessions.list() }));
 
-  app.get<{ Params: { id: string } }>('/v1/sessions/:id', async (request) => {
+  app.get('/v1/sessions/:id', { schema: { params: IdParams } }, async (request) => {
     const s = await pipeline.sessions.get(request.params.id);
     if (!s) throw new GatewayError(404, `session "${request.params.id}" not found`, 'session_not_found', 'id');
     return { object: 'session', ...s };
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/sessions/:id', async (request) => {
+  app.delete('/v1/sessions/:id', { schema: { params: IdParams } }, async (request) => {
     const existed = await pipeline.sessions.delete(request.params.id);
     if (!existed) throw new GatewayError(404, `session "${request.params.id}" not found`, 'session_not_found', 'id');
     return { id: request.params.id, object: 'session', deleted: true };
   });
 
-  return app;
+  return fastify;
 }
 

@@ -47,6 +47,9 @@ export const IngestRequestSchema = z
   })
   .refine((b) => (b.paths === undefined) !== (b.documents === undefined), { message: 'give either "paths" or "documents" (exactly one)' });
 
+/** The `:id` of a document or session route. */
+export const IdParams = z.object({ id: z.string().min(1) });
+
 export const QueryRequestSchema = z
   .object({
     query: z.string().min(1, 'query must be a non-empty string'),

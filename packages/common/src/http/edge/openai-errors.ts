@@ -2,7 +2,7 @@
 // SageErrors and say their own status and code; fastify's request errors (bad JSON, wrong content type, body too
 // large) are known by their documented codes; zod errors become a 400 naming the field; anything else is a 500
 // whose details go to the log, never to the client.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SageError, openAIError, zodIssueToOpenAIError, type OpenAIErrorResult } from '../../types/errors';
 
@@ -69,10 +69,4 @@ export function openAIErrorHandler(err: unknown, request: FastifyRequest, reply:
 export function routeNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const path = request.url.split('?', 1)[0];
   return sendMapped(reply, { ...openAIError(404, `no route for ${request.method} ${path}`, { code: 'route_not_found' }), internal: false });
-}
-
-/** Installs the error and not-found handlers on an app (plugins registered later inherit them). */
-export function installOpenAIErrors(app: FastifyInstance): void {
-  app.setErrorHandler(openAIErrorHandler);
-  app.setNotFoundHandler(routeNotFound);
 }
