@@ -3,7 +3,7 @@
 // bridge between them: an engine that reaches RUNNING becomes a scheduling instance with the same id, a
 // registered external backend becomes one too, and stopping either takes it out of rotation first.
 import pino, { type Logger } from 'pino';
-import { normalizeBaseUrl, probeEndpoint } from '@sage/common';
+import { normalizeBaseUrl, probeEndpoint, SageError } from '@sage/common';
 import { ControlPlaneManager, type ControlPlaneManagerOptions } from '../control-plane/manager';
 import { createStateStore, SharedStateSync, type StateStore, type StateStoreTuning } from '../control-plane/state';
 import { InstanceType, type ExecutionInstance } from '../control-plane/types';
@@ -47,14 +47,9 @@ export interface BackendRegistration extends Placement {
   maxConcurrency?: number;
 }
 
-export class BackendRegistrationError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'BackendRegistrationError';
+export class BackendRegistrationError extends SageError {
+  constructor(message: string, status: number, code: string) {
+    super(message, { status, code });
   }
 }
 

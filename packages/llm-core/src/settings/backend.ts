@@ -3,6 +3,7 @@
 // UnifiedInferenceClient.create({ instances }). Parsed once here; the runtime registers what comes out.
 import { z } from 'zod';
 import { instanceTypeSchema, placementShape } from './attributes';
+import { SageError } from '@sage/common';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
@@ -43,10 +44,9 @@ const SPEC_KEYS: Readonly<Record<string, keyof BackendDeclaration>> = {
 
 const NUMERIC = new Set<keyof BackendDeclaration>(['maxConcurrency', 'costPerHour']);
 
-export class BackendSpecError extends Error {
+export class BackendSpecError extends SageError {
   constructor(message: string) {
-    super(message);
-    this.name = 'BackendSpecError';
+    super(message, { status: 400, code: 'invalid_backend_spec' });
   }
 }
 

@@ -11,20 +11,19 @@ import {
   type ControlPlaneSettings,
   type SettingKey,
 } from './schema';
+import { SageError } from '@sage/common';
 
 export const SETTING_SOURCES = ['default', 'preset', 'file', 'env', 'flag'] as const;
 export type SettingSource = (typeof SETTING_SOURCES)[number];
 export type SettingSources = Record<SettingKey, SettingSource>;
 
 /** A setting that does not validate; the message names its layer and key (e.g. `SAGE_PORT: expected …`). */
-export class SettingsError extends Error {
-  readonly status = 400;
+export class SettingsError extends SageError {
   constructor(
     message: string,
     readonly issues: readonly string[] = [],
   ) {
-    super(message);
-    this.name = 'SettingsError';
+    super(message, { status: 400, code: 'invalid_settings' });
   }
 }
 

@@ -1,23 +1,24 @@
-// Typed errors of the control plane. Each carries an HTTP status, an OpenAI error type and a code, so the
-// server maps them to responses without string matching (F-203, F-304).
+// Typed errors of the control plane. Each is a SageError carrying an HTTP status, an OpenAI error type and a
+// code, so the server maps them to responses by those fields, without string matching (F-203, F-304).
+import { SageError } from '@sage/common';
 
 export type ControlPlaneErrorType = 'rate_limit_error' | 'service_unavailable' | 'invalid_request_error' | 'upstream_error' | 'timeout_error' | 'cancelled';
 
-export class ControlPlaneError extends Error {
-  readonly status: number;
-  readonly type: ControlPlaneErrorType;
-  readonly code: string;
+export class ControlPlaneError extends SageError {
+  declare readonly type: ControlPlaneErrorType;
   readonly requestId?: string;
-  readonly retryAfterSec?: number;
 
-  constructor(message: string, opts: { status: number; type: ControlPlaneErrorType; code: string; requestId?: string; retryAfterSec?: number; cause?: unknown }) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = new.target.name;
-    this.status = opts.status;
-    this.type = opts.type;
-    this.code = opts.code;
+  constructor(
+    message: string,
+    opts: { status: number; type: ControlPlaneErrorType; code: string; param?: string; requestId?: string; retryAfterSec?: number; cause?: unknown },
+  ) {
+    super(message, { status: opts.status, type: opts.type, code: opts.code, param: opts.param, retryAfterSeconds: opts.retryAfterSec, cause: opts.cause });
     this.requestId = opts.requestId;
-    this.retryAfterSec = opts.retryAfterSec;
+  }
+
+  /** Seconds to wait before trying again (the Retry-After the server sends). */
+  get retryAfterSec(): number | undefined {
+    return this.retryAfterSeconds;
   }
 }
 
@@ -53,7 +54,8 @@ export class UpstreamError extends ControlPlaneError {
     // Engine 4xx answers are the caller's fault and keep their status; anything else is a 502 (504 on timeout).
     const clientError = opts.upstreamStatus !== undefined && opts.upstreamStatus >= 400 && opts.upstreamStatus < 500;
     const status = opts.timeout ? 504 : clientError ? (opts.upstreamStatus as number) : 502;
-    super(message, {
+    // The caller learns which engine failed, never its address or key.
+    super(message.includes(opts.instanceId) ? message : `engine ${opts.instanceId}: ${message}`, {
       status,
       type: opts.timeout ? 'timeout_error' : clientError ? 'invalid_request_error' : 'upstream_error',
       code: opts.timeout ? 'upstream_timeout' : clientError ? 'upstream_rejected' : 'upstream_failed',
@@ -77,9 +79,7 @@ export class UpstreamError extends ControlPlaneError {
 
 /** The request itself is wrong (coded like the classifier's validation; `param` names the field). */
 export class InvalidRequestError extends ControlPlaneError {
-  readonly param?: string;
   constructor(code: string, message: string, param?: string, requestId?: string) {
-    super(message, { status: code === 'unknown_model' || code === 'model_not_found' ? 404 : 400, type: 'invalid_request_error', code, requestId });
-    this.param = param;
+    super(message, { status: code === 'unknown_model' || code === 'model_not_found' ? 404 : 400, type: 'invalid_request_error', code, param, requestId });
   }
 }

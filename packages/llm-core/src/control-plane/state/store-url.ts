@@ -2,17 +2,15 @@
 // `local` (or nothing) for this process alone. Checked at the edge with zod, so a typo fails at start-up with
 // one clear line rather than as a connection that never comes up.
 import { z } from 'zod';
+import { SageError } from '@sage/common';
 
 export type StateStoreAddress = { kind: 'local' } | { kind: 'redis'; url: string; host: string; port: number; db: number; tls: boolean; redacted: string };
 
 export const DEFAULT_REDIS_PORT = 6379;
 
-export class StateStoreUrlError extends Error {
-  readonly status = 400;
-  readonly code = 'invalid_state_store';
+export class StateStoreUrlError extends SageError {
   constructor(message: string) {
-    super(message);
-    this.name = 'StateStoreUrlError';
+    super(message, { status: 400, code: 'invalid_state_store' });
   }
 }
 

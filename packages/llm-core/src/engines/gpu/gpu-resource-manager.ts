@@ -2,6 +2,7 @@
 // bookkeeping); nvidia-smi's numbers are refreshed on demand and combined with them.
 import { execCommandRunner, queryNvidiaSmi } from './nvidia-smi';
 import type { CommandRunner, GpuInfo, GpuSource } from './types';
+import { SageError } from '@sage/common';
 
 export const DEFAULT_MOCK_MEMORY_GB = 24;
 const MB_PER_GB = 1024;
@@ -9,14 +10,12 @@ const MB_PER_GB = 1024;
 export type GpuAllocationReason = 'no_gpus' | 'insufficient_gpus' | 'insufficient_memory' | 'already_allocated' | 'invalid_request';
 
 /** An allocation that cannot be granted; the management API turns it into 409 with `reason`. */
-export class GpuAllocationError extends Error {
-  readonly status = 409;
+export class GpuAllocationError extends SageError {
   constructor(
     readonly reason: GpuAllocationReason,
     message: string,
   ) {
-    super(message);
-    this.name = 'GpuAllocationError';
+    super(message, { status: 409, code: reason });
   }
 }
 

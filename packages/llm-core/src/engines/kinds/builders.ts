@@ -3,17 +3,16 @@
 import { gpuRequired, naturalCategory, supportedCategories } from './gpu-rule';
 import { simEngineBinPath } from './sim-engine-bin';
 import type { CommandBuildOptions, CommandLine, EngineCategory, EngineKind, EngineSpec } from './types';
+import { SageError } from '@sage/common';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
 /** llama.cpp: offload every layer (any number above the layer count means "all"). */
 export const LLAMA_ALL_LAYERS = '999';
 
-export class EngineSpecError extends Error {
-  readonly status = 400;
+export class EngineSpecError extends SageError {
   constructor(message: string) {
-    super(message);
-    this.name = 'EngineSpecError';
+    super(message, { status: 400, code: 'invalid_engine_spec' });
   }
 }
 

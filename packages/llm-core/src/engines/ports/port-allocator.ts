@@ -1,6 +1,7 @@
 // The one port allocator (ranges in docs/features.md, "Ports"): a port is free only if nothing answers a TCP connect on it and no
 // registered engine holds it. The control-plane manager owns the only instance; nothing else picks ports.
 import * as net from 'node:net';
+import { SageError } from '@sage/common';
 
 export type PortKind = 'llm' | 'embedding';
 
@@ -27,16 +28,13 @@ export const DEFAULT_PORT_RANGES: Readonly<PortRanges> = {
 export type PortErrorReason = 'port_reserved' | 'port_in_use' | 'ports_exhausted' | 'invalid_port';
 
 /** A port that cannot be had; the management API turns it into 409 (400 for an invalid number). */
-export class PortConflictError extends Error {
-  readonly status: number;
+export class PortConflictError extends SageError {
   constructor(
     readonly reason: PortErrorReason,
     readonly port: number | undefined,
     message: string,
   ) {
-    super(message);
-    this.name = 'PortConflictError';
-    this.status = reason === 'invalid_port' ? 400 : 409;
+    super(message, { status: reason === 'invalid_port' ? 400 : 409, code: reason, param: 'port' });
   }
 }
 

@@ -6,6 +6,7 @@ import { ENGINE_CATEGORIES, ENGINE_KINDS } from '../kinds/types';
 import { supportedCategories } from '../kinds/gpu-rule';
 import { placementShape } from '../../settings/attributes';
 import { presetControlPlaneSchema } from '../../settings/schema';
+import { SageError } from '@sage/common';
 
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (iss) => (iss.input === undefined ? 'required' : `expected one of ${values.join('|')}, got ${JSON.stringify(iss.input)}`) });
@@ -64,14 +65,12 @@ export type PresetEngine = z.infer<typeof presetEngineSchema>;
 export type Preset = z.infer<typeof presetSchema>;
 
 /** A preset that does not parse or validate; `issues` name the bad fields as `engines[1].kind`. */
-export class PresetError extends Error {
-  readonly status = 400;
+export class PresetError extends SageError {
   constructor(
     message: string,
     readonly issues: readonly string[] = [],
   ) {
-    super(message);
-    this.name = 'PresetError';
+    super(message, { status: 400, code: 'invalid_preset' });
   }
 }
 
