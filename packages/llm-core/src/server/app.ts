@@ -1,20 +1,23 @@
-// The control-plane HTTP server (F-301 to F-307): a fastify app with the OpenAI API, the service endpoints and
-// (when an engine manager is given) the management API, behind optional API-key auth.
+// The control-plane HTTP server (F-301 to F-307): sage's shared HTTP edge (schemas at the route, OpenAI-shaped
+// errors) with three groups of routes. The service endpoints and the dashboard are open (probes, a static page);
+// the OpenAI API is a plugin behind the API keys; the management API is a plugin with the prefix /v1/management
+// behind the admin key (when a runtime is given).
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { openAIError } from '@sage/common';
+import { installHttpEdge } from '@sage/common/http';
 import type { ControlPlaneManager } from '../control-plane/manager';
 import type { StateStoreStatus } from '../control-plane/state';
-import { KeyRing, presentedKey, type AuthConfig } from './auth';
-import { errorHandler } from './errors';
+import { KeyRing, requireKey, type AuthConfig } from './auth';
 import { registerDashboardRoutes, type DashboardOptions } from './dashboard';
 import { newRequestId } from '../control-plane/manager';
 import { AccessLog, type AccessLogLevel } from './access-log';
+import { managementRoutes, type ManagementSettings } from './routes/management';
+import type { ControlPlaneRuntime } from '../runtime/control-plane-runtime';
 import { ControlPlaneMetrics, type EngineStateSource } from './prometheus';
 import { requestIdHook } from './request-id';
 import { registerModelRoutes } from './routes/models';
 import { registerOpenAIRoutes } from './routes/openai';
-import { registerServiceRoutes, type EngineListing } from './routes/service';
+import { registerMetricsRoute, registerServiceRoutes, type EngineListing } from './routes/service';
 import type { ServerReadiness } from './readiness';
 
 export interface ServerOptions {
@@ -28,8 +31,8 @@ export interface ServerOptions {
   /** Level of the one access-log line per request (default info; 'silent' for none). */
   accessLogLevel?: AccessLogLevel;
   version?: string;
-  /** Extra routes under the same auth (the management API registers itself here). */
-  plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  /** The management API (under /v1/management, behind the admin key) over this runtime. */
+  management?: { runtime: ControlPlaneRuntime; settings?: ManagementSettings };
   /** Readiness of the preset's engines: /health/ready, and requests for models still starting wait. */
   readiness?: ServerReadiness;
   /** Where this replica shares state (reported by /health and /health/ready); default: local. */
@@ -37,8 +40,6 @@ export interface ServerOptions {
   /** The live dashboard at GET /dashboard (F-307); false leaves it out. */
   dashboard?: DashboardOptions | false;
 }
-
-const UNAUTHENTICATED = new Set(['/', '/health', '/health/ready']);
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = fastify({
@@ -56,27 +57,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const apiKeys = new KeyRing(options.auth?.apiKeys ?? []);
   const adminKeys = options.auth?.adminKey ? new KeyRing([options.auth.adminKey]) : apiKeys;
 
-  // JSON only: without this, fastify would hand text/plain bodies to the routes as strings.
-  app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(openAIError(404, `no route ${request.method} ${request.url.split('?')[0]}`, { code: 'route_not_found' }).body);
-  });
-
+  installHttpEdge(app);
   app.addHook('onRequest', requestIdHook);
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0]!;
-    if (UNAUTHENTICATED.has(path) || path === '/metrics' || path.startsWith('/dashboard')) return;
-    const ring = path.startsWith('/v1/management') ? adminKeys : apiKeys;
-    if (!ring.enabled) return;
-    if (!ring.has(presentedKey(request.headers))) {
-      // Never echo or log the presented key.
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send(openAIError(401, 'invalid or missing API key', { type: 'authentication_error', code: 'invalid_api_key' }).body);
-    }
-  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -86,9 +68,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, stateStore: options.stateStore, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
-  registerModelRoutes(app, options.manager, options.engines);
-  registerOpenAIRoutes(app, options.manager, options.readiness, metrics);
   if (options.dashboard !== false) registerDashboardRoutes(app, options.dashboard);
-  for (const plugin of options.plugins ?? []) await plugin(app);
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireKey(apiKeys));
+    registerMetricsRoute(api, options.manager);
+    registerModelRoutes(api, options.manager, options.engines);
+    registerOpenAIRoutes(api, options.manager, options.readiness, metrics);
+  });
+  if (options.management) await app.register(managementRoutes, { prefix: '/v1/management', ...options.management, keys: adminKeys });
   return app;
 }

@@ -2,6 +2,8 @@
 // Keys are compared in constant time over their SHA-256 digests (equal length, no early exit),
 // and are never logged: only whether a key was present and whether it matched.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SageError } from '@sage/common';
 
 export interface AuthConfig {
   /** Keys accepted on /v1/* (empty: no auth). */
@@ -48,6 +50,19 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
   }
   const x = headers['x-api-key'];
   return (Array.isArray(x) ? x[0] : x)?.trim() || undefined;
+}
+
+/**
+ * An onRequest hook for a group of routes (a plugin's scope): the request must present a key of `ring`, unless the
+ * ring is empty. It runs before the body is read, so an unauthenticated caller costs no parsing.
+ */
+export function requireKey(ring: KeyRing): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    if (!ring.enabled || ring.has(presentedKey(request.headers))) return;
+    // Never echo or log the presented key.
+    void reply.header('www-authenticate', 'Bearer');
+    throw new SageError('invalid or missing API key', { status: 401, type: 'authentication_error', code: 'invalid_api_key' });
+  };
 }
 
 /** Parses SAGE_API_KEYS (comma-separated) and SAGE_ADMIN_KEY. */

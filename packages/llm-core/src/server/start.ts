@@ -12,7 +12,6 @@ import { managerOptionsFrom, supervisorOptionsFrom } from '../settings/runtime-o
 import type { ControlPlaneSettings, ControlPlaneSettingsInput } from '../settings/schema';
 import { buildServer } from './app';
 import { authConfigFromEnv, type AuthConfig } from './auth';
-import { registerManagementRoutes } from './routes/management';
 
 export interface ControlPlaneServerConfig {
   host?: string;
@@ -130,7 +129,7 @@ export async function startControlPlaneServer(config: ControlPlaneServerConfig =
     version: config.version,
     readiness: { status: () => runtime.readinessStatus(), waitForModel: (model, category, signal) => runtime.waitForModel(model, category, settings.requestTimeoutMs, signal) },
     stateStore: runtime.shared,
-    plugins: [(a) => registerManagementRoutes(a, runtime, { settings, sources: settingSources })],
+    management: { runtime, settings: { settings, sources: settingSources } },
   });
   try {
     await app.listen({ host: settings.host, port: settings.port });

@@ -33,6 +33,7 @@ describe('API keys', () => {
     const none = await post('/v1/chat/completions', {});
     expect(none.status).toBe(401);
     expect(((await none.json()) as JsonBody).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
     expect((await post('/v1/chat/completions', { authorization: `Bearer ${WRONG_KEY}` })).status).toBe(401);
     expect((await post('/v1/chat/completions', { authorization: `Bearer ${API_KEY}` })).status).toBe(200);
     expect((await post('/v1/chat/completions', { 'x-api-key': API_KEY })).status).toBe(200);
@@ -49,6 +50,9 @@ describe('API keys', () => {
     const get = (key?: string) => fetch(`${h.cp.url}/v1/management/status`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
     expect((await get()).status).toBe(401);
     expect((await get(API_KEY)).status).toBe(401);
+    // The dashboard's data endpoint is API data: it takes the API key, not nothing.
+    expect((await fetch(`${h.cp.url}/v1/metrics`)).status).toBe(401);
+    expect((await fetch(`${h.cp.url}/v1/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).status).toBe(200);
     const ok = await get(ADMIN_KEY);
     expect(ok.status).toBe(200);
     expect(JSON.stringify(await ok.json())).not.toContain(ADMIN_KEY);

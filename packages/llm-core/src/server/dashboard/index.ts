@@ -1,6 +1,6 @@
 // GET /dashboard (F-307): a live page over /health and /v1/metrics, drawn in the browser with Chart.js.
-// The page and its assets are static and carry no data, so they are served without auth (app.ts exempts
-// /dashboard paths); the data endpoints keep their auth and the page asks for a key when they answer 401.
+// The page and its assets are static and carry no data, so they are served without auth (app.ts registers them
+// outside the API-key scope); the data endpoints keep their auth and the page asks for a key when they answer 401.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { openAIError } from '@sage/common';
 import { loadChartAsset, loadDashboardScript, type StaticAsset } from './assets';

@@ -1,8 +1,10 @@
-// The management API (F-303) under /v1/management: start, register, list, stop (with drain), prune engines;
-// status, backends, GPUs; apply presets. Bodies are validated with zod (camelCase or snake_case keys);
-// domain errors carry their status (400 invalid, 404 unknown engine, 409 conflict, 503 not ready).
-import type { FastifyInstance } from 'fastify';
-import { openAIError } from '@sage/common';
+// The management API (F-303): a fastify plugin registered with the prefix /v1/management and its own key check
+// (the admin key). Start, register, list, stop (with drain), prune engines; status, backends, GPUs; apply presets.
+// Each route declares its zod schema (camelCase or snake_case keys); domain errors are SageErrors carrying their
+// status (400 invalid, 404 unknown engine, 409 conflict, 503 not ready), mapped by the shared HTTP edge.
+import type { FastifyPluginAsync } from 'fastify';
+import { SageError } from '@sage/common';
+import type { ZodTypeProvider } from '@sage/common/http';
 import { z } from 'zod';
 import { InstanceType } from '../../control-plane/types';
 import { defaultEngineFor, ENGINE_KINDS } from '../../engines/kinds';
@@ -12,8 +14,7 @@ import type { ControlPlaneSettings, PresetControlPlane } from '../../settings/sc
 import { EngineNotFoundError, type EngineInfo } from '../../engines/lifecycle';
 import { getBuiltinPreset, listBuiltinPresets, normalisePresetKeys, parsePreset, planPreset, validatePreset, type Preset } from '../../engines/presets';
 import type { ControlPlaneRuntime } from '../../runtime/control-plane-runtime';
-import { sendError } from '../errors';
-import { zodIssueToOpenAIError } from '@sage/common';
+import { requireKey, type KeyRing } from '../auth';
 
 const INSTANCE_TYPES = Object.values(InstanceType) as [InstanceType, ...InstanceType[]];
 
@@ -58,11 +59,15 @@ const ApplyPresetBody = z.strictObject({
   dryRun: z.boolean().default(false),
 });
 
-/** Accepts snake_case keys too (tensor_parallel → tensorParallel). */
+/** Accepts snake_case keys too (tensor_parallel → tensorParallel); no body is an empty one. */
 function camelKeys(body: unknown): unknown {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  if (body === null || body === undefined) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) return body;
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), v]));
 }
+
+const EngineIdParams = z.object({ id: z.string().min(1) });
+const StopQuery = z.object({ drain: z.string().optional() });
 
 function publicEngine(e: EngineInfo) {
   const { events, ...rest } = e;
@@ -97,65 +102,50 @@ function applyControlPlane(runtime: ControlPlaneRuntime, started: ControlPlaneSe
   return { applied, notApplied };
 }
 
-export function registerManagementRoutes(app: FastifyInstance, runtime: ControlPlaneRuntime, settings?: ManagementSettings): void {
-  const base = '/v1/management';
+export interface ManagementRoutesOptions {
+  runtime: ControlPlaneRuntime;
+  /** The settings the control plane was started with (GET /settings). */
+  settings?: ManagementSettings;
+  /** Keys accepted on these routes (the admin key, else the API keys; none: open). */
+  keys: KeyRing;
+}
 
-  const bad = (error: z.ZodError) => {
-    const e = zodIssueToOpenAIError(error);
-    return e;
-  };
+/** The management API, to register with `{ prefix: '/v1/management' }`. */
+export const managementRoutes: FastifyPluginAsync<ManagementRoutesOptions> = async (scope, { runtime, settings, keys }) => {
+  scope.addHook('onRequest', requireKey(keys));
+  const app = scope.withTypeProvider<ZodTypeProvider>();
 
-  app.post(`${base}/engines`, async (request, reply) => {
-    const parsed = StartEngineBody.safeParse(camelKeys(request.body ?? {}));
-    if (!parsed.success) {
-      const e = bad(parsed.error);
-      return reply.code(e.status).send(e.body);
-    }
-    const b = parsed.data;
+  app.post('/engines', { schema: { body: z.preprocess(camelKeys, StartEngineBody) } }, async (request, reply) => {
+    const b = request.body;
     const chosen = b.engine ? undefined : defaultEngineFor(b.kind);
     if (chosen) request.log.info({ model: b.model, chosen: chosen.engine, reason: chosen.reason }, `engine start names no engine: ${chosen.engine} (${chosen.reason})`);
-    try {
-      const info = await runtime.startEngine({
-        kind: b.engine ?? (chosen?.engine as (typeof ENGINE_KINDS)[number]),
-        category: b.kind,
-        model: b.model,
-        port: b.port,
-        tensorParallel: b.tensorParallel,
-        pipelineParallel: b.pipelineParallel,
-        instanceType: b.instanceType,
-        maxConcurrentRequests: b.maxConcurrentRequests,
-        requiredMemoryGb: b.requiredMemoryGb,
-        label: b.label,
-        useGpu: b.useGpu,
-        extraArgs: b.extraArgs,
-        dimensions: b.dimensions,
-        timeScale: b.timeScale,
-        role: b.instanceType === 'PREFILLING' ? 'prefilling' : b.instanceType === 'DECODING' ? 'decoding' : undefined,
-      }, { costPerHour: b.costPerHour, machine: b.machine, rack: b.rack, nvlinkGroup: b.nvlinkGroup, apiKey: b.apiKey });
-      return reply.code(201).send(publicEngine(info));
-    } catch (err) {
-      return sendError(reply, err);
-    }
+    const info = await runtime.startEngine({
+      kind: b.engine ?? (chosen?.engine as (typeof ENGINE_KINDS)[number]),
+      category: b.kind,
+      model: b.model,
+      port: b.port,
+      tensorParallel: b.tensorParallel,
+      pipelineParallel: b.pipelineParallel,
+      instanceType: b.instanceType,
+      maxConcurrentRequests: b.maxConcurrentRequests,
+      requiredMemoryGb: b.requiredMemoryGb,
+      label: b.label,
+      useGpu: b.useGpu,
+      extraArgs: b.extraArgs,
+      dimensions: b.dimensions,
+      timeScale: b.timeScale,
+      role: b.instanceType === 'PREFILLING' ? 'prefilling' : b.instanceType === 'DECODING' ? 'decoding' : undefined,
+    }, { costPerHour: b.costPerHour, machine: b.machine, rack: b.rack, nvlinkGroup: b.nvlinkGroup, apiKey: b.apiKey });
+    return reply.code(201).send(publicEngine(info));
   });
 
-  app.post(`${base}/engines/register`, async (request, reply) => {
-    const parsed = RegisterBody.safeParse(camelKeys(request.body ?? {}));
-    if (!parsed.success) {
-      const e = bad(parsed.error);
-      return reply.code(e.status).send(e.body);
-    }
-    try {
-      const inst = await runtime.registerBackend(parsed.data);
-      const { apiKey: _secret, ...visible } = inst;
-      return reply.code(201).send({ ...visible, external: true });
-    } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (typeof status === 'number') return reply.code(status).send(openAIError(status, (err as Error).message, { code: (err as { code?: string }).code ?? null }).body);
-      return sendError(reply, err);
-    }
+  app.post('/engines/register', { schema: { body: z.preprocess(camelKeys, RegisterBody) } }, async (request, reply) => {
+    const inst = await runtime.registerBackend(request.body);
+    const { apiKey: _secret, ...visible } = inst;
+    return reply.code(201).send({ ...visible, external: true });
   });
 
-  app.get(`${base}/engines`, async () => ({
+  app.get('/engines', async () => ({
     engines: runtime.engines.listEngines().map(publicEngine),
     backends: runtime.manager
       .getInstances()
@@ -163,29 +153,25 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
       .map(({ apiKey: _secret, ...i }) => i),
   }));
 
-  app.delete<{ Params: { id: string }; Querystring: { drain?: string } }>(`${base}/engines/:id`, async (request, reply) => {
+  app.delete('/engines/:id', { schema: { params: EngineIdParams, querystring: StopQuery } }, async (request) => {
     const { id } = request.params;
     const drain = request.query.drain === 'true' || request.query.drain === '1';
     const owner = runtime.engineOwner(id);
-    if (owner) return reply.code(409).send(openAIError(409, `engine ${id} runs under replica ${owner}; stop it through that replica`, { code: 'engine_of_another_replica', param: 'id' }).body);
-    if (!runtime.isBackend(id) && !runtime.engines.getEngine(id)) return sendError(reply, new EngineNotFoundError(id));
-    try {
-      const info = await runtime.stopEngine(id, { drain });
-      return reply.send(info ? publicEngine(info) : { id, external: true, removed: true });
-    } catch (err) {
-      return sendError(reply, err);
-    }
+    if (owner) throw new SageError(`engine ${id} runs under replica ${owner}; stop it through that replica`, { status: 409, code: 'engine_of_another_replica', param: 'id' });
+    if (!runtime.isBackend(id) && !runtime.engines.getEngine(id)) throw new EngineNotFoundError(id);
+    const info = await runtime.stopEngine(id, { drain });
+    return info ? publicEngine(info) : { id, external: true, removed: true };
   });
 
-  app.post(`${base}/engines/prune`, async () => ({ pruned: await runtime.engines.prune() }));
+  app.post('/engines/prune', async () => ({ pruned: await runtime.engines.prune() }));
 
-  app.get(`${base}/settings`, async () => ({
+  app.get('/settings', async () => ({
     settings: settings ? publicSettings(settings.settings) : null,
     sources: settings?.sources ?? null,
     pdSeparation: runtime.manager.pdSeparation,
   }));
 
-  app.get(`${base}/status`, async () => ({
+  app.get('/status', async () => ({
     scheduler: (({ instances, ...s }) => ({ ...s, instances: instances.map(({ apiKey: _secret, ...i }) => i) }))(runtime.manager.status()),
     engines: runtime.engines.listEngines().map(publicEngine),
     gpus: runtime.gpus.status(),
@@ -193,38 +179,29 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
     supervisor: runtime.supervisor.options,
   }));
 
-  app.get(`${base}/backends`, async () => ({
+  app.get('/backends', async () => ({
     backends: runtime.manager.getInstances().map(({ apiKey: _secret, ...i }) => ({ ...i, external: runtime.isBackend(i.id) })),
   }));
 
-  app.get(`${base}/gpu`, async () => ({ gpus: runtime.gpus.status(), allocations: runtime.gpus.listAllocations() }));
+  app.get('/gpu', async () => ({ gpus: runtime.gpus.status(), allocations: runtime.gpus.listAllocations() }));
 
-  app.get(`${base}/presets`, async () => ({
+  app.get('/presets', async () => ({
     presets: listBuiltinPresets().map((p) => ({ name: p.name, description: p.description, engines: p.engines.length })),
   }));
 
-  app.post(`${base}/presets/apply`, async (request, reply) => {
-    const parsed = ApplyPresetBody.safeParse(camelKeys(request.body ?? {}));
-    if (!parsed.success) {
-      const e = bad(parsed.error);
-      return reply.code(e.status).send(e.body);
-    }
-    const b = parsed.data;
+  app.post('/presets/apply', { schema: { body: z.preprocess(camelKeys, ApplyPresetBody) } }, async (request, reply) => {
+    const b = request.body;
     let preset: Preset;
-    try {
-      if (b.yaml) preset = parsePreset(b.yaml, 'request body yaml');
-      else if (b.preset !== undefined) preset = validatePreset(normalisePresetKeys(b.preset).value, 'request body preset');
-      else if (b.name) {
-        const found = getBuiltinPreset(b.name);
-        if (!found) return reply.code(404).send(openAIError(404, `no built-in preset "${b.name}"`, { param: 'name', code: 'preset_not_found' }).body);
-        preset = found;
-      } else {
-        return reply.code(400).send(openAIError(400, 'give one of "name", "yaml" or "preset"', { param: 'name', code: 'missing_preset' }).body);
-      }
-    } catch (err) {
-      return sendError(reply, err);
+    if (b.yaml) preset = parsePreset(b.yaml, 'request body yaml');
+    else if (b.preset !== undefined) preset = validatePreset(normalisePresetKeys(b.preset).value, 'request body preset');
+    else if (b.name) {
+      const found = getBuiltinPreset(b.name);
+      if (!found) throw new SageError(`no built-in preset "${b.name}"`, { status: 404, code: 'preset_not_found', param: 'name' });
+      preset = found;
+    } else {
+      throw new SageError('give one of "name", "yaml" or "preset"', { status: 400, code: 'missing_preset', param: 'name' });
     }
-    if (b.dryRun) return reply.send({ dryRun: true, plan: planPreset(preset), controlPlane: preset.controlPlane ?? null });
+    if (b.dryRun) return { dryRun: true, plan: planPreset(preset), controlPlane: preset.controlPlane ?? null };
     const result = await runtime.applyPreset(preset, { rollback: b.rollback });
     const controlPlane = result.ok ? applyControlPlane(runtime, settings?.settings, preset.controlPlane) : undefined;
     return reply.code(result.ok ? 201 : 502).send({
@@ -233,4 +210,4 @@ export function registerManagementRoutes(app: FastifyInstance, runtime: ControlP
       started: result.started.map((s) => ({ name: s.name, engine: publicEngine(s.result) })),
     });
   });
-}
+};

@@ -1,4 +1,4 @@
-// Service endpoints (F-302): what this server is, whether it is healthy, and its metrics.
+// Service endpoints (F-302): what this server is, whether it is healthy (open to probes), and its metrics.
 import type { FastifyInstance } from 'fastify';
 import { SAGE_CONTROL_PLANE_SERVICE } from '@sage/common';
 import type { ControlPlaneManager } from '../../control-plane/manager';
@@ -77,6 +77,10 @@ export function registerServiceRoutes(
     return reply.type(metrics.registry.contentType).send(text);
   });
 
+}
+
+/** GET /v1/metrics: the scheduler's numbers as JSON (the dashboard's data), behind the API keys like the OpenAI API. */
+export function registerMetricsRoute(app: FastifyInstance, manager: ControlPlaneManager): void {
   app.get('/v1/metrics', async () => ({
     ...manager.getMetrics(),
     queueLength: manager.queueLength,
