@@ -10,13 +10,12 @@ export function managerOptionsFrom(s: SchedulingSettings): ControlPlaneManagerOp
     router: s.router,
     policyOptions: {
       embeddingPriority: s.embeddingPriority,
-      embeddingBatchSize: s.embeddingBatchSize,
-      embeddingTokenBudget: s.embeddingTokenBudget,
       llmFallbackPolicy: s.llmFallbackPolicy,
     },
     enablePdSeparation: s.pdSeparation,
     pdMinInputTokens: s.pdMinInputTokens,
     pdMinInputOutputRatio: s.pdMinInputOutputRatio,
+    // The batcher alone decides what embedding requests travel together; policies place its batches.
     embedding: { batchSize: s.embeddingBatchSize, maxWaitMs: s.embeddingBatchWaitMs, maxBatchTokens: s.embeddingTokenBudget },
     maxQueueSize: s.maxQueueSize,
     maxQueueWaitMs: s.maxQueueWaitMs,

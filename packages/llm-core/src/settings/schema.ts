@@ -29,7 +29,7 @@ export const schedulingSettingsShape = {
   pdSeparation: bool.default(false),
   pdMinInputTokens: int(1, 10_000_000).default(256),
   pdMinInputOutputRatio: z.number({ error: 'expected a number' }).min(0).max(1_000_000).default(1),
-  // Embedding batching (all policies) and the hybrid policy's mix of embedding and LLM work.
+  // Embedding batching (the batcher, whatever the policy) and the hybrid policy's mix of embedding and LLM work.
   embeddingBatchSize: int(1, 4096).default(32),
   embeddingBatchWaitMs: ms().default(50),
   embeddingTokenBudget: int(1, 10_000_000).default(8192),

@@ -216,24 +216,24 @@ describe('hybrid', () => {
     expect(winner('adaptive', [emb('e', { arrival: 0 }), req('c', { arrival: 490 })], 500)).toEqual(['e']);
   });
 
-  it('prefers dedicated EMBEDDING instances and batches same-model requests into one slot each', () => {
+  it('prefers dedicated EMBEDDING instances, one slot per queued embedding request, in arrival order', () => {
     const dedicated = inst('emb', { type: InstanceType.EMBEDDING, maxConcurrency: 1 });
-    const queue = Array.from({ length: 40 }, (_, k) => emb(`e${k}`, { arrival: k }));
+    const queue = Array.from({ length: 3 }, (_, k) => emb(`e${k}`, { arrival: k }));
     const result = createPolicy('hybrid', { embeddingPriority: 'high' }).schedule(queue, ctx([shared(), dedicated]));
-    expect(result.decisions).toHaveLength(40);
-    const batches = new Map<string, string[]>();
-    for (const d of result.decisions) batches.set(d.batchId!, [...(batches.get(d.batchId!) ?? []), d.requestId]);
-    expect([...batches.values()].map((b) => b.length)).toEqual([32, 8]);
-    expect(target(result, 'e0')).toBe('emb');
-    expect(target(result, 'e39')).toBe('mix');
+    expect(result.decisions.map((d) => [d.requestId, d.instanceId])).toEqual([
+      ['e0', 'emb'],
+      ['e1', 'mix'],
+    ]);
   });
 
-  it('never batches different models together', () => {
+  it('forms no batches itself: it places the batches the batcher formed and names them', () => {
     const any = inst('emb', { type: InstanceType.EMBEDDING, models: [], maxConcurrency: 4 });
-    const result = createPolicy('hybrid').schedule([emb('a', { model: 'e5' }), emb('b', { model: 'bge' }), emb('c', { model: 'e5' })], ctx([any]));
-    const batchOf = (id: string) => result.decisions.find((d) => d.requestId === id)?.batchId;
-    expect(batchOf('a')).toBe(batchOf('c'));
-    expect(batchOf('b')).not.toBe(batchOf('a'));
+    const batch = emb('embbatch-7', { embeddingTexts: ['a', 'b', 'c'], tags: { batch: 'embbatch-7', members: '2' } });
+    const result = createPolicy('hybrid').schedule([batch, emb('a'), emb('b')], ctx([any]));
+    expect(result.decisions).toHaveLength(3);
+    expect(result.decisions.find((d) => d.requestId === 'embbatch-7')).toMatchObject({ batchId: 'embbatch-7', reason: expect.stringContaining('embedding batch embbatch-7 of 2 requests (3 texts)') });
+    // Two lone requests of the same model stay two requests: merging them is the batcher's decision, not the policy's.
+    expect(result.decisions.filter((d) => d.batchId !== undefined)).toHaveLength(1);
   });
 
   it('schedules LLM work under the configured fallback policy and says so', () => {
@@ -289,7 +289,7 @@ describe('every policy', () => {
         });
       });
       for (const name of POLICY_NAMES) {
-        const policy = createPolicy(name, { embeddingBatchSize: 4, rejectUnroutable: trial % 2 === 0 });
+        const policy = createPolicy(name, { rejectUnroutable: trial % 2 === 0 });
         const router = createRouter('load_balanced', { rng: mulberry32(trial) });
         const result = policy.schedule(queue, ctx(instances, { now, router }));
         const decided = ids(result.decisions);

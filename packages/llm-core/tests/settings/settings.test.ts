@@ -44,7 +44,8 @@ describe('settings layers', () => {
       enablePdSeparation: true,
       pdMinInputTokens: 100,
       embedding: { batchSize: 8, maxWaitMs: 5, maxBatchTokens: 1000 },
-      policyOptions: { embeddingPriority: 'high', llmFallbackPolicy: 'fifo', embeddingBatchSize: 8, embeddingTokenBudget: 1000 },
+      // Batch sizes go to the batcher only: it alone decides what travels together.
+      policyOptions: { embeddingPriority: 'high', llmFallbackPolicy: 'fifo' },
       maxQueueWaitMs: 7,
       streamIdleTimeoutMs: 9,
     });

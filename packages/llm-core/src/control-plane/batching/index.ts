@@ -1,4 +1,5 @@
 export { EmbeddingBatcher } from './embedding-batcher';
+export { batchTags, queuedBatchOf, type QueuedBatch } from './queued-batch';
 export type {
   EmbeddingInput,
   EmbeddingBatchOptions,

@@ -1,7 +1,7 @@
 // Embedding requests through the batcher (F-206): each caller's texts join a batch, a batch is queued as ONE
 // request (the most urgent member's priority, the earliest deadline), and each member gets its own result
 // and its own metrics record, with the batch's scheduling decision stated for it.
-import { EmbeddingBatcher, type EmbeddingBatch, type EmbeddingBatchOptions, type EmbeddingBatchOutput } from '../batching';
+import { EmbeddingBatcher, batchTags, type EmbeddingBatch, type EmbeddingBatchOptions, type EmbeddingBatchOutput } from '../batching';
 import { RequestPriority, RequestStatus, RequestType, type RequestMetadata, type SchedulingDecision } from '../types';
 import { RequestCancelledError } from './errors';
 import type { InferenceRequest, InferenceResult } from './request';
@@ -94,7 +94,7 @@ export class EmbeddingRequests {
       clientRequestId: members.length === 1 ? (members[0]!.clientRequestId ?? members[0]!.id) : undefined,
       status: RequestStatus.PENDING,
       timestamps: { arrival },
-      tags: { batch: batch.id, members: String(batch.members.length) },
+      tags: batchTags(batch),
     };
     const extra: Record<string, unknown> = {};
     if (batch.dimensions !== undefined) extra.dimensions = batch.dimensions;

@@ -28,8 +28,6 @@ const optionsSchema = z.object({
   rejectUnroutable: z.boolean().optional(),
   classifier: z.instanceof(RequestClassifier).optional(),
   embeddingPriority: z.enum(EMBEDDING_PRIORITIES).optional(),
-  embeddingBatchSize: z.number().int().positive().optional(),
-  embeddingTokenBudget: z.number().int().positive().optional(),
   adaptiveWaitMs: z.number().nonnegative().optional(),
   llmFallbackPolicy: z.enum(LLM_FALLBACK_POLICIES).optional(),
 });

@@ -1,13 +1,14 @@
-// hybrid: LLM and embedding work together. Embedding requests of the same model are grouped into batches
-// (bounded by texts and tokens; a batch takes one slot and every request in it gets the same instance and
-// batchId) and placed on EMBEDDING instances first, LLM_EMBEDDING (shared) instances second. LLM requests
-// are scheduled by a configurable fallback policy on what is left. `embeddingPriority` orders the two:
+// hybrid: LLM and embedding work together. Embedding requests — batches the EmbeddingBatcher formed, which owns
+// batching; this policy only asks which batch a request is — take one slot each and go to EMBEDDING instances
+// first, LLM_EMBEDDING (shared) instances second. LLM requests are scheduled by a configurable fallback policy on
+// what is left. `embeddingPriority` orders the two:
 //   high     embeddings first, LLM work gets what remains
 //   low      embeddings only on dedicated EMBEDDING instances, then LLM work, then leftovers for embeddings
 //   normal   shared slots split in proportion to demand (embedding batches vs LLM requests), then LLM
 //            work, then leftovers for embeddings
 //   adaptive low while urgent or deadline LLM work waits; high once an embedding has waited adaptiveWaitMs;
 //            normal otherwise
+import { queuedBatchOf } from '../batching/queued-batch';
 import { instanceRank, requestClassifier } from '../classifier/request-classifier';
 import { InstanceType, RequestPriority, RequestType, type ExecutionInstance, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
@@ -20,30 +21,20 @@ export type EmbeddingPriority = (typeof EMBEDDING_PRIORITIES)[number];
 export interface HybridOptions extends BasePolicyOptions {
   /** How embedding work is ordered against LLM work (default 'normal'). */
   embeddingPriority?: EmbeddingPriority;
-  /** Most texts in one embedding batch (default 32). */
-  embeddingBatchSize?: number;
-  /** Most tokens in one embedding batch (default 8,192; a single larger request still forms its own batch). */
-  embeddingTokenBudget?: number;
   /** Under 'adaptive', an embedding waiting this long gets priority (default 200 ms). */
   adaptiveWaitMs?: number;
 }
 
-interface Batch {
-  id: string;
-  model: string;
-  requests: RequestMetadata[];
-  texts: number;
-  tokens: number;
+/** How a decision describes the embedding work it placed: the batcher's batch, or a lone request. */
+function embeddingWork(r: RequestMetadata): string {
+  const batch = queuedBatchOf(r);
+  const texts = r.embeddingTexts?.length ?? r.embeddingTokenIds?.length ?? 0;
+  return batch ? `embedding batch ${batch.id} of ${batch.members} request${batch.members === 1 ? '' : 's'} (${texts} texts)` : `embedding request (${texts} texts)`;
 }
-
-const textsOf = (r: RequestMetadata) => Math.max(1, r.embeddingTexts?.length ?? r.embeddingTokenIds?.length ?? 0);
-const tokensOf = (r: RequestMetadata) => r.promptTokens ?? Math.ceil((r.embeddingTexts ?? []).reduce((s, t) => s + t.length, 0) / 4);
 
 export class HybridPolicy implements SchedulingPolicy {
   readonly name = 'hybrid';
   private readonly embeddingPriority: EmbeddingPriority;
-  private readonly batchSize: number;
-  private readonly tokenBudget: number;
   private readonly adaptiveWaitMs: number;
 
   constructor(
@@ -55,8 +46,6 @@ export class HybridPolicy implements SchedulingPolicy {
     if (!EMBEDDING_PRIORITIES.includes(this.embeddingPriority)) {
       throw new Error(`unknown embeddingPriority "${String(options.embeddingPriority)}"; valid: ${EMBEDDING_PRIORITIES.join(', ')}`);
     }
-    this.batchSize = options.embeddingBatchSize ?? 32;
-    this.tokenBudget = options.embeddingTokenBudget ?? 8_192;
     this.adaptiveWaitMs = options.adaptiveWaitMs ?? 200;
   }
 
@@ -72,25 +61,6 @@ export class HybridPolicy implements SchedulingPolicy {
     const oldest = Math.min(...embeddings.map((r) => r.timestamps.arrival));
     if (embeddings.length > 0 && now - oldest >= this.adaptiveWaitMs) return 'high';
     return 'normal';
-  }
-
-  /** Same-model embedding requests in arrival order, cut into batches by text count and token budget. */
-  batches(embeddings: readonly RequestMetadata[]): Batch[] {
-    const open = new Map<string, Batch>();
-    const all: Batch[] = [];
-    for (const r of sortedBy(embeddings, byArrival)) {
-      let b = open.get(r.model);
-      if (b && (b.texts + textsOf(r) > this.batchSize || b.tokens + tokensOf(r) > this.tokenBudget)) b = undefined;
-      if (!b) {
-        b = { id: `batch:${r.id}`, model: r.model, requests: [], texts: 0, tokens: 0 };
-        open.set(r.model, b);
-        all.push(b);
-      }
-      b.requests.push(r);
-      b.texts += textsOf(r);
-      b.tokens += tokensOf(r);
-    }
-    return all;
   }
 
   /**
@@ -113,39 +83,38 @@ export class HybridPolicy implements SchedulingPolicy {
     const llm = unique.filter((r) => r.type !== RequestType.EMBEDDING);
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
-    let pending = this.batches(embeddings);
+    let pending = sortedBy(embeddings, byArrival);
     const mode = this.resolvePriority(embeddings, llm, ctx.now);
 
     const isShared = (i: ExecutionInstance) => i.type !== InstanceType.EMBEDDING;
     const runEmbeddings = (sharedQuota: number) => {
-      const left: Batch[] = [];
+      const left: RequestMetadata[] = [];
       let usedShared = 0;
-      for (const batch of pending) {
-        const compat = classifier.compatibleInstances(RequestType.EMBEDDING, ctx.instances, batch.model);
+      for (const r of pending) {
+        const compat = classifier.compatibleInstances(RequestType.EMBEDDING, ctx.instances, r.model);
         if (compat.length === 0) {
-          if (this.options.rejectUnroutable) result.rejections.push(...batch.requests.map(noInstance));
-          else left.push(batch);
+          if (this.options.rejectUnroutable) result.rejections.push(noInstance(r));
+          else left.push(r);
           continue;
         }
         const available = cap.available(compat).filter((i) => !isShared(i) || usedShared < sharedQuota);
         if (available.length === 0) {
-          left.push(batch);
+          left.push(r);
           continue;
         }
         // compatibleInstances ranks EMBEDDING before LLM_EMBEDDING: stay within the best tier that has room.
         const rank = (i: ExecutionInstance) => instanceRank(RequestType.EMBEDDING, i.type) ?? Infinity;
         const bestRank = Math.min(...available.map(rank));
-        const instance = routeAmong(ctx, batch.requests[0], available.filter((i) => rank(i) === bestRank));
+        const instance = routeAmong(ctx, r, available.filter((i) => rank(i) === bestRank));
         if (!instance) {
-          left.push(batch);
+          left.push(r);
           continue;
         }
         cap.take(instance.id);
         if (isShared(instance)) usedShared += 1;
-        for (const r of batch.requests) {
-          const d = decide(ctx, r, instance, this.name, `hybrid: embedding batch of ${batch.requests.length} (${batch.texts} texts), priority ${mode}`);
-          result.decisions.push({ ...d, batchId: batch.id });
-        }
+        const d = decide(ctx, r, instance, this.name, `hybrid: ${embeddingWork(r)}, priority ${mode}`);
+        const batch = queuedBatchOf(r);
+        result.decisions.push(batch ? { ...d, batchId: batch.id } : d);
       }
       pending = left;
     };
