@@ -3,7 +3,7 @@
 // what the engine receives, so one id joins the caller's, the control plane's and the engine's logs. Without one,
 // the control plane's id serves for both.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { openAIError } from '@sage/common';
+import { SageError } from '@sage/common';
 import { z } from 'zod';
 
 export const CLIENT_REQUEST_ID_HEADER = 'x-request-id';
@@ -25,10 +25,7 @@ export async function requestIdHook(request: FastifyRequest, reply: FastifyReply
   const id = clientRequestId(request);
   if (id !== undefined && !ClientRequestId.safeParse(id).success) {
     reply.header(SAGE_REQUEST_ID_HEADER, request.id);
-    await reply
-      .code(400)
-      .send(openAIError(400, `x-request-id must be 1 to ${MAX_CLIENT_REQUEST_ID_LENGTH} printable ASCII characters`, { param: CLIENT_REQUEST_ID_HEADER, code: 'invalid_request_id' }).body);
-    return;
+    throw new SageError(`x-request-id must be 1 to ${MAX_CLIENT_REQUEST_ID_LENGTH} printable ASCII characters`, { status: 400, param: CLIENT_REQUEST_ID_HEADER, code: 'invalid_request_id' });
   }
   reply.header(CLIENT_REQUEST_ID_HEADER, id ?? request.id);
   reply.header(SAGE_REQUEST_ID_HEADER, request.id);

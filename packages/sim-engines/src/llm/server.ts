@@ -20,6 +20,8 @@ export interface SimLlmServerOptions {
   role?: SimLlmRole;
   engine?: Partial<EngineModelParams>;
   logger?: Logger;
+  /** Largest accepted request body (default 32 MiB). */
+  bodyLimitBytes?: number;
   /** Identity reported to decode engines in kv_transfer_params (default: random). */
   engineId?: string;
   /** Host and port advertised in kv_transfer_params (set once listening). */
@@ -39,7 +41,7 @@ export function buildSimLlmApp(opts: SimLlmServerOptions): SimLlmApp {
   const engine = new EngineLoop(params);
   const metrics = createSimLlmMetrics(opts.model, () => engine.stats());
   const runner = new SimLlmRunner({ model: opts.model, engine, metrics, params, engineId: opts.engineId, advertise: opts.advertise });
-  const app = createBaseApp({ logger: opts.logger });
+  const app = createBaseApp({ logger: opts.logger, bodyLimitBytes: opts.bodyLimitBytes });
   const created = Math.floor(Date.now() / 1000);
 
   const ctx = { app, model: opts.model, role, params, runner };

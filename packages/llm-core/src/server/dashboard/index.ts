@@ -2,7 +2,7 @@
 // The page and its assets are static and carry no data, so they are served without auth (app.ts registers them
 // outside the API-key scope); the data endpoints keep their auth and the page asks for a key when they answer 401.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { openAIError } from '@sage/common';
+import { SageError } from '@sage/common';
 import { loadChartAsset, loadDashboardScript, type StaticAsset } from './assets';
 import { renderPage } from './page';
 import { DASHBOARD_CSS } from './styles';
@@ -33,10 +33,7 @@ function secure(reply: FastifyReply): FastifyReply {
 }
 
 function sendAsset(reply: FastifyReply, asset: StaticAsset, consequence: string, cacheControl: string): FastifyReply {
-  if (!asset.ok) {
-    const e = openAIError(500, `${asset.error}; ${consequence}`, { type: 'server_error', code: 'asset_unavailable' });
-    return reply.code(e.status).send(e.body);
-  }
+  if (!asset.ok) throw new SageError(`${asset.error}; ${consequence}`, { status: 500, code: 'asset_unavailable' });
   return secure(reply).type('text/javascript; charset=utf-8').header('cache-control', cacheControl).send(asset.source);
 }
 

@@ -1,7 +1,7 @@
 // GET /v1/models and GET /v1/models/{id}: the models the registered instances serve, each with its kind(s) and the
 // instances behind it. Model ids may contain "/" (BAAI/bge-m3), so the single-model route takes the rest of the path.
 import type { FastifyInstance } from 'fastify';
-import { openAIError } from '@sage/common';
+import { SageError } from '@sage/common';
 import type { ControlPlaneManager } from '../../control-plane/manager';
 import { InstanceType } from '../../control-plane/types';
 
@@ -54,12 +54,10 @@ function servedModels(manager: ControlPlaneManager, engines: EngineKinds | undef
 export function registerModelRoutes(app: FastifyInstance, manager: ControlPlaneManager, engines?: EngineKinds): void {
   app.get('/v1/models', async () => ({ object: 'list', data: servedModels(manager, engines) }));
 
-  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request, reply) => {
+  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request) => {
     const id = request.params['*'];
     const model = servedModels(manager, engines).find((m) => m.id === id);
     if (model) return model;
-    return reply
-      .code(404)
-      .send(openAIError(404, `The model '${id}' does not exist`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' }).body);
+    throw new SageError(`The model '${id}' does not exist`, { status: 404, type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
   });
 }

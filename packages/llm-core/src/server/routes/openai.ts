@@ -1,24 +1,17 @@
-// The OpenAI-compatible API (F-301): every request is validated at the route (zod schemas from
-// @sage/common), turned into an InferenceRequest and handed to the ControlPlaneManager, which queues,
-// schedules and routes it. Prompts and inputs reach the engine as the caller sent them (lists, token ids), and
+// The OpenAI-compatible API (F-301): each route declares its zod schema (from @sage/common; fastify validates
+// before the handler runs, and failures leave as OpenAI errors from the shared HTTP edge), turns the request into
+// an InferenceRequest and hands it to the ControlPlaneManager, which queues, schedules and routes it. Prompts and inputs reach the engine as the caller sent them (lists, token ids), and
 // usage is the engine's. Streaming answers are relayed as SSE; the caller going away aborts upstream.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  ChatCompletionRequestSchema,
-  CompletionRequestSchema,
-  EmbeddingRequestSchema,
-  openAIError,
-  zodIssueToOpenAIError,
-} from '@sage/common';
+import { ChatCompletionRequestSchema, CompletionRequestSchema, EmbeddingRequestSchema, SageError } from '@sage/common';
+import { SseStream, type ZodTypeProvider } from '@sage/common/http';
 import type { z } from 'zod';
 import type { ControlPlaneManager, InferenceRequest, InferenceStream } from '../../control-plane/manager';
 import { InvalidRequestError } from '../../control-plane/manager';
 import { RequestType, type ChatMessageLike, type CompletionPrompt } from '../../control-plane/types';
 import { readExtensions } from '../extensions';
-import { sendError, toOpenAIError } from '../errors';
 import type { TokenClock } from '../prometheus';
 import { clientRequestId } from '../request-id';
-import { openSse } from '../sse';
 import type { ServerReadiness } from '../readiness';
 import { RequestRejectedError } from '../../control-plane/manager';
 
@@ -36,20 +29,6 @@ function passthrough(body: Record<string, unknown>): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) if (!CONSUMED.has(k) && v !== undefined) extra[k] = v;
   return extra;
-}
-
-function parse<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.infer<S> | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    void reply.code(400).send(openAIError(400, 'request body must be a JSON object', { code: 'invalid_request' }).body);
-    return undefined;
-  }
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const e = zodIssueToOpenAIError(r.error);
-    void reply.code(e.status).send(e.body);
-    return undefined;
-  }
-  return r.data;
 }
 
 /** An AbortSignal that fires when the client disconnects before the response is complete. */
@@ -112,20 +91,15 @@ interface RelayOptions {
 }
 
 async function relay(manager: ControlPlaneManager, inference: InferenceRequest, request: FastifyRequest, reply: FastifyReply, o: RelayOptions): Promise<void> {
-  let stream: InferenceStream;
-  try {
-    stream = await manager.submitStream(inference);
-  } catch (err) {
-    void sendError(reply, err);
-    return;
-  }
-  // The request ids are on the reply already (request-id.ts); openSse sends the reply's headers.
+  // A refusal before the first chunk is an ordinary error answer (the error handler sends it).
+  const stream: InferenceStream = await manager.submitStream(inference);
+  // The request ids are on the reply already (request-id.ts); the SSE stream sends the reply's headers.
   if (stream.prefillInstanceId) void reply.header('x-sage-prefill-instance', stream.prefillInstanceId);
-  const sse = openSse(reply.header('x-sage-instance', stream.instanceId));
+  const sse = new SseStream(reply.header('x-sage-instance', stream.instanceId));
   const clock = o.observer?.tokenClock(inference.model, stream.instanceId);
   try {
     for await (const chunk of stream) {
-      if (sse.closed) break;
+      if (!sse.open) break;
       const hasChoices = Array.isArray(chunk.choices) && chunk.choices.length > 0;
       if (!o.includeUsage && 'usage' in chunk) {
         // The usage chunk the engine was asked for; without the caller's request it is not theirs to see.
@@ -133,15 +107,16 @@ async function relay(manager: ControlPlaneManager, inference: InferenceRequest, 
         delete chunk.usage;
       }
       if (hasChoices) clock?.tick();
-      sse.data(chunk);
+      // A client that reads slowly holds the engine's stream back instead of filling this process's memory.
+      const behind = sse.send(chunk);
+      if (behind) await behind;
     }
     sse.done();
     // A stream that moved to another engine mid-way says so in its log line.
     if (stream.failovers?.length) request.log.info({ requestId: stream.requestId, failovers: stream.failovers }, 'stream completed after failover');
   } catch (err) {
     // Headers are gone: the failure travels as an error event, then the stream ends.
-    sse.data(toOpenAIError(err).body);
-    sse.done();
+    sse.fail(err);
     request.log.warn({ err: (err as Error).message, requestId: stream.requestId, failovers: stream.failovers }, 'stream failed mid-way');
   }
 }
@@ -158,7 +133,16 @@ async function awaitModel(readiness: ServerReadiness | undefined, model: string 
   }
 }
 
-export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness, observer?: StreamObserver): void {
+/** Embeddings are not streamed: a `stream` other than false is refused before the body is validated. */
+async function refuseStreamedEmbeddings(request: FastifyRequest): Promise<void> {
+  const raw = request.body as Record<string, unknown> | null;
+  if (raw && typeof raw === 'object' && 'stream' in raw && raw.stream !== false && raw.stream !== undefined) {
+    throw new SageError('embeddings cannot be streamed: remove "stream"', { status: 400, param: 'stream', code: 'unsupported_parameter' });
+  }
+}
+
+export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness, observer?: StreamObserver): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
   /** Fields chat and text completions share; the caller adds what differs (messages or prompt, max tokens). */
   const common = (body: SharedLlmFields, request: FastifyRequest, reply: FastifyReply) => {
     const ext = readExtensions(request.headers, body);
@@ -185,9 +169,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     return reply.header('x-sage-instance', result.instanceId).send(result.body);
   };
 
-  app.post('/v1/chat/completions', async (request, reply) => {
-    const body = parse(ChatCompletionRequestSchema, request.body, reply);
-    if (!body) return reply;
+  app.post('/v1/chat/completions', { schema: { body: ChatCompletionRequestSchema } }, async (request, reply) => {
+    const body = request.body;
     checkPromptSize({ chars: messagesChars(body.messages), ids: 0 }, 'messages');
     const inference: InferenceRequest = {
       ...common(body, request, reply),
@@ -198,9 +181,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     return answer(inference, body, request, reply);
   });
 
-  app.post('/v1/completions', async (request, reply) => {
-    const body = parse(CompletionRequestSchema, request.body, reply);
-    if (!body) return reply;
+  app.post('/v1/completions', { schema: { body: CompletionRequestSchema } }, async (request, reply) => {
+    const body = request.body;
     // A list of prompts or token ids goes to the engine as sent: it answers every prompt (choice index =
     // prompt index × n + choice, as OpenAI numbers them) and counts the ids with its own tokenizer.
     checkPromptSize(inputSize(body.prompt), 'prompt');
@@ -209,13 +191,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     return answer(inference, body, request, reply);
   });
 
-  app.post('/v1/embeddings', async (request, reply) => {
-    const raw = request.body as Record<string, unknown> | null;
-    if (raw && typeof raw === 'object' && 'stream' in raw && raw.stream !== false && raw.stream !== undefined) {
-      return reply.code(400).send(openAIError(400, 'embeddings cannot be streamed: remove "stream"', { param: 'stream', code: 'unsupported_parameter' }).body);
-    }
-    const body = parse(EmbeddingRequestSchema, request.body, reply);
-    if (!body) return reply;
+  app.post('/v1/embeddings', { schema: { body: EmbeddingRequestSchema }, preValidation: refuseStreamedEmbeddings }, async (request, reply) => {
+    const body = request.body;
     const ext = readExtensions(request.headers, body);
     checkPromptSize(inputSize(body.input), 'input');
     const signal = clientGone(request, reply);
