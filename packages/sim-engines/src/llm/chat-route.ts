@@ -5,7 +5,7 @@ import { chatPromptParts } from '../text/prompt-parts';
 import { SimChatRequestSchema } from './schemas';
 import { promptBlockHashes } from '../model/prefix-hash';
 import { planAnswers, type GenerationPrompt, type GenerationSampling } from './generation';
-import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
+import { checkEngineRequest, checkN, normaliseStop, tokenBudget } from './request-checks';
 import { cancelOnDisconnect } from './runner';
 import type { RouteContext } from './route-context';
 import { envelope, replyIdentity, streamChunks, tokenUsage, type ChunkExtras } from './envelope';
@@ -18,10 +18,8 @@ function renderChat(messages: ReadonlyArray<{ role: string; content?: unknown }>
 
 export function registerChatRoute(ctx: RouteContext): void {
   const { params } = ctx;
-  ctx.app.post('/v1/chat/completions', { schema: { body: SimChatRequestSchema } }, async (request, reply) => {
-    const body = request.body;
-    checkModel(ctx.model, body.model);
-    const kv = kvMode(body.kv_transfer_params, ctx.role);
+  ctx.app.post('/v1/chat/completions', { schema: { body: SimChatRequestSchema } }, async ({ body }, reply) => {
+    const kv = checkEngineRequest(ctx, body);
     const messages = body.messages;
     const promptTokens = countChatTokens(messages);
     // continue_final_message: the template leaves the final assistant message open instead of starting a new one.

@@ -6,7 +6,7 @@ import { decodeTokenIds } from '../http/token-ids';
 import { SimCompletionRequestSchema } from './schemas';
 import { promptBlockHashes } from '../model/prefix-hash';
 import { type GenerationPrompt, type GenerationSampling } from './generation';
-import { checkModel, checkN, kvMode, normaliseStop, tokenBudget } from './request-checks';
+import { checkEngineRequest, checkN, normaliseStop, tokenBudget } from './request-checks';
 import { cancelOnDisconnect } from './runner';
 import type { RouteContext } from './route-context';
 import { envelope, replyIdentity, streamChunks, tokenUsage, type ChunkExtras } from './envelope';
@@ -14,10 +14,8 @@ import { completionAnswers } from './continuation';
 
 export function registerCompletionsRoute(ctx: RouteContext): void {
   const { params } = ctx;
-  ctx.app.post('/v1/completions', { schema: { body: SimCompletionRequestSchema } }, async (request, reply) => {
-    const body = request.body;
-    checkModel(ctx.model, body.model);
-    const kv = kvMode(body.kv_transfer_params, ctx.role);
+  ctx.app.post('/v1/completions', { schema: { body: SimCompletionRequestSchema } }, async ({ body }, reply) => {
+    const kv = checkEngineRequest(ctx, body);
     const raw = body.prompt;
     // One prompt, several text prompts, one token array, or several token arrays.
     const prompts: Array<{ text: string; ids: number[] }> =

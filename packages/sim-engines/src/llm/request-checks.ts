@@ -14,6 +14,15 @@ export function checkModel(served: string, requested: string): void {
   }
 }
 
+/**
+ * The checks every sim-llm route makes first: the model this engine serves, and what kv_transfer_params ask of its
+ * role. Returns the disaggregation mode.
+ */
+export function checkEngineRequest(engine: { model: string; role: SimLlmRole }, body: { model: string; kv_transfer_params?: KvTransferParams | null }): { prefillOnly: boolean; skipPrefill: boolean } {
+  checkModel(engine.model, body.model);
+  return kvMode(body.kv_transfer_params, engine.role);
+}
+
 /** What kv_transfer_params ask of this engine, refused when the engine's role cannot do it. */
 export function kvMode(kv: KvTransferParams | null | undefined, role: SimLlmRole): { prefillOnly: boolean; skipPrefill: boolean } {
   const prefillOnly = kv?.do_remote_decode === true;
