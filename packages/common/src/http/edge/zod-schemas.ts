@@ -18,5 +18,16 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
     const r = schema.safeParse(data);
     if (r.success) return { value: r.data };
     const e = zodIssueToOpenAIError(r.error, { value: data }).body.error;
-    return { error: new SageError(e.message, { status: 400, code: e.code ?? 'invalid_value', param: e.param }) };
+    return { error: withoutStack(() => new SageError(e.message, { status: 400, code: e.code ?? 'invalid_value', param: e.param })) };
   };
+
+/** A bad request body is the caller's input, not a bug: its error skips the stack trace (the costly part of an Error). */
+function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
