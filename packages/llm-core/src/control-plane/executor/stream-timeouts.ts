@@ -2,15 +2,22 @@
 // an idle timeout that runs only while the engine owes the next chunk — never over the total length, and
 // never while the consumer holds a chunk. Either one firing aborts `signal` with a TimeoutError.
 export class StreamTimeouts {
-  private readonly ctl = new AbortController();
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private fired = false;
 
+  /** `ctl`: the controller to abort (the call's own, so that one signal serves the whole call). */
   constructor(
     firstChunkMs: number,
     private readonly idleMs: number,
+    private readonly ctl = new AbortController(),
   ) {
     this.arm(firstChunkMs, `no first chunk within ${firstChunkMs} ms`);
+  }
+
+  /** Whether one of the clocks ran out (rather than something else aborting the controller). */
+  get timedOut(): boolean {
+    return this.fired;
   }
 
   /** Aborts when a timeout fires; combine it with the caller's signal for the upstream request. */
@@ -39,6 +46,7 @@ export class StreamTimeouts {
     if (this.stopped || this.ctl.signal.aborted) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.fired = true;
       this.ctl.abort(new DOMException(`stream timed out: ${why}`, 'TimeoutError'));
     }, ms);
     // A timer must not keep the process alive on its own; stop() clears it on every path anyway.

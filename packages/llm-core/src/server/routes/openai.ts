@@ -52,13 +52,16 @@ function parse<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyRepl
   return r.data;
 }
 
-/** An AbortSignal that fires when the client disconnects before the response is complete. */
-function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+/**
+ * An AbortSignal that fires when the client disconnects before the response is complete: the request's one
+ * AbortController (the response's 'close' comes for a connection lost at any point, so one listener is enough).
+ */
+function clientGone(reply: FastifyReply): AbortSignal {
   const ac = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) ac.abort(new Error('client disconnected'));
+  const res = reply.raw;
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort(new Error('client disconnected'));
   });
-  request.raw.on('aborted', () => ac.abort(new Error('client disconnected')));
   return ac.signal;
 }
 
@@ -173,7 +176,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
       userId: body.user ?? undefined,
       sessionId: ext.sessionId,
       extraBody: passthrough(body),
-      signal: clientGone(request, reply),
+      signal: clientGone(reply),
     } satisfies InferenceRequest;
   };
 
@@ -218,7 +221,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     if (!body) return reply;
     const ext = readExtensions(request.headers, body);
     checkPromptSize(inputSize(body.input), 'input');
-    const signal = clientGone(request, reply);
+    const signal = clientGone(reply);
     await awaitModel(readiness, body.model, 'embedding', signal);
     const result = await manager.submit({
       id: request.id,
