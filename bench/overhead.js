@@ -12,7 +12,11 @@
 // CPU ms per request is read from /proc and is the least sensitive to other load. Bounded in time, 127.0.0.1 only.
 //
 //   npm run build && node bench/overhead.js [--duration 5] [--rounds 2] [--streams 100] [--chunks 32]
-//        [--targets floor,sage,portkey] [--profile DIR] [--markdown] [--json]
+//        [--targets floor,sage,portkey] [--profile DIR] [--markdown] [--json] [--sage-base DIR]
+//
+// --profile DIR writes a CPU profile of sage there (read it with bench/lib/profile-top.js); --sage-base DIR adds
+// "sage (base)", the CLI of another build laid out as this repository (DIR/packages/cli/dist), to compare two builds
+// in one run.
 'use strict';
 const { closedLoop, streams, mean, pct } = require('./lib/load');
 const { cpuMsOf, machine } = require('./lib/processes');
@@ -26,6 +30,7 @@ const STREAMS = Number(opt('streams', 100));
 const CHUNKS = Number(opt('chunks', 32));
 const WANTED = opt('targets', 'floor,sage,portkey').split(',');
 const PROFILE = opt('profile', undefined);
+const SAGE_BASE = opt('sage-base', undefined);
 const MARKDOWN = argv.includes('--markdown');
 const JSON_OUT = argv.includes('--json');
 const log = (...a) => (JSON_OUT ? undefined : console.error(...a));
@@ -42,6 +47,7 @@ async function main() {
     const targets = [mock];
     if (WANTED.includes('floor')) targets.push(await startPassThrough(upstream));
     if (WANTED.includes('sage')) targets.push(await startSage(upstream, { nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] }));
+    if (SAGE_BASE) targets.push(await startSage(upstream, { root: SAGE_BASE, name: 'sage (base)' }));
     if (WANTED.includes('portkey')) targets.push(await startPortkey(upstream));
     started.push(...targets.slice(1));
     for (const t of targets) results[t.name] = { c1: undefined, c32: undefined, stream: undefined };

@@ -32,8 +32,8 @@ async function startPassThrough(upstream) {
  * router, metrics, deadlines, access log at info to stdout and the log file), own SAGE_HOME. `nodeArgs` such as
  * --cpu-prof go to its node process.
  */
-async function startSage(upstream, { nodeArgs = [], env = {}, extraArgs = [] } = {}) {
-  const cli = path.join(ROOT, 'packages/cli/dist/bin/sage.js');
+async function startSage(upstream, { nodeArgs = [], env = {}, extraArgs = [], root = ROOT, name = 'sage' } = {}) {
+  const cli = path.join(root, 'packages/cli/dist/bin/sage.js');
   if (!existsSync(cli)) throw new Error('packages/cli/dist is missing: run `npm run build` first');
   const home = mkdtempSync(path.join(tmpdir(), 'sage-bench-home-'));
   const port = await freePort();
@@ -42,7 +42,7 @@ async function startSage(upstream, { nodeArgs = [], env = {}, extraArgs = [] } =
     ready: () => untilUp(`http://127.0.0.1:${port}/health/ready`),
   });
   return {
-    name: 'sage',
+    name,
     url: `http://127.0.0.1:${port}`,
     headers: {},
     child,
