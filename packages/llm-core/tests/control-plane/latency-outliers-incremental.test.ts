@@ -1,6 +1,6 @@
 // The incremental LatencyOutliers (sorted windows per instance and per group) against a direct reading of its
 // rule: on random traffic, every sample gets the verdict that sorting copies of the window's samples gives.
-import { findOutliers, LatencyOutliers } from '../../src';
+import { findOutliers, LatencyOutliers } from '../../src/control-plane/manager';
 import { SortedValues, medianOfDifference } from '../../src/control-plane/manager/sorted-values';
 
 /** The rule read directly: every sample's verdict from copies of the window (as findOutliers is applied). */
