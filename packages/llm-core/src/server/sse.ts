@@ -21,7 +21,7 @@ export function openSse(reply: FastifyReply, headers: Record<string, string> = {
     'x-accel-buffering': 'no',
     ...headers,
   });
-  res.flushHeaders();
+  // No flushHeaders(): the stream opens with its first chunk in hand, so the headers go out in one write with it.
   let ended = false;
   return {
     get closed() {
