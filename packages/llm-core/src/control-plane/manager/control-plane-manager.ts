@@ -99,6 +99,9 @@ export interface ManagerStatus {
   instances: Array<ExecutionInstance & { circuit: string; drained?: string }>;
 }
 
+/** The instances a request has failed on: none, until a retry gives it a set of its own. */
+const NONE_EXCLUDED: ReadonlySet<string> = new Set();
+
 /** Emits `finished` with the metrics record of every request that reached an end (F-209), `failover` when a stream moves, `circuit` when a breaker opens or closes. */
 export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord]; failover: [StreamFailover]; circuit: [instanceId: string, state: 'open' | 'closed', openedAt: number] }> {
   readonly registry = new InstanceRegistry();
@@ -358,17 +361,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       return Promise.reject(new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, 1));
     }
     return new Promise((resolve, reject) => {
-      const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: new Set(), attempts: 0, resolve, reject, detachAbort: () => undefined };
-      if (request.signal) {
-        const onAbort = () => this.cancelQueued(p);
-        request.signal.addEventListener('abort', onAbort, { once: true });
-        p.detachAbort = () => request.signal?.removeEventListener('abort', onAbort);
+      const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve, reject };
+      if (p.signal) {
+        p.onAbort = () => this.cancelQueued(p);
+        p.signal.addEventListener('abort', p.onAbort, { once: true });
       }
-      const detach = p.detachAbort;
-      p.detachAbort = () => {
-        this.queueWatch.disarm(p);
-        detach();
-      };
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
       this.queue.set(meta.id, p);
@@ -382,12 +379,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, Date.now());
   }
 
+  /** The request leaves the manager's watch: its queue timers and its abort listener go. */
+  private detach(p: Pending): void {
+    this.queueWatch.disarm(p);
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    p.onAbort = undefined;
+  }
+
   /** The caller went away while its request waited: it leaves the queue now (running ones abort via their signal). */
   private cancelQueued(p: Pending): void {
     if (this.queue.get(p.meta.id) !== p) return;
     this.queue.delete(p.meta.id);
     p.meta.status = RequestStatus.CANCELLED;
-    p.detachAbort();
+    this.detach(p);
     if (p.mode !== 'embedding') this.record(p.meta, { outcome: 'cancelled', e2eMs: Date.now() - p.meta.timestamps.arrival, completionTokens: 0 });
     p.reject(new RequestCancelledError(p.meta.id));
   }
@@ -516,7 +520,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   /** The request is over: it leaves the running set and its abort listener goes. */
   private leaveRunning(p: Pending): void {
     this.running.delete(p.meta.id);
-    p.detachAbort();
+    this.detach(p);
   }
 
   private onFailure(p: Pending, inst: ExecutionInstance, err: unknown): void {
@@ -533,7 +537,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       // Requeued only if some healthy instance serves it: else it would wait for an engine that may never return.
       if (err.retryable && p.attempts < this.opts.maxAttempts && this.healthyServes(meta)) {
         this.log.info({ requestId: meta.id, instance: inst.id, attempt: p.attempts, err: err.message }, 'retrying on another instance');
-        p.excluded.add(inst.id);
+        p.excluded = new Set(p.excluded).add(inst.id);
         meta.status = RequestStatus.QUEUED;
         this.running.delete(meta.id);
         this.queue.set(meta.id, p);
@@ -548,7 +552,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private requeue(p: Pending): void {
     this.running.delete(p.meta.id);
     if (this.closed) {
-      p.detachAbort();
+      this.detach(p);
       p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
       return;
     }
@@ -560,7 +564,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private fail(p: Pending, err: unknown): void {
     this.queue.delete(p.meta.id);
     this.running.delete(p.meta.id);
-    p.detachAbort();
+    this.detach(p);
     p.meta.status = RequestStatus.FAILED;
     if (p.mode !== 'embedding') {
       const rejected = err instanceof RequestRejectedError;
@@ -590,7 +594,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (this.circuitTimer) clearTimeout(this.circuitTimer);
     for (const p of [...this.queue.values()]) {
       this.queue.delete(p.meta.id);
-      p.detachAbort();
+      this.detach(p);
       p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
     }
     this.shutdown.abort(new RequestCancelledError(undefined, 'control plane is shutting down'));
