@@ -125,7 +125,7 @@ export class EngineExecutor {
    * an engine found stalled would keep them waiting up to the request timeout.
    */
   cutWaiting(instanceId: string, reason: unknown): void {
-    for (const call of [...(this.waiting.get(instanceId) ?? [])]) call.cut(reason);
+    for (const call of [...(this.waiting.get(instanceId) ?? [])]) call.abort(reason);
   }
 
   private headers(instance: ExecutionInstance, stream: boolean, requestId?: string): Record<string, string> {
@@ -185,7 +185,7 @@ export class EngineExecutor {
     const call = new UpstreamCall(opts.signal).timeout(timeoutMs, `no answer within ${timeoutMs} ms`);
     this.wait(instance.id, call, opts);
     try {
-      const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal: call.signal });
+      const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal: call });
       if (res.statusCode < 200 || res.statusCode >= 300) throw await EngineExecutor.statusError(instance, res, opts.requestId);
       const body = (await res.body.json()) as Record<string, unknown>;
       return { status: res.statusCode, body };
@@ -208,7 +208,7 @@ export class EngineExecutor {
     const t = this.target(instance, path);
     // One controller for the whole call: the caller's abort, both clocks and a cut all abort it.
     const call = new UpstreamCall(opts.signal);
-    const timeouts = new StreamTimeouts(opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs, call.controller);
+    const timeouts = new StreamTimeouts(opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs, call);
     const done = () => {
       timeouts.stop();
       call.end();
@@ -217,10 +217,10 @@ export class EngineExecutor {
     this.wait(instance.id, call, opts);
     let res: Awaited<ReturnType<Pool['request']>>;
     try {
-      res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, true, opts.requestId), body: JSON.stringify(payload), signal: call.signal });
+      res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, true, opts.requestId), body: JSON.stringify(payload), signal: call });
     } catch (err) {
       done();
-      throw this.classify(err, instance, true, timeouts.timedOut, opts.signal, opts.requestId);
+      throw this.classify(err, instance, true, call.timedOut, opts.signal, opts.requestId);
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
       try {
@@ -229,7 +229,7 @@ export class EngineExecutor {
         done();
       }
     }
-    const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, timeouts.timedOut, opts.signal, opts.requestId);
+    const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, call.timedOut, opts.signal, opts.requestId);
     const answered = () => this.answered(instance.id, call);
     const body = res.body;
     // However the body ends (read to the end, destroyed, never iterated), no timer or listener outlives it.
