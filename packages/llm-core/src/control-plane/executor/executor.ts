@@ -6,7 +6,7 @@
 import { Pool } from 'undici';
 import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
-import { parseSseData } from './sse';
+import { SseDataParser } from './sse';
 import { StreamTimeouts } from './stream-timeouts';
 import { UpstreamCall } from './upstream-call';
 
@@ -234,26 +234,45 @@ export class EngineExecutor {
     const body = res.body;
     // However the body ends (read to the end, destroyed, never iterated), no timer or listener outlives it.
     body.once('close', done);
+    /** One event's payload as a chunk object, or the engine's failure it reports. */
+    const decode = (data: string, first: boolean): Record<string, unknown> => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch (err) {
+        throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
+      }
+      if (parsed && typeof parsed === 'object' && 'error' in parsed) {
+        throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
+      }
+      return parsed as Record<string, unknown>;
+    };
+    // The events of each piece of the body are parsed in place (SseDataParser), not through another generator.
     async function* chunks(): AsyncGenerator<Record<string, unknown>> {
       let first = true;
+      const parser = new SseDataParser();
       try {
-        for await (const data of parseSseData(body)) {
-          // A chunk arrived: the clock stops while the consumer holds it (a slow reader is not an idle engine).
+        for await (const piece of body) {
+          for (const data of parser.push(piece as Buffer)) {
+            // A chunk arrived: the clock stops while the consumer holds it (a slow reader is not an idle engine).
+            timeouts.pause();
+            const chunk = decode(data, first);
+            if (first) answered();
+            first = false;
+            yield chunk;
+            // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
+            timeouts.awaitNext();
+          }
+          if (parser.done) break;
+        }
+        // A stream cut without the trailing blank line still delivers its last event.
+        const last = parser.end();
+        if (last !== undefined) {
           timeouts.pause();
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(data);
-          } catch (err) {
-            throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
-          }
-          if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-            throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
-          }
+          const chunk = decode(last, first);
           if (first) answered();
           first = false;
-          yield parsed as Record<string, unknown>;
-          // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
-          timeouts.awaitNext();
+          yield chunk;
         }
       } catch (err) {
         throw classify(err, first);

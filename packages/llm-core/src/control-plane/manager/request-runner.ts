@@ -155,7 +155,8 @@ export class RequestRunner {
       const stream = p.mode === 'stream';
       const payload = llmPayload(meta, model, p.extra, stream);
       const path = llmPath(meta);
-      const pair = await this.leasePair(pickPdPair(this.o.pairing, meta, chosen, d, p.excluded), held, chosen);
+      const split = pickPdPair(this.o.pairing, meta, chosen, d, p.excluded);
+      const pair = split ? await this.leasePair(split, held, chosen) : undefined;
       let prefillInstanceId: string | undefined;
       let target = chosen;
       let finalPayload = payload;
