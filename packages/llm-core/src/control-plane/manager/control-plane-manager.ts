@@ -127,6 +127,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly prober: EngineHealthProber;
   private readonly runner: RequestRunner;
   private readonly outliers?: LatencyOutliers;
+  private readonly outlierGroups = new Map<string, { type: string; models: readonly string[]; group: string }>();
   private readonly shutdown = new AbortController();
   private readonly pd: PdOptions;
   private dispatchScheduled = false;
@@ -206,13 +207,14 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       onFailoverRefused: (requestId, from, why) => this.log.warn({ requestId, instance: from, why }, 'stream not continued elsewhere'),
       observeLatency: (inst, msPerToken) => this.observeLatency(inst, msPerToken),
     });
-    // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
+    // Streams reach shutdown through the runner's one listener; no warning whoever else listens.
     setMaxListeners(0, this.shutdown.signal);
 
     this.registry.on('change', (reason, id) => {
       if (reason === 'registered' || reason === 'unregistered') this.router.onInstancesChanged?.(this.registry.snapshot());
       if (reason === 'unregistered') {
         this.breakers.delete(id);
+        this.outlierGroups.delete(id);
         this.outliers?.forget(id);
         this.orphanCheckDue = true;
       }
@@ -268,8 +270,17 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** A request finished on `inst`: an instance that became an outlier gets no new work until its drain ends. */
-  private observeLatency(inst: ExecutionInstance, msPerToken: number): void {
+  /** Instances of one kind serving the same models are each other's peers; the key is made once per model list. */
+  private outlierGroup(inst: ExecutionInstance): string {
+    const known = this.outlierGroups.get(inst.id);
+    if (known && known.type === inst.type && known.models === inst.models) return known.group;
     const group = `${inst.type}:${[...inst.models].sort().join(',')}`;
+    this.outlierGroups.set(inst.id, { type: inst.type, models: inst.models, group });
+    return group;
+  }
+
+  private observeLatency(inst: ExecutionInstance, msPerToken: number): void {
+    const group = this.outlierGroup(inst);
     const reason = this.outliers?.observe(inst.id, group, msPerToken);
     if (!reason || !this.outliers) return;
     this.log.warn({ instance: inst.id, reason, drainMs: this.outliers.drainMs }, 'instance drained');
