@@ -18,6 +18,7 @@ import { readExtensions } from '../extensions';
 import { sendError, toOpenAIError } from '../errors';
 import type { TokenClock } from '../prometheus';
 import { clientRequestId } from '../request-id';
+import { wellFormedChatBody } from '../chat-body';
 import { openSse } from '../sse';
 import type { ServerReadiness } from '../readiness';
 import { RequestRejectedError } from '../../control-plane/manager';
@@ -189,7 +190,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
   };
 
   app.post('/v1/chat/completions', async (request, reply) => {
-    const body = parse(ChatCompletionRequestSchema, request.body, reply);
+    const body = wellFormedChatBody(request.body) ?? parse(ChatCompletionRequestSchema, request.body, reply);
     if (!body) return reply;
     checkPromptSize({ chars: messagesChars(body.messages), ids: 0 }, 'messages');
     const inference: InferenceRequest = {
