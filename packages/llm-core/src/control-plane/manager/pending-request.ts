@@ -20,8 +20,6 @@ export interface PendingRequest {
   /** Its listener on `signal`, while it has one (the manager removes it when the request ends). */
   onAbort?: () => void;
   decision?: SchedulingDecision;
-  /** Cancels the queue-wait bound (queue-watch.ts); cleared when the request leaves the queue. */
-  queueTimer?: CancelTimer;
   /** Cancels the watch on a queued request's deadline (queue-watch.ts); cleared with the queue timer. */
   deadlineTimer?: CancelTimer;
 }
