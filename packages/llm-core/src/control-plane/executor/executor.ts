@@ -37,6 +37,8 @@ export interface CallOptions {
 export interface JsonResult {
   status: number;
   body: Record<string, unknown>;
+  /** The body exactly as the engine sent it (relayed as is, it needs no serializing again). */
+  text: string;
 }
 
 /** A started stream: headers were received with a 2xx status; chunks are the parsed `data:` payloads. */
@@ -187,8 +189,8 @@ export class EngineExecutor {
     try {
       const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal: call });
       if (res.statusCode < 200 || res.statusCode >= 300) throw await EngineExecutor.statusError(instance, res, opts.requestId);
-      const body = (await res.body.json()) as Record<string, unknown>;
-      return { status: res.statusCode, body };
+      const text = await res.body.text();
+      return { status: res.statusCode, body: JSON.parse(text) as Record<string, unknown>, text };
     } catch (err) {
       // A body that fails after a 2xx status is still "before first byte" for the caller: nothing was passed on.
       throw this.classify(err, instance, true, call.timedOut, opts.signal, opts.requestId);

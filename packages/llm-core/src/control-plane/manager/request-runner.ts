@@ -180,7 +180,7 @@ export class RequestRunner {
         const now = Date.now();
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
         this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens: outcome.promptTokens, finishReason: outcome.finishReason });
-        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
+        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, rawBody: res.text, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
         return;
       }
 

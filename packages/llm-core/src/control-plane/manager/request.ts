@@ -46,6 +46,8 @@ export interface InferenceResult {
   decision: SchedulingDecision;
   /** The OpenAI response JSON (chat.completion, text_completion or an embedding list). */
   body: Record<string, unknown>;
+  /** `body` exactly as the engine sent it, when `body` is that answer unchanged: a server relays it without serializing. */
+  rawBody?: string;
   timings: RequestTimings;
 }
 

@@ -186,7 +186,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ControlPlane
     if (body.stream) return relay(manager, inference, request, reply, { includeUsage: wantsStreamUsage(body), observer });
     const result = await manager.submit(inference);
     if (result.prefillInstanceId) void reply.header('x-sage-prefill-instance', result.prefillInstanceId);
-    return reply.header('x-sage-instance', result.instanceId).send(result.body);
+    void reply.header('x-sage-instance', result.instanceId);
+    // The engine's JSON as it came: no parse-and-serialize round trip on the way out.
+    return result.rawBody !== undefined ? reply.type('application/json; charset=utf-8').send(result.rawBody) : reply.send(result.body);
   };
 
   app.post('/v1/chat/completions', async (request, reply) => {
