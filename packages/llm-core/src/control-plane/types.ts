@@ -81,7 +81,10 @@ export interface RequestMetadata {
   sessionId?: string;
   /** The caller's own request id (its x-request-id), sent to the engine as x-request-id instead of `id`. */
   clientRequestId?: string;
-  /** Prompt tokens as counted by the tokenizer in @sage/common (estimate for scheduling). */
+  /**
+   * Prompt tokens as counted by the tokenizer in @sage/common, once something needed the exact figure; estimates
+   * read it when present and count characters otherwise.
+   */
   promptTokens?: number;
   status: RequestStatus;
   timestamps: RequestTimestamps;

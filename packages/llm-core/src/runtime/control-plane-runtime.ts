@@ -277,7 +277,8 @@ export class ControlPlaneRuntime {
    * of the preset will, waits for that engine (up to `timeoutMs`).
    */
   async waitForModel(model: string | undefined, category: EngineCategory, timeoutMs: number, signal?: AbortSignal): Promise<ModelWait> {
-    const served = this.manager.getInstances().some((i) => (category === 'embedding' ? i.type === InstanceType.EMBEDDING || i.type === InstanceType.LLM_EMBEDDING : i.type !== InstanceType.EMBEDDING) && (!model || i.models.includes(model) || i.models.includes('*')));
+    // The registry's own records (no copies): this runs for every request.
+    const served = this.manager.registry.all().some((i) => (category === 'embedding' ? i.type === InstanceType.EMBEDDING || i.type === InstanceType.LLM_EMBEDDING : i.type !== InstanceType.EMBEDDING) && (!model || i.models.includes(model) || i.models.includes('*')));
     if (served) return 'served';
     return this.readiness.waitForModel(model, category, timeoutMs, signal);
   }

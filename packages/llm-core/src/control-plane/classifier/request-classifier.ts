@@ -83,16 +83,19 @@ export class RequestClassifier {
    * within a kind. An instance must list the type in supportedRequestTypes and be of a kind allowed for it.
    */
   compatibleInstances<T extends ExecutionInstance>(type: RequestType, instances: readonly T[], model?: string): T[] {
-    const ranked: { inst: T; rank: number; index: number }[] = [];
-    instances.forEach((inst, index) => {
+    const out: T[] = [];
+    let kinds = 0; // one bit per rank seen
+    for (const inst of instances) {
       const rank = instanceRank(type, inst.type);
-      if (rank === undefined) return;
-      if (!inst.supportedRequestTypes.includes(type)) return;
-      if (model !== undefined && !servesModel(inst, model)) return;
-      ranked.push({ inst, rank, index });
-    });
-    ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
-    return ranked.map((r) => r.inst);
+      if (rank === undefined) continue;
+      if (!inst.supportedRequestTypes.includes(type)) continue;
+      if (model !== undefined && !servesModel(inst, model)) continue;
+      out.push(inst);
+      kinds |= 1 << rank;
+    }
+    // One kind (the usual case): the input order is the answer. Else a stable sort by rank keeps it within a kind.
+    if ((kinds & (kinds - 1)) === 0) return out;
+    return out.sort((a, b) => (instanceRank(type, a.type) as number) - (instanceRank(type, b.type) as number));
   }
 
   /** Compatible instances for a request (its type and model). */

@@ -6,8 +6,9 @@
 import { Pool } from 'undici';
 import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
-import { parseSseData } from './sse';
+import { SseDataParser } from './sse';
 import { StreamTimeouts } from './stream-timeouts';
+import { UpstreamCall } from './upstream-call';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
@@ -29,11 +30,15 @@ export interface CallOptions {
   /** Overrides streamIdleTimeoutMs for this call (postStream only). */
   idleTimeoutMs?: number;
   requestId?: string;
+  /** The call may be cut by cutWaiting() while it waits for the engine's answer (default false). */
+  cutWhenStalled?: boolean;
 }
 
 export interface JsonResult {
   status: number;
   body: Record<string, unknown>;
+  /** The body exactly as the engine sent it (relayed as is, it needs no serializing again). */
+  text: string;
 }
 
 /** A started stream: headers were received with a 2xx status; chunks are the parsed `data:` payloads. */
@@ -65,6 +70,10 @@ function errorCode(err: unknown): string | undefined {
 
 export class EngineExecutor {
   private readonly pools = new Map<string, Pool>();
+  /** Origin and path prefix of each base URL seen, so that a call parses no URL. */
+  private readonly bases = new Map<string, { origin: string; prefix: string }>();
+  /** Calls still waiting for an engine's answer (a JSON call until its body is read, a stream until its first chunk), by instance. */
+  private readonly waiting = new Map<string, Set<UpstreamCall>>();
   private readonly opts: Required<ExecutorOptions>;
   private closed = false;
 
@@ -77,16 +86,48 @@ export class EngineExecutor {
     };
   }
 
+  private base(baseUrl: string): { origin: string; prefix: string } {
+    let b = this.bases.get(baseUrl);
+    if (!b) {
+      const url = new URL(baseUrl);
+      b = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+      this.bases.set(baseUrl, b);
+    }
+    return b;
+  }
+
   private target(instance: ExecutionInstance, path: string): { pool: Pool; path: string } {
-    const url = new URL(instance.baseUrl);
-    let pool = this.pools.get(url.origin);
+    const { origin, prefix } = this.base(instance.baseUrl);
+    let pool = this.pools.get(origin);
     if (!pool) {
       if (this.closed) throw new Error('executor is closed');
-      pool = new Pool(url.origin, { connections: this.opts.connectionsPerInstance, keepAliveTimeout: this.opts.keepAliveTimeoutMs, pipelining: 1 });
-      this.pools.set(url.origin, pool);
+      pool = new Pool(origin, { connections: this.opts.connectionsPerInstance, keepAliveTimeout: this.opts.keepAliveTimeoutMs, pipelining: 1 });
+      this.pools.set(origin, pool);
     }
-    const prefix = url.pathname.replace(/\/+$/, '');
     return { pool, path: `${prefix}${path.startsWith('/') ? path : `/${path}`}` };
+  }
+
+  /** The call enters the set of calls waiting on `instanceId` (see cutWaiting). */
+  private wait(instanceId: string, call: UpstreamCall, opts: CallOptions): void {
+    if (!opts.cutWhenStalled) return;
+    let set = this.waiting.get(instanceId);
+    if (!set) this.waiting.set(instanceId, (set = new Set()));
+    set.add(call);
+  }
+
+  private answered(instanceId: string, call: UpstreamCall): void {
+    if (this.waiting.size === 0) return;
+    const set = this.waiting.get(instanceId);
+    if (!set?.delete(call)) return;
+    if (set.size === 0) this.waiting.delete(instanceId);
+  }
+
+  /**
+   * Aborts with `reason` every call still waiting for `instanceId`'s answer (nothing of theirs reached a caller):
+   * an engine found stalled would keep them waiting up to the request timeout.
+   */
+  cutWaiting(instanceId: string, reason: unknown): void {
+    for (const call of [...(this.waiting.get(instanceId) ?? [])]) call.abort(reason);
   }
 
   private headers(instance: ExecutionInstance, stream: boolean, requestId?: string): Record<string, string> {
@@ -96,15 +137,10 @@ export class EngineExecutor {
     return h;
   }
 
-  private signals(opts: CallOptions): { signal: AbortSignal; timeoutSignal: AbortSignal } {
-    const timeoutSignal = AbortSignal.timeout(opts.timeoutMs ?? this.opts.requestTimeoutMs);
-    return { signal: opts.signal ? AbortSignal.any([opts.signal, timeoutSignal]) : timeoutSignal, timeoutSignal };
-  }
-
-  private classify(err: unknown, instance: ExecutionInstance, beforeFirstByte: boolean, timeoutSignal: AbortSignal, callerSignal?: AbortSignal, requestId?: string): Error {
+  private classify(err: unknown, instance: ExecutionInstance, beforeFirstByte: boolean, timedOut: boolean, callerSignal?: AbortSignal, requestId?: string): Error {
     if (err instanceof UpstreamError) return err;
     if (callerSignal?.aborted) return callerSignal.reason instanceof Error ? callerSignal.reason : new Error('aborted');
-    if (timeoutSignal.aborted) {
+    if (timedOut) {
       return new UpstreamError(`engine ${instance.id} timed out`, { instanceId: instance.id, beforeFirstByte, timeout: true, requestId, cause: err });
     }
     const code = errorCode(err);
@@ -146,16 +182,21 @@ export class EngineExecutor {
 
   /** POST a JSON body and read a JSON answer. Non-2xx answers become an UpstreamError (before first byte). */
   async postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
-    const { signal, timeoutSignal } = this.signals(opts);
     const t = this.target(instance, path);
+    const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
+    const call = new UpstreamCall(opts.signal).timeout(timeoutMs, `no answer within ${timeoutMs} ms`);
+    this.wait(instance.id, call, opts);
     try {
-      const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal });
+      const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal: call });
       if (res.statusCode < 200 || res.statusCode >= 300) throw await EngineExecutor.statusError(instance, res, opts.requestId);
-      const body = (await res.body.json()) as Record<string, unknown>;
-      return { status: res.statusCode, body };
+      const text = await res.body.text();
+      return { status: res.statusCode, body: JSON.parse(text) as Record<string, unknown>, text };
     } catch (err) {
       // A body that fails after a 2xx status is still "before first byte" for the caller: nothing was passed on.
-      throw this.classify(err, instance, true, timeoutSignal, opts.signal, opts.requestId);
+      throw this.classify(err, instance, true, call.timedOut, opts.signal, opts.requestId);
+    } finally {
+      call.end();
+      this.answered(instance.id, call);
     }
   }
 
@@ -166,44 +207,74 @@ export class EngineExecutor {
    * request (the engine sees the client leave and frees its slot) and ends the stream with upstream_timeout.
    */
   async postStream(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<StreamResult> {
-    const timeouts = new StreamTimeouts(opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs);
-    const timeoutSignal = timeouts.signal;
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeoutSignal]) : timeoutSignal;
     const t = this.target(instance, path);
+    // One controller for the whole call: the caller's abort, both clocks and a cut all abort it.
+    const call = new UpstreamCall(opts.signal);
+    const timeouts = new StreamTimeouts(opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs, call);
+    const done = () => {
+      timeouts.stop();
+      call.end();
+      this.answered(instance.id, call);
+    };
+    this.wait(instance.id, call, opts);
     let res: Awaited<ReturnType<Pool['request']>>;
     try {
-      res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, true, opts.requestId), body: JSON.stringify(payload), signal });
+      res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, true, opts.requestId), body: JSON.stringify(payload), signal: call });
     } catch (err) {
-      timeouts.stop();
-      throw this.classify(err, instance, true, timeoutSignal, opts.signal, opts.requestId);
+      done();
+      throw this.classify(err, instance, true, call.timedOut, opts.signal, opts.requestId);
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      timeouts.stop();
-      throw await EngineExecutor.statusError(instance, res, opts.requestId);
+      try {
+        throw await EngineExecutor.statusError(instance, res, opts.requestId);
+      } finally {
+        done();
+      }
     }
-    const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, timeoutSignal, opts.signal, opts.requestId);
+    const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, call.timedOut, opts.signal, opts.requestId);
+    const answered = () => this.answered(instance.id, call);
     const body = res.body;
-    // However the body ends (read to the end, destroyed, never iterated), no timer outlives it.
-    body.once('close', () => timeouts.stop());
+    // However the body ends (read to the end, destroyed, never iterated), no timer or listener outlives it.
+    body.once('close', done);
+    /** One event's payload as a chunk object, or the engine's failure it reports. */
+    const decode = (data: string, first: boolean): Record<string, unknown> => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch (err) {
+        throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
+      }
+      if (parsed && typeof parsed === 'object' && 'error' in parsed) {
+        throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
+      }
+      return parsed as Record<string, unknown>;
+    };
+    // The events of each piece of the body are parsed in place (SseDataParser), not through another generator.
     async function* chunks(): AsyncGenerator<Record<string, unknown>> {
       let first = true;
+      const parser = new SseDataParser();
       try {
-        for await (const data of parseSseData(body)) {
-          // A chunk arrived: the clock stops while the consumer holds it (a slow reader is not an idle engine).
+        for await (const piece of body) {
+          for (const data of parser.push(piece as Buffer)) {
+            // A chunk arrived: the clock stops while the consumer holds it (a slow reader is not an idle engine).
+            timeouts.pause();
+            const chunk = decode(data, first);
+            if (first) answered();
+            first = false;
+            yield chunk;
+            // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
+            timeouts.awaitNext();
+          }
+          if (parser.done) break;
+        }
+        // A stream cut without the trailing blank line still delivers its last event.
+        const last = parser.end();
+        if (last !== undefined) {
           timeouts.pause();
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(data);
-          } catch (err) {
-            throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
-          }
-          if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-            throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
-          }
+          const chunk = decode(last, first);
+          if (first) answered();
           first = false;
-          yield parsed as Record<string, unknown>;
-          // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
-          timeouts.awaitNext();
+          yield chunk;
         }
       } catch (err) {
         throw classify(err, first);

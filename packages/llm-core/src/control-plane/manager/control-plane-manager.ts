@@ -99,6 +99,9 @@ export interface ManagerStatus {
   instances: Array<ExecutionInstance & { circuit: string; drained?: string }>;
 }
 
+/** The instances a request has failed on: none, until a retry gives it a set of its own. */
+const NONE_EXCLUDED: ReadonlySet<string> = new Set();
+
 /** Emits `finished` with the metrics record of every request that reached an end (F-209), `failover` when a stream moves, `circuit` when a breaker opens or closes. */
 export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord]; failover: [StreamFailover]; circuit: [instanceId: string, state: 'open' | 'closed', openedAt: number] }> {
   readonly registry = new InstanceRegistry();
@@ -124,6 +127,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly prober: EngineHealthProber;
   private readonly runner: RequestRunner;
   private readonly outliers?: LatencyOutliers;
+  private readonly outlierGroups = new Map<string, { type: string; models: readonly string[]; group: string }>();
   private readonly shutdown = new AbortController();
   private readonly pd: PdOptions;
   private dispatchScheduled = false;
@@ -203,13 +207,14 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       onFailoverRefused: (requestId, from, why) => this.log.warn({ requestId, instance: from, why }, 'stream not continued elsewhere'),
       observeLatency: (inst, msPerToken) => this.observeLatency(inst, msPerToken),
     });
-    // Every open stream listens for shutdown (and removes its listener when it ends): not a leak, however many.
+    // Streams reach shutdown through the runner's one listener; no warning whoever else listens.
     setMaxListeners(0, this.shutdown.signal);
 
     this.registry.on('change', (reason, id) => {
       if (reason === 'registered' || reason === 'unregistered') this.router.onInstancesChanged?.(this.registry.snapshot());
       if (reason === 'unregistered') {
         this.breakers.delete(id);
+        this.outlierGroups.delete(id);
         this.outliers?.forget(id);
         this.orphanCheckDue = true;
       }
@@ -265,8 +270,17 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** A request finished on `inst`: an instance that became an outlier gets no new work until its drain ends. */
-  private observeLatency(inst: ExecutionInstance, msPerToken: number): void {
+  /** Instances of one kind serving the same models are each other's peers; the key is made once per model list. */
+  private outlierGroup(inst: ExecutionInstance): string {
+    const known = this.outlierGroups.get(inst.id);
+    if (known && known.type === inst.type && known.models === inst.models) return known.group;
     const group = `${inst.type}:${[...inst.models].sort().join(',')}`;
+    this.outlierGroups.set(inst.id, { type: inst.type, models: inst.models, group });
+    return group;
+  }
+
+  private observeLatency(inst: ExecutionInstance, msPerToken: number): void {
+    const group = this.outlierGroup(inst);
     const reason = this.outliers?.observe(inst.id, group, msPerToken);
     if (!reason || !this.outliers) return;
     this.log.warn({ instance: inst.id, reason, drainMs: this.outliers.drainMs }, 'instance drained');
@@ -358,17 +372,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       return Promise.reject(new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, 1));
     }
     return new Promise((resolve, reject) => {
-      const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: new Set(), attempts: 0, resolve, reject, detachAbort: () => undefined };
-      if (request.signal) {
-        const onAbort = () => this.cancelQueued(p);
-        request.signal.addEventListener('abort', onAbort, { once: true });
-        p.detachAbort = () => request.signal?.removeEventListener('abort', onAbort);
+      const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve, reject };
+      if (p.signal) {
+        p.onAbort = () => this.cancelQueued(p);
+        p.signal.addEventListener('abort', p.onAbort, { once: true });
       }
-      const detach = p.detachAbort;
-      p.detachAbort = () => {
-        this.queueWatch.disarm(p);
-        detach();
-      };
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
       this.queue.set(meta.id, p);
@@ -382,12 +390,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, Date.now());
   }
 
+  /** The request leaves the manager's watch: its queue timers and its abort listener go. */
+  private detach(p: Pending): void {
+    this.queueWatch.disarm(p);
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    p.onAbort = undefined;
+  }
+
   /** The caller went away while its request waited: it leaves the queue now (running ones abort via their signal). */
   private cancelQueued(p: Pending): void {
     if (this.queue.get(p.meta.id) !== p) return;
     this.queue.delete(p.meta.id);
     p.meta.status = RequestStatus.CANCELLED;
-    p.detachAbort();
+    this.detach(p);
     if (p.mode !== 'embedding') this.record(p.meta, { outcome: 'cancelled', e2eMs: Date.now() - p.meta.timestamps.arrival, completionTokens: 0 });
     p.reject(new RequestCancelledError(p.meta.id));
   }
@@ -516,7 +531,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   /** The request is over: it leaves the running set and its abort listener goes. */
   private leaveRunning(p: Pending): void {
     this.running.delete(p.meta.id);
-    p.detachAbort();
+    this.detach(p);
   }
 
   private onFailure(p: Pending, inst: ExecutionInstance, err: unknown): void {
@@ -533,7 +548,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       // Requeued only if some healthy instance serves it: else it would wait for an engine that may never return.
       if (err.retryable && p.attempts < this.opts.maxAttempts && this.healthyServes(meta)) {
         this.log.info({ requestId: meta.id, instance: inst.id, attempt: p.attempts, err: err.message }, 'retrying on another instance');
-        p.excluded.add(inst.id);
+        p.excluded = new Set(p.excluded).add(inst.id);
         meta.status = RequestStatus.QUEUED;
         this.running.delete(meta.id);
         this.queue.set(meta.id, p);
@@ -548,7 +563,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private requeue(p: Pending): void {
     this.running.delete(p.meta.id);
     if (this.closed) {
-      p.detachAbort();
+      this.detach(p);
       p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
       return;
     }
@@ -560,7 +575,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private fail(p: Pending, err: unknown): void {
     this.queue.delete(p.meta.id);
     this.running.delete(p.meta.id);
-    p.detachAbort();
+    this.detach(p);
     p.meta.status = RequestStatus.FAILED;
     if (p.mode !== 'embedding') {
       const rejected = err instanceof RequestRejectedError;
@@ -590,7 +605,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (this.circuitTimer) clearTimeout(this.circuitTimer);
     for (const p of [...this.queue.values()]) {
       this.queue.delete(p.meta.id);
-      p.detachAbort();
+      this.detach(p);
       p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
     }
     this.shutdown.abort(new RequestCancelledError(undefined, 'control plane is shutting down'));

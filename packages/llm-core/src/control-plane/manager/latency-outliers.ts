@@ -3,7 +3,8 @@
 // samples, its own spread over `minSpanMs` so that a burst — a cold start, requests released together after a
 // pause — is not enough) gets no new work for `drainMs`; then it is readmitted with a clean window and judged again
 // on fresh requests, so it stays out only while it stays slow. At most half of a group is drained at a time. The
-// judgement (`findOutliers`) is a pure function.
+// judgement (`findOutliers`) is a pure function; `LatencyOutliers` applies it incrementally.
+import { medianOfDifference, SortedValues } from './sorted-values';
 
 export interface LatencyOutlierOptions {
   /** Samples older than this are forgotten, ms (default 30 000). */
@@ -57,12 +58,52 @@ export function findOutliers(instances: readonly InstanceSamples[], o: { minSamp
   return out;
 }
 
-interface Sample {
-  at: number;
-  value: number;
+/** One instance's samples in the window: arrival order (for expiry and span) and sorted (for its median). */
+class InstanceWindow {
+  readonly at: number[] = [];
+  readonly values: number[] = [];
+  /** Index of the oldest sample still in the window (earlier ones were expired). */
+  head = 0;
+  readonly sorted = new SortedValues();
+
+  constructor(readonly group: string) {}
+
+  get size(): number {
+    return this.at.length - this.head;
+  }
+
+  push(at: number, value: number): void {
+    this.at.push(at);
+    this.values.push(value);
+    this.sorted.add(value);
+  }
+
+  /** Drops samples older than `cutoff`, calling `dropped` with each value. */
+  expire(cutoff: number, dropped: (value: number) => void): void {
+    while (this.head < this.at.length && (this.at[this.head] as number) < cutoff) {
+      const v = this.values[this.head] as number;
+      this.sorted.remove(v);
+      dropped(v);
+      this.head += 1;
+    }
+    // Compact now and then, so that the arrays do not grow with everything ever seen.
+    if (this.head > 1024 && this.head * 2 > this.at.length) {
+      this.at.splice(0, this.head);
+      this.values.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  get spanMs(): number {
+    return this.size === 0 ? 0 : (this.at[this.at.length - 1] as number) - (this.at[this.head] as number);
+  }
 }
 
-/** The manager's record of recent latencies per instance and of the instances drained for being outliers. */
+/**
+ * The manager's record of recent latencies per instance and of the instances drained for being outliers. It judges
+ * as `findOutliers` does, incrementally: each instance's samples and each group's (of the instances not drained)
+ * are kept sorted, so a request's end costs about the same whatever the traffic in the window.
+ */
 export class LatencyOutliers {
   private readonly windowMs: number;
   private readonly minSamples: number;
@@ -70,7 +111,9 @@ export class LatencyOutliers {
   private readonly minSpanMs: number;
   readonly drainMs: number;
   private readonly now: () => number;
-  private readonly samples = new Map<string, { group: string; list: Sample[] }>();
+  private readonly samples = new Map<string, InstanceWindow>();
+  /** Per group, the samples of its instances that are not drained: the peers of any one of them are these minus its own. */
+  private readonly groups = new Map<string, SortedValues>();
   private readonly drained = new Map<string, { reason: string; until: number }>();
 
   constructor(o: LatencyOutlierOptions = {}) {
@@ -82,6 +125,20 @@ export class LatencyOutliers {
     this.now = o.now ?? Date.now;
   }
 
+  private groupValues(group: string): SortedValues {
+    let g = this.groups.get(group);
+    if (!g) this.groups.set(group, (g = new SortedValues()));
+    return g;
+  }
+
+  /** Takes an instance's samples out of its group's (it was drained, forgotten or moved to another group). */
+  private leaveGroup(w: InstanceWindow): void {
+    const g = this.groups.get(w.group);
+    if (!g) return;
+    for (let i = w.head; i < w.values.length; i++) g.remove(w.values[i] as number);
+    if (g.size === 0) this.groups.delete(w.group);
+  }
+
   /**
    * A request finished on `id` with `value` (ms per generated token). Returns the reason when this sample made
    * the instance an outlier (it is drained from now on).
@@ -91,26 +148,51 @@ export class LatencyOutliers {
     if (this.drainedReason(id) !== undefined) return undefined; // its slow requests still finishing prove nothing new
     let entry = this.samples.get(id);
     if (!entry || entry.group !== group) {
-      entry = { group, list: [] };
+      if (entry) this.leaveGroup(entry);
+      entry = new InstanceWindow(group);
       this.samples.set(id, entry);
     }
-    entry.list.push({ at: now, value });
-    const judged: InstanceSamples[] = [];
+    entry.push(now, value);
+    this.groupValues(group).add(value);
+    const cutoff = now - this.windowMs;
     for (const [iid, e] of this.samples) {
-      while (e.list.length > 0 && (e.list[0] as Sample).at < now - this.windowMs) e.list.shift();
-      const first = e.list[0];
-      const last = e.list[e.list.length - 1];
-      if (this.drainedReason(iid) === undefined) judged.push({ id: iid, group: e.group, samples: e.list.map((s) => s.value), spanMs: first && last ? last.at - first.at : 0 });
+      const inGroup = this.drained.has(iid) ? undefined : this.groups.get(e.group);
+      e.expire(cutoff, (v) => inGroup?.remove(v));
+      this.drainedReason(iid); // lifts a drain that ran its time
     }
-    const reason = findOutliers(judged, { minSamples: this.minSamples, factor: this.factor, minSpanMs: this.minSpanMs }).get(id);
+    const reason = this.judge(entry);
     // Only the instance whose sample arrived is judged here; a peer that became slow is judged on its own samples.
     if (reason === undefined) return undefined;
     // Never more than half of a group out at once: the rest would carry all of its load.
-    const members = [...this.samples.values()].filter((e) => e.group === group).length;
-    const out = [...this.samples].filter(([iid, e]) => e.group === group && this.drained.has(iid) && this.drainedReason(iid) !== undefined).length;
+    let members = 0;
+    let out = 0;
+    for (const [iid, e] of this.samples) {
+      if (e.group !== group) continue;
+      members += 1;
+      if (this.drained.has(iid) && this.drainedReason(iid) !== undefined) out += 1;
+    }
     if ((out + 1) * 2 > members) return undefined;
     this.drained.set(id, { reason, until: now + this.drainMs });
+    this.leaveGroup(entry);
     return reason;
+  }
+
+  /** findOutliers' verdict on `w` against its peers (its group's samples minus its own). */
+  private judge(w: InstanceWindow): string | undefined {
+    const own = w.sorted;
+    if (own.size < this.minSamples || w.spanMs < this.minSpanMs) return undefined;
+    const all = this.groups.get(w.group);
+    if (!all || all.size - own.size < this.minSamples) return undefined;
+    const ownMedian = own.median();
+    // Most samples settle it by counting: the peers' median is at least own / factor whenever more than half of
+    // the peers' samples are (a hair of slack, so rounding never hides an outlier); else compute it exactly.
+    const n = all.size - own.size;
+    const t = (ownMedian / this.factor) * (1 + 1e-9);
+    const below = all.countBelow(t) - own.countBelow(t);
+    if (below < (n % 2 === 1 ? (n + 1) / 2 : n / 2)) return undefined;
+    const theirs = medianOfDifference(all, own);
+    if (!(theirs > 0 && ownMedian > this.factor * theirs)) return undefined;
+    return `latency outlier: median ${fmt(ownMedian)} ms per token over its last ${own.size} requests, ${(ownMedian / theirs).toFixed(1)}× its peers' ${fmt(theirs)} ms`;
   }
 
   /** Why the instance gets no new work, or undefined; a drain that ran its time is lifted with a clean window. */
@@ -119,11 +201,13 @@ export class LatencyOutliers {
     if (!d) return undefined;
     if (this.now() < d.until) return d.reason;
     this.drained.delete(id);
-    this.samples.delete(id);
+    this.samples.delete(id); // its samples left its group when it was drained
     return undefined;
   }
 
   forget(id: string): void {
+    const w = this.samples.get(id);
+    if (w && !this.drained.has(id)) this.leaveGroup(w);
     this.samples.delete(id);
     this.drained.delete(id);
   }

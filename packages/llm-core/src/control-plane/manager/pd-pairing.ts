@@ -3,6 +3,7 @@ import { shouldSeparate, type PdOptions } from '../pd';
 import { InstanceType, type ExecutionInstance, type RequestMetadata, type RoutingStrategy, type SchedulingDecision } from '../types';
 import type { CircuitBreaker } from '../executor';
 import { hasCapacity, servingInstances } from './instance-checks';
+import { promptTokenCount } from './prompt-tokens';
 import type { InstanceRegistry } from './registry';
 
 const DEFAULT_MAX_TOKENS = 256;
@@ -19,7 +20,8 @@ export interface PdPairingContext {
 /** The pair for a request the policy placed on `chosen`, or undefined when it runs unsplit on `chosen`. */
 export function pickPdPair(ctx: PdPairingContext, meta: RequestMetadata, chosen: ExecutionInstance, d: SchedulingDecision, excluded: ReadonlySet<string>): { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined {
   const { registry, router } = ctx;
-  if (!shouldSeparate(ctx.pd, meta.promptTokens ?? 0, meta.maxTokens ?? DEFAULT_MAX_TOKENS)) return undefined;
+  // Off: no need to count the prompt's tokens at all.
+  if (!ctx.pd.enabled || !shouldSeparate(ctx.pd, promptTokenCount(meta), meta.maxTokens ?? DEFAULT_MAX_TOKENS)) return undefined;
   if (chosen.type !== InstanceType.PREFILLING && chosen.type !== InstanceType.DECODING) return undefined;
   // Routers work on snapshots; what is returned is the registry's own instance (snapshots carry no API key).
   const live = (i: ExecutionInstance | undefined) => (i ? registry.get(i.id) : undefined);

@@ -12,14 +12,14 @@ export interface PendingRequest {
   mode: Mode;
   extra?: Record<string, unknown>;
   signal?: AbortSignal;
-  excluded: Set<string>;
+  /** Instances it failed on (shared and empty until a retry). */
+  excluded: ReadonlySet<string>;
   attempts: number;
   resolve: (v: InferenceResult | InferenceStream | EmbeddingBatchOutput) => void;
   reject: (e: unknown) => void;
-  detachAbort: () => void;
+  /** Its listener on `signal`, while it has one (the manager removes it when the request ends). */
+  onAbort?: () => void;
   decision?: SchedulingDecision;
-  /** Cancels the queue-wait bound (queue-watch.ts); cleared when the request leaves the queue. */
-  queueTimer?: CancelTimer;
   /** Cancels the watch on a queued request's deadline (queue-watch.ts); cleared with the queue timer. */
   deadlineTimer?: CancelTimer;
 }

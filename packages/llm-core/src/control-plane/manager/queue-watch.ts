@@ -5,7 +5,7 @@
 // leaves the queue and stop with the manager's timers at close.
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
-import type { DeferredTimers } from './deferred-timers';
+import type { CancelTimer, DeferredTimers } from './deferred-timers';
 import { RequestRejectedError } from './errors';
 import type { PendingRequest } from './pending-request';
 import { checkQueuedDeadline } from './queued-deadline';
@@ -33,6 +33,16 @@ export interface QueueWatchOptions {
 }
 
 export class QueueWatch {
+  /**
+   * When each queued request's wait bound runs out, in the order they were armed: every request gets the same
+   * bound, so they run out in that order too, and one timer (for the first) serves them all — arming and disarming
+   * cost a Map entry, not a timer per request.
+   */
+  private readonly waits = new Map<PendingRequest, number>();
+  private waitTimer?: CancelTimer;
+  /** When the armed timer fires (to know whether an earlier bound needs it moved). */
+  private waitTimerAt = Infinity;
+
   constructor(
     private readonly host: QueueWatchHost,
     private readonly opts: QueueWatchOptions,
@@ -41,20 +51,49 @@ export class QueueWatch {
   /** The request (re-)entered the queue. */
   arm(p: PendingRequest): void {
     this.disarm(p);
-    if (this.opts.maxQueueWaitMs > 0) p.queueTimer = this.opts.timers.later(() => this.expire(p), this.opts.maxQueueWaitMs);
+    if (this.opts.maxQueueWaitMs > 0) {
+      const due = Date.now() + this.opts.maxQueueWaitMs;
+      this.waits.set(p, due);
+      if (due < this.waitTimerAt) this.scheduleWaits(due);
+    }
     this.watchDeadline(p);
   }
 
   /** The request left the queue (dispatched, failed, cancelled): none of its timers may fire. */
   disarm(p: PendingRequest): void {
-    p.queueTimer?.();
-    p.queueTimer = undefined;
+    this.waits.delete(p);
     p.deadlineTimer?.();
     p.deadlineTimer = undefined;
   }
 
+  private scheduleWaits(at: number): void {
+    this.waitTimer?.();
+    this.waitTimerAt = at;
+    this.waitTimer = this.opts.timers.later(() => this.expireWaits(), Math.max(0, at - Date.now()));
+  }
+
+  /** Refuses every request whose bound ran out, then waits for the next one's. */
+  private expireWaits(): void {
+    this.waitTimer = undefined;
+    this.waitTimerAt = Infinity;
+    const now = Date.now();
+    const due: PendingRequest[] = [];
+    let next = Infinity;
+    for (const [p, at] of this.waits) {
+      if (at > now) {
+        next = at;
+        break;
+      }
+      due.push(p);
+    }
+    for (const p of due) this.expire(p);
+    // Refusing may have armed nothing new: look again for the first bound still waiting.
+    if (next === Infinity) for (const at of this.waits.values()) next = Math.min(next, at);
+    if (next < Infinity && next < this.waitTimerAt) this.scheduleWaits(next);
+  }
+
   private expire(p: PendingRequest): void {
-    p.queueTimer = undefined;
+    this.waits.delete(p);
     if (!this.host.isQueued(p)) return;
     const waited = Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival);
     this.host.refuse(p, new RequestRejectedError('queue_timeout', `no instance could take the request within ${waited} ms of queueing`, p.meta.id, 5));

@@ -30,6 +30,11 @@ export function defaultRequestTypes(type: InstanceType): RequestType[] {
   return [RT.LLM_CHAT, RT.LLM_GENERATE];
 }
 
+function frozenTopology(t: Topology | undefined): Topology | undefined {
+  if (!t) return undefined;
+  return Object.freeze({ ...t, nvlinkPeers: t.nvlinkPeers ? (Object.freeze([...t.nvlinkPeers]) as string[]) : undefined });
+}
+
 export function emptyLoad(): InstanceLoad {
   return { activeRequests: 0, queuedRequests: 0, kvCacheUsage: 0, ewmaLatencyMs: 0, ewmaTtftMs: 0, tokensPerSecond: 0 };
 }
@@ -50,13 +55,14 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
       host: url.hostname,
       port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
       baseUrl: url.toString().replace(/\/+$/, ''),
-      models: [...spec.models],
+      // Frozen: snapshots share them instead of copying them for every scheduling decision.
+      models: Object.freeze([...spec.models]) as string[],
       type,
-      supportedRequestTypes: spec.supportedRequestTypes ?? defaultRequestTypes(type),
+      supportedRequestTypes: Object.freeze([...(spec.supportedRequestTypes ?? defaultRequestTypes(type))]) as RequestType[],
       gpuCount: spec.gpuCount ?? 0,
-      gpuIds: spec.gpuIds ?? [],
+      gpuIds: Object.freeze([...(spec.gpuIds ?? [])]) as number[],
       maxConcurrency: spec.maxConcurrency ?? 32,
-      topology: spec.topology,
+      topology: frozenTopology(spec.topology),
       costPerHour: spec.costPerHour,
       health: spec.health ?? 'healthy',
       load: emptyLoad(),
@@ -82,20 +88,15 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
     return [...this.instances.values()];
   }
 
-  /** Deep copies without back-end API keys: what policies, routers and status readers see. */
+  /**
+   * Copies without back-end API keys: what policies, routers and status readers see. The instance and its load are
+   * copied; its lists and topology are frozen at registration, so the copies share them.
+   */
   snapshot(filter?: (i: ExecutionInstance) => boolean): ExecutionInstance[] {
     const out: ExecutionInstance[] = [];
     for (const i of this.instances.values()) {
       if (filter && !filter(i)) continue;
-      out.push({
-        ...i,
-        apiKey: undefined,
-        models: [...i.models],
-        supportedRequestTypes: [...i.supportedRequestTypes],
-        gpuIds: [...i.gpuIds],
-        topology: i.topology ? { ...i.topology, nvlinkPeers: i.topology.nvlinkPeers ? [...i.topology.nvlinkPeers] : undefined } : undefined,
-        load: { ...i.load },
-      });
+      out.push({ ...i, apiKey: undefined, load: { ...i.load } });
     }
     return out;
   }

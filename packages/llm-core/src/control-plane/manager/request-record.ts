@@ -1,6 +1,7 @@
 // The F-209 metrics record of one request that reached an end, built from its metadata and outcome.
 import type { RequestRecord } from '../metrics';
 import type { RequestMetadata } from '../types';
+import { promptTokenCount, promptTokenEstimate } from './prompt-tokens';
 
 export interface RecordFields {
   outcome: RequestRecord['outcome'];
@@ -11,7 +12,7 @@ export interface RecordFields {
   ttftMs?: number;
   e2eMs: number;
   completionTokens?: number;
-  /** The engine's own count (its usage), when it gave one; else the control plane's estimate is kept. */
+  /** The engine's own count (its usage), when it gave one; else the tokenizer's (an estimate if no engine processed it). */
   promptTokens?: number;
   /** The engine's finish_reason (stop, length, …). */
   finishReason?: string;
@@ -45,7 +46,7 @@ export function toRequestRecord(meta: RequestMetadata, r: RecordFields): Request
     ttftMs,
     tpotMs: ttftMs !== undefined && tokens > 1 ? (r.e2eMs - ttftMs) / (tokens - 1) : undefined,
     e2eMs: r.e2eMs,
-    promptTokens: r.promptTokens ?? meta.promptTokens ?? 0,
+    promptTokens: r.promptTokens ?? (r.outcome === 'completed' ? promptTokenCount(meta) : promptTokenEstimate(meta)),
     completionTokens: tokens,
     finishReason: r.finishReason,
     sloDeadlineMs: meta.sloDeadlineMs,

@@ -61,10 +61,14 @@ export function verdictOf(err: unknown, cancelled: boolean): LeaseVerdict {
 }
 
 export class RequestRunner {
-  /** Calls waiting for an engine's answer, by instance: cut when that engine is found stalled. */
-  private readonly waiting = new Map<string, Set<AbortController>>();
+  /** The aborts of the streams handed to callers, cut all at once at shutdown (no listener per stream on it). */
+  private readonly streams = new Set<AbortController>();
 
-  constructor(private readonly o: RequestRunnerOptions) {}
+  constructor(private readonly o: RequestRunnerOptions) {
+    o.shutdown.addEventListener('abort', () => {
+      for (const ac of this.streams) ac.abort(o.shutdown.reason);
+    }, { once: true });
+  }
 
   /** A lease on `inst` (slot and breaker permit), or undefined when its circuit refuses. */
   take(inst: Pick<ExecutionInstance, 'id' | 'maxConcurrency'>): InstanceLease | undefined {
@@ -95,23 +99,7 @@ export class RequestRunner {
    * timeout). Nothing of theirs reached a caller, so they are cut as retryable failures and run elsewhere.
    */
   private cutWaitingCalls(id: string): void {
-    for (const ctl of this.waiting.get(id) ?? []) {
-      ctl.abort(new UpstreamError(`engine ${id} stalled: no chunk within the stream idle timeout on another request`, { instanceId: id, beforeFirstByte: true, timeout: true }));
-    }
-  }
-
-  /** `call` on `inst`, cut by cutWaitingCalls when the engine stalls. */
-  private async waitOn<T>(inst: ExecutionInstance, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const ctl = new AbortController();
-    let set = this.waiting.get(inst.id);
-    if (!set) this.waiting.set(inst.id, (set = new Set()));
-    set.add(ctl);
-    try {
-      return await call(AbortSignal.any([signal, ctl.signal]));
-    } finally {
-      set.delete(ctl);
-      if (set.size === 0) this.waiting.delete(inst.id);
-    }
+    this.o.executor.cutWaiting(id, new UpstreamError(`engine ${id} stalled: no chunk within the stream idle timeout on another request`, { instanceId: id, beforeFirstByte: true, timeout: true }));
   }
 
   /** A usable instance serving the request, preferring one with a free slot (the router chooses); its lease is taken. */
@@ -135,7 +123,8 @@ export class RequestRunner {
   async run(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
     const { executor } = this.o;
     const meta = p.meta;
-    const signal = p.signal ? AbortSignal.any([p.signal, this.o.shutdown]) : this.o.shutdown;
+    // The caller's signal as it is: shutdown reaches calls through the executor's close, streams through `streams`.
+    const signal = p.signal;
     // Leases held right now: given back in `catch`/`finally` (or handed to the stream wrapper).
     const held = new Map<string, InstanceLease>([[chosen.id, lease]]);
     let current = chosen;
@@ -146,7 +135,8 @@ export class RequestRunner {
         this.o.requeue(p);
         return;
       }
-      signal.throwIfAborted();
+      this.o.shutdown.throwIfAborted();
+      signal?.throwIfAborted();
       meta.status = RequestStatus.RUNNING;
       meta.timestamps.started = Date.now();
       p.attempts += 1;
@@ -165,7 +155,8 @@ export class RequestRunner {
       const stream = p.mode === 'stream';
       const payload = llmPayload(meta, model, p.extra, stream);
       const path = llmPath(meta);
-      const pair = await this.leasePair(pickPdPair(this.o.pairing, meta, chosen, d, p.excluded), held, chosen);
+      const split = pickPdPair(this.o.pairing, meta, chosen, d, p.excluded);
+      const pair = split ? await this.leasePair(split, held, chosen) : undefined;
       let prefillInstanceId: string | undefined;
       let target = chosen;
       let finalPayload = payload;
@@ -182,31 +173,30 @@ export class RequestRunner {
       const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
 
       if (!stream) {
-        const res = await this.waitOn(target, signal, (s) => executor.postJson(target, path, finalPayload, { signal: s, requestId: upstreamRequestId(meta) }));
+        const res = await executor.postJson(target, path, finalPayload, { signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
         const outcome = engineOutcome(res.body);
         const completionTokens = outcome.completionTokens ?? 0;
         this.succeed(held, target, meta, completionTokens);
         const now = Date.now();
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
         this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens: outcome.promptTokens, finishReason: outcome.finishReason });
-        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
+        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, rawBody: res.text, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
         return;
       }
 
       // The first chunk is awaited here so that a failure before any byte reached the caller is still retryable.
-      const { it, first } = await this.waitOn(target, signal, async (s) => {
-        const started = await executor.postStream(target, path, finalPayload, { signal: s, requestId: upstreamRequestId(meta) });
-        const iterator = started.chunks[Symbol.asyncIterator]();
-        return { it: iterator, first: await iterator.next() };
-      });
+      const started = await executor.postStream(target, path, finalPayload, { signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
+      const it = started.chunks[Symbol.asyncIterator]();
+      const first = await it.next();
       meta.timestamps.firstToken = Date.now();
       // The stream owns the target's lease from here, and the leases of the legs it may move to.
       const legs = new Map<string, InstanceLease>([[target.id, held.get(target.id) as InstanceLease]]);
       held.delete(target.id);
       handedOff = true;
       const kind = meta.type === RequestType.LLM_CHAT ? 'chat' : 'completion';
-      const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, signal });
-      p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, signal));
+      const abort = this.streamAbort(p.signal);
+      const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, signal: abort.signal });
+      p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, abort));
     } catch (err) {
       const verdict = verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted);
       for (const [id, l] of held) l.release(id === current.id ? verdict : 'none');
@@ -252,6 +242,27 @@ export class RequestRunner {
     return pair;
   }
 
+  /**
+   * A handed-over stream's abort, fired by the caller's signal (one listener) or shutdown (the `streams` set);
+   * `release()` when the stream ends.
+   */
+  private streamAbort(caller: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+    const ac = new AbortController();
+    if (this.o.shutdown.aborted) ac.abort(this.o.shutdown.reason);
+    else if (caller?.aborted) ac.abort(caller.reason);
+    if (ac.signal.aborted) return { signal: ac.signal, release: () => undefined };
+    this.streams.add(ac);
+    const onAbort = () => ac.abort(caller?.reason);
+    caller?.addEventListener('abort', onAbort, { once: true });
+    return {
+      signal: ac.signal,
+      release: () => {
+        this.streams.delete(ac);
+        caller?.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+
   private succeed(held: Map<string, InstanceLease>, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
     const now = Date.now();
     // A stream that moved mid-way says nothing about the speed of the instance that finished it.
@@ -275,9 +286,10 @@ export class RequestRunner {
     decision: SchedulingDecision,
     prefillInstanceId: string | undefined,
     first: IteratorResult<Record<string, unknown>>,
-    signal: AbortSignal,
+    abort: { signal: AbortSignal; release: () => void },
   ): InferenceStream {
     const meta = p.meta;
+    const signal = abort.signal;
     const stream = wrapUpstreamStream({
       requestId: meta.id,
       instanceId: moving.instance.id,
@@ -288,6 +300,7 @@ export class RequestRunner {
       signal,
       shutdown: this.o.shutdown,
       onEnd: ({ error, cancelled, completionTokens, promptTokens, finishReason }) => {
+        abort.release();
         this.o.leaveRunning(p);
         const inst = moving.instance;
         const now = Date.now();
@@ -302,7 +315,7 @@ export class RequestRunner {
           legs.delete(inst.id);
           meta.status = cancelled ? RequestStatus.CANCELLED : RequestStatus.FAILED;
           const errorCode = cancelled ? 'request_cancelled' : (error as { code?: string }).code;
-          this.o.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens });
+          this.o.record(meta, { outcome: cancelled ? 'cancelled' : 'failed', errorCode, instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens });
         }
         this.o.kick();
       },

@@ -1,6 +1,5 @@
 // What callers hand the manager, and what they get back. The wire (OpenAI JSON) is parsed by the server
 // or the client; the manager takes this already-typed form plus extra body fields to pass through.
-import { countChatTokens, countTokens } from '@sage/common';
 import { requestClassifier } from '../classifier';
 import type { ChatMessageLike, CompletionPrompt, PriorityName, RequestMetadata, SamplingParams, SchedulingDecision } from '../types';
 import { RequestPriority, RequestStatus, RequestType } from '../types';
@@ -47,6 +46,8 @@ export interface InferenceResult {
   decision: SchedulingDecision;
   /** The OpenAI response JSON (chat.completion, text_completion or an embedding list). */
   body: Record<string, unknown>;
+  /** `body` exactly as the engine sent it, when `body` is that answer unchanged: a server relays it without serializing. */
+  rawBody?: string;
   timings: RequestTimings;
 }
 
@@ -80,19 +81,17 @@ export function parsePriority(p: InferenceRequest['priority']): RequestPriority 
 }
 
 /** The prompt's text for routing (the first text of a list) and its exact form when not one string. */
-function splitPrompt(prompt: CompletionPrompt | undefined): { text?: string; input?: CompletionPrompt; tokens: number } {
-  if (prompt === undefined) return { tokens: 0 };
-  if (typeof prompt === 'string') return { text: prompt, tokens: countTokens(prompt) };
-  let tokens = 0;
+function splitPrompt(prompt: CompletionPrompt | undefined): { text?: string; input?: CompletionPrompt } {
+  if (prompt === undefined) return {};
+  if (typeof prompt === 'string') return { text: prompt };
   let text: string | undefined;
   for (const p of prompt as ReadonlyArray<string | number | number[]>) {
     if (typeof p === 'string') {
-      text ??= p;
-      tokens += countTokens(p);
-    } else if (typeof p === 'number') tokens += 1;
-    else tokens += p.length;
+      text = p;
+      break;
+    }
   }
-  return { text, input: prompt, tokens };
+  return { text, input: prompt };
 }
 
 /** Embedding input as texts or as token-id arrays (a single token array is one input). */
@@ -104,7 +103,10 @@ function splitInput(input: InferenceRequest['input']): { texts?: string[]; token
   return { texts: input as string[] };
 }
 
-/** Classifies, validates and counts the request; throws InvalidRequestError with the classifier's code. */
+/**
+ * Classifies and validates the request; throws InvalidRequestError with the classifier's code. Its prompt tokens
+ * are counted later, and only if a decision needs the exact figure (prompt-tokens.ts).
+ */
 export function toMetadata(req: InferenceRequest, now: number): RequestMetadata {
   const { texts: embeddingTexts, tokenIds: embeddingTokenIds } = splitInput(req.input);
   const prompt = splitPrompt(req.prompt);
@@ -128,15 +130,6 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
     const first = issues[0];
     throw new InvalidRequestError(first.code, issues.map((i) => i.message).join('; '), first.param, req.id);
   }
-  // Token ids are counted as they are: they are the engine's own tokens, not cl100k's.
-  const promptTokens =
-    type === RequestType.EMBEDDING
-      ? embeddingTokenIds
-        ? embeddingTokenIds.reduce((n, t) => n + t.length, 0)
-        : (embeddingTexts ?? []).reduce((n, t) => n + countTokens(t), 0)
-      : type === RequestType.LLM_CHAT
-        ? countChatTokens(req.messages ?? [])
-        : prompt.tokens;
   return {
     id: req.id ?? newRequestId(),
     type,
@@ -154,7 +147,6 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
     userId: req.userId,
     sessionId: req.sessionId,
     clientRequestId: req.clientRequestId,
-    promptTokens,
     status: RequestStatus.PENDING,
     timestamps: { arrival: now },
     tags: req.tags,

@@ -4,6 +4,7 @@
 // names and rejection codes), so a Prometheus exporter can map it without reaching into this class.
 import { PRIORITY_NAMES, RequestPriority, type ExecutionInstance, type InstanceLoad, type PriorityName, type RequestMetadata } from '../types';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram';
+import { ThroughputWindow } from './throughput-window';
 import { WindowedLatencyHistogram } from './windowed-histogram';
 
 export const REQUEST_OUTCOMES = ['completed', 'failed', 'rejected', 'cancelled'] as const;
@@ -197,8 +198,8 @@ export class MetricsCollector {
   private byInstance = new Map<string, Bucket>();
   private loads = new Map<string, InstanceLoad>();
   private rejections = new Map<string, number>();
-  /** Completed requests inside the throughput window, oldest first. */
-  private recent: { at: number; prompt: number; completion: number }[] = [];
+  /** Completed requests inside the throughput window, counted per time bucket. */
+  private readonly recent: ThroughputWindow;
 
   constructor(options: MetricsCollectorOptions = {}) {
     this.clock = options.clock ?? Date.now;
@@ -206,6 +207,7 @@ export class MetricsCollector {
     if (!(this.windowMs > 0)) throw new RangeError(`windowMs must be > 0, got ${String(options.windowMs)}`);
     const slices = options.windowSlices ?? 6;
     if (!Number.isInteger(slices) || slices < 1 || slices > 1000) throw new RangeError(`windowSlices must be an integer 1..1000, got ${String(options.windowSlices)}`);
+    this.recent = new ThroughputWindow(this.windowMs);
     const windowed = () => new WindowedLatencyHistogram({ sliceMs: this.windowMs / slices, slices });
     this.windowed = { queueWaitMs: windowed(), ttftMs: windowed(), tpotMs: windowed(), e2eMs: windowed() };
     this.startedAt = this.clock();
@@ -236,12 +238,8 @@ export class MetricsCollector {
       this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
     }
     if (r.outcome === 'completed') {
-      // Kept sorted by time (records may arrive slightly out of order) so pruning only looks at the front.
-      const entry = { at: r.finishedAt ?? this.clock(), prompt, completion };
-      let i = this.recent.length;
-      while (i > 0 && this.recent[i - 1].at > entry.at) i--;
-      this.recent.splice(i, 0, entry);
-      this.prune(this.clock());
+      const now = this.clock();
+      this.recent.add(r.finishedAt ?? now, now, prompt, completion);
     }
   }
 
@@ -252,12 +250,9 @@ export class MetricsCollector {
 
   snapshot(): MetricsSnapshot {
     const now = this.clock();
-    this.prune(now);
     const windowMs = Math.max(1, Math.min(this.windowMs, now - this.startedAt));
     const perSec = (n: number) => round3((n * 1000) / windowMs);
-    const inWindow = this.recent.filter((e) => e.at <= now);
-    const prompt = inWindow.reduce((s, e) => s + e.prompt, 0);
-    const completion = inWindow.reduce((s, e) => s + e.completion, 0);
+    const { requests: completed, prompt, completion } = this.recent.totals(now);
 
     const sloByPriority = {} as Record<PriorityName, SloCompliance>;
     const priorities = {} as Record<PriorityName, PriorityMetrics>;
@@ -292,7 +287,7 @@ export class MetricsCollector {
       },
       tokens: { prompt: this.all.prompt, completion: this.all.completion },
       throughput: {
-        requestsPerSec: perSec(inWindow.length),
+        requestsPerSec: perSec(completed),
         tokensPerSec: perSec(prompt + completion),
         promptTokensPerSec: perSec(prompt),
         completionTokensPerSec: perSec(completion),
@@ -314,7 +309,7 @@ export class MetricsCollector {
     this.byInstance.clear();
     this.loads.clear();
     this.rejections.clear();
-    this.recent = [];
+    this.recent.reset();
     this.startedAt = this.clock();
   }
 
@@ -333,12 +328,5 @@ export class MetricsCollector {
     let b = map.get(key);
     if (!b) map.set(key, (b = newBucket()));
     return b;
-  }
-
-  private prune(now: number): void {
-    const cutoff = now - this.windowMs;
-    let drop = 0;
-    while (drop < this.recent.length && this.recent[drop].at < cutoff) drop++;
-    if (drop > 0) this.recent.splice(0, drop);
   }
 }

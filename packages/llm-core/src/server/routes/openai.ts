@@ -31,13 +31,16 @@ function passthrough(body: Record<string, unknown>): Record<string, unknown> {
   return extra;
 }
 
-/** An AbortSignal that fires when the client disconnects before the response is complete. */
-function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+/**
+ * An AbortSignal that fires when the client disconnects before the response is complete: the request's one
+ * AbortController (the response's 'close' comes for a connection lost at any point, so one listener is enough).
+ */
+function clientGone(reply: FastifyReply): AbortSignal {
   const ac = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) ac.abort(new Error('client disconnected'));
+  const res = reply.raw;
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort(new Error('client disconnected'));
   });
-  request.raw.on('aborted', () => ac.abort(new Error('client disconnected')));
   return ac.signal;
 }
 
@@ -157,7 +160,7 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
       userId: body.user ?? undefined,
       sessionId: ext.sessionId,
       extraBody: passthrough(body),
-      signal: clientGone(request, reply),
+      signal: clientGone(reply),
     } satisfies InferenceRequest;
   };
 
@@ -166,7 +169,9 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
     if (body.stream) return relay(manager, inference, request, reply, { includeUsage: wantsStreamUsage(body), observer });
     const result = await manager.submit(inference);
     if (result.prefillInstanceId) void reply.header('x-sage-prefill-instance', result.prefillInstanceId);
-    return reply.header('x-sage-instance', result.instanceId).send(result.body);
+    void reply.header('x-sage-instance', result.instanceId);
+    // The engine's JSON as it came: no parse-and-serialize round trip on the way out.
+    return result.rawBody !== undefined ? reply.type('application/json; charset=utf-8').send(result.rawBody) : reply.send(result.body);
   };
 
   app.post('/v1/chat/completions', { schema: { body: ChatCompletionRequestSchema } }, async (request, reply) => {
@@ -195,7 +200,7 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
     const body = request.body;
     const ext = readExtensions(request.headers, body);
     checkPromptSize(inputSize(body.input), 'input');
-    const signal = clientGone(request, reply);
+    const signal = clientGone(reply);
     await awaitModel(readiness, body.model, 'embedding', signal);
     const result = await manager.submit({
       id: request.id,
