@@ -651,9 +651,18 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** F-209 metrics as JSON: latency percentiles, throughput, SLO compliance overall and per priority, per-instance load. */
+  /** Per instance: how far the latency estimates were from what happened (empty for an estimator that keeps no score). */
+  estimatorAccuracy(): Record<string, AccuracySummary> {
+    return isLearningEstimator(this.estimator) ? this.estimator.accuracy() : {};
+  }
+
+  admissionAudit(): AdmissionAuditSnapshot {
+    return this.audit.snapshot();
+  }
+
   getMetrics(): ControlPlaneMetricsSnapshot {
     this.metrics.observeInstances(this.registry.snapshot());
-    return { ...this.metrics.snapshot(), estimator: isLearningEstimator(this.estimator) ? this.estimator.accuracy() : {}, admission: this.audit.snapshot() };
+    return { ...this.metrics.snapshot(), estimator: this.estimatorAccuracy(), admission: this.audit.snapshot() };
   }
 
   /** Stops taking requests, rejects the queued ones, aborts those in flight and closes connections. */
