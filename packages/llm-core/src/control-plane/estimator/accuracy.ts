@@ -1,8 +1,11 @@
 // How far the estimator's predictions were from what happened, per instance: the absolute percentage errors
-// of predicted vs actual end-to-end and first-token times of dispatched requests (over the last samples),
-// and the spread of actual/predicted that gives the estimate its confidence band.
+// of predicted vs actual end-to-end and first-token times of dispatched requests (over the last 256, once the
+// instance's first 50 — the estimator's warm-up while it calibrates — are behind it), and the spread of
+// actual/predicted that gives the estimate its confidence band.
 
 const WINDOW = 256;
+/** Requests per instance before its errors are counted: the calibration's warm-up. */
+export const ACCURACY_WARMUP = 50;
 
 class Ring {
   private readonly values: number[] = [];
@@ -31,7 +34,7 @@ class Ring {
 export interface AccuracySummary {
   /** Requests compared (since start). */
   samples: number;
-  /** Median absolute percentage error of the end-to-end (dispatch to last byte) prediction, 0..∞, over the last 256. */
+  /** Median absolute percentage error of the end-to-end (dispatch to last byte) prediction, 0..∞, over the last 256 after the warm-up (null until then). */
   e2eMdape: number | null;
   /** The same for time to first token (streamed requests only). */
   ttftMdape: number | null;
@@ -58,8 +61,9 @@ export class EstimatorAccuracy {
   record(instanceId: string, predicted: { e2eMs: number; ttftMs: number }, actual: { e2eMs: number; ttftMs?: number }): void {
     if (!(actual.e2eMs > 0) || !(predicted.e2eMs > 0)) return;
     const a = this.of(instanceId);
-    a.e2eApe.add(Math.abs(predicted.e2eMs - actual.e2eMs) / actual.e2eMs);
     a.ratio.add(actual.e2eMs / predicted.e2eMs);
+    if (a.ratio.total <= ACCURACY_WARMUP) return;
+    a.e2eApe.add(Math.abs(predicted.e2eMs - actual.e2eMs) / actual.e2eMs);
     if (actual.ttftMs !== undefined && actual.ttftMs > 0 && predicted.ttftMs > 0) a.ttftApe.add(Math.abs(predicted.ttftMs - actual.ttftMs) / actual.ttftMs);
   }
 
@@ -84,7 +88,7 @@ export class EstimatorAccuracy {
     const out: Record<string, AccuracySummary> = {};
     for (const [id, a] of this.byInstance) {
       const round = (v: number | undefined) => (v === undefined ? null : Math.round(v * 1000) / 1000);
-      out[id] = { samples: a.e2eApe.total, e2eMdape: round(a.e2eApe.quantile(0.5)), ttftMdape: round(a.ttftApe.quantile(0.5)), ttftSamples: a.ttftApe.total };
+      out[id] = { samples: a.ratio.total, e2eMdape: round(a.e2eApe.quantile(0.5)), ttftMdape: round(a.ttftApe.quantile(0.5)), ttftSamples: a.ttftApe.total };
     }
     return out;
   }

@@ -7,7 +7,7 @@
 import { DecayingLinearFit } from './online-fit';
 
 /** Samples' weight at which a fit and the default count equally. */
-const PRIOR_WEIGHT = 2;
+const PRIOR_WEIGHT = 0.5;
 
 export interface Line {
   a: number;

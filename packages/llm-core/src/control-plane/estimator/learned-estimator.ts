@@ -122,7 +122,11 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
       const running = Math.min(slots, occupied + 1);
       decodeMs = Math.max(0, out - 1) * (l.decode.a + l.decode.b * running);
     }
-    const serviceMs = instance.load.ewmaLatencyMs > 0 ? instance.load.ewmaLatencyMs : prefillMs + decodeMs;
+    // What one request ahead holds a slot for: the recent average, but never less than a request like this one
+    // at the batch it will run in — a queue forms at full batch, where decode is slowest, and an average taken
+    // at light load would promise it drains faster than it can.
+    const own = prefillMs + decodeMs;
+    const serviceMs = instance.load.ewmaLatencyMs > 0 ? (occupied >= slots ? Math.max(instance.load.ewmaLatencyMs, own) : instance.load.ewmaLatencyMs) : own;
     const queueMs = fluidWaitMs(occupied, slots, serviceMs);
     const ttftMs = queueMs + prefillMs;
     return { queueMs, serviceMs, prefillMs, decodeMs, ttftMs, totalMs: ttftMs + decodeMs };

@@ -10,7 +10,7 @@
 // In shadow mode the predictive refusals (deadline and wait budget) are not made, only noted, so that they can
 // be compared with what really happened (admission-audit.ts).
 import { requestClassifier } from '../classifier';
-import { errorBand, estimateBehindBacklog, fluidWaitMs, judgeDeadline } from '../estimator';
+import { estimateBehindBacklog, fluidWaitMs, judgeDeadline } from '../estimator';
 import { PRIORITY_NAMES, type ExecutionInstance, type LatencyEstimator, type PriorityName, type RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
 import { ControlPlaneError, RequestRejectedError } from './errors';
@@ -42,6 +42,8 @@ export interface AdmissionContext {
   countAhead: (meta: RequestMetadata, serving: readonly ExecutionInstance[]) => number;
   /** Per-class budgets resolved (resolveWaitBudgets). */
   waitBudgets: readonly number[];
+  /** actual/predicted queue wait of admitted requests at the budget's quantile (wait-calibration.ts; default 1). */
+  waitFactor?: () => number;
   confidence?: number;
 }
 
@@ -52,6 +54,8 @@ export interface AdmissionVerdict {
   wouldRefuse?: RequestRejectedError;
   /** The refusal is a prediction (deadline or wait budget), not a fact such as a missing model. */
   predictive?: boolean;
+  /** The queue wait predicted for an admitted request without a deadline (to score the prediction later). */
+  predictedWaitMs?: number;
 }
 
 export function resolveWaitBudgets(budget: AdmissionOptions['waitBudgetMs']): number[] {
@@ -80,41 +84,39 @@ export function admissionVerdict(meta: RequestMetadata, ctx: AdmissionContext, s
   if (ctx.queueSize() >= ctx.maxQueueSize) {
     return { refusal: new RequestRejectedError('queue_full', `queue is full (${ctx.queueSize()} requests waiting)`, meta.id, retryAfterSec(healthy, ctx.queueSize())) };
   }
-  const predicted = predictiveRefusal(meta, healthy, ctx);
-  if (!predicted) return {};
-  return shadow ? { wouldRefuse: predicted } : { refusal: predicted, predictive: true };
+  const { refusal: predicted, waitMs } = predictiveRefusal(meta, healthy, ctx);
+  if (!predicted) return { predictedWaitMs: waitMs };
+  return shadow ? { wouldRefuse: predicted, predictedWaitMs: waitMs } : { refusal: predicted, predictive: true };
 }
 
-function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): RequestRejectedError | undefined {
+function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): { refusal?: RequestRejectedError; waitMs?: number } {
   const now = Date.now();
   const ahead = ctx.countAhead(meta, healthy);
   if (meta.sloDeadlineMs !== undefined || meta.ttftDeadlineMs !== undefined) {
     // The deadline is this request's own budget: it is refused only when confidently hopeless.
     const j = judgeDeadline(ctx.estimator, meta, healthy, { now, ahead, confidence: ctx.confidence });
-    if (j.verdict !== 'cannot') return undefined;
+    if (j.verdict !== 'cannot') return {};
     const which = meta.sloDeadlineMs !== undefined ? `deadline ${meta.sloDeadlineMs} ms` : `first-token deadline ${meta.ttftDeadlineMs} ms`;
     const why = `${which} cannot be met (best estimate ${Math.round(j.bestEstimateMs)} ms with ${aheadPhrase(ahead)}, ${Math.round(j.leftMs)} ms left)`;
-    return new RequestRejectedError('deadline_infeasible', why, meta.id, retryAfterSec(healthy, ctx.queueSize()));
+    return { refusal: new RequestRejectedError('deadline_infeasible', why, meta.id, retryAfterSec(healthy, ctx.queueSize())) };
   }
   const budget = ctx.waitBudgets[Math.min(ctx.waitBudgets.length - 1, Math.max(0, meta.priority))] ?? Infinity;
-  if (!Number.isFinite(budget) || ahead === 0) return undefined;
-  // The wait behind the requests served first, at the pessimistic side of the estimator's confidence band.
+  if (!Number.isFinite(budget) || ahead === 0) return {};
+  // The wait behind the requests served first, on the instance where it is shortest.
   let waitMs = Infinity;
-  let pessimistic = Infinity;
   for (const e of estimateBehindBacklog(ctx.estimator, meta, healthy, ahead)) {
     // An instance that has not finished a request yet has no measured drain rate: no confident wait there.
-    if (!(e.instance.load.ewmaLatencyMs > 0)) return undefined;
-    const p = e.waitMs * errorBand(ctx.estimator, e.instance.id, ctx.confidence).high;
-    if (p < pessimistic) {
-      pessimistic = p;
-      waitMs = e.waitMs;
-    }
+    if (!(e.instance.load.ewmaLatencyMs > 0)) return {};
+    waitMs = Math.min(waitMs, e.waitMs);
   }
-  if (pessimistic <= budget) return undefined;
+  // Scaled by how much longer admitted requests really waited than predicted, at the budget's quantile.
+  const pessimistic = waitMs * (ctx.waitFactor?.() ?? 1);
+  if (pessimistic <= budget) return { waitMs };
   const name = PRIORITY_NAMES[meta.priority] ?? String(meta.priority);
   // Honest Retry-After: the requests ahead drain at the rate that gave this wait; back when it is within budget.
   const retry = Math.max(1, Math.ceil((pessimistic - budget) / 1000));
-  return new RequestRejectedError('queue_full', `queue wait of about ${Math.round(waitMs)} ms (${aheadPhrase(ahead)}) exceeds the ${name} budget of ${Math.round(budget)} ms`, meta.id, retry);
+  const refusal = new RequestRejectedError('queue_full', `queue wait of about ${Math.round(pessimistic)} ms (${aheadPhrase(ahead)}) exceeds the ${name} budget of ${Math.round(budget)} ms`, meta.id, retry);
+  return { refusal, waitMs };
 }
 
 /**

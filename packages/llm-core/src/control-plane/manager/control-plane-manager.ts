@@ -31,6 +31,7 @@ import { admissionVerdict, resolveWaitBudgets, type AdmissionOptions } from './a
 import { AdmissionAudit, type AdmissionAuditSnapshot } from './admission-audit';
 import { countAhead } from './backlog';
 import { QueueIndex } from './queue-index';
+import { WaitCalibration } from './wait-calibration';
 import { hasDiscipline, type DisciplinedPolicy } from '../policies';
 import { QueueWatch } from './queue-watch';
 import { EngineHealthProber } from './engine-health-prober';
@@ -133,6 +134,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   /** The queue in the policy's order, when the policy states it (policies/discipline.ts). */
   private readonly index?: QueueIndex<Pending>;
   private readonly audit: AdmissionAudit;
+  private readonly waits = new WaitCalibration();
   private readonly waitBudgets: number[];
   private readonly confidence?: number;
   private readonly running = new Map<string, Pending>();
@@ -383,11 +385,13 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         dispatchNow: () => this.dispatch(),
         countAhead: (m, serving) => this.countAhead(m, serving),
         waitBudgets: this.waitBudgets,
+        waitFactor: () => this.waits.factor(),
         confidence: this.confidence,
       },
       this.audit.shadow,
     );
-    const { refusal, wouldRefuse, predictive } = verdict;
+    const { refusal, wouldRefuse, predictive, predictedWaitMs } = verdict;
+    if (!refusal && predictedWaitMs !== undefined) this.waits.admitted(meta.id, predictedWaitMs);
     if (wouldRefuse) this.audit.refusal(meta, wouldRefuse.code);
     if (refusal instanceof RequestRejectedError) {
       if (predictive) this.audit.refusal(meta, refusal.code);
@@ -441,10 +445,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** Takes `p` out of the queue (if it is the one queued under its id). */
-  private fromQueue(p: Pending): boolean {
+  private fromQueue(p: Pending, dispatched = false): boolean {
     if (this.queue.get(p.meta.id) !== p) return false;
     this.queue.delete(p.meta.id);
     this.index?.remove(p);
+    this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
     return true;
   }
 
@@ -549,7 +554,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const lease = this.runner.take(inst);
     if (!lease) return;
 
-    this.fromQueue(p);
+    this.fromQueue(p, true);
     this.queueWatch.disarm(p);
     if (p.mode !== 'embedding' && isLearningEstimator(this.estimator)) this.estimator.started(p.meta, inst);
     p.meta.status = RequestStatus.SCHEDULED;
