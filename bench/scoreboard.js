@@ -16,7 +16,7 @@ const { spawn } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { launchSimEngine } = require('@sage/llm-core');
+const { launchSimEngine } = require('@sage/llm-core/testing');
 const { rng, words, between, poisson, openLoop, closedLoop, warmUp, score, quantile, sleep } = require('./scoreboard/load');
 const { renderHtml } = require('./scoreboard/chart');
 

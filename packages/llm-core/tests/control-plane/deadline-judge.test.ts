@@ -3,7 +3,8 @@
 // cannot (not even that: refused). Admission, the watch and the policies all ask it.
 import { judgeDeadline, type LatencyBreakdown } from '../../src/control-plane/estimator';
 import { meetsDeadline } from '../../src/control-plane/policies';
-import type { DetailedLatencyEstimator, ExecutionInstance, RequestMetadata } from '../../src/control-plane/types';
+import type { DetailedLatencyEstimator } from '../../src/control-plane/estimator';
+import type { ExecutionInstance, RequestMetadata } from '../../src/control-plane/types';
 import { ctx, inst, req } from './policies-fixtures';
 
 /** Every request: first token after `ttft` ms, done after `total` ms (plus the fluid queue on a busy instance). */

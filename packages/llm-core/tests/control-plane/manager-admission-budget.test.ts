@@ -3,7 +3,8 @@
 // on first-token deadlines at admission; and shadow mode, which admits everything and scores what admission
 // would have refused against what happened.
 import { RequestRejectedError } from '../../src/control-plane/manager';
-import type { DetailedLatencyEstimator, LatencyEstimator } from '../../src/control-plane/types';
+import type { DetailedLatencyEstimator } from '../../src/control-plane/estimator';
+import type { LatencyEstimator } from '../../src/control-plane/types';
 import { echoCompletion, scriptedUpstream, type ScriptedUpstream } from './executor-upstream-helpers';
 import { ask, until, useManagers, within } from './manager-test-kit';
 
@@ -45,7 +46,7 @@ describe('wait-bounded admission', () => {
     // Honest: 300 ms over the budget, so back in a second.
     expect((err as RequestRejectedError).retryAfterSec).toBe(1);
     // A HIGH request is served before every NORMAL one: nothing is ahead of it.
-    const high = m.submit({ ...ask('urgent'), priority: 'high' });
+    const high = m.submit({ ...ask('urgent'), priority: 'HIGH' });
     // A deadline is its own budget: 1,500 ms ahead is fine for a 60 s deadline.
     const patient = m.submit({ ...ask('patient'), sloDeadlineMs: 60_000 });
     expect(m.queueLength).toBe(5);

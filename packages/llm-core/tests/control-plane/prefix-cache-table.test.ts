@@ -1,6 +1,6 @@
 // prefix_aware's picture of each engine's KV cache: sized by the engine's capacity (metrics or registration),
 // aged LRU as the engine's cache is, and traded against load within a bound.
-import { createRouter, PrefixAwareRouter, PrefixCacheTable, prefixBlockHashes, promptText } from '../../src';
+import { createRouter, PrefixAwareRouter, PrefixCacheTable, prefixBlockHashes, promptText } from '../../src/control-plane/routing';
 import { inst, mulberry32, req } from './policies-fixtures';
 
 const words = (seed: number, n: number) => {
