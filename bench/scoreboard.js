@@ -6,7 +6,7 @@
 // e2e p99, and the estimator's median absolute error.
 //
 //   npm run build && node bench/scoreboard.js [--workloads priority,overload,storm,prefix,mixed,estimator]
-//        [--policies fifo,priority,…] [--scale 1] [--seed 7] [--json-out FILE] [--html-out FILE]
+//        [--policies fifo,priority,…] [--routers round_robin,prefix_aware,…] [--scale 1] [--seed 7] [--json-out FILE] [--html-out FILE]
 //
 // --scale multiplies every duration (0.5 for a quick look). All traffic goes to 127.0.0.1, bounded in time.
 /* global require, process, console, __dirname, performance */
@@ -31,7 +31,7 @@ for (const w of SELECTED) if (!ALL.includes(w)) throw new Error(`unknown workloa
 const SCALE = Number(opt('scale', '1'));
 const SEED = Number(opt('seed', '7'));
 const POLICIES = opt('policies', 'fifo,priority,slo_aware,cost_optimized,adaptive,hybrid').split(',');
-const ROUTERS = ['round_robin', 'load_balanced', 'affinity', 'locality', 'topology_aware', 'prefix_aware'];
+const ROUTERS = opt('routers', 'round_robin,load_balanced,affinity,locality,topology_aware,prefix_aware').split(',');
 const MODEL = 'sage-sim-llm';
 const EMBED_MODEL = 'sage-sim-embedding';
 const sec = (s) => Math.round(s * 1000 * SCALE);
@@ -74,6 +74,16 @@ function controlPlane(cfg) {
 async function getJson(url) {
   const res = await fetch(url);
   return res.json();
+}
+
+/** A counter or gauge of an engine's Prometheus text, summed over its labels. */
+function metricValue(text, name) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1] === name) sum += Number(m[3]) || 0;
+  }
+  return sum;
 }
 
 /** Median over the instances of the estimator's e2e error (null until some instance is past its warm-up). */
@@ -270,7 +280,7 @@ async function prefixWorkload() {
   const P = 10;
   const pr = rng(SEED + 5);
   const prefixes = Array.from({ length: P }, () => words(pr, 600));
-  const D = sec(12);
+  const D = sec(15);
   const rate = 8;
   const r = rng(SEED + 6);
   const jobs = poisson(r, rate, D).map((at) => ({
@@ -285,14 +295,26 @@ async function prefixWorkload() {
     // Fresh engines per router: every router starts from cold caches.
     const list = await engines([0, 1].map(() => ({ args: ['--kv-cache-blocks', '300', '--prefill-tokens-per-second', '2000'] })));
     try {
-      const backends = list.map((e, i) => ({ id: `llm-${i}`, baseUrl: e.baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 8 }));
+      // Slots enough that both engines usually have room: where a request goes is then the router's choice.
+      const backends = list.map((e, i) => ({ id: `llm-${i}`, baseUrl: e.baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 32 }));
       const cp = await controlPlane({ policy: 'fifo', router, backends });
-      await warmUp(cp.url, () => ({ ...chatJob(rng(SEED + 9), { minWords: 20, maxWords: 60, minTokens: 8, maxTokens: 8 }), cls: 'NORMAL' }));
+      // Warm-up: each prefix twice, through the router under test, so the run measures the steady state.
+      let w = 0;
+      const wr = rng(SEED + 9);
+      await warmUp(cp.url, () => ({ ...chatJob(wr, { minWords: 8, maxWords: 15, minTokens: 8, maxTokens: 8, system: prefixes[w++ % P] }), cls: 'NORMAL' }), 2 * P, 2);
       const res = await openLoop(cp.url, jobs);
       await cp.stop();
       const s = score(res.results, D);
-      raw.push({ router, ttftP99: s.ttftP99, ttftP50: s.ttftP50, completionsPerSec: s.completionsPerSec });
-      rows.push([router, ms(s.ttftP50), ms(s.ttftP99), num((s.completed * 1000) / res.wallMs, 2), ms(s.e2eP99), pct(s.classes.NORMAL?.met ?? 0, s.classes.NORMAL?.sent ?? 0), refusalText(s.refusals)]);
+      // What the engines themselves say: prompt tokens served from their prefix caches.
+      let hit = 0;
+      let prompt = 0;
+      for (const e of list) {
+        const text = await (await fetch(`http://${e.host}:${e.port}/metrics`)).text();
+        hit += metricValue(text, 'vllm:prefix_cache_hit_tokens_total');
+        prompt += metricValue(text, 'vllm:prompt_tokens_total');
+      }
+      raw.push({ router, ttftP99: s.ttftP99, ttftP50: s.ttftP50, completionsPerSec: s.completionsPerSec, prefixHitRate: prompt > 0 ? hit / prompt : null });
+      rows.push([router, ms(s.ttftP50), ms(s.ttftP99), num((s.completed * 1000) / res.wallMs, 2), ms(s.e2eP99), pct(hit, prompt), pct(s.classes.NORMAL?.met ?? 0, s.classes.NORMAL?.sent ?? 0), refusalText(s.refusals)]);
     } finally {
       await stopAll(list);
     }
@@ -301,9 +323,9 @@ async function prefixWorkload() {
   const pa = raw.find((x) => x.router === 'prefix_aware');
   return {
     id: 'prefix',
-    title: `Prefix mix: ${P} shared 600-word system prompts that fit two engines' KV caches but not one (2 sim-llm, --kv-cache-blocks 300, prefill 2,000 tok/s)`,
+    title: `Prefix mix: ${P} shared 600-word system prompts that fit two engines' KV caches but not one (2 sim-llm x 32 slots, --kv-cache-blocks 300, prefill 2,000 tok/s)`,
     subtitle: `Poisson ${rate} req/s for ${D / 1000} s (${jobs.length} requests), fifo, 24 output tokens, streamed`,
-    columns: ['router', 'TTFT p50', 'TTFT p99', 'completions/s', 'e2e p99', 'met % (10 s)', 'refused'],
+    columns: ['router', 'TTFT p50', 'TTFT p99', 'completions/s', 'e2e p99', 'engine prefix hit %', 'met % (10 s)', 'refused'],
     rows,
     notes: [`prefix_aware TTFT p99 = ${(pa.ttftP99 / rr.ttftP99).toFixed(2)}x round_robin`],
     raw: { runs: raw },
@@ -319,7 +341,7 @@ async function mixedWorkload() {
   try {
     const D = sec(12);
     const r = rng(SEED + 7);
-    const jobs = poisson(r, 14, D).map((at) => {
+    const jobs = poisson(r, 24, D).map((at) => {
       if (r() < 0.5) return { at, ...chatJob(r, { minWords: 50, maxWords: 300, minTokens: 16, maxTokens: 64 }), cls: 'chat', sloMs: 10_000 };
       const input = Array.from({ length: 4 }, () => words(r, between(r, 20, 60)));
       return { at, embedding: true, body: { model: EMBED_MODEL, input }, cls: 'embed', sloMs: 2000 };
@@ -340,7 +362,7 @@ async function mixedWorkload() {
     return {
       id: 'mixed',
       title: 'Chat + embeddings (1 sim-llm x 8 slots, 1 sim-embedding x 8 slots; chat 10 s SLO, embeddings of 4 texts 2 s SLO)',
-      subtitle: `Poisson 14 req/s, half each, for ${D / 1000} s (${jobs.length} requests)`,
+      subtitle: `Poisson 24 req/s, half each, for ${D / 1000} s (${jobs.length} requests)`,
       columns: ['policy', 'chat met %', 'embed met %', 'goodput/s', 'refused', 'TTFT p50', 'TTFT p99', 'e2e p99', 'est. err'],
       rows,
       raw: { runs: raw },
@@ -380,6 +402,8 @@ async function estimatorWorkload() {
 const RUNNERS = { priority: priorityWorkload, overload: () => overloadRun('overload'), storm: () => overloadRun('storm'), prefix: prefixWorkload, mixed: mixedWorkload, estimator: estimatorWorkload };
 
 async function main() {
+  // Exiting runs the launcher's exit hook, which stops the engines this run started.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
   const started = Date.now();
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
   console.log(`# sage scheduling scoreboard\n\n${new Date().toISOString()} on ${machine}; seed ${SEED}, scale ${SCALE}`);

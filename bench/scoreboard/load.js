@@ -104,7 +104,8 @@ async function closedLoop(baseUrl, make, connections, durationMs, pauseMs = 50) 
       const startedAt = performance.now() - t0;
       const r = await send(agent, baseUrl, make());
       results.push({ ...r, startedAt, endedAt: performance.now() - t0 });
-      if (r.status !== 200) await sleep(r.retryAfterSec !== undefined ? r.retryAfterSec * 1000 : pauseMs);
+      const left = durationMs - (performance.now() - t0);
+      if (r.status !== 200) await sleep(Math.min(left, r.retryAfterSec !== undefined ? r.retryAfterSec * 1000 : pauseMs));
     }
   };
   await Promise.all(Array.from({ length: connections }, worker));

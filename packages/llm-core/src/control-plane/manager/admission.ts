@@ -14,6 +14,7 @@ import { estimateBehindBacklog, fluidWaitMs, judgeDeadline } from '../estimator'
 import { PRIORITY_NAMES, type ExecutionInstance, type LatencyEstimator, type PriorityName, type RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
 import { ControlPlaneError, RequestRejectedError } from './errors';
+import type { RefusalPacer } from './refusal-pacer';
 
 /** Default queue-wait budget of every class, ms: admitted requests should not wait longer than this. */
 export const DEFAULT_WAIT_BUDGET_MS = 2_000;
@@ -44,6 +45,8 @@ export interface AdmissionContext {
   waitBudgets: readonly number[];
   /** actual/predicted queue wait of admitted requests at the budget's quantile (wait-calibration.ts; default 1). */
   waitFactor?: () => number;
+  /** Spreads the Retry-After of wait-budget refusals (refusal-pacer.ts). */
+  pacer?: RefusalPacer;
   confidence?: number;
 }
 
@@ -113,8 +116,12 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
   const pessimistic = waitMs * (ctx.waitFactor?.() ?? 1);
   if (pessimistic <= budget) return { waitMs };
   const name = PRIORITY_NAMES[meta.priority] ?? String(meta.priority);
-  // Honest Retry-After: the requests ahead drain at the rate that gave this wait; back when it is within budget.
-  const retry = Math.max(1, Math.ceil((pessimistic - budget) / 1000));
+  // Honest Retry-After: the requests ahead drain at the rate that gave this wait, so the queue is back within
+  // budget after the excess has drained; and the callers refused just before this one will want those places
+  // first, so it is told to come back after them too (which also spreads a storm's retries out).
+  const drainPerMs = waitMs > 0 ? ahead / waitMs : 0;
+  const behind = ctx.pacer && drainPerMs > 0 ? ctx.pacer.refused(Date.now()) / drainPerMs : 0;
+  const retry = Math.max(1, Math.ceil((pessimistic - budget + behind) / 1000));
   const refusal = new RequestRejectedError('queue_full', `queue wait of about ${Math.round(pessimistic)} ms (${aheadPhrase(ahead)}) exceeds the ${name} budget of ${Math.round(budget)} ms`, meta.id, retry);
   return { refusal, waitMs };
 }

@@ -31,6 +31,7 @@ import { admissionVerdict, resolveWaitBudgets, type AdmissionOptions } from './a
 import { AdmissionAudit, type AdmissionAuditSnapshot } from './admission-audit';
 import { countAhead } from './backlog';
 import { QueueIndex } from './queue-index';
+import { RefusalPacer } from './refusal-pacer';
 import { WaitCalibration } from './wait-calibration';
 import { hasDiscipline, type DisciplinedPolicy } from '../policies';
 import { QueueWatch } from './queue-watch';
@@ -135,6 +136,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly index?: QueueIndex<Pending>;
   private readonly audit: AdmissionAudit;
   private readonly waits = new WaitCalibration();
+  private readonly pacer = new RefusalPacer();
   private readonly waitBudgets: number[];
   private readonly confidence?: number;
   private readonly running = new Map<string, Pending>();
@@ -386,6 +388,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         countAhead: (m, serving) => this.countAhead(m, serving),
         waitBudgets: this.waitBudgets,
         waitFactor: () => this.waits.factor(),
+        pacer: this.pacer,
         confidence: this.confidence,
       },
       this.audit.shadow,
@@ -631,7 +634,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       return;
     }
     p.meta.status = RequestStatus.QUEUED;
-    this.queue.set(p.meta.id, p);
+    this.toQueue(p);
     this.queueWatch.arm(p);
   }
 

@@ -8,6 +8,8 @@ const MIN_SAMPLES = 32;
 /** Predictions shorter than this are not scored: a ratio to nearly nothing says nothing. */
 const MIN_PREDICTED_MS = 50;
 const MAX_TRACKED = 100_000;
+/** Bounds of the factor: a few waits far longer than predicted (a stall) must not shut admission for minutes. */
+const MAX_FACTOR = 4;
 
 export class WaitCalibration {
   private readonly predicted = new Map<string, number>();
@@ -41,12 +43,12 @@ export class WaitCalibration {
     this.added += 1;
   }
 
-  /** actual/predicted at the quantile (at least 1: a prediction is never trusted to be pessimistic). */
+  /** actual/predicted at the quantile, within [1, 4] (a prediction is never trusted to be pessimistic). */
   factor(): number {
     if (this.ratios.length < MIN_SAMPLES) return 1;
     if (this.cached && this.added - this.cached.at < 16) return this.cached.factor;
     const s = [...this.ratios].sort((a, b) => a - b);
-    const factor = Math.max(1, s[Math.min(s.length - 1, Math.ceil(this.quantile * s.length) - 1)]!);
+    const factor = Math.min(MAX_FACTOR, Math.max(1, s[Math.min(s.length - 1, Math.ceil(this.quantile * s.length) - 1)]!));
     this.cached = { at: this.added, factor };
     return factor;
   }
