@@ -6,13 +6,19 @@
 const COLORS = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2'];
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** The next 1, 2 or 5 × 10^k at or above v: round axis ticks. */
+function niceMax(v) {
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 5, 10].map((m) => m * p).find((x) => x >= v) ?? v;
+}
+
 function bars({ title, categories, series, max, unit, width = 620, height = 260 }) {
   const left = 48;
   const bottom = 54;
   const top = 34;
   const plotW = width - left - 12;
   const plotH = height - top - bottom;
-  const top1 = max ?? Math.max(1, ...series.flatMap((s) => s.values.filter((v) => Number.isFinite(v))));
+  const top1 = max ?? niceMax(Math.max(1, ...series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)))));
   const groupW = plotW / Math.max(1, categories.length);
   const barW = Math.max(4, (groupW * 0.8) / series.length);
   const y = (v) => top + plotH - (Math.max(0, Math.min(v, top1)) / top1) * plotH;
@@ -66,6 +72,12 @@ function renderHtml(result) {
   const px = t('prefix');
   if (px) {
     charts.push(bars({ title: 'Prefix mix: TTFT (ms) per router', categories: px.raw.runs.map((r) => r.router.replace('_', ' ')), series: [{ name: 'p50', values: px.raw.runs.map((r) => r.ttftP50) }, { name: 'p99', values: px.raw.runs.map((r) => r.ttftP99) }] }));
+  }
+  const est = t('estimator');
+  if (est) {
+    const ids = Object.keys(est.raw.estimator);
+    const pctOf = (v) => (typeof v === 'number' ? 100 * v : NaN);
+    charts.push(bars({ title: 'Estimator: median absolute error after 50 warm-up requests (%)', categories: ids, series: [{ name: 'e2e', values: ids.map((id) => pctOf(est.raw.estimator[id].e2eMdape)) }, { name: 'TTFT', values: ids.map((id) => pctOf(est.raw.estimator[id].ttftMdape)) }] }));
   }
   return `<!doctype html><html><head><meta charset="utf-8"><title>sage scheduling scoreboard</title>
 <style>body{font-family:sans-serif;margin:16px;width:1280px}h1{font-size:18px;margin:0 0 4px}p{color:#444;font-size:12px;margin:0 0 12px}.grid{display:flex;flex-wrap:wrap;gap:12px}</style></head>

@@ -2,7 +2,8 @@
 // The wait budget bounds a high quantile of the waits of admitted requests (default p99 ≤ 2 s), and a wait
 // predicted from service times runs short of the real one when the engine slows, work arrives in waves or
 // urgent requests overtake: so admission scales its prediction by the recent p99 of actual/predicted before
-// comparing it with the budget. Until enough admitted requests were dispatched the factor is 1.
+// comparing it with the budget. Until enough admitted requests were dispatched it is 2: before the control
+// plane has seen how the engines drain under this load (a storm's first burst), it is not confident.
 const WINDOW = 256;
 const MIN_SAMPLES = 32;
 /** Predictions shorter than this are not scored: a ratio to nearly nothing says nothing. */
@@ -10,6 +11,7 @@ const MIN_PREDICTED_MS = 50;
 const MAX_TRACKED = 100_000;
 /** Bounds of the factor: a few waits far longer than predicted (a stall) must not shut admission for minutes. */
 const MAX_FACTOR = 4;
+const UNCALIBRATED_FACTOR = 2;
 
 export class WaitCalibration {
   private readonly predicted = new Map<string, number>();
@@ -43,9 +45,9 @@ export class WaitCalibration {
     this.added += 1;
   }
 
-  /** actual/predicted at the quantile, within [1, 4] (a prediction is never trusted to be pessimistic). */
+  /** actual/predicted at the quantile, within [1, 4] (a prediction is never trusted to be pessimistic); 2 before 32 samples. */
   factor(): number {
-    if (this.ratios.length < MIN_SAMPLES) return 1;
+    if (this.ratios.length < MIN_SAMPLES) return UNCALIBRATED_FACTOR;
     if (this.cached && this.added - this.cached.at < 16) return this.cached.factor;
     const s = [...this.ratios].sort((a, b) => a - b);
     const factor = Math.min(MAX_FACTOR, Math.max(1, s[Math.min(s.length - 1, Math.ceil(this.quantile * s.length) - 1)]!));
