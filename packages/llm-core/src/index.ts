@@ -28,8 +28,19 @@ export type {
 export { ControlPlaneError, RequestRejectedError, RequestCancelledError, UpstreamError, InvalidRequestError } from './control-plane/manager';
 export { MetricsCollector } from './control-plane/metrics';
 export type { MetricsSnapshot, MetricsCollectorOptions, RequestRecord, RequestOutcome, SloCompliance, InstanceMetrics, PriorityMetrics, LatencySet, LatencySummary } from './control-plane/metrics';
-export { createLatencyEstimator } from './control-plane/estimator';
-export type { LatencyEstimatorParams, LatencyBreakdown, DetailedLatencyEstimator } from './control-plane/estimator';
+export { createLatencyEstimator, createLearnedLatencyEstimator, judgeDeadline } from './control-plane/estimator';
+export type {
+  LatencyEstimatorParams,
+  LatencyBreakdown,
+  DetailedLatencyEstimator,
+  LearningLatencyEstimator,
+  LearnedEstimatorOptions,
+  LearntRates,
+  AccuracySummary,
+  DeadlineJudgement,
+  DeadlineVerdict,
+} from './control-plane/estimator';
+export type { AdmissionOptions, AdmissionAuditSnapshot, ControlPlaneMetricsSnapshot } from './control-plane/manager';
 
 // Configure a control plane: the one settings model (defaults < preset < config file < SAGE_* env < flags).
 export {

@@ -128,6 +128,8 @@ export interface ExecutionInstance {
   gpuCount: number;
   gpuIds: number[];
   maxConcurrency: number;
+  /** KV-cache capacity in tokens, from the engine's /metrics or its registration (unknown when absent). */
+  kvCacheTokens?: number;
   topology?: Topology;
   costPerHour?: number;
   health: InstanceHealth;

@@ -8,6 +8,7 @@ import type { RequestRecord } from '../control-plane/metrics';
 import { LabelBounds } from './metrics/label-bounds';
 import { SageSeries, type EngineStateSource } from './metrics/sage-series';
 import { VllmSeries, type TokenClock } from './metrics/vllm-series';
+import { registerEstimatorMetrics } from './estimator-metrics';
 
 export type { EngineStateSource } from './metrics/sage-series';
 export type { TokenClock } from './metrics/vllm-series';
@@ -29,6 +30,7 @@ export class ControlPlaneMetrics {
       this.vllm.observe(r);
       this.sage.observe(r);
     });
+    registerEstimatorMetrics(this.registry, manager);
   }
 
   observeHttp(route: string, model: string | undefined, status: number, seconds: number): void {

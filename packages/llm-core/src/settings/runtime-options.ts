@@ -19,6 +19,8 @@ export function managerOptionsFrom(s: SchedulingSettings): ControlPlaneManagerOp
     embedding: { batchSize: s.embeddingBatchSize, maxWaitMs: s.embeddingBatchWaitMs, maxBatchTokens: s.embeddingTokenBudget },
     maxQueueSize: s.maxQueueSize,
     maxQueueWaitMs: s.maxQueueWaitMs,
+    admission: { waitBudgetMs: s.queueWaitBudgetMs, shadow: s.admissionShadow, confidence: s.deadlineConfidence },
+    engineMetricsPollMs: s.engineMetricsPollMs,
     requestTimeoutMs: s.requestTimeoutMs,
     streamIdleTimeoutMs: s.streamIdleTimeoutMs,
   };

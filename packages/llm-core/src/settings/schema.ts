@@ -35,6 +35,13 @@ export const schedulingSettingsShape = {
   embeddingTokenBudget: int(1, 10_000_000).default(8192),
   embeddingPriority: oneOf(EMBEDDING_PRIORITIES).default('normal'),
   llmFallbackPolicy: oneOf(LLM_FALLBACK_POLICIES).default('adaptive'),
+  // Admission and overload control: the wait budget bounds the queue by the wait it implies (p99 of admitted
+  // requests without a deadline); shadow mode admits everything and only scores what would have been refused.
+  queueWaitBudgetMs: ms().default(2000),
+  admissionShadow: bool.default(false),
+  deadlineConfidence: z.number({ error: 'expected a number' }).gt(0.5, 'must be more than 0.5').lt(1, 'must be less than 1').default(0.9),
+  // Engine /metrics polling (load, KV cache, latency histograms for the estimator).
+  engineMetricsPollMs: ms().default(1000),
   // Queue bounds and timeouts.
   maxQueueSize: int(1, 10_000_000).default(1000),
   maxQueueWaitMs: ms().default(60_000),
@@ -130,6 +137,10 @@ export const SETTING_DOCS: Readonly<Record<SettingKey, { env?: string; doc: stri
   embeddingTokenBudget: { env: 'SAGE_EMBEDDING_TOKEN_BUDGET', doc: 'most tokens in one embedding batch' },
   embeddingPriority: { env: 'SAGE_EMBEDDING_PRIORITY', doc: `hybrid: embeddings against LLM work, ${EMBEDDING_PRIORITIES.join(' | ')}` },
   llmFallbackPolicy: { env: 'SAGE_LLM_FALLBACK_POLICY', doc: `hybrid: the policy for LLM requests, ${LLM_FALLBACK_POLICIES.join(' | ')}` },
+  queueWaitBudgetMs: { env: 'SAGE_QUEUE_WAIT_BUDGET_MS', doc: 'longest queue wait a request without a deadline is admitted with (p99), else 429 with Retry-After, ms (0 = no bound)' },
+  admissionShadow: { env: 'SAGE_ADMISSION_SHADOW', doc: 'admit everything; only count what admission would have refused and how often wrongly (/v1/metrics admission)' },
+  deadlineConfidence: { env: 'SAGE_DEADLINE_CONFIDENCE', doc: 'a deadline is refused only when even the estimate this confident of being beaten misses it (0.5..1)' },
+  engineMetricsPollMs: { env: 'SAGE_ENGINE_METRICS_POLL_MS', doc: "how often each engine's /metrics is read (load, KV cache, latency), ms (0 = never)" },
   maxQueueSize: { env: 'SAGE_MAX_QUEUE_SIZE', doc: 'queued requests before new ones get 429 queue_full' },
   maxQueueWaitMs: { env: 'SAGE_MAX_QUEUE_WAIT_MS', doc: 'longest wait in the queue before 503 queue_timeout, ms (0 = no bound)' },
   requestTimeoutMs: { env: 'SAGE_REQUEST_TIMEOUT_MS', doc: 'bound of a request (of a stream: until its first chunk), ms' },

@@ -5,7 +5,7 @@ import { closeAllUpstreams } from './executor-upstream-helpers';
 
 type ManagerOptions = ConstructorParameters<typeof ControlPlaneManager>[0];
 
-/** Registers the cleanup and returns a factory of fifo managers that the cleanup closes. */
+/** Registers the cleanup and returns a factory of fifo managers (engine /metrics not polled) that the cleanup closes. */
 export function useManagers(): (opts?: ManagerOptions) => ControlPlaneManager {
   const managers: ControlPlaneManager[] = [];
   afterEach(async () => {
@@ -13,7 +13,8 @@ export function useManagers(): (opts?: ManagerOptions) => ControlPlaneManager {
     await closeAllUpstreams();
   });
   return (opts = {}) => {
-    const m = new ControlPlaneManager({ policy: 'fifo', ...opts });
+    // Scripted upstreams answer every path alike: a /metrics poll would count as a request to them.
+    const m = new ControlPlaneManager({ policy: 'fifo', engineMetricsPollMs: 0, ...opts });
     managers.push(m);
     return m;
   };

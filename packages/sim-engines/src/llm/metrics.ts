@@ -1,6 +1,6 @@
 // Prometheus metrics of sim-llm under vLLM's names, so anything that scrapes a vLLM engine (the control
 // plane's load tracking, dashboards) reads the simulator the same way. One registry per server.
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { sampledGauges } from '../http/sampled-gauge';
 import type { SchedulerStats } from '../model/scheduler';
 
@@ -16,7 +16,7 @@ export interface SimLlmMetrics {
   kvDecodes: Counter<'model_name'>;
 }
 
-export function createSimLlmMetrics(model: string, stats: () => SchedulerStats): SimLlmMetrics {
+export function createSimLlmMetrics(model: string, stats: () => SchedulerStats, cache?: { kvCacheBlocks: number; blockSize: number }): SimLlmMetrics {
   const registry = new Registry();
   const labelNames = ['model_name'] as const;
   const gauge = sampledGauges(registry, model, stats);
@@ -26,6 +26,12 @@ export function createSimLlmMetrics(model: string, stats: () => SchedulerStats):
   gauge('sage_sim:prefix_cache_blocks', 'KV blocks held by the prefix cache.', (s) => s.cachedBlocks);
   gauge('vllm:num_preemptions_total', 'Sequences preempted for lack of KV blocks (recompute).', (s) => s.preemptions);
   gauge('vllm:prefix_cache_hit_tokens_total', 'Prompt tokens served from the prefix cache.', (s) => s.prefixHitTokens);
+
+  if (cache) {
+    // vLLM's info gauge: the KV-cache geometry in labels, value 1 (how a router learns each engine's capacity).
+    const info = new Gauge({ name: 'vllm:cache_config_info', help: 'Information of the KV cache configuration.', labelNames: ['num_gpu_blocks', 'block_size'], registers: [registry] });
+    info.set({ num_gpu_blocks: String(cache.kvCacheBlocks), block_size: String(cache.blockSize) }, 1);
+  }
 
   const counter = <L extends string>(name: string, help: string, labels: readonly L[]) =>
     new Counter<L>({ name, help, labelNames: labels, registers: [registry] });

@@ -39,7 +39,7 @@ export function buildSimLlmApp(opts: SimLlmServerOptions): SimLlmApp {
   const role = opts.role ?? 'general';
   const params = resolveEngineModelParams(opts.engine);
   const engine = new EngineLoop(params);
-  const metrics = createSimLlmMetrics(opts.model, () => engine.stats());
+  const metrics = createSimLlmMetrics(opts.model, () => engine.stats(), { kvCacheBlocks: params.kvCacheBlocks, blockSize: params.blockSize });
   const runner = new SimLlmRunner({ model: opts.model, engine, metrics, params, engineId: opts.engineId, advertise: opts.advertise });
   const app = createBaseApp({ logger: opts.logger, bodyLimitBytes: opts.bodyLimitBytes });
   const created = Math.floor(Date.now() / 1000);

@@ -4,6 +4,8 @@
 // Same fluid model as the estimator's queue term (fluidWaitMs): the requests ahead are dealt one at a time to
 // the instance where they would start soonest (its free slots first, then whichever drains soonest), each
 // taking the estimator's per-request service time there; the request then waits behind its instance's share.
+// The dealing is computed in bulk (a level search over the instances), so its cost does not grow with the
+// number of requests ahead: admission and the deadline watch ask it for every request, however long the queue.
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
 import { fluidWaitMs, hasBreakdown } from './latency-estimator';
 
@@ -17,11 +19,73 @@ export interface BacklogEstimate {
   totalMs: number;
   /** Time to first token with the backlog (only from an estimator that gives a breakdown). */
   ttftMs?: number;
+  /** Wait before it starts on this instance: the backlog plus the instance's own queue, ms. */
+  waitMs: number;
 }
 
 /** The instance with nothing running or waiting: what an estimator says then is a request's bare service time. */
 function idle(instance: ExecutionInstance): ExecutionInstance {
   return { ...instance, load: { ...instance.load, activeRequests: 0, queuedRequests: 0 } };
+}
+
+interface Row {
+  occupied: number;
+  slots: number;
+  serviceMs: number;
+  dealt: number;
+}
+
+const waitAt = (r: Row, extra: number) => fluidWaitMs(r.occupied + extra, r.slots, r.serviceMs);
+
+/** One at a time to the instance where the next would start soonest (earlier rows win ties). */
+function dealOneByOne(rows: Row[], n: number): void {
+  for (let k = 0; k < n && rows.length > 0; k++) {
+    let soonest = rows[0]!;
+    for (const r of rows) if (waitAt(r, r.dealt) < waitAt(soonest, soonest.dealt)) soonest = r;
+    soonest.dealt += 1;
+  }
+}
+
+/**
+ * Deals `ahead` requests as dealOneByOne would, in O(rows × log) instead of O(ahead × rows): free slots
+ * first, then each row's start times form the arithmetic sequence wait, wait + step, … (step = service/slots);
+ * the level below which the sequences hold at most the requests left is found by bisection, every row takes
+ * its values below it, and the few left over go one by one.
+ */
+export function dealBacklog(rows: Row[], ahead: number): void {
+  let left = ahead;
+  for (const r of rows) {
+    if (left <= 0) break;
+    const free = Math.max(0, Math.max(1, Math.floor(r.slots)) - r.occupied - r.dealt);
+    const take = Math.min(free, left);
+    r.dealt += take;
+    left -= take;
+  }
+  if (left <= rows.length * 2) return dealOneByOne(rows, left);
+  const step = (r: Row) => r.serviceMs / Math.max(1, Math.floor(r.slots));
+  if (rows.some((r) => step(r) <= 0)) {
+    // An instance whose requests take no time absorbs any number at no wait.
+    rows.find((r) => step(r) <= 0)!.dealt += left;
+    return;
+  }
+  const below = (r: Row, level: number) => {
+    const first = waitAt(r, r.dealt);
+    return level <= first ? 0 : Math.ceil((level - first) / step(r));
+  };
+  const count = (level: number) => rows.reduce((s, r) => s + below(r, level), 0);
+  let lo = 0;
+  let hi = Math.max(...rows.map((r) => waitAt(r, r.dealt) + step(r) * left)) + 1;
+  for (let i = 0; i < 64 && hi - lo > 1e-9 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (count(mid) <= left) lo = mid;
+    else hi = mid;
+  }
+  for (const r of rows) {
+    const n = below(r, lo);
+    r.dealt += n;
+    left -= n;
+  }
+  dealOneByOne(rows, left);
 }
 
 /** Estimates of `request` on each of `instances` (same order) once `ahead` queued requests have been served first. */
@@ -35,18 +99,14 @@ export function estimateBehindBacklog(estimator: LatencyEstimator, request: Requ
       // A plain estimator has no service time of its own: its estimate on the idle instance stands for it.
       serviceMs: b?.serviceMs ?? (ahead > 0 ? estimator.estimate(request, idle(instance)) : 0),
       occupied: Math.max(0, instance.load.activeRequests) + Math.max(0, instance.load.queuedRequests),
+      slots: instance.maxConcurrency,
       dealt: 0,
     };
   });
-  const waitAt = (r: (typeof rows)[number], extra: number) => fluidWaitMs(r.occupied + extra, r.instance.maxConcurrency, r.serviceMs);
-  for (let k = 0; k < ahead && rows.length > 0; k++) {
-    let soonest = rows[0]!;
-    for (const r of rows) if (waitAt(r, r.dealt) < waitAt(soonest, soonest.dealt)) soonest = r;
-    soonest.dealt += 1;
-  }
+  if (ahead > 0) dealBacklog(rows, ahead);
   return rows.map((r) => {
     const backlogMs = waitAt(r, r.dealt) - waitAt(r, 0);
-    const est: BacklogEstimate = { instance: r.instance, ahead: r.dealt, backlogMs, totalMs: r.totalMs + backlogMs };
+    const est: BacklogEstimate = { instance: r.instance, ahead: r.dealt, backlogMs, totalMs: r.totalMs + backlogMs, waitMs: backlogMs + (r.b?.queueMs ?? 0) };
     if (r.b) est.ttftMs = r.b.ttftMs + backlogMs;
     return est;
   });

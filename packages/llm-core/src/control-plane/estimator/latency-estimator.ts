@@ -66,7 +66,7 @@ export function fluidWaitMs(occupied: number, slots: number, serviceMs: number):
   return occupied >= n ? ((occupied - n + 1) / n) * serviceMs : 0;
 }
 
-function textLength(request: RequestMetadata): number {
+export function textLength(request: RequestMetadata): number {
   if (request.embeddingTexts) return request.embeddingTexts.reduce((s, t) => s + t.length, 0);
   if (request.prompt !== undefined) return request.prompt.length;
   let n = 0;
@@ -74,13 +74,23 @@ function textLength(request: RequestMetadata): number {
   return n;
 }
 
-export function createLatencyEstimator(params: Partial<LatencyEstimatorParams> = {}): DetailedLatencyEstimator {
+/** The defaults with `params` over them, each checked. */
+export function latencyParams(params: Partial<LatencyEstimatorParams> = {}): LatencyEstimatorParams {
   const p: LatencyEstimatorParams = { ...DEFAULT_LATENCY_PARAMS, ...params };
   for (const [k, v] of Object.entries(p)) {
     if (!Number.isFinite(v) || v < 0 || (k.endsWith('PerSec') && v === 0) || (k === 'charsPerToken' && v === 0)) {
       throw new RangeError(`latency estimator parameter ${k} must be a positive number, got ${String(v)}`);
     }
   }
+  return p;
+}
+
+/**
+ * The fixed-rate estimator: the same rates for every engine, whatever it really does (see learned-estimator.ts
+ * for the one that calibrates itself). Kept for callers that want a deterministic model.
+ */
+export function createLatencyEstimator(params: Partial<LatencyEstimatorParams> = {}): DetailedLatencyEstimator {
+  const p = latencyParams(params);
 
   const promptTokens = (r: RequestMetadata) => r.promptTokens ?? Math.ceil(textLength(r) / p.charsPerToken);
 

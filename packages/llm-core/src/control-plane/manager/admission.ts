@@ -1,10 +1,35 @@
 // Admission control: given the registered instances, the queue and the estimator, everything that can be
 // refused at once is refused here, with a reason. The caller records refusals and throws.
+//   - nothing serves it (no_instance / model_not_found), or the queue is at its hard bound (queue_full);
+//   - goodput first: a request with a deadline is refused only when the deadline judge is confident it cannot
+//     be met (its optimistic bound behind the queue ahead is already past it); one that may make it is queued
+//     in the policy's order, and the queued-deadline watch refuses it later if it becomes hopeless;
+//   - overload: a request without a deadline is refused when the wait it would queue for (behind what the
+//     policy serves first, so urgent classes pass ahead of patient ones) exceeds its class's wait budget, with
+//     an honest Retry-After: when the queue ahead should have drained to within the budget.
+// In shadow mode the predictive refusals (deadline and wait budget) are not made, only noted, so that they can
+// be compared with what really happened (admission-audit.ts).
 import { requestClassifier } from '../classifier';
-import { estimateBehindBacklog, fluidWaitMs } from '../estimator';
-import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
+import { estimateBehindBacklog, fluidWaitMs, judgeDeadline } from '../estimator';
+import { PRIORITY_NAMES, type ExecutionInstance, type LatencyEstimator, type PriorityName, type RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
 import { ControlPlaneError, RequestRejectedError } from './errors';
+import type { RefusalPacer } from './refusal-pacer';
+
+/** Default queue-wait budget of every class, ms: admitted requests should not wait longer than this. */
+export const DEFAULT_WAIT_BUDGET_MS = 2_000;
+
+export interface AdmissionOptions {
+  /**
+   * Longest expected queue wait a request without a deadline is admitted with, ms: one number for every class
+   * or per class name (HIGH, NORMAL, …; classes not named keep the default 2,000). 0 or Infinity: no bound.
+   */
+  waitBudgetMs?: number | Partial<Record<PriorityName, number>>;
+  /** Admit everything and only note what admission would have refused (default false). */
+  shadow?: boolean;
+  /** Confidence of the deadline judge (default 0.9): a request is refused only when its optimistic bound misses. */
+  confidence?: number;
+}
 
 export interface AdmissionContext {
   /** Every registered instance, healthy or not. */
@@ -16,35 +41,89 @@ export interface AdmissionContext {
   dispatchNow: () => void;
   /** Queued requests the policy would serve before this one that compete with it for `serving` (backlog.ts). */
   countAhead: (meta: RequestMetadata, serving: readonly ExecutionInstance[]) => number;
+  /** Per-class budgets resolved (resolveWaitBudgets). */
+  waitBudgets: readonly number[];
+  /** actual/predicted queue wait of admitted requests at the budget's quantile (wait-calibration.ts; default 1). */
+  waitFactor?: () => number;
+  /** Spreads the Retry-After of wait-budget refusals (refusal-pacer.ts). */
+  pacer?: RefusalPacer;
+  confidence?: number;
 }
 
-/** The refusal for this request, or undefined when it may be queued. */
-export function admissionRefusal(meta: RequestMetadata, ctx: AdmissionContext): RequestRejectedError | ControlPlaneError | undefined {
+export interface AdmissionVerdict {
+  /** Refused now. */
+  refusal?: RequestRejectedError | ControlPlaneError;
+  /** Shadow mode: what would have been refused (the request is admitted). */
+  wouldRefuse?: RequestRejectedError;
+  /** The refusal is a prediction (deadline or wait budget), not a fact such as a missing model. */
+  predictive?: boolean;
+  /** The queue wait predicted for an admitted request without a deadline (to score the prediction later). */
+  predictedWaitMs?: number;
+}
+
+export function resolveWaitBudgets(budget: AdmissionOptions['waitBudgetMs']): number[] {
+  const valid = (v: number, name: string) => {
+    if (!(v >= 0)) throw new RangeError(`waitBudgetMs${name} must be a non-negative number of ms, got ${String(v)}`);
+    return v === 0 ? Infinity : v;
+  };
+  if (typeof budget === 'number') return PRIORITY_NAMES.map(() => valid(budget, ''));
+  return PRIORITY_NAMES.map((name) => valid(budget?.[name] ?? DEFAULT_WAIT_BUDGET_MS, `.${name}`));
+}
+
+/** The refusal for this request (or, in shadow mode, the refusal it escaped), or nothing when it may be queued. */
+export function admissionVerdict(meta: RequestMetadata, ctx: AdmissionContext, shadow = false): AdmissionVerdict {
   const all = ctx.instances;
   const ofType = requestClassifier.compatibleInstances(meta.type, all);
-  if (ofType.length === 0) return new RequestRejectedError('no_instance', `no instance serves ${meta.type} requests`, meta.id, 5);
+  if (ofType.length === 0) return { refusal: new RequestRejectedError('no_instance', `no instance serves ${meta.type} requests`, meta.id, 5) };
   const compatible = meta.model ? requestClassifier.compatibleInstances(meta.type, all, meta.model) : ofType;
   if (compatible.length === 0) {
     const models = [...new Set(ofType.flatMap((i) => i.models))];
-    return new ControlPlaneError(`model "${meta.model}" is not served here; available: ${models.join(', ')}`, { status: 404, type: 'invalid_request_error', code: 'model_not_found', requestId: meta.id });
+    return { refusal: new ControlPlaneError(`model "${meta.model}" is not served here; available: ${models.join(', ')}`, { status: 404, type: 'invalid_request_error', code: 'model_not_found', requestId: meta.id }) };
   }
   const healthy = compatible.filter((i) => i.health === 'healthy');
-  if (healthy.length === 0) return new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5);
+  if (healthy.length === 0) return { refusal: new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5) };
 
   if (ctx.queueSize() >= ctx.maxQueueSize) ctx.dispatchNow();
   if (ctx.queueSize() >= ctx.maxQueueSize) {
-    return new RequestRejectedError('queue_full', `queue is full (${ctx.queueSize()} requests waiting)`, meta.id, retryAfterSec(healthy, ctx.queueSize()));
+    return { refusal: new RequestRejectedError('queue_full', `queue is full (${ctx.queueSize()} requests waiting)`, meta.id, retryAfterSec(healthy, ctx.queueSize())) };
   }
-  if (meta.sloDeadlineMs !== undefined) {
-    // The instance's own load is in the estimate; the control plane's queue ahead of the request is not.
-    const ahead = ctx.countAhead(meta, healthy);
-    const best = Math.min(...estimateBehindBacklog(ctx.estimator, meta, healthy, ahead).map((e) => e.totalMs));
-    if (best > meta.sloDeadlineMs) {
-      const why = `deadline ${meta.sloDeadlineMs} ms cannot be met (best estimate ${Math.round(best)} ms with ${aheadPhrase(ahead)})`;
-      return new RequestRejectedError('deadline_infeasible', why, meta.id, retryAfterSec(healthy, ctx.queueSize()));
-    }
+  const { refusal: predicted, waitMs } = predictiveRefusal(meta, healthy, ctx);
+  if (!predicted) return { predictedWaitMs: waitMs };
+  return shadow ? { wouldRefuse: predicted, predictedWaitMs: waitMs } : { refusal: predicted, predictive: true };
+}
+
+function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): { refusal?: RequestRejectedError; waitMs?: number } {
+  const now = Date.now();
+  const ahead = ctx.countAhead(meta, healthy);
+  if (meta.sloDeadlineMs !== undefined || meta.ttftDeadlineMs !== undefined) {
+    // The deadline is this request's own budget: it is refused only when confidently hopeless.
+    const j = judgeDeadline(ctx.estimator, meta, healthy, { now, ahead, confidence: ctx.confidence });
+    if (j.verdict !== 'cannot') return {};
+    const which = meta.sloDeadlineMs !== undefined ? `deadline ${meta.sloDeadlineMs} ms` : `first-token deadline ${meta.ttftDeadlineMs} ms`;
+    const why = `${which} cannot be met (best estimate ${Math.round(j.bestEstimateMs)} ms with ${aheadPhrase(ahead)}, ${Math.round(j.leftMs)} ms left)`;
+    return { refusal: new RequestRejectedError('deadline_infeasible', why, meta.id, retryAfterSec(healthy, ctx.queueSize())) };
   }
-  return undefined;
+  const budget = ctx.waitBudgets[Math.min(ctx.waitBudgets.length - 1, Math.max(0, meta.priority))] ?? Infinity;
+  if (!Number.isFinite(budget) || ahead === 0) return {};
+  // The wait behind the requests served first, on the instance where it is shortest.
+  let waitMs = Infinity;
+  for (const e of estimateBehindBacklog(ctx.estimator, meta, healthy, ahead)) {
+    // An instance that has not finished a request yet has no measured drain rate: no confident wait there.
+    if (!(e.instance.load.ewmaLatencyMs > 0)) return {};
+    waitMs = Math.min(waitMs, e.waitMs);
+  }
+  // Scaled by how much longer admitted requests really waited than predicted, at the budget's quantile.
+  const pessimistic = waitMs * (ctx.waitFactor?.() ?? 1);
+  if (pessimistic <= budget) return { waitMs };
+  const name = PRIORITY_NAMES[meta.priority] ?? String(meta.priority);
+  // Honest Retry-After: the requests ahead drain at the rate that gave this wait, so the queue is back within
+  // budget after the excess has drained; and the callers refused just before this one will want those places
+  // first, so it is told to come back after them too (which also spreads a storm's retries out).
+  const drainPerMs = waitMs > 0 ? ahead / waitMs : 0;
+  const behind = ctx.pacer && drainPerMs > 0 ? ctx.pacer.refused(Date.now()) / drainPerMs : 0;
+  const retry = Math.max(1, Math.ceil((pessimistic - budget + behind) / 1000));
+  const refusal = new RequestRejectedError('queue_full', `queue wait of about ${Math.round(pessimistic)} ms (${aheadPhrase(ahead)}) exceeds the ${name} budget of ${Math.round(budget)} ms`, meta.id, retry);
+  return { refusal, waitMs };
 }
 
 /**

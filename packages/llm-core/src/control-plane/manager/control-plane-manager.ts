@@ -8,7 +8,7 @@
 // keeps the orchestration: queue, dispatch, retries and failures, circuit breakers, metrics records, shutdown.
 import { EventEmitter, setMaxListeners } from 'node:events';
 import pino, { type Logger } from 'pino';
-import { createLatencyEstimator } from '../estimator';
+import { createLearnedLatencyEstimator, isLearningEstimator, type AccuracySummary } from '../estimator';
 import { createRouter } from '../routing';
 import type { EmbeddingBatchOptions, EmbeddingBatchOutput } from '../batching';
 import { CircuitBreaker, EngineExecutor, type CircuitBreakerOptions } from '../executor';
@@ -27,8 +27,13 @@ import {
 import { ControlPlaneError, RequestCancelledError, RequestRejectedError, UpstreamError } from './errors';
 import { EmbeddingRequests } from './embedding-requests';
 import { DeferredTimers } from './deferred-timers';
-import { admissionRefusal } from './admission';
+import { admissionVerdict, resolveWaitBudgets, type AdmissionOptions } from './admission';
+import { AdmissionAudit, type AdmissionAuditSnapshot } from './admission-audit';
 import { countAhead } from './backlog';
+import { QueueIndex } from './queue-index';
+import { RefusalPacer } from './refusal-pacer';
+import { WaitCalibration } from './wait-calibration';
+import { hasDiscipline, type DisciplinedPolicy } from '../policies';
 import { QueueWatch } from './queue-watch';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
@@ -43,6 +48,7 @@ import { InstanceRegistry, type InstanceSpec } from './registry';
 import { resolvePolicy } from './resolve-policy';
 import { MetricsCollector, type MetricsCollectorOptions, type MetricsSnapshot, type RequestRecord } from '../metrics';
 import type { PolicyOptions } from '../policies';
+import { freeSlots } from '../routing/load';
 import { toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream } from './request';
 
 export interface ControlPlaneManagerOptions {
@@ -79,8 +85,13 @@ export interface ControlPlaneManagerOptions {
   circuitBreaker?: Omit<CircuitBreakerOptions, 'now'>;
   /** How often an engine found down is probed on /health, ms (default 1000). */
   healthProbeIntervalMs?: number;
-  /** Poll each engine's /metrics for its queue and KV-cache use every N ms (0 = off, the default). */
+  /**
+   * Poll each engine's /metrics every N ms (default 1000; 0 = off): its running and waiting sequences, KV-cache
+   * use and capacity reach policies, routers and the dashboard, and its latency histograms calibrate the estimator.
+   */
   engineMetricsPollMs?: number;
+  /** Admission control: queue-wait budgets per class, shadow mode, the deadline judge's confidence. */
+  admission?: AdmissionOptions;
   /** Windows of the metrics (throughput and recent latencies: default the last 60 s in 6 slices). */
   metrics?: Pick<MetricsCollectorOptions, 'windowMs' | 'windowSlices'>;
   instances?: InstanceSpec[];
@@ -102,6 +113,17 @@ export interface ManagerStatus {
 /** The instances a request has failed on: none, until a retry gives it a set of its own. */
 const NONE_EXCLUDED: ReadonlySet<string> = new Set();
 
+/** getMetrics(): the collector's snapshot with the estimator's accuracy and the admission audit. */
+export type ControlPlaneMetricsSnapshot = MetricsSnapshot & {
+  /** Per instance: median absolute percentage error of predicted vs actual e2e and TTFT (learning estimator only). */
+  estimator: Record<string, AccuracySummary>;
+  admission: AdmissionAuditSnapshot;
+};
+
+/** Dispatch hands the policy at most this many queued requests of each kind, and at least this many. */
+const WINDOW_MIN = 16;
+const WINDOW_MAX = 512;
+
 /** Emits `finished` with the metrics record of every request that reached an end (F-209), `failover` when a stream moves, `circuit` when a breaker opens or closes. */
 export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord]; failover: [StreamFailover]; circuit: [instanceId: string, state: 'open' | 'closed', openedAt: number] }> {
   readonly registry = new InstanceRegistry();
@@ -113,6 +135,13 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly embeddings: EmbeddingRequests;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly queue = new Map<string, Pending>();
+  /** The queue in the policy's order, when the policy states it (policies/discipline.ts). */
+  private readonly index?: QueueIndex<Pending>;
+  private readonly audit: AdmissionAudit;
+  private readonly waits = new WaitCalibration();
+  private readonly pacer = new RefusalPacer();
+  private readonly waitBudgets: number[];
+  private readonly confidence?: number;
   private readonly running = new Map<string, Pending>();
   private readonly log: Logger;
   private readonly opts: {
@@ -137,10 +166,17 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   constructor(options: ControlPlaneManagerOptions = {}) {
     super();
     this.metrics = new MetricsCollector(options.metrics);
-    // Resolve names first: an unknown policy or router is an error, not a silent default.
-    this.policy = resolvePolicy(options.policy ?? 'adaptive', options.policyOptions);
+    const shadow = options.admission?.shadow ?? false;
+    // Resolve names first: an unknown policy or router is an error, not a silent default. In shadow mode a
+    // policy serves hopeless requests best effort: admission and the watch only note what they would refuse.
+    this.policy = resolvePolicy(options.policy ?? 'adaptive', shadow ? { ...options.policyOptions, onInfeasible: 'demote' } : options.policyOptions);
     this.router = typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'load_balanced');
-    this.estimator = options.estimator ?? createLatencyEstimator();
+    this.estimator = options.estimator ?? createLearnedLatencyEstimator();
+    this.waitBudgets = resolveWaitBudgets(options.admission?.waitBudgetMs);
+    this.confidence = options.admission?.confidence;
+    if (this.confidence !== undefined && !(this.confidence > 0.5 && this.confidence < 1)) throw new RangeError(`admission.confidence must be in (0.5, 1), got ${this.confidence}`);
+    this.audit = new AdmissionAudit(shadow, this.waitBudgets);
+    if (hasDiscipline(this.policy)) this.index = new QueueIndex<Pending>(bestEffortHorizon(this.policy));
     const envLevel = process.env.SAGE_LOG_LEVEL?.trim().toLowerCase();
     this.log = options.logger ?? pino({ name: 'control-plane', level: envLevel && envLevel in pino.levels.values ? envLevel : 'silent' });
     this.opts = {
@@ -156,14 +192,20 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         queueSize: () => this.queue.size,
         healthyServing: (meta) => servingInstances(meta, this.registry.all().filter((i) => i.health === 'healthy')),
         countAhead: (meta, serving) => this.countAhead(meta, serving),
-        refuse: (p, err) => this.fail(p, err),
+        refuse: (p, err) => {
+          if (err.code === 'deadline_infeasible') this.audit.refusal(p.meta, err.code);
+          this.fail(p, err);
+        },
+        note: (p, err) => this.audit.refusal(p.meta, err.code),
       },
       {
         timers: this.timers,
         estimator: this.estimator,
         maxQueueWaitMs: options.maxQueueWaitMs ?? 60_000,
         // With onInfeasible 'demote' the policy serves such requests as best effort: they are not refused here.
-        rejectLate: options.policyOptions?.onInfeasible !== 'demote',
+        rejectLate: shadow || options.policyOptions?.onInfeasible !== 'demote',
+        shadow,
+        confidence: this.confidence,
       },
     );
     // One object, read by the runner at every request: setPdSeparation() changes it in place.
@@ -221,7 +263,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       this.kick();
     });
     for (const spec of options.instances ?? []) this.registerInstance(spec);
-    if (options.engineMetricsPollMs && options.engineMetricsPollMs > 0) startEngineMetricsPolling(this.registry, this.executor, this.timers, options.engineMetricsPollMs);
+    const pollMs = options.engineMetricsPollMs ?? 1000;
+    if (pollMs > 0) startEngineMetricsPolling(this.registry, this.executor, this.timers, pollMs, isLearningEstimator(this.estimator) ? this.estimator : undefined);
   }
 
   // ---------------------------------------------------------------- registry
@@ -348,15 +391,29 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const meta = toMetadata(request, Date.now());
     if (request.signal?.aborted) throw new RequestCancelledError(meta.id);
 
-    const refusal = admissionRefusal(meta, {
-      instances: this.registry.all(),
-      queueSize: () => this.queue.size,
-      maxQueueSize: this.opts.maxQueueSize,
-      estimator: this.estimator,
-      dispatchNow: () => this.dispatch(),
-      countAhead: (m, serving) => this.countAhead(m, serving),
-    });
-    if (refusal instanceof RequestRejectedError) throw this.rejected(meta, refusal);
+    const verdict = admissionVerdict(
+      meta,
+      {
+        instances: this.registry.all(),
+        queueSize: () => this.queue.size,
+        maxQueueSize: this.opts.maxQueueSize,
+        estimator: this.estimator,
+        dispatchNow: () => this.dispatch(),
+        countAhead: (m, serving) => this.countAhead(m, serving),
+        waitBudgets: this.waitBudgets,
+        waitFactor: () => this.waits.factor(),
+        pacer: this.pacer,
+        confidence: this.confidence,
+      },
+      this.audit.shadow,
+    );
+    const { refusal, wouldRefuse, predictive, predictedWaitMs } = verdict;
+    if (!refusal && predictedWaitMs !== undefined) this.waits.admitted(meta.id, predictedWaitMs);
+    if (wouldRefuse) this.audit.refusal(meta, wouldRefuse.code);
+    if (refusal instanceof RequestRejectedError) {
+      if (predictive) this.audit.refusal(meta, refusal.code);
+      throw this.rejected(meta, refusal);
+    }
     if (refusal) throw refusal;
     return meta;
   }
@@ -379,7 +436,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       }
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
-      this.queue.set(meta.id, p);
+      this.toQueue(p);
       this.queueWatch.arm(p);
       this.kick();
     });
@@ -387,7 +444,24 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   /** Queued requests the policy would serve before `meta` that compete with it for `serving` (backlog.ts). */
   private countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number {
-    return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, Date.now());
+    const now = Date.now();
+    const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
+    if (this.index && discipline) return this.index.ahead(meta, discipline, (sample) => servingInstances(sample, serving).length > 0, now);
+    return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, now);
+  }
+
+  private toQueue(p: Pending): void {
+    this.queue.set(p.meta.id, p);
+    this.index?.add(p);
+  }
+
+  /** Takes `p` out of the queue (if it is the one queued under its id). */
+  private fromQueue(p: Pending, dispatched = false): boolean {
+    if (this.queue.get(p.meta.id) !== p) return false;
+    this.queue.delete(p.meta.id);
+    this.index?.remove(p);
+    this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
+    return true;
   }
 
   /** The request leaves the manager's watch: its queue timers and its abort listener go. */
@@ -399,8 +473,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   /** The caller went away while its request waited: it leaves the queue now (running ones abort via their signal). */
   private cancelQueued(p: Pending): void {
-    if (this.queue.get(p.meta.id) !== p) return;
-    this.queue.delete(p.meta.id);
+    if (!this.fromQueue(p)) return;
     p.meta.status = RequestStatus.CANCELLED;
     this.detach(p);
     if (p.mode !== 'embedding') this.record(p.meta, { outcome: 'cancelled', e2eMs: Date.now() - p.meta.timestamps.arrival, completionTokens: 0 });
@@ -434,11 +507,17 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       this.wakeWhenCircuitProbes();
       return;
     }
-    // The policy sees copies: whatever it does to them cannot change the queued requests.
-    const queueSnapshot = [...this.queue.values()].map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
+    // The policy sees copies: whatever it does to them cannot change the queued requests. With a stated order
+    // it sees only the head of each kind's queue — what the free slots can take, with room to skip — so a
+    // dispatch costs the same whatever the queue length.
+    const now = Date.now();
+    const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
+    const free = instances.reduce((n, i) => n + freeSlots(i), 0);
+    const head = this.index && discipline ? this.index.window(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free))) : [...this.queue.values()];
+    const queueSnapshot = head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
     let result;
     try {
-      result = this.policy.schedule(queueSnapshot, { now: Date.now(), instances, router: this.router, estimator: this.estimator });
+      result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator });
     } catch (err) {
       this.log.error({ err, policy: this.policy.name }, 'policy failed; failing the queued requests rather than leaving them to hang');
       for (const p of [...this.queue.values()]) this.fail(p, new ControlPlaneError(`scheduling policy ${this.policy.name} failed: ${(err as Error).message}`, { status: 500, type: 'service_unavailable', code: 'policy_error', requestId: p.meta.id }));
@@ -447,6 +526,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     for (const r of result.rejections) {
       const p = this.queue.get(r.requestId);
       if (!p) continue;
+      if (r.code === 'deadline_infeasible') this.audit.refusal(p.meta, r.code);
       this.fail(p, new RequestRejectedError(r.code, r.reason, r.requestId, r.retryAfterSec));
     }
     for (const d of result.decisions) {
@@ -492,8 +572,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const lease = this.runner.take(inst);
     if (!lease) return;
 
-    this.queue.delete(p.meta.id);
+    this.fromQueue(p, true);
     this.queueWatch.disarm(p);
+    if (p.mode !== 'embedding' && isLearningEstimator(this.estimator)) this.estimator.started(p.meta, inst);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
     p.decision = { ...d, instanceId: inst.id };
@@ -551,7 +632,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         p.excluded = new Set(p.excluded).add(inst.id);
         meta.status = RequestStatus.QUEUED;
         this.running.delete(meta.id);
-        this.queue.set(meta.id, p);
+        this.toQueue(p);
         this.queueWatch.arm(p);
         return;
       }
@@ -568,12 +649,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       return;
     }
     p.meta.status = RequestStatus.QUEUED;
-    this.queue.set(p.meta.id, p);
+    this.toQueue(p);
     this.queueWatch.arm(p);
   }
 
   private fail(p: Pending, err: unknown): void {
-    this.queue.delete(p.meta.id);
+    this.fromQueue(p);
     this.running.delete(p.meta.id);
     this.detach(p);
     p.meta.status = RequestStatus.FAILED;
@@ -586,14 +667,25 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private record(meta: RequestMetadata, r: RecordFields): void {
     const rec = toRequestRecord(meta, r);
+    if (isLearningEstimator(this.estimator)) this.estimator.finished(meta, { completed: r.outcome === 'completed', completionTokens: r.completionTokens });
+    this.audit.outcome(rec, meta.priority);
     this.metrics.record(rec);
     this.emit('finished', rec);
   }
 
   /** F-209 metrics as JSON: latency percentiles, throughput, SLO compliance overall and per priority, per-instance load. */
-  getMetrics(): MetricsSnapshot {
+  /** Per instance: how far the latency estimates were from what happened (empty for an estimator that keeps no score). */
+  estimatorAccuracy(): Record<string, AccuracySummary> {
+    return isLearningEstimator(this.estimator) ? this.estimator.accuracy() : {};
+  }
+
+  admissionAudit(): AdmissionAuditSnapshot {
+    return this.audit.snapshot();
+  }
+
+  getMetrics(): ControlPlaneMetricsSnapshot {
     this.metrics.observeInstances(this.registry.snapshot());
-    return this.metrics.snapshot();
+    return { ...this.metrics.snapshot(), estimator: this.estimatorAccuracy(), admission: this.audit.snapshot() };
   }
 
   /** Stops taking requests, rejects the queued ones, aborts those in flight and closes connections. */
@@ -604,11 +696,18 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.timers.close();
     if (this.circuitTimer) clearTimeout(this.circuitTimer);
     for (const p of [...this.queue.values()]) {
-      this.queue.delete(p.meta.id);
+      this.fromQueue(p);
       this.detach(p);
       p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
     }
     this.shutdown.abort(new RequestCancelledError(undefined, 'control plane is shutting down'));
     await this.executor.close();
   }
+}
+
+/** The EDF horizon the policy gives requests without a deadline (60 s when it never orders by deadline). */
+function bestEffortHorizon(policy: DisciplinedPolicy): number {
+  const shape = { llmWithDeadline: 1, llmByPriority: [0, 0, 1, 0, 0], llm: 1, embeddings: 0, oldestEmbeddingArrival: Infinity, withDeadline: 1, byPriority: [0, 0, 1, 0, 0] };
+  const d = policy.discipline(shape, Date.now());
+  return d?.order.kind === 'deadline' ? d.order.bestEffortMs : 60_000;
 }

@@ -1,10 +1,13 @@
-// Polls every registered engine's /metrics for its queue and KV-cache use; a failed poll is skipped, the next comes anyway.
+// Polls every registered engine's /metrics: its running and waiting sequences, KV-cache use and capacity go to
+// the registry (policies, routers, dashboard), its latency histograms to the learning estimator. A failed
+// poll is skipped; the next comes anyway.
+import type { LearningLatencyEstimator } from '../estimator';
 import type { EngineExecutor } from '../executor';
 import type { DeferredTimers } from './deferred-timers';
 import { parseEngineMetrics } from './engine-metrics';
 import type { InstanceRegistry } from './registry';
 
-export function startEngineMetricsPolling(registry: InstanceRegistry, executor: EngineExecutor, timers: DeferredTimers, everyMs: number): void {
+export function startEngineMetricsPolling(registry: InstanceRegistry, executor: EngineExecutor, timers: DeferredTimers, everyMs: number, learner?: LearningLatencyEstimator): void {
   const poll = () => {
     const all = registry.all();
     void Promise.all(
@@ -12,7 +15,11 @@ export function startEngineMetricsPolling(registry: InstanceRegistry, executor: 
         executor
           .getText(inst, '/metrics', Math.min(everyMs, 2000))
           .then((r) => {
-            if (r.status === 200) registry.applyEngineMetrics(inst.id, parseEngineMetrics(r.text));
+            if (r.status !== 200) return;
+            const m = parseEngineMetrics(r.text);
+            registry.applyEngineMetrics(inst.id, m);
+            const model = inst.models.find((x) => x !== '*');
+            if (learner && model !== undefined && registry.get(inst.id)) learner.observeEngine(inst.id, model, m);
           })
           .catch(() => undefined),
       ),

@@ -1,5 +1,7 @@
 export { ControlPlaneManager } from './control-plane-manager';
-export type { ControlPlaneManagerOptions, ManagerStatus } from './control-plane-manager';
+export type { ControlPlaneManagerOptions, ManagerStatus, ControlPlaneMetricsSnapshot } from './control-plane-manager';
+export { DEFAULT_WAIT_BUDGET_MS, resolveWaitBudgets, type AdmissionOptions } from './admission';
+export type { AdmissionAuditSnapshot, RefusalTally } from './admission-audit';
 export { InstanceRegistry, defaultRequestTypes, emptyLoad } from './registry';
 export type { SharedSlots } from './instance-lease';
 export type { InstanceSpec } from './registry';

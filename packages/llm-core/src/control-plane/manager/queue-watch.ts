@@ -21,6 +21,8 @@ export interface QueueWatchHost {
   countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number;
   /** Takes the request out of the queue and fails its caller with this refusal. */
   refuse(p: PendingRequest, err: RequestRejectedError): void;
+  /** Shadow mode: the refusal the watch would have made (the request stays queued). */
+  note(p: PendingRequest, err: RequestRejectedError): void;
 }
 
 export interface QueueWatchOptions {
@@ -30,6 +32,10 @@ export interface QueueWatchOptions {
   maxQueueWaitMs: number;
   /** False when the policy demotes late requests to best effort instead of refusing them. */
   rejectLate: boolean;
+  /** Note hopeless requests instead of refusing them (shadow admission). */
+  shadow?: boolean;
+  /** Confidence of the deadline judge. */
+  confidence?: number;
 }
 
 export class QueueWatch {
@@ -106,12 +112,14 @@ export class QueueWatch {
     if (!this.opts.rejectLate || !this.host.isQueued(p)) return;
     if (p.meta.sloDeadlineMs === undefined && p.meta.ttftDeadlineMs === undefined) return;
     const healthy = this.host.healthyServing(p.meta);
-    const check = checkQueuedDeadline(p.meta, healthy, this.opts.estimator, Date.now(), this.host.countAhead(p.meta, healthy));
+    const check = checkQueuedDeadline(p.meta, healthy, this.opts.estimator, Date.now(), this.host.countAhead(p.meta, healthy), this.opts.confidence);
     if (!check) return;
     if (!check.feasible) {
       const best = Number.isFinite(check.bestEstimateMs) ? `best estimate ${Math.round(check.bestEstimateMs)} ms with ${aheadPhrase(check.ahead)}` : 'no healthy instance';
       const why = check.leftMs <= 0 ? `deadline passed ${Math.round(-check.leftMs)} ms ago while queued` : `deadline cannot be met while queued: ${Math.round(check.leftMs)} ms left, ${best}`;
-      this.host.refuse(p, new RequestRejectedError('deadline_infeasible', why, p.meta.id, retryAfterSec(healthy, this.host.queueSize())));
+      const err = new RequestRejectedError('deadline_infeasible', why, p.meta.id, retryAfterSec(healthy, this.host.queueSize()));
+      if (this.opts.shadow) this.host.note(p, err);
+      else this.host.refuse(p, err);
       return;
     }
     p.deadlineTimer = this.opts.timers.later(() => {

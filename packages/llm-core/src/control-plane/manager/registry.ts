@@ -16,6 +16,8 @@ export interface InstanceSpec {
   gpuCount?: number;
   gpuIds?: number[];
   maxConcurrency?: number;
+  /** KV-cache capacity in tokens, when known at registration (the engine's /metrics tells it otherwise). */
+  kvCacheTokens?: number;
   topology?: Topology;
   costPerHour?: number;
   health?: InstanceHealth;
@@ -62,6 +64,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
       gpuCount: spec.gpuCount ?? 0,
       gpuIds: Object.freeze([...(spec.gpuIds ?? [])]) as number[],
       maxConcurrency: spec.maxConcurrency ?? 32,
+      kvCacheTokens: spec.kvCacheTokens,
       topology: frozenTopology(spec.topology),
       costPerHour: spec.costPerHour,
       health: spec.health ?? 'healthy',
@@ -154,10 +157,14 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
   }
 
   /** Load read from the engine's own /metrics (queue and KV-cache use; active requests stay executor-owned). */
-  applyEngineMetrics(id: string, m: { running?: number; waiting?: number; kvCacheUsage?: number }): void {
+  applyEngineMetrics(id: string, m: { running?: number; waiting?: number; kvCacheUsage?: number; kvCacheTokens?: number }): void {
     const i = this.instances.get(id);
     if (!i) return;
     if (m.waiting !== undefined) i.load.queuedRequests = m.waiting;
     if (m.kvCacheUsage !== undefined) i.load.kvCacheUsage = m.kvCacheUsage;
+    if (m.kvCacheTokens !== undefined && m.kvCacheTokens > 0 && i.kvCacheTokens !== m.kvCacheTokens) {
+      i.kvCacheTokens = m.kvCacheTokens;
+      this.emit('change', 'kv-capacity', id);
+    }
   }
 }

@@ -9,6 +9,7 @@ import { RequestPriority, type PolicyResult, type RequestMetadata, type Scheduli
 import { CapacityView } from './capacity';
 import { absoluteDeadline, absoluteTtftDeadline } from './policy-helpers';
 import { CostOptimizedPolicy, type CostOptimizedOptions } from './cost-optimized';
+import type { DisciplinedPolicy, QueueDiscipline, QueueShape } from './discipline';
 import { FifoPolicy } from './fifo';
 import { PriorityPolicy, type PriorityOptions } from './priority';
 import { serviceOrder } from './service-order';
@@ -25,7 +26,7 @@ export interface AdaptiveChoice {
 
 export class AdaptivePolicy implements SchedulingPolicy {
   readonly name = 'adaptive';
-  private readonly delegates: Record<AdaptiveDelegate, SchedulingPolicy>;
+  private readonly delegates: Record<AdaptiveDelegate, DisciplinedPolicy>;
   private last: AdaptiveChoice | undefined;
 
   constructor(options: AdaptiveOptions = {}) {
@@ -63,6 +64,14 @@ export class AdaptivePolicy implements SchedulingPolicy {
       return { delegate: 'cost_optimized', why: `no contention (${queue.length} queued ≤ ${free} free), prices differ` };
     }
     return { delegate: 'fifo', why: queue.length > free ? `contention (${queue.length} queued > ${free} free)` : 'uniform work' };
+  }
+
+  /** The discipline of the delegate a queue of this shape gets (the same rule as chooseByQueue, from counters). */
+  discipline(shape: QueueShape, now: number): QueueDiscipline | undefined {
+    let delegate: AdaptiveDelegate = 'fifo';
+    if (shape.withDeadline > 0) delegate = 'slo_aware';
+    else if (shape.byPriority.filter((n) => n > 0).length > 1 || shape.byPriority.some((n, p) => n > 0 && p <= RequestPriority.HIGH)) delegate = 'priority';
+    return this.delegates[delegate].discipline(shape, now);
   }
 
   /**

@@ -12,10 +12,11 @@ export type Admission =
   /** Stays queued this round (nothing compatible, or every compatible instance is full). */
   | { kind: 'wait' }
   /**
-   * Free to place on `available`. `holdToDeadline`: it has a deadline that can still be met, so only an
-   * instance predicted to meet it will do; `demoted`: it had one that cannot, and is now best effort.
+   * Free to place on `available`. `holdToDeadline`: some instance's estimate meets its deadline, so only such
+   * an instance will do (`meeting`, their ids; a full one is waited for); a deadline that is only at risk
+   * everywhere is served where it finishes soonest. `demoted`: it had one that cannot be met, now best effort.
    */
-  | { kind: 'place'; available: ExecutionInstance[]; holdToDeadline: boolean; demoted: boolean };
+  | { kind: 'place'; available: ExecutionInstance[]; holdToDeadline: boolean; demoted: boolean; meeting?: Set<string> };
 
 export function admit(
   ctx: SchedulingContext,
@@ -28,17 +29,20 @@ export function admit(
   if (compat.length === 0) return options.rejectUnroutable ? { kind: 'reject', rejection: noInstance(request) } : { kind: 'wait' };
   const hasDeadline = absoluteDeadline(request) !== undefined || absoluteTtftDeadline(request) !== undefined;
   let demoted = false;
+  let meeting: Set<string> | undefined;
   if (hasDeadline) {
     // Checked even when everything is full: what cannot make it is told so now, not when it times out.
     const f = feasibility(ctx, cap, request, compat);
     if (!f.feasible) {
       if (onInfeasible === 'reject') return { kind: 'reject', rejection: deadlineRejection(ctx, request, f.bestEstimateMs) };
       demoted = true;
+    } else if (f.verdict === 'meets') {
+      meeting = f.meeting;
     }
   }
   const available = cap.available(compat);
   if (available.length === 0) return { kind: 'wait' };
-  return { kind: 'place', available, holdToDeadline: hasDeadline && !demoted, demoted };
+  return { kind: 'place', available, holdToDeadline: meeting !== undefined, demoted, meeting };
 }
 
 /** A request admitted for placement this round, with the instances it may go to. */

@@ -5,8 +5,9 @@
 import { loadRatio } from '../routing/load';
 import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
+import type { QueueDiscipline } from './discipline';
 import { admitted } from './admission';
-import { byArrival, decide, meetsDeadline, sortedBy, type BasePolicyOptions, type InfeasibleAction } from './policy-helpers';
+import { byArrival, decide, sortedBy, type BasePolicyOptions, type InfeasibleAction } from './policy-helpers';
 
 export interface CostOptimizedOptions extends BasePolicyOptions {
   /** What happens to a request that can no longer meet its deadline (default 'reject'). */
@@ -35,6 +36,10 @@ export class CostOptimizedPolicy implements SchedulingPolicy {
     )[0];
   }
 
+  discipline(): QueueDiscipline {
+    return { order: { kind: 'arrival' }, embeddings: 'mixed' };
+  }
+
   /** Arrival order: price decides where a request goes, not when. */
   order(queue: readonly RequestMetadata[]): RequestMetadata[] {
     return sortedBy(queue, byArrival);
@@ -43,8 +48,8 @@ export class CostOptimizedPolicy implements SchedulingPolicy {
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
-    for (const { request, available, holdToDeadline, demoted } of admitted(this.order(queue), ctx, cap, this.options, this.onInfeasible, result.rejections)) {
-      const pool = holdToDeadline ? available.filter((inst) => meetsDeadline(ctx, request, inst)) : available;
+    for (const { request, available, holdToDeadline, demoted, meeting } of admitted(this.order(queue), ctx, cap, this.options, this.onInfeasible, result.rejections)) {
+      const pool = holdToDeadline ? available.filter((inst) => meeting?.has(inst.id)) : available;
       const instance = this.cheapest(ctx, request, pool);
       if (!instance) continue; // only a busy instance can meet the deadline: wait for it
       cap.take(instance.id);

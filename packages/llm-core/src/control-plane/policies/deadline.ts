@@ -1,23 +1,22 @@
-// Deadline feasibility shared by slo_aware and cost_optimized: is there any compatible instance (full or
-// not, with this call's placements counted) on which the request is still predicted to finish in time?
+// Deadline feasibility shared by slo_aware and cost_optimized, through the one deadline judge
+// (estimator/deadline-judge.ts) over every compatible instance, full or not, with this call's placements
+// counted: which instances meet the deadline, and whether it cannot be met anywhere any more.
+import { judgeDeadline, type DeadlineVerdict } from '../estimator/deadline-judge';
 import type { ExecutionInstance, RequestMetadata, SchedulingContext } from '../types';
 import type { CapacityView } from './capacity';
-import { meetsDeadline } from './policy-helpers';
 
 export interface Feasibility {
-  /** Some compatible instance meets the deadline (possibly one that is full right now). */
+  /** Not 'cannot': some compatible instance (possibly one that is full right now) may still meet it. */
   feasible: boolean;
+  verdict: DeadlineVerdict;
   /** Lowest estimate over the compatible instances, ms. */
   bestEstimateMs: number;
+  /** Ids of the instances whose estimate meets every deadline. */
+  meeting: Set<string>;
 }
 
 export function feasibility(ctx: SchedulingContext, cap: CapacityView, request: RequestMetadata, compat: readonly ExecutionInstance[]): Feasibility {
-  let feasible = false;
-  let bestEstimateMs = Infinity;
-  for (const inst of compat) {
-    const view = cap.view(inst);
-    bestEstimateMs = Math.min(bestEstimateMs, ctx.estimator.estimate(request, view));
-    if (!feasible && meetsDeadline(ctx, request, view)) feasible = true;
-  }
-  return { feasible, bestEstimateMs };
+  const j = judgeDeadline(ctx.estimator, request, compat.map((i) => cap.view(i)), { now: ctx.now });
+  const meeting = new Set(j.instances.filter((x) => x.verdict === 'meets').map((x) => x.instance.id));
+  return { feasible: j.verdict !== 'cannot', verdict: j.verdict, bestEstimateMs: j.bestEstimateMs, meeting };
 }

@@ -1,6 +1,7 @@
 // fifo: arrival order; each request goes where the context's router sends it (least loaded by default).
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { byArrival, routeAmong, sortedBy, type BasePolicyOptions } from './policy-helpers';
+import type { QueueDiscipline } from './discipline';
 import { placeInOrder } from './place';
 
 export type FifoOptions = BasePolicyOptions;
@@ -9,6 +10,10 @@ export class FifoPolicy implements SchedulingPolicy {
   readonly name = 'fifo';
 
   constructor(private readonly options: FifoOptions = {}) {}
+
+  discipline(): QueueDiscipline {
+    return { order: { kind: 'arrival' }, embeddings: 'mixed' };
+  }
 
   /** Arrival order. */
   order(queue: readonly RequestMetadata[]): RequestMetadata[] {

@@ -13,6 +13,7 @@ import { instanceRank, requestClassifier } from '../classifier/request-classifie
 import { InstanceType, RequestPriority, RequestType, type ExecutionInstance, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
 import { absoluteDeadline, absoluteTtftDeadline, byArrival, decide, noInstance, routeAmong, sortedBy, uniqueById, type BasePolicyOptions } from './policy-helpers';
+import { hasDiscipline, llmOnly, type QueueDiscipline, type QueueShape } from './discipline';
 import { serviceOrder } from './service-order';
 
 export const EMBEDDING_PRIORITIES = ['high', 'normal', 'low', 'adaptive'] as const;
@@ -61,6 +62,19 @@ export class HybridPolicy implements SchedulingPolicy {
     const oldest = Math.min(...embeddings.map((r) => r.timestamps.arrival));
     if (embeddings.length > 0 && now - oldest >= this.adaptiveWaitMs) return 'high';
     return 'normal';
+  }
+
+  /** The fallback's order for LLM work; embeddings before it when they have priority, after it otherwise (as order()). */
+  discipline(shape: QueueShape, now: number): QueueDiscipline | undefined {
+    if (!hasDiscipline(this.fallback)) return undefined;
+    const inner = this.fallback.discipline(llmOnly(shape), now);
+    if (!inner) return undefined;
+    let mode = this.embeddingPriority;
+    if (mode === 'adaptive') {
+      const urgentLlm = shape.llmWithDeadline > 0 || shape.llmByPriority.some((n, p) => n > 0 && p <= RequestPriority.HIGH);
+      mode = urgentLlm ? 'low' : shape.embeddings > 0 && now - shape.oldestEmbeddingArrival >= this.adaptiveWaitMs ? 'high' : 'normal';
+    }
+    return { order: inner.order, embeddings: mode === 'high' ? 'first' : 'last' };
   }
 
   /**

@@ -1,6 +1,6 @@
 // Pieces every policy shares: queue order helpers, router use with a guard, decision building.
 import { requestClassifier, type RequestClassifier } from '../classifier/request-classifier';
-import { hasBreakdown } from '../estimator/latency-estimator';
+import { judgeDeadline } from '../estimator/deadline-judge';
 import { loadRatio } from '../routing/load';
 import { pickLeastLoaded } from '../routing/load-balanced';
 import type { ExecutionInstance, Rejection, RequestMetadata, SchedulingContext, SchedulingDecision } from '../types';
@@ -68,16 +68,13 @@ export function fastest(ctx: SchedulingContext, request: RequestMetadata, candid
   return best?.inst;
 }
 
-/** Whether `request` is predicted to meet its deadlines on `instance` (true when it has none). */
+/**
+ * Whether `request`'s estimate on `instance` meets its deadlines (true when it has none): the deadline judge's
+ * 'meets' (estimator/deadline-judge.ts), the same rule admission and the queued-deadline watch apply.
+ */
 export function meetsDeadline(ctx: SchedulingContext, request: RequestMetadata, instance: ExecutionInstance): boolean {
-  const dl = absoluteDeadline(request);
-  const ttftDl = absoluteTtftDeadline(request);
-  if (dl === undefined && ttftDl === undefined) return true;
-  if (hasBreakdown(ctx.estimator)) {
-    const b = ctx.estimator.breakdown(request, instance);
-    return (dl === undefined || ctx.now + b.totalMs <= dl) && (ttftDl === undefined || ctx.now + b.ttftMs <= ttftDl);
-  }
-  return dl === undefined || ctx.now + ctx.estimator.estimate(request, instance) <= dl;
+  if (absoluteDeadline(request) === undefined && absoluteTtftDeadline(request) === undefined) return true;
+  return judgeDeadline(ctx.estimator, request, [instance], { now: ctx.now }).verdict === 'meets';
 }
 
 /** Estimated cost of one request: its share (one of maxConcurrency slots) of the instance's hourly price. */

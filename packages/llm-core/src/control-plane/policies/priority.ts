@@ -4,6 +4,7 @@
 // estimate; the rest go where the router sends them.
 import { RequestPriority, PRIORITY_NAMES, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
 import { fastest, routeAmong, sortedBy, type BasePolicyOptions } from './policy-helpers';
+import type { QueueDiscipline } from './discipline';
 import { placeInOrder } from './place';
 
 export interface PriorityOptions extends BasePolicyOptions {
@@ -30,6 +31,10 @@ export class PriorityPolicy implements SchedulingPolicy {
     this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
     if (!(this.agingMs > 0)) throw new RangeError(`agingMs must be > 0, got ${String(options.agingMs)}`);
     this.urgent = options.urgentPriority ?? RequestPriority.HIGH;
+  }
+
+  discipline(): QueueDiscipline {
+    return { order: { kind: 'priority', agingMs: this.agingMs }, embeddings: 'mixed' };
   }
 
   /** The queue in the order this policy would serve it at `now`. */

@@ -4,14 +4,15 @@
 // or demoted to best effort, by configuration. Requests without a deadline are ordered as if they had
 // `bestEffortDeadlineMs`, so they are served after urgent work but never starve.
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
+import { hasDeadline } from '../estimator/deadline-judge';
 import { CapacityView } from './capacity';
+import type { QueueDiscipline } from './discipline';
 import { admitted } from './admission';
 import {
   absoluteDeadline,
   absoluteTtftDeadline,
   decide,
   fastest,
-  meetsDeadline,
   routeAmong,
   sortedBy,
   type BasePolicyOptions,
@@ -35,6 +36,10 @@ export class SloAwarePolicy implements SchedulingPolicy {
     this.bestEffortMs = options.bestEffortDeadlineMs ?? 60_000;
   }
 
+  discipline(): QueueDiscipline {
+    return { order: { kind: 'deadline', bestEffortMs: this.bestEffortMs }, embeddings: 'mixed' };
+  }
+
   /** EDF order key: the earlier of the end-to-end and TTFT deadlines, or the best-effort horizon. */
   orderingDeadline(request: RequestMetadata): number {
     const dls = [absoluteDeadline(request), absoluteTtftDeadline(request)].filter((d): d is number => d !== undefined);
@@ -49,20 +54,21 @@ export class SloAwarePolicy implements SchedulingPolicy {
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
     const result: PolicyResult = { decisions: [], rejections: [] };
     const cap = new CapacityView(ctx.instances);
-    for (const { request, available, holdToDeadline, demoted } of admitted(this.order(queue), ctx, cap, this.options, this.onInfeasible, result.rejections)) {
+    for (const { request, available, holdToDeadline, demoted, meeting } of admitted(this.order(queue), ctx, cap, this.options, this.onInfeasible, result.rejections)) {
       if (holdToDeadline) {
-        const meeting = available.filter((inst) => meetsDeadline(ctx, request, inst));
-        const instance = fastest(ctx, request, meeting);
+        const instance = fastest(ctx, request, available.filter((inst) => meeting?.has(inst.id)));
         if (!instance) continue; // only a busy instance can make it: wait for it
         cap.take(instance.id);
         const left = Math.round(this.orderingDeadline(request) - ctx.now);
         result.decisions.push(decide(ctx, request, instance, this.name, `slo_aware: EDF, ${left} ms to deadline, fastest feasible instance`));
         continue;
       }
-      const instance = routeAmong(ctx, request, available);
+      const atRisk = !demoted && hasDeadline(request);
+      // A deadline only at risk everywhere: where it finishes soonest gives it its best chance.
+      const instance = atRisk ? fastest(ctx, request, available) : routeAmong(ctx, request, available);
       if (!instance) continue;
       cap.take(instance.id);
-      const why = demoted ? 'deadline no longer feasible, demoted to best effort' : 'no deadline, best effort';
+      const why = demoted ? 'deadline no longer feasible, demoted to best effort' : atRisk ? 'deadline at risk, fastest instance' : 'no deadline, best effort';
       result.decisions.push(decide(ctx, request, instance, this.name, `slo_aware: ${why}; routed by ${ctx.router.name}`));
     }
     return result;

@@ -4,6 +4,7 @@ export { RoundRobinRouter } from './round-robin';
 export { AffinityRouter, affinityKey, type AffinityOptions } from './affinity';
 export { LocalityRouter, HashRing, localityKey, type LocalityOptions } from './locality';
 export { PrefixAwareRouter, promptText, prefixBlockHashes, type PrefixAwareOptions, type PrefixMatch } from './prefix-aware';
+export { PrefixCacheTable, type PrefixCacheTableOptions } from './prefix-cache-table';
 export {
   TopologyAwareRouter,
   TopologyTier,

@@ -1,20 +1,23 @@
 // prefix_aware: route to the instance most likely to still hold the prompt's prefix in its KV cache. The
 // prompt's tokens are cut into fixed blocks and each block's hash is chained onto the previous one (as vLLM's
-// prefix cache does), so a hash match at block k means the whole prefix up to k is equal. The router remembers
-// which instance last served each block (bounded LRU) and prefers the longest match, unless that instance is
-// too much busier than the least loaded candidate; then it falls back to load_balanced.
+// prefix cache does), so a hash match at block k means the whole prefix up to k is equal. The router keeps,
+// per instance, the blocks it sent there, bounded by that engine's KV capacity and aged LRU as the engine's
+// cache is (prefix-cache-table.ts): when the shared prefixes do not fit one engine, each settles on one, and
+// a prefix an engine must have evicted is no longer counted as a hit there. Among the candidates whose load is
+// within `maxLoadImbalance` of the least loaded, the one holding the longest prefix wins; with no hit, the
+// least loaded does.
 import { contentText, encodeTokens } from '@sage/common';
 import type { ExecutionInstance, RequestMetadata, RouterMemory, RoutingStrategy } from '../types';
 import { hashInts, hashString } from './hash';
 import { loadRatio } from './load';
 import { pickLeastLoaded, type Rng } from './load-balanced';
-import { BoundedLru } from './lru';
 import { LearntPlacements } from './memory';
+import { PrefixCacheTable } from './prefix-cache-table';
 
 export interface PrefixAwareOptions {
   /** Tokens per block (default 16, vLLM's block size). */
   blockSize?: number;
-  /** Prefix blocks remembered across all instances (default 100,000). */
+  /** Blocks assumed for an instance whose KV capacity is unknown (default 7,500; known capacities come from the instance). */
   maxBlocks?: number;
   /** Shortest useful match in blocks (default 1). */
   minMatchBlocks?: number;
@@ -56,9 +59,10 @@ export class PrefixAwareRouter implements RoutingStrategy {
   private readonly minMatchBlocks: number;
   private readonly maxLoadImbalance: number;
   private readonly rng: Rng;
-  private readonly blocks: BoundedLru<number, string>;
+  private readonly table: PrefixCacheTable;
   private readonly learnt = new LearntPlacements((keys, id) => {
-    for (const k of keys) if (/^-?\d+$/.test(k)) this.blocks.set(Number(k), id);
+    const hashes = keys.filter((k) => /^-?\d+$/.test(k)).map(Number);
+    this.table.use(id, hashes);
   });
   /** Which instance holds which prefix blocks, shared with other replicas' prefix-aware routers. */
   readonly memory: RouterMemory = this.learnt.memory;
@@ -69,7 +73,9 @@ export class PrefixAwareRouter implements RoutingStrategy {
     this.minMatchBlocks = options.minMatchBlocks ?? 1;
     this.maxLoadImbalance = options.maxLoadImbalance ?? 0.5;
     this.rng = options.rng ?? Math.random;
-    this.blocks = new BoundedLru(options.maxBlocks ?? 100_000);
+    const defaultBlocks = options.maxBlocks ?? 7_500;
+    if (!Number.isInteger(defaultBlocks) || defaultBlocks < 1) throw new RangeError(`maxBlocks must be a positive integer, got ${options.maxBlocks}`);
+    this.table = new PrefixCacheTable({ blockSize: this.blockSize, defaultBlocks });
   }
 
   route(request: RequestMetadata, candidates: readonly ExecutionInstance[]): ExecutionInstance | undefined {
@@ -77,12 +83,9 @@ export class PrefixAwareRouter implements RoutingStrategy {
     const hashes = prefixBlockHashes(promptText(request), request.model, this.blockSize);
     const chosen = this.bestMatch(hashes, candidates) ?? pickLeastLoaded(candidates, this.rng);
     if (chosen) {
-      const moved: string[] = [];
-      for (const h of hashes) {
-        if (this.blocks.peek(h) !== chosen.id) moved.push(String(h));
-        this.blocks.set(h, chosen.id);
-      }
-      this.learnt.tell(moved, chosen.id);
+      const fresh = hashes.filter((h) => !this.table.holds(chosen.id, h));
+      this.table.use(chosen.id, hashes, chosen.kvCacheTokens);
+      this.learnt.tell(fresh.map(String), chosen.id);
     }
     return chosen;
   }
@@ -90,28 +93,37 @@ export class PrefixAwareRouter implements RoutingStrategy {
   /** Longest remembered prefix of `request` per instance (diagnostics and tests). */
   longestMatch(request: RequestMetadata, candidates: readonly ExecutionInstance[]): PrefixMatch | undefined {
     const hashes = prefixBlockHashes(promptText(request), request.model, this.blockSize);
-    const ids = new Set(candidates.map((c) => c.id));
-    for (let k = hashes.length - 1; k >= 0; k--) {
-      const id = this.blocks.peek(hashes[k]);
-      if (id !== undefined && ids.has(id)) return { instanceId: id, blocks: k + 1 };
+    let best: PrefixMatch | undefined;
+    for (const c of candidates) {
+      const blocks = this.table.matched(c.id, hashes);
+      if (blocks > 0 && (!best || blocks > best.blocks)) best = { instanceId: c.id, blocks };
     }
-    return undefined;
+    return best;
   }
 
+  /** Blocks the router believes `instanceId` holds, and the capacity it sized that instance to. */
+  cacheView(instanceId: string): { blocks: number; capacity: number } | undefined {
+    return this.table.size(instanceId);
+  }
+
+  /** The longest held prefix among the candidates within the load bound; ties to the less loaded. */
   private bestMatch(hashes: number[], candidates: readonly ExecutionInstance[]): ExecutionInstance | undefined {
-    const byId = new Map(candidates.map((c) => [c.id, c]));
     const minLoad = Math.min(...candidates.map(loadRatio));
-    // Deepest block first: chained hashes make a deep hit imply the whole prefix before it.
-    for (let k = hashes.length - 1; k >= this.minMatchBlocks - 1; k--) {
-      const id = this.blocks.peek(hashes[k]);
-      const inst = id === undefined ? undefined : byId.get(id);
-      if (inst && loadRatio(inst) - minLoad <= this.maxLoadImbalance) return inst;
+    let best: ExecutionInstance | undefined;
+    let bestBlocks = 0;
+    for (const c of candidates) {
+      if (loadRatio(c) - minLoad > this.maxLoadImbalance) continue;
+      const blocks = this.table.matched(c.id, hashes);
+      if (blocks < this.minMatchBlocks) continue;
+      if (blocks > bestBlocks || (blocks === bestBlocks && best && loadRatio(c) < loadRatio(best))) {
+        best = c;
+        bestBlocks = blocks;
+      }
     }
-    return undefined;
+    return best;
   }
 
   onInstancesChanged(instances: readonly ExecutionInstance[]): void {
-    const ids = new Set(instances.map((i) => i.id));
-    this.blocks.retain((id) => ids.has(id));
+    this.table.retain(new Set(instances.map((i) => i.id)));
   }
 }

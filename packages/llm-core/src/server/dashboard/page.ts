@@ -68,6 +68,7 @@ export function renderPage(settings: PageSettings): string {
               <th scope="col">Engine</th><th scope="col">Kind</th><th scope="col">Model</th><th scope="col">State</th>
               <th scope="col">Health</th><th scope="col">Circuit</th><th scope="col" class="num">Active</th>
               <th scope="col" class="num">Queued</th><th scope="col">KV cache</th><th scope="col" class="num">Latency (EWMA)</th>
+              <th scope="col" class="num" title="Median absolute error of the latency estimate: end-to-end / first token">Estimate error</th>
               <th scope="col" class="num">Tokens/s</th><th scope="col" class="num">Restarts</th>
             </tr>
           </thead>

@@ -15,7 +15,8 @@
  * @typedef {{ id: string, type?: string, models?: string[], health: string, circuit?: string, drained?: string, load?: InstanceLoad }} InstanceView
  * @typedef {{ id: string, state: string, model: string, kind: string, restarts: number }} EngineView
  * @typedef {{ status: string, uptimeSec: number, policy?: string, router?: string, queueLength: number, instances?: InstanceView[], engines?: EngineView[] }} Health
- * @typedef {MetricsSnapshot & { queueLength: number, running: number, instances_live?: InstanceView[] }} Metrics
+ * @typedef {import('../../../control-plane/estimator').AccuracySummary} AccuracySummary
+ * @typedef {MetricsSnapshot & { queueLength: number, running: number, instances_live?: InstanceView[], estimator?: Record<string, AccuracySummary> }} Metrics
  *
  * What the tab keeps: one sample per poll (a gap when the server did not answer).
  * @typedef {{ p50: number, p95: number, p99: number }} Percentiles
@@ -600,7 +601,7 @@
       var tr0 = document.createElement('tr');
       tr0.className = 'empty';
       var td0 = document.createElement('td');
-      td0.colSpan = 12;
+      td0.colSpan = 13;
       td0.textContent = h || m ? 'No engines or instances registered.' : 'Waiting for the first update…';
       tr0.appendChild(td0);
       frag.appendChild(tr0);
@@ -631,6 +632,9 @@
         cell(tr, box);
       } else cell(tr, null);
       cell(tr, load ? fmtMs(load.ewmaLatencyMs) : null, 'num');
+      var acc = m && m.estimator ? m.estimator[id] : undefined;
+      var ape = function (/** @type {number | null} */ v) { return v === null ? '–' : Math.round(v * 100) + ' %'; };
+      cell(tr, acc && acc.samples > 0 ? ape(acc.e2eMdape) + ' / ' + ape(acc.ttftMdape) : null, 'num').dataset.col = 'estimate-error';
       cell(tr, load ? fmtRate(load.tokensPerSecond) : null, 'num');
       cell(tr, e ? e.restarts : null, 'num');
       frag.appendChild(tr);

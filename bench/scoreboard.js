@@ -1,0 +1,430 @@
+#!/usr/bin/env node
+// The scheduling scoreboard: every policy (and, on the prefix workload, every router) on the same seeded
+// workloads, in one run, against real sim-llm / sim-embedding engines (child processes) and a control plane in
+// its own process. One table per workload: per-class attainment (a 200 within its deadlines), goodput
+// (completions within SLO per second), refusals (and false refusals from a shadow-mode run), TTFT p50/p99,
+// e2e p99, and the estimator's median absolute error.
+//
+//   npm run build && node bench/scoreboard.js [--workloads priority,overload,storm,prefix,mixed,estimator]
+//        [--policies fifo,priority,…] [--routers round_robin,prefix_aware,…] [--scale 1] [--seed 7] [--json-out FILE] [--html-out FILE]
+//
+// --scale multiplies every duration (0.5 for a quick look). All traffic goes to 127.0.0.1, bounded in time.
+/* global require, process, console, __dirname, performance */
+'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script run with node */
+const { spawn } = require('node:child_process');
+const { writeFileSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { launchSimEngine } = require('@sage/llm-core/testing');
+const { rng, words, between, poisson, openLoop, closedLoop, warmUp, score, quantile, sleep } = require('./scoreboard/load');
+const { renderHtml } = require('./scoreboard/chart');
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
+};
+const ALL = ['priority', 'overload', 'storm', 'prefix', 'mixed', 'estimator'];
+const SELECTED = opt('workloads', ALL.join(',')).split(',').filter(Boolean);
+for (const w of SELECTED) if (!ALL.includes(w)) throw new Error(`unknown workload "${w}"; valid: ${ALL.join(', ')}`);
+const SCALE = Number(opt('scale', '1'));
+const SEED = Number(opt('seed', '7'));
+const POLICIES = opt('policies', 'fifo,priority,slo_aware,cost_optimized,adaptive,hybrid').split(',');
+const ROUTERS = opt('routers', 'round_robin,load_balanced,affinity,locality,topology_aware,prefix_aware').split(',');
+const MODEL = 'sage-sim-llm';
+const EMBED_MODEL = 'sage-sim-embedding';
+const sec = (s) => Math.round(s * 1000 * SCALE);
+
+// ---------------------------------------------------------------- processes
+
+async function engines(specs) {
+  return Promise.all(specs.map((s) => launchSimEngine({ kind: s.kind ?? 'sim-llm', model: s.model ?? MODEL, timeScale: s.timeScale, extraArgs: s.args, logLevel: 'warn' })));
+}
+const stopAll = (list) => Promise.all(list.map((e) => e.stop()));
+
+function controlPlane(cfg) {
+  // SCOREBOARD_CP_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the control plane of each run.
+  const nodeArgs = (process.env.SCOREBOARD_CP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, 'scoreboard', 'control-plane-child.js'), JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout.off('data', onData);
+      const { url } = JSON.parse(buf.slice(0, nl));
+      resolve({
+        url,
+        stop: () =>
+          new Promise((res) => {
+            if (child.exitCode !== null) return res();
+            child.once('exit', () => res());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      });
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`control plane exited with ${code} before listening`)));
+  });
+}
+
+async function getJson(url) {
+  const res = await fetch(url);
+  return res.json();
+}
+
+/** A counter or gauge of an engine's Prometheus text, summed over its labels. */
+function metricValue(text, name) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1] === name) sum += Number(m[3]) || 0;
+  }
+  return sum;
+}
+
+/** Median over the instances of the estimator's e2e error (null until some instance is past its warm-up). */
+function estimatorError(m) {
+  const v = Object.values(m.estimator ?? {}).map((a) => a.e2eMdape).filter((x) => typeof x === 'number');
+  return quantile(v, 0.5);
+}
+
+/** Polls /health during a run: how long the control plane takes to answer while it is loaded. */
+function healthProbe(url) {
+  const times = [];
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      try {
+        await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
+      } catch {
+        /* counted by its time */
+      }
+      times.push(performance.now() - t0);
+      await sleep(250);
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+    return quantile(times, 0.99);
+  };
+}
+
+// ---------------------------------------------------------------- formatting
+
+const pct = (n, d) => (d > 0 ? `${((100 * n) / d).toFixed(1)}` : '-');
+const ms = (v) => (v === null || v === undefined ? '-' : String(Math.round(v)));
+const num = (v, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+const err = (v) => (v === null || v === undefined ? '-' : `${(100 * v).toFixed(1)}%`);
+const refusalText = (r) => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ') || '0';
+
+function printTable(t) {
+  console.log(`\n## ${t.title}\n`);
+  if (t.subtitle) console.log(`${t.subtitle}\n`);
+  const rows = [t.columns, ...t.rows.map((r) => r.map(String))];
+  const widths = t.columns.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r) => `| ${r.map((v, c) => v.padEnd(widths[c])).join(' | ')} |`;
+  console.log(line(rows[0]));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows.slice(1)) console.log(line(r));
+  for (const n of t.notes ?? []) console.log(`\n${n}`);
+}
+
+// ---------------------------------------------------------------- workloads
+
+const CLASSES = [
+  { cls: 'HIGH', priority: 'high', sloMs: 3000, share: 0.2 },
+  { cls: 'NORMAL', priority: 'normal', sloMs: 10_000, share: 0.6 },
+  { cls: 'LOW', priority: 'low', sloMs: 60_000, share: 0.2 },
+];
+
+function chatJob(r, { minWords, maxWords, minTokens, maxTokens, stream = true, system }) {
+  const messages = [];
+  if (system) messages.push({ role: 'system', content: system });
+  messages.push({ role: 'user', content: words(r, between(r, minWords, maxWords)) });
+  const body = { model: MODEL, messages, max_tokens: between(r, minTokens, maxTokens), stream };
+  if (stream) body.stream_options = { include_usage: true };
+  return { body };
+}
+
+function priorityJob(r) {
+  const u = r();
+  let acc = 0;
+  const c = CLASSES.find((k) => (acc += k.share) > u) ?? CLASSES[1];
+  return { ...chatJob(r, { minWords: 50, maxWords: 1250, minTokens: 16, maxTokens: 128 }), cls: c.cls, priority: c.priority, sloMs: c.sloMs };
+}
+
+/** Completions per second at `connections` closed-loop clients, after the first quarter of the run. */
+async function capacity(backends, make, connections, durationMs) {
+  const cp = await controlPlane({ policy: 'fifo', router: 'load_balanced', backends });
+  try {
+    await warmUp(cp.url, make);
+    const run = await closedLoop(cp.url, make, connections, durationMs);
+    return score(run.results, durationMs, durationMs / 4).completionsPerSec;
+  } finally {
+    await cp.stop();
+  }
+}
+
+async function priorityWorkload() {
+  const list = await engines([{}, {}]);
+  const backends = list.map((e, i) => ({ id: `llm-${i}`, baseUrl: e.baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 4 }));
+  try {
+    const capR = rng(SEED + 1);
+    const cap = await capacity(backends, () => ({ ...priorityJob(capR), priority: 'normal', sloMs: undefined, cls: 'NORMAL' }), 8, sec(8));
+    const rate = 1.25 * cap;
+    const D = sec(20);
+    const r = rng(SEED);
+    const jobs = poisson(r, rate, D).map((at) => ({ at, ...priorityJob(r) }));
+    // Shadow mode on fifo, the policy whose order leaves urgent work behind and so whose admission refuses.
+    const runs = [...POLICIES.map((p) => ({ policy: p })), { policy: 'fifo', shadow: true }];
+    const warmR = rng(SEED + 9);
+    const rows = [];
+    const raw = [];
+    for (const run of runs) {
+      const cp = await controlPlane({ policy: run.policy, router: 'load_balanced', backends, scheduler: { admission: { shadow: !!run.shadow } } });
+      await warmUp(cp.url, () => ({ ...chatJob(warmR, { minWords: 50, maxWords: 600, minTokens: 16, maxTokens: 32 }), cls: 'NORMAL' }));
+      const res = await openLoop(cp.url, jobs);
+      const m = await getJson(`${cp.url}/v1/metrics`);
+      await cp.stop();
+      const s = score(res.results, D);
+      const c = s.classes;
+      const a = m.admission;
+      raw.push({ ...run, score: s, admission: a, estimator: m.estimator });
+      rows.push([
+        run.shadow ? `${run.policy} (shadow)` : run.policy,
+        pct(c.HIGH?.met ?? 0, c.HIGH?.sent ?? 0),
+        pct(c.NORMAL?.met ?? 0, c.NORMAL?.sent ?? 0),
+        pct(c.LOW?.met ?? 0, c.LOW?.sent ?? 0),
+        num(s.goodputPerSec, 2),
+        run.shadow ? `(would: ${a.refused})` : refusalText(s.refusals),
+        run.shadow ? `${a.falseRefusals}/${a.refused} (${a.falseRefusalRate === null ? '-' : (100 * a.falseRefusalRate).toFixed(1) + '%'})` : '-',
+        ms(s.ttftP50),
+        ms(s.ttftP99),
+        ms(s.e2eP99),
+        err(estimatorError(m)),
+      ]);
+    }
+    const fifo = raw.find((x) => x.policy === 'fifo' && !x.shadow).score.goodputPerSec;
+    const notes = raw.filter((x) => !x.shadow && x.policy !== 'fifo').map((x) => `${x.policy}: goodput ${(x.score.goodputPerSec / Math.max(1e-9, fifo)).toFixed(2)}x fifo`);
+    return {
+      id: 'priority',
+      title: 'Priority mix at 1.25x capacity (2 sim-llm x 4 slots; 20% HIGH 3 s, 60% NORMAL 10 s, 20% LOW 60 s; streamed)',
+      subtitle: `capacity ${cap.toFixed(2)} req/s measured closed-loop at 8 connections; Poisson ${rate.toFixed(2)} req/s for ${D / 1000} s (${jobs.length} requests, seed ${SEED})`,
+      columns: ['policy', 'HIGH met %', 'NORMAL met %', 'LOW met %', 'goodput/s', 'refused', 'false refusals', 'TTFT p50', 'TTFT p99', 'e2e p99', 'est. err'],
+      rows,
+      notes: [notes.join('; ')],
+      raw: { capacity: cap, rate, runs: raw.map((x) => ({ policy: x.policy, shadow: !!x.shadow, classes: x.score.classes, goodputPerSec: x.score.goodputPerSec, refusals: x.score.refusals, admission: x.admission })) },
+    };
+  } finally {
+    await stopAll(list);
+  }
+}
+
+const shortJob = (r) => ({ ...chatJob(r, { minWords: 10, maxWords: 30, minTokens: 32, maxTokens: 32, stream: false }), cls: 'NORMAL' });
+
+let overloadCapacity;
+async function overloadBackends() {
+  const list = await engines([{}]);
+  const backends = [{ id: 'llm-0', baseUrl: list[0].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 64 }];
+  if (overloadCapacity === undefined) {
+    const r = rng(SEED + 2);
+    overloadCapacity = await capacity(backends, () => shortJob(r), 64, sec(8));
+  }
+  return { list, backends, cap: overloadCapacity };
+}
+
+async function overloadRun(kind) {
+  const { list, backends, cap } = await overloadBackends();
+  try {
+    const D = sec(12);
+    const rows = [];
+    const raw = [];
+    const r = rng(SEED + 3);
+    const jobs = kind === 'overload' ? poisson(r, 2 * cap, D).map((at) => ({ at, ...shortJob(r) })) : [];
+    for (const policy of POLICIES) {
+      const cp = await controlPlane({ policy, router: 'load_balanced', backends });
+      await warmUp(cp.url, () => shortJob(rng(SEED + 9)));
+      const health = healthProbe(cp.url);
+      const mr = rng(SEED + 4);
+      const res = kind === 'overload' ? await openLoop(cp.url, jobs, 4096) : await closedLoop(cp.url, () => shortJob(mr), 2000, D);
+      const healthP99 = await health();
+      const m = await getJson(`${cp.url}/v1/metrics`);
+      await cp.stop();
+      // The first second of a closed loop is its 2,000 clients arriving at once: counted from then on.
+      const s = score(res.results, D, kind === 'storm' ? 1000 : 0);
+      raw.push({ policy, completionsPerSec: s.completionsPerSec, queueWaitP99: m.latency.queueWaitMs.p99, refusals: s.refusals });
+      rows.push([policy, num(s.completionsPerSec), pct(s.completionsPerSec, cap), ms(m.latency.queueWaitMs.p99), ms(m.latency.queueWaitMs.p50), refusalText(s.refusals), ms(s.e2eP99), ms(healthP99)]);
+    }
+    return {
+      id: kind,
+      title:
+        kind === 'overload'
+          ? '2x open-loop overload (1 sim-llm x 64 slots; short prompts, 32 tokens, no deadline)'
+          : '2,000 concurrent closed-loop connections (same engine; clients honour Retry-After)',
+      subtitle: `capacity ${cap.toFixed(1)} completions/s measured closed-loop at 64 connections; ${kind === 'overload' ? `Poisson ${(2 * cap).toFixed(1)} req/s` : '2,000 clients'} for ${D / 1000} s`,
+      columns: ['policy', 'completions/s', '% of capacity', 'queue wait p99 (admitted)', 'queue wait p50', 'refused', 'e2e p99', '/health p99'],
+      rows,
+      raw: { capacity: cap, runs: raw },
+    };
+  } finally {
+    await stopAll(list);
+  }
+}
+
+async function prefixWorkload() {
+  const P = 10;
+  const pr = rng(SEED + 5);
+  const prefixes = Array.from({ length: P }, () => words(pr, 600));
+  const D = sec(15);
+  const rate = 8;
+  const r = rng(SEED + 6);
+  const jobs = poisson(r, rate, D).map((at) => ({
+    at,
+    ...chatJob(r, { minWords: 8, maxWords: 15, minTokens: 24, maxTokens: 24, system: prefixes[Math.floor(r() * P)] }),
+    cls: 'NORMAL',
+    sloMs: 10_000,
+  }));
+  const rows = [];
+  const raw = [];
+  for (const router of ROUTERS) {
+    // Fresh engines per router: every router starts from cold caches.
+    const list = await engines([0, 1].map(() => ({ args: ['--kv-cache-blocks', '300', '--prefill-tokens-per-second', '2000'] })));
+    try {
+      // Slots enough that both engines usually have room: where a request goes is then the router's choice.
+      const backends = list.map((e, i) => ({ id: `llm-${i}`, baseUrl: e.baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 32 }));
+      const cp = await controlPlane({ policy: 'fifo', router, backends });
+      // Warm-up: each prefix twice, through the router under test, so the run measures the steady state.
+      let w = 0;
+      const wr = rng(SEED + 9);
+      await warmUp(cp.url, () => ({ ...chatJob(wr, { minWords: 8, maxWords: 15, minTokens: 8, maxTokens: 8, system: prefixes[w++ % P] }), cls: 'NORMAL' }), 2 * P, 2);
+      const res = await openLoop(cp.url, jobs);
+      await cp.stop();
+      const s = score(res.results, D);
+      // What the engines themselves say: prompt tokens served from their prefix caches.
+      let hit = 0;
+      let prompt = 0;
+      for (const e of list) {
+        const text = await (await fetch(`http://${e.host}:${e.port}/metrics`)).text();
+        hit += metricValue(text, 'vllm:prefix_cache_hit_tokens_total');
+        prompt += metricValue(text, 'vllm:prompt_tokens_total');
+      }
+      raw.push({ router, ttftP99: s.ttftP99, ttftP50: s.ttftP50, completionsPerSec: s.completionsPerSec, prefixHitRate: prompt > 0 ? hit / prompt : null });
+      rows.push([router, ms(s.ttftP50), ms(s.ttftP99), num((s.completed * 1000) / res.wallMs, 2), ms(s.e2eP99), pct(hit, prompt), pct(s.classes.NORMAL?.met ?? 0, s.classes.NORMAL?.sent ?? 0), refusalText(s.refusals)]);
+    } finally {
+      await stopAll(list);
+    }
+  }
+  const rr = raw.find((x) => x.router === 'round_robin');
+  const pa = raw.find((x) => x.router === 'prefix_aware');
+  return {
+    id: 'prefix',
+    title: `Prefix mix: ${P} shared 600-word system prompts that fit two engines' KV caches but not one (2 sim-llm x 32 slots, --kv-cache-blocks 300, prefill 2,000 tok/s)`,
+    subtitle: `Poisson ${rate} req/s for ${D / 1000} s (${jobs.length} requests), fifo, 24 output tokens, streamed`,
+    columns: ['router', 'TTFT p50', 'TTFT p99', 'completions/s', 'e2e p99', 'engine prefix hit %', 'met % (10 s)', 'refused'],
+    rows,
+    notes: [`prefix_aware TTFT p99 = ${(pa.ttftP99 / rr.ttftP99).toFixed(2)}x round_robin`],
+    raw: { runs: raw },
+  };
+}
+
+async function mixedWorkload() {
+  const list = await engines([{}, { kind: 'sim-embedding', model: EMBED_MODEL }]);
+  const backends = [
+    { id: 'llm-0', baseUrl: list[0].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 8 },
+    { id: 'embed-0', baseUrl: list[1].baseUrl, kind: 'embedding', models: [EMBED_MODEL], maxConcurrency: 8 },
+  ];
+  try {
+    const D = sec(12);
+    const r = rng(SEED + 7);
+    const jobs = poisson(r, 24, D).map((at) => {
+      if (r() < 0.5) return { at, ...chatJob(r, { minWords: 50, maxWords: 300, minTokens: 16, maxTokens: 64 }), cls: 'chat', sloMs: 10_000 };
+      const input = Array.from({ length: 4 }, () => words(r, between(r, 20, 60)));
+      return { at, embedding: true, body: { model: EMBED_MODEL, input }, cls: 'embed', sloMs: 2000 };
+    });
+    const rows = [];
+    const raw = [];
+    for (const policy of POLICIES) {
+      const cp = await controlPlane({ policy, router: 'load_balanced', backends });
+      await warmUp(cp.url, () => ({ ...chatJob(rng(SEED + 9), { minWords: 50, maxWords: 300, minTokens: 16, maxTokens: 32 }), cls: 'chat' }));
+      const res = await openLoop(cp.url, jobs);
+      const m = await getJson(`${cp.url}/v1/metrics`);
+      await cp.stop();
+      const s = score(res.results, D);
+      const c = s.classes;
+      raw.push({ policy, classes: c, goodputPerSec: s.goodputPerSec });
+      rows.push([policy, pct(c.chat?.met ?? 0, c.chat?.sent ?? 0), pct(c.embed?.met ?? 0, c.embed?.sent ?? 0), num(s.goodputPerSec, 2), refusalText(s.refusals), ms(s.ttftP50), ms(s.ttftP99), ms(s.e2eP99), err(estimatorError(m))]);
+    }
+    return {
+      id: 'mixed',
+      title: 'Chat + embeddings (1 sim-llm x 8 slots, 1 sim-embedding x 8 slots; chat 10 s SLO, embeddings of 4 texts 2 s SLO)',
+      subtitle: `Poisson 24 req/s, half each, for ${D / 1000} s (${jobs.length} requests)`,
+      columns: ['policy', 'chat met %', 'embed met %', 'goodput/s', 'refused', 'TTFT p50', 'TTFT p99', 'e2e p99', 'est. err'],
+      rows,
+      raw: { runs: raw },
+    };
+  } finally {
+    await stopAll(list);
+  }
+}
+
+async function estimatorWorkload() {
+  const list = await engines([{}, { timeScale: 2 }]);
+  const backends = [
+    { id: 'default', baseUrl: list[0].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 4 },
+    { id: 'slower-2x', baseUrl: list[1].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 4 },
+  ];
+  try {
+    const D = sec(40);
+    const r = rng(SEED + 8);
+    const cp = await controlPlane({ policy: 'fifo', router: 'load_balanced', backends });
+    await closedLoop(cp.url, () => ({ ...chatJob(r, { minWords: 50, maxWords: 600, minTokens: 16, maxTokens: 64 }), cls: 'NORMAL' }), 8, D);
+    const m = await getJson(`${cp.url}/v1/metrics`);
+    await cp.stop();
+    const rows = Object.entries(m.estimator).map(([id, a]) => [id, String(a.samples), String(Math.max(0, a.samples - 50)), err(a.e2eMdape), err(a.ttftMdape)]);
+    return {
+      id: 'estimator',
+      title: 'Estimator calibration: a default sim-llm and one started 2x slower (--time-scale 2), same code and defaults',
+      subtitle: `closed loop, 8 connections, ${D / 1000} s; errors over the requests after each instance's first 50 (warm-up)`,
+      columns: ['instance', 'requests', 'scored after warm-up', 'e2e median abs error', 'TTFT median abs error'],
+      rows,
+      raw: { estimator: m.estimator },
+    };
+  } finally {
+    await stopAll(list);
+  }
+}
+
+const RUNNERS = { priority: priorityWorkload, overload: () => overloadRun('overload'), storm: () => overloadRun('storm'), prefix: prefixWorkload, mixed: mixedWorkload, estimator: estimatorWorkload };
+
+async function main() {
+  // Exiting runs the launcher's exit hook, which stops the engines this run started.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
+  const started = Date.now();
+  const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+  console.log(`# sage scheduling scoreboard\n\n${new Date().toISOString()} on ${machine}; seed ${SEED}, scale ${SCALE}`);
+  const tables = [];
+  for (const w of SELECTED) {
+    const t0 = Date.now();
+    const t = await RUNNERS[w]();
+    t.seconds = Math.round((Date.now() - t0) / 1000);
+    tables.push(t);
+    printTable(t);
+  }
+  console.log(`\ntotal ${Math.round((Date.now() - started) / 1000)} s`);
+  const result = { date: new Date().toISOString(), machine, seed: SEED, scale: SCALE, tables };
+  const jsonOut = opt('json-out');
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify(result, null, 2));
+  const htmlOut = opt('html-out');
+  if (htmlOut) writeFileSync(htmlOut, renderHtml(result));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,123 @@
+// An ordered set with ranks (a treap with subtree sizes): insert, delete, "how many are before this one" and
+// "the first k" each in O(log n) (plus k). The control plane keeps its queue in the policy's order with it, so
+// that neither admitting, refusing nor dispatching a request costs time in proportion to the queue.
+
+interface Node<T> {
+  item: T;
+  prio: number;
+  size: number;
+  left?: Node<T>;
+  right?: Node<T>;
+}
+
+const sizeOf = <T>(n: Node<T> | undefined) => (n ? n.size : 0);
+
+function update<T>(n: Node<T>): Node<T> {
+  n.size = 1 + sizeOf(n.left) + sizeOf(n.right);
+  return n;
+}
+
+/** `T`: the elements; `K`: what the order compares (elements, and probes that are not elements). */
+export class OrderedSet<T extends K, K = T> {
+  private root: Node<T> | undefined;
+  // A fixed-seed generator: the shape is random enough for balance and the same in every run.
+  private seed = 0x2545f491;
+
+  /** `compare` must be a total order (break ties by a unique sequence number). */
+  constructor(private readonly compare: (a: K, b: K) => number) {}
+
+  get size(): number {
+    return sizeOf(this.root);
+  }
+
+  private random(): number {
+    this.seed ^= this.seed << 13;
+    this.seed ^= this.seed >>> 17;
+    this.seed ^= this.seed << 5;
+    return this.seed >>> 0;
+  }
+
+  /** Splits into (< item) and (≥ item). */
+  private split(n: Node<T> | undefined, item: K): [Node<T> | undefined, Node<T> | undefined] {
+    if (!n) return [undefined, undefined];
+    if (this.compare(n.item, item) < 0) {
+      const [l, r] = this.split(n.right, item);
+      n.right = l;
+      return [update(n), r];
+    }
+    const [l, r] = this.split(n.left, item);
+    n.left = r;
+    return [l, update(n)];
+  }
+
+  private merge(a: Node<T> | undefined, b: Node<T> | undefined): Node<T> | undefined {
+    if (!a) return b;
+    if (!b) return a;
+    if (a.prio > b.prio) {
+      a.right = this.merge(a.right, b);
+      return update(a);
+    }
+    b.left = this.merge(a, b.left);
+    return update(b);
+  }
+
+  insert(item: T): void {
+    const [l, r] = this.split(this.root, item);
+    this.root = this.merge(this.merge(l, { item, prio: this.random(), size: 1 }), r);
+  }
+
+  /** Removes the element equal to `item` (by compare); false when there is none. */
+  delete(item: K): boolean {
+    let removed = false;
+    const del = (n: Node<T> | undefined): Node<T> | undefined => {
+      if (!n) return undefined;
+      const c = this.compare(item, n.item);
+      if (c === 0) {
+        removed = true;
+        return this.merge(n.left, n.right);
+      }
+      if (c < 0) n.left = del(n.left);
+      else n.right = del(n.right);
+      return update(n);
+    };
+    this.root = del(this.root);
+    return removed;
+  }
+
+  /** Elements strictly before `probe` in the order (probe need not be in the set). */
+  countBefore(probe: K): number {
+    let n = this.root;
+    let count = 0;
+    while (n) {
+      if (this.compare(n.item, probe) < 0) {
+        count += sizeOf(n.left) + 1;
+        n = n.right;
+      } else {
+        n = n.left;
+      }
+    }
+    return count;
+  }
+
+  /** The first `k` elements in order. */
+  first(k: number): T[] {
+    const out: T[] = [];
+    const stack: Node<T>[] = [];
+    let n = this.root;
+    while ((n || stack.length > 0) && out.length < k) {
+      while (n) {
+        stack.push(n);
+        n = n.left;
+      }
+      const top = stack.pop()!;
+      out.push(top.item);
+      n = top.right;
+    }
+    return out;
+  }
+
+  /** Every element in order (O(n): for status and tests only). */
+  all(): T[] {
+    return this.first(Infinity);
+  }
+}

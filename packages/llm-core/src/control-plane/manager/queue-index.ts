@@ -1,0 +1,209 @@
+// The control plane's queue kept in the policy's order (policies/discipline.ts), per kind of request (type and
+// model: requests of one kind compete for the same instances). Each kind keeps three ordered sets — by arrival,
+// by deadline, and by arrival within each class — so the question "how many queued requests does the policy
+// serve before this one?" and "which are the first k?" cost O(log n), whatever the discipline in force:
+// admission, the deadline watch and the dispatch window never walk the whole queue.
+import { PRIORITY_NAMES, RequestType, type RequestMetadata } from '../types';
+import type { QueueDiscipline, QueueOrder, QueueShape } from '../policies';
+import { OrderedSet } from './ordered-set';
+
+export interface IndexedRequest {
+  meta: RequestMetadata;
+}
+
+interface Entry<P extends IndexedRequest> {
+  p: P;
+  kind: string;
+  seq: number;
+  arrival: number;
+  /** EDF key: the earlier deadline, or arrival + the best-effort horizon. */
+  edf: number;
+  cls: number;
+  embedding: boolean;
+}
+
+type Probe = Pick<Entry<IndexedRequest>, 'seq' | 'arrival' | 'edf'>;
+
+const byArrival = (a: Probe, b: Probe) => a.arrival - b.arrival || a.seq - b.seq;
+const byEdf = (a: Probe, b: Probe) => a.edf - b.edf || a.arrival - b.arrival || a.seq - b.seq;
+const CLASSES = PRIORITY_NAMES.length;
+
+class KindQueue<P extends IndexedRequest> {
+  readonly arrival = new OrderedSet<Entry<P>, Probe>(byArrival);
+  readonly edf = new OrderedSet<Entry<P>, Probe>(byEdf);
+  readonly classes = Array.from({ length: CLASSES }, () => new OrderedSet<Entry<P>, Probe>(byArrival));
+
+  /** A request of this kind (type and model), to ask which instances serve the kind. */
+  constructor(
+    readonly embedding: boolean,
+    readonly sample: RequestMetadata,
+  ) {}
+
+  get size(): number {
+    return this.arrival.size;
+  }
+}
+
+export function kindOf(meta: RequestMetadata): string {
+  return `${meta.type}\u0000${meta.model}`;
+}
+
+const effective = (cls: number, arrival: number, now: number, agingMs: number) => Math.max(0, cls - Math.floor(Math.max(0, now - arrival) / agingMs));
+
+export class QueueIndex<P extends IndexedRequest> {
+  private readonly entries = new Map<string, Entry<P>>();
+  private readonly kinds = new Map<string, KindQueue<P>>();
+  private seq = 0;
+  private readonly counts = { llmDeadline: 0, deadline: 0, llm: 0, embeddings: 0, llmByClass: new Array<number>(CLASSES).fill(0), byClass: new Array<number>(CLASSES).fill(0) };
+  /** Embedding arrivals, for the oldest one. */
+  private readonly embeddingArrivals = new OrderedSet<Probe>(byArrival);
+
+  /** `bestEffortMs`: the EDF horizon of requests without a deadline (the deadline discipline's). */
+  constructor(private readonly bestEffortMs: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private edfKey(meta: RequestMetadata): number {
+    const a = meta.timestamps.arrival;
+    const dl = Math.min(meta.sloDeadlineMs === undefined ? Infinity : a + meta.sloDeadlineMs, meta.ttftDeadlineMs === undefined ? Infinity : a + meta.ttftDeadlineMs);
+    return Number.isFinite(dl) ? dl : a + this.bestEffortMs;
+  }
+
+  private classOf(meta: RequestMetadata): number {
+    return Math.min(CLASSES - 1, Math.max(0, Math.floor(meta.priority)));
+  }
+
+  add(p: P): void {
+    this.remove(p);
+    const meta = p.meta;
+    const embedding = meta.type === RequestType.EMBEDDING;
+    const kind = kindOf(meta);
+    const e: Entry<P> = { p, kind, seq: ++this.seq, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), embedding };
+    this.entries.set(meta.id, e);
+    let q = this.kinds.get(kind);
+    if (!q) this.kinds.set(kind, (q = new KindQueue<P>(embedding, meta)));
+    q.arrival.insert(e);
+    q.edf.insert(e);
+    q.classes[e.cls]!.insert(e);
+    this.count(e, +1);
+  }
+
+  remove(p: P): void {
+    const e = this.entries.get(p.meta.id);
+    if (!e) return;
+    this.entries.delete(p.meta.id);
+    const q = this.kinds.get(e.kind);
+    if (q) {
+      q.arrival.delete(e);
+      q.edf.delete(e);
+      q.classes[e.cls]!.delete(e);
+      if (q.size === 0) this.kinds.delete(e.kind);
+    }
+    this.count(e, -1);
+  }
+
+  private count(e: Entry<P>, d: number): void {
+    const c = this.counts;
+    const withDeadline = e.p.meta.sloDeadlineMs !== undefined || e.p.meta.ttftDeadlineMs !== undefined;
+    if (withDeadline) c.deadline += d;
+    c.byClass[e.cls]! += d;
+    if (e.embedding) {
+      c.embeddings += d;
+      if (d > 0) this.embeddingArrivals.insert(e);
+      else this.embeddingArrivals.delete(e);
+    } else {
+      c.llm += d;
+      c.llmByClass[e.cls]! += d;
+      if (withDeadline) c.llmDeadline += d;
+    }
+  }
+
+  shape(): QueueShape {
+    const c = this.counts;
+    const oldest = this.embeddingArrivals.first(1)[0];
+    return {
+      llmWithDeadline: c.llmDeadline,
+      llmByPriority: [...c.llmByClass],
+      llm: c.llm,
+      embeddings: c.embeddings,
+      oldestEmbeddingArrival: oldest ? oldest.arrival : Infinity,
+      withDeadline: c.deadline,
+      byPriority: [...c.byClass],
+    };
+  }
+
+  /** The probe of `meta`: its own entry when queued, else where it would join (after everything now queued). */
+  private probe(meta: RequestMetadata): Entry<IndexedRequest> {
+    const own = this.entries.get(meta.id);
+    if (own) return own;
+    return { p: { meta }, kind: kindOf(meta), seq: this.seq + 1, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), embedding: meta.type === RequestType.EMBEDDING };
+  }
+
+  /** Requests of one kind queue `q` served before `x` under `order`. */
+  private before(q: KindQueue<P>, x: Entry<IndexedRequest>, order: QueueOrder, now: number): number {
+    if (order.kind === 'arrival') return q.arrival.countBefore(x);
+    if (order.kind === 'deadline') return q.edf.countBefore(x);
+    // Within a class, effective priority only improves with age, so "served before x" is a prefix by arrival.
+    const A = order.agingMs;
+    const ex = effective(x.cls, x.arrival, now, A);
+    const mine = (set: OrderedSet<Entry<P>, Probe>) => set.countBefore(x);
+    const upTo = (set: OrderedSet<Entry<P>, Probe>, arrival: number) => set.countBefore({ seq: Infinity, arrival, edf: 0 });
+    let n = 0;
+    for (let c = 0; c < CLASSES; c++) {
+      const set = q.classes[c]!;
+      if (set.size === 0) continue;
+      if (ex === 0) {
+        // Only those also at CRITICAL by now, and before it in arrival order.
+        n += Math.min(upTo(set, now - c * A), mine(set));
+        continue;
+      }
+      const better = upTo(set, now - (c - ex + 1) * A); // effective class < ex
+      const equalOrBetter = upTo(set, now - (c - ex) * A); // effective class ≤ ex
+      const bx = mine(set);
+      n += better + Math.min(equalOrBetter, bx) - Math.min(better, bx);
+    }
+    return n;
+  }
+
+  /**
+   * Queued requests served before `meta` under `discipline`, counting only kinds for which `competes` is true
+   * of a request of that kind (those that take slots on the instances that serve it).
+   */
+  ahead(meta: RequestMetadata, discipline: QueueDiscipline, competes: (sample: RequestMetadata) => boolean, now: number): number {
+    const x = this.probe(meta);
+    const mixed = discipline.embeddings === 'mixed';
+    let n = 0;
+    for (const q of this.kinds.values()) {
+      if (!competes(q.sample)) continue;
+      if (mixed || q.embedding === x.embedding) {
+        // Embeddings among themselves are served in arrival order when the policy separates them.
+        n += this.before(q, x, !mixed && x.embedding ? { kind: 'arrival' } : discipline.order, now);
+      } else if (q.embedding ? discipline.embeddings === 'first' : discipline.embeddings === 'last') {
+        n += q.size; // the whole other group goes first
+      }
+    }
+    return n;
+  }
+
+  /** The first `perKind` of every kind in service order (the window a dispatch run hands the policy). */
+  window(discipline: QueueDiscipline, now: number, perKind: number): P[] {
+    const out: P[] = [];
+    for (const q of this.kinds.values()) {
+      const order = discipline.embeddings !== 'mixed' && q.embedding ? ({ kind: 'arrival' } as const) : discipline.order;
+      let first: Entry<P>[];
+      if (order.kind === 'arrival') first = q.arrival.first(perKind);
+      else if (order.kind === 'deadline') first = q.edf.first(perKind);
+      else {
+        const A = order.agingMs;
+        first = q.classes
+          .flatMap((set) => set.first(perKind))
+          .sort((a, b) => effective(a.cls, a.arrival, now, A) - effective(b.cls, b.arrival, now, A) || a.arrival - b.arrival || a.seq - b.seq)
+          .slice(0, perKind);
+      }
+      for (const e of first) out.push(e.p);
+    }
+    return out;
+  }
+}
