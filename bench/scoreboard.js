@@ -43,6 +43,19 @@ async function engines(specs) {
 }
 const stopAll = (list) => Promise.all(list.map((e) => e.stop()));
 
+/**
+ * Fresh engines for one run: the simulators cache prompt prefixes, and every policy is sent the same seeded
+ * prompts, so engines kept from the run before would serve later policies from a warm cache.
+ */
+async function withEngines(specs, backendsOf, fn) {
+  const list = await engines(specs);
+  try {
+    return await fn(backendsOf(list));
+  } finally {
+    await stopAll(list);
+  }
+}
+
 function controlPlane(cfg) {
   // SCOREBOARD_CP_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the control plane of each run.
   const nodeArgs = (process.env.SCOREBOARD_CP_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -172,11 +185,11 @@ async function capacity(backends, make, connections, durationMs) {
 }
 
 async function priorityWorkload() {
-  const list = await engines([{}, {}]);
-  const backends = list.map((e, i) => ({ id: `llm-${i}`, baseUrl: e.baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 4 }));
-  try {
+  const specs = [{}, {}];
+  const backendsOf = (list) => list.map((e, i) => ({ id: `llm-${i}`, baseUrl: e.baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 4 }));
+  {
     const capR = rng(SEED + 1);
-    const cap = await capacity(backends, () => ({ ...priorityJob(capR), priority: 'normal', sloMs: undefined, cls: 'NORMAL' }), 8, sec(8));
+    const cap = await withEngines(specs, backendsOf, (backends) => capacity(backends, () => ({ ...priorityJob(capR), priority: 'normal', sloMs: undefined, cls: 'NORMAL' }), 8, sec(8)));
     const rate = 1.25 * cap;
     const D = sec(20);
     const r = rng(SEED);
@@ -187,11 +200,13 @@ async function priorityWorkload() {
     const rows = [];
     const raw = [];
     for (const run of runs) {
-      const cp = await controlPlane({ policy: run.policy, router: 'load_balanced', backends, scheduler: { admission: { shadow: !!run.shadow } } });
-      await warmUp(cp.url, () => ({ ...chatJob(warmR, { minWords: 50, maxWords: 600, minTokens: 16, maxTokens: 32 }), cls: 'NORMAL' }));
-      const res = await openLoop(cp.url, jobs);
-      const m = await getJson(`${cp.url}/v1/metrics`);
-      await cp.stop();
+      const { res, m } = await withEngines(specs, backendsOf, async (backends) => {
+        const cp = await controlPlane({ policy: run.policy, router: 'load_balanced', backends, scheduler: { admission: { shadow: !!run.shadow } } });
+        await warmUp(cp.url, () => ({ ...chatJob(warmR, { minWords: 50, maxWords: 600, minTokens: 16, maxTokens: 32 }), cls: 'NORMAL' }));
+        const out = { res: await openLoop(cp.url, jobs), m: await getJson(`${cp.url}/v1/metrics`) };
+        await cp.stop();
+        return out;
+      });
       const s = score(res.results, D);
       const c = s.classes;
       const a = m.admission;
@@ -221,41 +236,39 @@ async function priorityWorkload() {
       notes: [notes.join('; ')],
       raw: { capacity: cap, rate, runs: raw.map((x) => ({ policy: x.policy, shadow: !!x.shadow, classes: x.score.classes, goodputPerSec: x.score.goodputPerSec, refusals: x.score.refusals, admission: x.admission })) },
     };
-  } finally {
-    await stopAll(list);
   }
 }
 
 const shortJob = (r) => ({ ...chatJob(r, { minWords: 10, maxWords: 30, minTokens: 32, maxTokens: 32, stream: false }), cls: 'NORMAL' });
 
 let overloadCapacity;
-async function overloadBackends() {
-  const list = await engines([{}]);
-  const backends = [{ id: 'llm-0', baseUrl: list[0].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 64 }];
-  if (overloadCapacity === undefined) {
-    const r = rng(SEED + 2);
-    overloadCapacity = await capacity(backends, () => shortJob(r), 64, sec(8));
-  }
-  return { list, backends, cap: overloadCapacity };
-}
+const overloadSpecs = [{}];
+const overloadBackendsOf = (list) => [{ id: 'llm-0', baseUrl: list[0].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 64 }];
 
 async function overloadRun(kind) {
-  const { list, backends, cap } = await overloadBackends();
-  try {
+  if (overloadCapacity === undefined) {
+    const r = rng(SEED + 2);
+    overloadCapacity = await withEngines(overloadSpecs, overloadBackendsOf, (backends) => capacity(backends, () => shortJob(r), 64, sec(8)));
+  }
+  const cap = overloadCapacity;
+  {
     const D = sec(12);
     const rows = [];
     const raw = [];
     const r = rng(SEED + 3);
     const jobs = kind === 'overload' ? poisson(r, 2 * cap, D).map((at) => ({ at, ...shortJob(r) })) : [];
     for (const policy of POLICIES) {
-      const cp = await controlPlane({ policy, router: 'load_balanced', backends });
-      await warmUp(cp.url, () => shortJob(rng(SEED + 9)));
-      const health = healthProbe(cp.url);
-      const mr = rng(SEED + 4);
-      const res = kind === 'overload' ? await openLoop(cp.url, jobs, 4096) : await closedLoop(cp.url, () => shortJob(mr), 2000, D);
-      const healthP99 = await health();
-      const m = await getJson(`${cp.url}/v1/metrics`);
-      await cp.stop();
+      const { res, m, healthP99 } = await withEngines(overloadSpecs, overloadBackendsOf, async (backends) => {
+        const cp = await controlPlane({ policy, router: 'load_balanced', backends });
+        await warmUp(cp.url, () => shortJob(rng(SEED + 9)));
+        const health = healthProbe(cp.url);
+        const mr = rng(SEED + 4);
+        const out = kind === 'overload' ? await openLoop(cp.url, jobs, 4096) : await closedLoop(cp.url, () => shortJob(mr), 2000, D);
+        const p99 = await health();
+        const metrics = await getJson(`${cp.url}/v1/metrics`);
+        await cp.stop();
+        return { res: out, m: metrics, healthP99: p99 };
+      });
       // The first second of a closed loop is its 2,000 clients arriving at once: counted from then on.
       const s = score(res.results, D, kind === 'storm' ? 1000 : 0);
       raw.push({ policy, completionsPerSec: s.completionsPerSec, queueWaitP99: m.latency.queueWaitMs.p99, refusals: s.refusals });
@@ -272,8 +285,6 @@ async function overloadRun(kind) {
       rows,
       raw: { capacity: cap, runs: raw },
     };
-  } finally {
-    await stopAll(list);
   }
 }
 
@@ -334,12 +345,12 @@ async function prefixWorkload() {
 }
 
 async function mixedWorkload() {
-  const list = await engines([{}, { kind: 'sim-embedding', model: EMBED_MODEL }]);
-  const backends = [
+  const specs = [{}, { kind: 'sim-embedding', model: EMBED_MODEL }];
+  const backendsOf = (list) => [
     { id: 'llm-0', baseUrl: list[0].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 8 },
     { id: 'embed-0', baseUrl: list[1].baseUrl, kind: 'embedding', models: [EMBED_MODEL], maxConcurrency: 8 },
   ];
-  try {
+  {
     const D = sec(12);
     const r = rng(SEED + 7);
     const jobs = poisson(r, 24, D).map((at) => {
@@ -350,11 +361,13 @@ async function mixedWorkload() {
     const rows = [];
     const raw = [];
     for (const policy of POLICIES) {
-      const cp = await controlPlane({ policy, router: 'load_balanced', backends });
-      await warmUp(cp.url, () => ({ ...chatJob(rng(SEED + 9), { minWords: 50, maxWords: 300, minTokens: 16, maxTokens: 32 }), cls: 'chat' }));
-      const res = await openLoop(cp.url, jobs);
-      const m = await getJson(`${cp.url}/v1/metrics`);
-      await cp.stop();
+      const { res, m } = await withEngines(specs, backendsOf, async (backends) => {
+        const cp = await controlPlane({ policy, router: 'load_balanced', backends });
+        await warmUp(cp.url, () => ({ ...chatJob(rng(SEED + 9), { minWords: 50, maxWords: 300, minTokens: 16, maxTokens: 32 }), cls: 'chat' }));
+        const out = { res: await openLoop(cp.url, jobs), m: await getJson(`${cp.url}/v1/metrics`) };
+        await cp.stop();
+        return out;
+      });
       const s = score(res.results, D);
       const c = s.classes;
       raw.push({ policy, classes: c, goodputPerSec: s.goodputPerSec });
@@ -368,8 +381,6 @@ async function mixedWorkload() {
       rows,
       raw: { runs: raw },
     };
-  } finally {
-    await stopAll(list);
   }
 }
 
