@@ -22,15 +22,16 @@ export class SseStream {
 
   /**
    * Takes the response over from fastify and sends the status line and headers at once: the ones already set on
-   * the reply (request ids, session ids), `headers`, then the event-stream ones.
+   * the reply (request ids, session ids), `headers`, then the event-stream ones. `withFirstEvent`: a relay that has
+   * its first event in hand lets the headers go out with it, in one write, instead of on their own.
    */
-  constructor(reply: FastifyReply, headers: Readonly<Record<string, string>> = {}) {
+  constructor(reply: FastifyReply, headers: Readonly<Record<string, string>> = {}, opts: { withFirstEvent?: boolean } = {}) {
     const set: Record<string, string | number | string[]> = {};
     for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) set[k] = v;
     reply.hijack();
     this.res = reply.raw;
     this.res.writeHead(200, { ...set, ...headers, ...SSE_HEADERS });
-    this.res.flushHeaders();
+    if (!opts.withFirstEvent) this.res.flushHeaders();
     this.res.on('drain', () => this.release());
     this.res.once('close', () => {
       if (this.ended) return;

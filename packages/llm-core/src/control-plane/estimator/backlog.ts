@@ -37,12 +37,35 @@ interface Row {
 
 const waitAt = (r: Row, extra: number) => fluidWaitMs(r.occupied + extra, r.slots, r.serviceMs);
 
-/** One at a time to the instance where the next would start soonest (earlier rows win ties). */
+/**
+ * One at a time to the instance where the next would start soonest (earlier rows win ties), through a heap of the
+ * rows by that start: O(n × log rows) where a scan of every row per request cost O(n × rows).
+ */
 function dealOneByOne(rows: Row[], n: number): void {
-  for (let k = 0; k < n && rows.length > 0; k++) {
-    let soonest = rows[0]!;
-    for (const r of rows) if (waitAt(r, r.dealt) < waitAt(soonest, soonest.dealt)) soonest = r;
-    soonest.dealt += 1;
+  if (n <= 0 || rows.length === 0) return;
+  const key = rows.map((r) => waitAt(r, r.dealt));
+  // A min-heap of row indices by (next start, index).
+  const heap = rows.map((_, i) => i);
+  const less = (a: number, b: number) => (key[a]! < key[b]! || (key[a] === key[b] && a < b));
+  const down = (at: number) => {
+    for (;;) {
+      const l = 2 * at + 1;
+      const r = l + 1;
+      let m = at;
+      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+      if (m === at) return;
+      [heap[at], heap[m]] = [heap[m]!, heap[at]!];
+      at = m;
+    }
+  };
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  for (let k = 0; k < n; k++) {
+    const i = heap[0]!;
+    const r = rows[i]!;
+    r.dealt += 1;
+    key[i] = waitAt(r, r.dealt);
+    down(0);
   }
 }
 

@@ -1,10 +1,11 @@
 // The control plane's own series, for what vLLM has no name for: its queue, its refusals, SLO attainment per
 // priority, stream failovers, engine restarts, per-instance load and the HTTP layer. Label values come from bounded sets.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ControlPlaneManager } from '../../control-plane/manager';
 import { sloVerdict, type RequestRecord } from '../../control-plane/metrics';
 import { PRIORITY_NAMES } from '../../control-plane/types';
 import { OTHER, type LabelBounds } from './label-bounds';
+import { SeriesCounter, SeriesHistogram } from './series-metrics';
 
 export interface EngineStateSource {
   listEngines(): Array<{ id: string; state: string; model: string; restarts?: number }>;
@@ -20,21 +21,22 @@ const PRIORITIES = PRIORITY_NAMES.map((p) => p.toLowerCase());
 const FAILOVER_REASONS = ['connection_lost', 'idle_timeout', 'engine_error'] as const;
 
 export class SageSeries {
-  private readonly httpRequests: Counter<'route' | 'model' | 'status'>;
-  private readonly httpDuration: Histogram<'route'>;
-  private readonly outcomes: Counter<'outcome' | 'priority'>;
-  private readonly queueWait: Histogram<string>;
-  private readonly refusals: Counter<'reason'>;
-  private readonly slo: Counter<'met' | 'priority'>;
+  // Updated on every request: series kept by handle (series-metrics.ts), read at scrape time.
+  private readonly httpRequests: SeriesCounter;
+  private readonly httpDuration: SeriesHistogram;
+  private readonly outcomes: SeriesCounter;
+  private readonly queueWait: SeriesHistogram;
+  private readonly refusals: SeriesCounter;
+  private readonly slo: SeriesCounter;
 
   constructor(registry: Registry, private readonly bounds: LabelBounds, manager: ControlPlaneManager, engines?: EngineStateSource) {
     const registers = [registry];
-    this.httpRequests = new Counter({ name: 'sage_http_requests_total', help: 'HTTP requests by route, model (a served model, else "other") and status', labelNames: ['route', 'model', 'status'], registers });
-    this.httpDuration = new Histogram({ name: 'sage_http_request_duration_seconds', help: 'HTTP request duration by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers });
-    this.outcomes = new Counter({ name: 'sage_requests_total', help: 'Scheduled requests by outcome and priority', labelNames: ['outcome', 'priority'], registers });
-    this.queueWait = new Histogram({ name: 'sage_queue_wait_seconds', help: 'Time spent in the control-plane queue before dispatch', buckets: LATENCY_BUCKETS, registers });
-    this.refusals = new Counter({ name: 'sage_requests_rejected_total', help: 'Requests the control plane refused, by reason', labelNames: ['reason'], registers });
-    this.slo = new Counter({ name: 'sage_slo_requests_total', help: 'Requests with a deadline, by whether it was met, per priority', labelNames: ['met', 'priority'], registers });
+    this.httpRequests = new SeriesCounter({ name: 'sage_http_requests_total', help: 'HTTP requests by route, model (a served model, else "other") and status', labelNames: ['route', 'model', 'status'], registers });
+    this.httpDuration = new SeriesHistogram({ name: 'sage_http_request_duration_seconds', help: 'HTTP request duration by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers });
+    this.outcomes = new SeriesCounter({ name: 'sage_requests_total', help: 'Scheduled requests by outcome and priority', labelNames: ['outcome', 'priority'], registers });
+    this.queueWait = new SeriesHistogram({ name: 'sage_queue_wait_seconds', help: 'Time spent in the control-plane queue before dispatch', buckets: LATENCY_BUCKETS, registers });
+    this.refusals = new SeriesCounter({ name: 'sage_requests_rejected_total', help: 'Requests the control plane refused, by reason', labelNames: ['reason'], registers });
+    this.slo = new SeriesCounter({ name: 'sage_slo_requests_total', help: 'Requests with a deadline, by whether it was met, per priority', labelNames: ['met', 'priority'], registers });
     for (const reason of REFUSAL_REASONS) this.refusals.inc({ reason }, 0);
     const failovers = new Counter({ name: 'sage_stream_failovers_total', help: 'Streams continued on another instance after their engine failed mid-way, by reason', labelNames: ['reason'], registers });
     for (const reason of FAILOVER_REASONS) failovers.inc({ reason }, 0);
@@ -87,7 +89,7 @@ export class SageSeries {
   observe(r: RequestRecord): void {
     const priority = PRIORITY_NAMES[r.priority ?? 2]?.toLowerCase() ?? 'normal';
     this.outcomes.inc({ outcome: r.outcome, priority });
-    if (r.queueWaitMs !== undefined) this.queueWait.observe(r.queueWaitMs / 1000);
+    if (r.queueWaitMs !== undefined) this.queueWait.observe({}, r.queueWaitMs / 1000);
     if (r.outcome === 'rejected') this.refusals.inc({ reason: r.rejectionCode && REFUSALS.has(r.rejectionCode) ? r.rejectionCode : OTHER });
     const met = sloVerdict(r);
     if (met !== undefined) this.slo.inc({ met: String(met), priority });

@@ -3,9 +3,10 @@
 // at the control plane: latency includes its queue and the network to the engine. Updated from each request's
 // end record (one cached child per model and instance, no label hashing per request) and, for inter-token
 // latency, once per streamed chunk; the running/waiting gauges are read at scrape time.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { RequestRecord } from '../../control-plane/metrics';
 import type { LabelBounds } from './label-bounds';
+import { SeriesCounter, SeriesHistogram } from './series-metrics';
 
 /** vLLM's boundaries (vllm/v1/metrics/loggers.py). */
 export const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0];
@@ -30,16 +31,19 @@ type FinishedReason = (typeof FINISHED_REASONS)[number];
 
 type Labels = 'model_name' | 'instance';
 
+type HistogramChild = ReturnType<SeriesHistogram['labels']>;
+type CounterChild = ReturnType<SeriesCounter['labels']>;
+
 interface Children {
-  e2e: Histogram.Internal<Labels>;
-  ttft: Histogram.Internal<Labels>;
-  tpot: Histogram.Internal<Labels>;
-  itl: Histogram.Internal<Labels>;
-  promptTokens: Histogram.Internal<Labels>;
-  generationTokens: Histogram.Internal<Labels>;
-  promptTotal: Counter.Internal;
-  generationTotal: Counter.Internal;
-  success: Record<FinishedReason, Counter.Internal>;
+  e2e: HistogramChild;
+  ttft: HistogramChild;
+  tpot: HistogramChild;
+  itl: HistogramChild;
+  promptTokens: HistogramChild;
+  generationTokens: HistogramChild;
+  promptTotal: CounterChild;
+  generationTotal: CounterChild;
+  success: Record<FinishedReason, CounterChild>;
 }
 
 /** Times the gaps between streamed chunks: call tick() as each chunk with tokens goes out. */
@@ -58,15 +62,15 @@ export interface SchedulerView {
 export const QUEUE_INSTANCE = 'control-plane';
 
 export class VllmSeries {
-  private readonly e2e: Histogram<Labels>;
-  private readonly ttft: Histogram<Labels>;
-  private readonly tpot: Histogram<Labels>;
-  private readonly itl: Histogram<Labels>;
-  private readonly promptTokens: Histogram<Labels>;
-  private readonly generationTokens: Histogram<Labels>;
-  private readonly promptTotal: Counter<Labels>;
-  private readonly generationTotal: Counter<Labels>;
-  private readonly success: Counter<Labels | 'finished_reason'>;
+  private readonly e2e: SeriesHistogram;
+  private readonly ttft: SeriesHistogram;
+  private readonly tpot: SeriesHistogram;
+  private readonly itl: SeriesHistogram;
+  private readonly promptTokens: SeriesHistogram;
+  private readonly generationTokens: SeriesHistogram;
+  private readonly promptTotal: SeriesCounter;
+  private readonly generationTotal: SeriesCounter;
+  private readonly success: SeriesCounter;
   private readonly cache = new Map<string, Children>();
 
   private readonly bounds: LabelBounds;
@@ -75,16 +79,17 @@ export class VllmSeries {
     this.bounds = bounds;
     const registers = [registry];
     const labelNames: Labels[] = ['model_name', 'instance'];
-    const hist = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, labelNames, buckets, registers });
+    // Updated on every request: series kept by handle (series-metrics.ts), read at scrape time.
+    const hist = (name: string, help: string, buckets: number[]) => new SeriesHistogram({ name, help, labelNames, buckets, registers });
     this.e2e = hist('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds (at the control plane: arrival to last byte).', REQUEST_LATENCY_BUCKETS);
     this.ttft = hist('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds (streamed requests, from arrival at the control plane).', TTFT_BUCKETS);
     this.tpot = hist('vllm:time_per_output_token_seconds', 'Histogram of time per output token in seconds (per streamed request: (e2e - ttft) / (tokens - 1)).', TOKEN_LATENCY_BUCKETS);
     this.itl = hist('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds (each gap between two streamed chunks).', TOKEN_LATENCY_BUCKETS);
     this.promptTokens = hist('vllm:request_prompt_tokens', 'Number of prefill tokens processed (per request; the engine usage count when it gave one).', TOKEN_COUNT_BUCKETS);
     this.generationTokens = hist('vllm:request_generation_tokens', 'Number of generation tokens processed (per request).', TOKEN_COUNT_BUCKETS);
-    this.promptTotal = new Counter({ name: 'vllm:prompt_tokens_total', help: 'Number of prefill tokens processed.', labelNames, registers });
-    this.generationTotal = new Counter({ name: 'vllm:generation_tokens_total', help: 'Number of generation tokens processed.', labelNames, registers });
-    this.success = new Counter({ name: 'vllm:request_success_total', help: 'Count of successfully processed requests (abort: the caller went away).', labelNames: [...labelNames, 'finished_reason'], registers });
+    this.promptTotal = new SeriesCounter({ name: 'vllm:prompt_tokens_total', help: 'Number of prefill tokens processed.', labelNames, registers });
+    this.generationTotal = new SeriesCounter({ name: 'vllm:generation_tokens_total', help: 'Number of generation tokens processed.', labelNames, registers });
+    this.success = new SeriesCounter({ name: 'vllm:request_success_total', help: 'Count of successfully processed requests (abort: the caller went away).', labelNames: [...labelNames, 'finished_reason'], registers });
 
     // Each served model's counters exist from its registration on, at zero, as vLLM's do from its start.
     bounds.eachPair((model, instance) => this.children(model, instance));

@@ -98,7 +98,8 @@ async function relay(manager: ControlPlaneManager, inference: InferenceRequest, 
   const stream: InferenceStream = await manager.submitStream(inference);
   // The request ids are on the reply already (request-id.ts); the SSE stream sends the reply's headers.
   if (stream.prefillInstanceId) void reply.header('x-sage-prefill-instance', stream.prefillInstanceId);
-  const sse = new SseStream(reply.header('x-sage-instance', stream.instanceId));
+  // The stream opens with its first chunk in hand: the headers go out with it.
+  const sse = new SseStream(reply.header('x-sage-instance', stream.instanceId), {}, { withFirstEvent: true });
   const clock = o.observer?.tokenClock(inference.model, stream.instanceId);
   try {
     for await (const chunk of stream) {
