@@ -11,7 +11,7 @@
 // connections, undici for streamed chat). Every figure is the best of --rounds rounds (the machine may be shared);
 // CPU ms per request is read from /proc and is the least sensitive to other load. Bounded in time, 127.0.0.1 only.
 //
-//   npm run build && node bench/overhead.js [--duration 5] [--rounds 2] [--streams 100] [--chunks 32]
+//   npm run build && node bench/overhead.js [--duration 5] [--rounds 3] [--streams 100] [--chunks 32]
 //        [--targets floor,sage,portkey] [--profile DIR] [--markdown] [--json] [--sage-base DIR]
 //
 // --profile DIR writes a CPU profile of sage there (read it with bench/lib/profile-top.js); --sage-base DIR adds
@@ -25,7 +25,7 @@ const { startMock, startPassThrough, startSage, startPortkey } = require('./lib/
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
 const DURATION = Number(opt('duration', 5));
-const ROUNDS = Number(opt('rounds', 2));
+const ROUNDS = Number(opt('rounds', 3));
 const STREAMS = Number(opt('streams', 100));
 const CHUNKS = Number(opt('chunks', 32));
 const WANTED = opt('targets', 'floor,sage,portkey').split(',');
@@ -52,10 +52,13 @@ async function main() {
     started.push(...targets.slice(1));
     for (const t of targets) results[t.name] = { c1: undefined, c32: undefined, stream: undefined };
 
+    // Every code path hot (JIT-compiled) before anything counts: a number of requests, not a time, as a busy
+    // machine would otherwise warm the slower targets less.
     log('warming up');
     for (const t of targets) {
-      await closedLoop(t, { connections: 32, durationSec: 2 });
-      await streams(t, { count: 10 });
+      await closedLoop(t, { connections: 32, amount: 5000 });
+      await closedLoop(t, { connections: 1, amount: 500 });
+      await streams(t, { count: 20 });
     }
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of [1, 32]) {

@@ -8,15 +8,16 @@ const { Pool } = require('undici');
 
 const CHAT = { model: 'mock-model', messages: [{ role: 'user', content: 'Hello! Say something short.' }], max_tokens: 16 };
 
-/** Closed-loop load at `connections`; mean latency is exact at one connection (time / requests). */
-async function closedLoop(target, { connections, durationSec, body = CHAT }) {
+/** Closed-loop load at `connections` for `durationSec` (or `amount` requests); mean latency is exact at one connection (time / requests). */
+async function closedLoop(target, { connections, durationSec, amount, body = CHAT }) {
   const r = await autocannon({
     url: `${target.url}/v1/chat/completions`,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
     body: JSON.stringify(body),
     connections,
-    duration: durationSec,
+    // A fixed number of requests (warm-ups), else a fixed time.
+    ...(amount ? { amount } : { duration: durationSec }),
   });
   const ok = r.requests.total - r.non2xx;
   const rps = r.requests.total / r.duration;
