@@ -265,7 +265,9 @@ export class EngineExecutor {
             // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
             timeouts.awaitNext();
           }
-          if (parser.done) break;
+          // After [DONE] the answer is over. When the body's end is already in (an engine ends it with [DONE]), read on
+          // to it: leaving the loop early destroys the body with an AbortError, a stack trace per stream.
+          if (parser.done && !(body as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended) break;
         }
         // A stream cut without the trailing blank line still delivers its last event.
         const last = parser.end();
