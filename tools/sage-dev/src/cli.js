@@ -1,14 +1,17 @@
 // @ts-check
 'use strict';
-// Command line: `sage-dev architecture check [flags]`. Exit 0 pass, 1 violations, 2 usage or setup error.
+// Command line: `sage-dev architecture check [flags]` and `sage-dev api-report check|update [dir...]`.
+// Exit 0 pass, 1 violations, 2 usage or setup error.
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { findWorkspaceRoot } = require('./workspace');
 const { runCheck } = require('./check');
 const { reporters } = require('./reporters');
 const { GitError } = require('./git-diff');
+const { runApiReport } = require('./api-report-command');
 
 const USAGE = `Usage: sage-dev architecture check [options]
+       sage-dev api-report check|update [package-dir...] [--root <dir>]
 
 Checks every package source file against the layer map (tools/sage-dev/layers.json)
 with dependency-cruiser, plus package-level checks, and prints a report.
@@ -21,6 +24,9 @@ Options:
   --root <dir>        workspace root (default: nearest directory above the cwd with nx.json)
   --layers <file>     layer map (default: <root>/tools/sage-dev/layers.json, else the bundled one)
   -h, --help          show this help
+
+api-report compares the runtime exports of each built package (default: every package
+under packages/ with an api/exports.txt) with that file; update rewrites it first.
 
 Exit codes: 0 pass, 1 violations (errors, or warnings with --strict), 2 usage or setup error.
 `;
@@ -59,6 +65,14 @@ async function main(argv, io) {
     return 0;
   }
   try {
+    if (positionals[0] === 'api-report') {
+      const mode = positionals[1];
+      if (mode !== 'check' && mode !== 'update') throw new UsageError(`api-report needs check or update, not ${mode ?? 'nothing'}`);
+      const root = values.root ? path.resolve(io.cwd, values.root) : findWorkspaceRoot(io.cwd);
+      if (!root) throw new UsageError(`no workspace root (nx.json) found above ${io.cwd}; pass --root`);
+      const dirs = positionals.slice(2).map((d) => path.resolve(io.cwd, d));
+      return runApiReport({ root, dirs, update: mode === 'update', io });
+    }
     if (positionals[0] !== 'architecture' || positionals[1] !== 'check' || positionals.length > 2) {
       throw new UsageError(positionals.length ? `unknown command: ${positionals.join(' ')}` : 'missing command');
     }
