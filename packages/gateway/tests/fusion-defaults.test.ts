@@ -3,13 +3,13 @@
 // model) and fuses full-text-leaning for a lexical embedder, equally for anything else; the request and the
 // gateway's configuration override each setting. Against real control planes serving sim-embedding, once as an
 // engine of their own (lexical) and once as an external backend they know nothing about (taken for semantic).
-import path from 'node:path';
 import { APIError, type Model } from '@sage/common';
 import { startControlPlaneServer, type RunningControlPlane } from '@sage/llm-core';
-import { createGateway, FUSION_DEFAULTS, LanceDBVectorStore, type EmbedderProfile, type Gateway } from '../src';
+import { createGateway, FUSION_DEFAULTS, type EmbedderProfile, type LanceDBVectorStore, type Gateway } from '../src';
 import { Retriever } from '../src/rag/retriever';
 import { classifyEmbedder, transientFailure, unknownEmbedder } from '../src/rag/fusion-defaults';
 import { removeTemps, startControlPlane, tempDir, type ControlPlane } from './helpers';
+import { openStore } from './store-fixture';
 
 const entry = (id: string, extra: Record<string, unknown> = {}): Model => ({ id, object: 'model', ...extra });
 
@@ -43,7 +43,7 @@ describe('Retriever.settings: request over configuration over the embedder’s d
   let store: LanceDBVectorStore;
   const embedder = async () => ({ embed: async (texts: readonly string[]) => texts.map(() => [1, 0, 0]) });
   beforeAll(async () => {
-    store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
+    store = await openStore();
   });
   afterAll(() => store.close());
 

@@ -1,16 +1,13 @@
 // Hybrid retrieval: reciprocal rank fusion, LanceDB's full-text index beside the vectors (also on a store
 // written before it existed), and the retriever's modes, against a real LanceDB store.
-import path from 'node:path';
-import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
 import { fuseRankings, Retriever } from '../src/rag/retriever';
-import { LanceDBVectorStore, type ChunkRecord, type SearchHit, type StoredChunk, type VectorStore } from '../src';
-import { removeTemps, tempDir } from './helpers';
+import type { ChunkRecord, LanceDBVectorStore, SearchHit, StoredChunk, VectorStore } from '../src';
+import { removeTemps } from './helpers';
+import { chunkRecord, openStore, storeDir, storedChunk, withStore, writeLegacyStore } from './store-fixture';
 
 afterAll(removeTemps);
 
-const rec = (id: string): ChunkRecord => ({ id, documentId: id.split('#')[0] as string, source: `/${id}`, position: 0, headingPath: [], text: id, documentHash: 'h', ingestedAt: 0 });
-const hits = (ids: string[], score = (i: number) => 1 - i / 10): SearchHit[] => ids.map((id, i) => ({ chunk: rec(id), score: score(i) }));
+const hits = (ids: string[], score = (i: number) => 1 - i / 10): SearchHit[] => ids.map((id, i) => ({ chunk: chunkRecord(id, 0, id, { id }), score: score(i) }));
 
 describe('fuseRankings', () => {
   test('sums weight / (k + rank) over both lists, scaled so that first in both is 1, and names the retrievers', () => {
@@ -60,14 +57,11 @@ const embed = (text: string): number[] => {
 };
 const embedder = async () => ({ embed: async (texts: readonly string[]) => texts.map(embed) });
 
-function chunk(documentId: string, position: number, text: string, extra: Partial<StoredChunk> = {}): StoredChunk {
-  return { id: `${documentId}#${position}`, documentId, source: `/docs/${documentId}`, position, headingPath: [], text, documentHash: `h-${documentId}`, ingestedAt: 1, vector: embed(text), ...extra };
-}
+const chunk = (documentId: string, position: number, text: string, extra: Partial<ChunkRecord> = {}): StoredChunk => storedChunk(documentId, position, text, embed(text), extra);
 
 describe('LanceDBVectorStore full-text search', () => {
   test('finds chunks by their words (stemmed, stop words ignored), titles and headings included; reflects updates and deletes', async () => {
-    const store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
-    try {
+    await withStore(async (store) => {
       await store.upsert([
         chunk('manual', 0, 'The ferry pump has part number KV-3312.', { page: 4, title: 'Merrow manual' }),
         chunk('manual', 1, 'Pumps are serviced every 400 hours.', { headingPath: ['Maintenance'] }),
@@ -95,31 +89,17 @@ describe('LanceDBVectorStore full-text search', () => {
       // A weighted part counts less: the history's words rank below the question's.
       const weighted = await store.searchText([{ text: 'tide', weight: 1 }, { text: 'pump', weight: 0.2 }], 5);
       expect(weighted[0]?.chunk.id).toBe('tides#0');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   test('a store written before full-text search existed gains the new columns and the index, and keeps its chunks', async () => {
-    const dir = path.join(tempDir(), 'vectors');
-    const db = await lancedb.connect(dir);
-    const old = new Schema([
-      new Field('id', new Utf8(), false),
-      new Field('document_id', new Utf8(), false),
-      new Field('source', new Utf8(), false),
-      new Field('position', new Int32(), false),
-      new Field('heading_path', new Utf8(), false),
-      new Field('text', new Utf8(), false),
-      new Field('document_hash', new Utf8(), false),
-      new Field('ingested_at', new Float64(), false),
-      new Field('vector', new FixedSizeList(3, new Field('item', new Float32(), true)), false),
+    const dir = storeDir();
+    await writeLegacyStore(dir, [
+      { id: 'a#0', text: 'The lighthouse lens is 2 metres tall.', vector: [1, 0, 0] },
+      { id: 'b#0', text: 'The ferry leaves at noon.', vector: [0, 1, 0] },
     ]);
-    const row = (id: string, text: string, vector: number[]) => ({ id, document_id: id.split('#')[0], source: `/old/${id}`, position: 0, heading_path: '["Old"]', text, document_hash: 'h', ingested_at: 5, vector });
-    const table = await db.createTable('chunks', [row('a#0', 'The lighthouse lens is 2 metres tall.', [1, 0, 0]), row('b#0', 'The ferry leaves at noon.', [0, 1, 0])], { schema: old });
-    table.close();
-    db.close();
 
-    const store = await LanceDBVectorStore.open(dir);
+    const store = await openStore(dir);
     try {
       expect(await store.count()).toBe(2);
       expect((await store.searchText([{ text: 'lighthouse lens', weight: 1 }], 3)).map((h) => h.chunk.id)).toEqual(['a#0']);
@@ -135,7 +115,7 @@ describe('LanceDBVectorStore full-text search', () => {
 describe('Retriever modes', () => {
   let store: LanceDBVectorStore;
   beforeAll(async () => {
-    store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
+    store = await openStore();
     await store.upsert([
       chunk('a', 0, 'The ferry crosses the sound in twenty minutes.'),
       chunk('b', 0, 'Ferry tickets are sold on board.'),

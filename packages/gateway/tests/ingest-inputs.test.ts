@@ -3,9 +3,10 @@ import path from 'node:path';
 import { buildPassages } from '../src/rag/passages';
 import { collectFiles } from '../src/ingest/collect';
 import { Ingester } from '../src/ingest/ingester';
-import { LanceDBVectorStore, type ChunkRecord, type DocumentLoader, type VectorStore } from '../src';
+import type { ChunkRecord, DocumentLoader, VectorStore } from '../src';
 import { LoaderRegistry } from '../src/ingest/loaders';
 import { removeTemps, tempDir } from './helpers';
+import { chunkRecord, openStore } from './store-fixture';
 
 afterAll(removeTemps);
 
@@ -73,7 +74,7 @@ describe('folder ingest removing deleted files', () => {
     mkdirSync(docs);
     for (const name of ['a.md', 'b.md']) writeFileSync(path.join(docs, name), `# ${name}\n\nText of ${name}.`);
     writeFileSync(path.join(outside, 'o.md'), '# o\n\nText of o.');
-    const store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
+    const store = await openStore();
     try {
       const loaders = new LoaderRegistry();
       await new Ingester(store, loaders, embedder).ingestPaths([docs, outside]);
@@ -103,7 +104,7 @@ describe('folder ingest removing deleted files', () => {
   test('a file emptied since the last ingest loses its document; others are untouched', async () => {
     const docs = tempDir();
     for (const name of ['kept.md', 'emptied.md']) writeFileSync(path.join(docs, name), `# ${name}\n\nText of ${name}.`);
-    const store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
+    const store = await openStore();
     try {
       const ingester = new Ingester(store, new LoaderRegistry(), embedder);
       await ingester.ingestPaths([docs]);
@@ -125,16 +126,7 @@ describe('folder ingest removing deleted files', () => {
 });
 
 describe('buildPassages', () => {
-  const rec = (doc: string, position: number, text: string, headingPath: string[] = []): ChunkRecord => ({
-    id: `${doc}#${position}`,
-    documentId: doc,
-    source: `/${doc}.md`,
-    position,
-    headingPath,
-    text,
-    documentHash: 'h',
-    ingestedAt: 0,
-  });
+  const rec = (doc: string, position: number, text: string, headingPath: string[] = []): ChunkRecord => chunkRecord(doc, position, text, { headingPath });
   const docs: Record<string, ChunkRecord[]> = {
     a: [rec('a', 0, 'Alpha intro sentence one.', ['A']), rec('a', 1, 'Alpha intro sentence one. Alpha people live here.', ['A', 'People']), rec('a', 2, 'Far away.')],
     b: [rec('b', 0, 'Beta text.')],

@@ -1,17 +1,15 @@
-import path from 'node:path';
-import { LanceDBVectorStore, type StoredChunk } from '../src';
-import { removeTemps, tempDir } from './helpers';
+import type { StoredChunk } from '../src';
+import { removeTemps } from './helpers';
+import { openStore, storeDir, storedChunk, withStore } from './store-fixture';
 
 afterAll(removeTemps);
 
-function chunk(documentId: string, position: number, vector: number[], text = `${documentId} part ${position}`): StoredChunk {
-  return { id: `${documentId}#${position}`, documentId, source: `/docs/${documentId}.md`, position, headingPath: ['Top', `S${position}`], text, documentHash: `h-${documentId}`, ingestedAt: 1000 + position, vector };
-}
+const chunk = (documentId: string, position: number, vector: number[], text = `${documentId} part ${position}`): StoredChunk =>
+  storedChunk(documentId, position, text, vector, { headingPath: ['Top', `S${position}`], ingestedAt: 1000 + position });
 
 describe('LanceDBVectorStore', () => {
-  test('an empty store answers every read, and reopens', async () => {
-    const dir = path.join(tempDir(), 'vectors');
-    const store = await LanceDBVectorStore.open(dir);
+  test('an empty store answers every read', async () => {
+    const store = await openStore();
     expect(await store.count()).toBe(0);
     expect(await store.search([1, 0, 0], 3)).toEqual([]);
     expect(await store.listDocuments()).toEqual([]);
@@ -20,8 +18,8 @@ describe('LanceDBVectorStore', () => {
   });
 
   test('upsert, search by cosine similarity, list, delete with exceptions, and persistence', async () => {
-    const dir = path.join(tempDir(), 'vectors');
-    const store = await LanceDBVectorStore.open(dir);
+    const dir = storeDir();
+    const store = await openStore(dir);
     await store.upsert([chunk("it's", 0, [1, 0, 0]), chunk("it's", 1, [0.9, 0.1, 0]), chunk('b', 0, [0, 1, 0]), chunk('c', 0, [0, 0, 1])]);
     expect(await store.count()).toBe(4);
 
@@ -46,7 +44,7 @@ describe('LanceDBVectorStore', () => {
     expect((await store.documentChunks("it's")).map((c) => c.id)).toEqual(["it's#1"]);
     await store.close();
 
-    const reopened = await LanceDBVectorStore.open(dir);
+    const reopened = await openStore(dir);
     expect(await reopened.count()).toBe(4);
     expect((await reopened.search([0, 0, 1], 1))[0]?.chunk.documentId).toBe('c');
     await expect(reopened.upsert([chunk('d', 0, [1, 0, 0, 0])])).rejects.toMatchObject({ status: 409, code: 'embedding_dimension_mismatch' });
@@ -55,10 +53,10 @@ describe('LanceDBVectorStore', () => {
   });
 
   test('concurrent writes are applied one after another without loss', async () => {
-    const store = await LanceDBVectorStore.open(path.join(tempDir(), 'vectors'));
-    await Promise.all(Array.from({ length: 8 }, (_, i) => store.upsert([chunk(`doc${i}`, 0, [i + 1, 1, 0])])));
-    expect(await store.count()).toBe(8);
-    expect((await store.listDocuments()).map((d) => d.id)).toHaveLength(8);
-    await store.close();
+    await withStore(async (store) => {
+      await Promise.all(Array.from({ length: 8 }, (_, i) => store.upsert([chunk(`doc${i}`, 0, [i + 1, 1, 0])])));
+      expect(await store.count()).toBe(8);
+      expect((await store.listDocuments()).map((d) => d.id)).toHaveLength(8);
+    });
   });
 });
