@@ -126,7 +126,13 @@ test('control plane: the port, the start flags and the probes are the ones the c
 
   // The probe paths answer 200 on a real control plane.
   expect(cp.readinessProbe?.httpGet?.path).toBe('/health/ready');
-  expect(cp.livenessProbe?.httpGet?.path).toBe('/health');
+  // Liveness looks at the process only: engines being down must not restart the control plane.
+  expect(cp.livenessProbe?.httpGet?.path).toBe('/health/live');
+  // The image's HEALTHCHECK asks the same path, on the port its CMD starts the control plane on.
+  const dockerfile = fs.readFileSync(path.resolve(DIR, '..', 'Dockerfile'), 'utf8');
+  expect(dockerfile).toMatch(/^CMD \[.*"--port", "(\d+)"/m);
+  expect(/^CMD \[.*"--port", "(\d+)"/m.exec(dockerfile)?.[1]).toBe(String(defaultPort));
+  expect(/^HEALTHCHECK [\s\S]*?fetch\('([^']+)'\)/m.exec(dockerfile)?.[1]).toBe(`http://127.0.0.1:${defaultPort}/health/live`);
   expect(containerPort(cp, cp.readinessProbe!.httpGet!.port)).toBe(defaultPort);
   expect(containerPort(cp, cp.livenessProbe!.httpGet!.port)).toBe(defaultPort);
   const server = await startControlPlaneServer({ port: 0, preset: false, auth: { apiKeys: [] } });

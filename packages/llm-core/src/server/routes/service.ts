@@ -36,7 +36,7 @@ export function registerServiceRoutes(
     version: info.version,
     endpoints: {
       openai: ['GET /v1/models', 'POST /v1/chat/completions', 'POST /v1/completions', 'POST /v1/embeddings'],
-      service: ['GET /health', 'GET /health/ready', 'GET /metrics', 'GET /v1/metrics', 'GET /dashboard'],
+      service: ['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /v1/metrics', 'GET /dashboard'],
       management: '/v1/management',
     },
   }));
@@ -62,6 +62,16 @@ export function registerServiceRoutes(
     };
     return reply.code(status === 'unhealthy' ? 503 : 200).send(body);
   });
+
+  // Liveness (for a Kubernetes livenessProbe, Docker's HEALTHCHECK): 200 whenever this process answers HTTP. It looks
+  // at no engine on purpose: engines being down is no reason to restart the control plane, which would lose its
+  // queue and heal nothing (/health answers 503 then, which is why it is no liveness probe).
+  app.get('/health/live', async () => ({
+    live: true,
+    service: SAGE_CONTROL_PLANE_SERVICE,
+    version: info.version,
+    uptimeSec: Math.round((Date.now() - info.startedAt) / 1000),
+  }));
 
   // Readiness (for a Kubernetes readinessProbe): 200 once every engine of the preset is RUNNING and registered, and
   // a shared state store has been tried (shared, or degraded to local state: a degraded replica still serves).
