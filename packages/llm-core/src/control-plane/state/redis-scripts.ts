@@ -33,15 +33,19 @@ return n
 `;
 
 /**
- * The heartbeat. KEYS[1] this replica's liveness key, KEYS[2..] lease sets; ARGV[1] ttlMs, ARGV[2] replica info,
- * ARGV[3..] this replica's members per lease set ("\n"-joined, "" for none), renewed (or written back after the
- * store lost them). Returns the slots held on each lease set, in order.
+ * The heartbeat. KEYS[1] this replica's liveness key, KEYS[2] the set of live replicas (member the replica id, score
+ * its expiry), KEYS[3..] lease sets; ARGV[1] ttlMs, ARGV[2] replica info, ARGV[3] replica id, ARGV[4..] this
+ * replica's members per lease set ("\n"-joined, "" for none), renewed (or written back after the store lost them).
+ * Returns the number of live replicas (this one included), then the slots held on each lease set, in order.
  */
 export const RENEW_LUA = `${NOW}
 local ttl = tonumber(ARGV[1])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
-local counts = {}
-for i = 2, #KEYS do
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('PEXPIRE', KEYS[2], ttl * 2)
+local counts = {redis.call('ZCARD', KEYS[2])}
+for i = 3, #KEYS do
   local k = KEYS[i]
   local mine = ARGV[i + 1]
   if mine ~= nil and mine ~= '' then

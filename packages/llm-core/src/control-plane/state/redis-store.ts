@@ -67,6 +67,8 @@ export class RedisStateStore implements StateStore {
   private lastError?: string;
   private failures = 0;
   private closed = false;
+  /** Live replicas at the last heartbeat that reached the store (1, this one, until one does). */
+  private replicasSeen = 1;
   /** Leases this replica holds, per instance: renewed by the heartbeat, written back after a reconnect. */
   private readonly ours = new Map<string, Set<string>>();
   /** Instances a request was refused on, polled until this time (ms) for slots coming free. */
@@ -101,7 +103,7 @@ export class RedisStateStore implements StateStore {
   }
 
   status(): StateStoreStatus {
-    return { kind: 'redis', state: this.state, replicaId: this.replicaId, url: this.options.redactedUrl, error: this.state === 'ok' ? undefined : this.lastError, since: this.since };
+    return { kind: 'redis', state: this.state, replicaId: this.replicaId, url: this.options.redactedUrl, error: this.state === 'ok' ? undefined : this.lastError, since: this.since, replicasSeen: this.replicasSeen };
   }
 
   async start(listener: StateStoreListener): Promise<void> {
@@ -194,14 +196,18 @@ export class RedisStateStore implements StateStore {
     this.poll.unref();
   }
 
-  /** Renews this replica's liveness and leases on `ids` and reads their slot counts (one script, one round trip). */
+  /**
+   * Renews this replica's liveness and leases on `ids`, and reads how many replicas are alive and the slot counts
+   * of `ids` (one script, one round trip).
+   */
   private async renew(ids: string[]): Promise<void> {
-    const keys = [this.replicaKey(this.replicaId), ...ids.map((id) => this.leaseKey(id))];
+    const keys = [this.replicaKey(this.replicaId), this.replicasKey(), ...ids.map((id) => this.leaseKey(id))];
     const info = JSON.stringify({ host: hostname(), pid: process.pid, ...this.options.replicaInfo });
     const members = ids.map((id) => [...(this.ours.get(id) ?? [])].map((l) => this.member(l)).join('\n'));
     try {
-      const counts = await this.cmd.sageRenew(keys.length, ...keys, this.ttlMs, info, ...members);
+      const [replicas, ...counts] = await this.cmd.sageRenew(keys.length, ...keys, this.ttlMs, info, this.replicaId, ...members);
       this.failures = 0;
+      this.replicasSeen = Math.max(1, Number(replicas ?? 1));
       ids.forEach((id, i) => this.listener?.onLoad(id, Number(counts[i] ?? 0), this.oursOn(id)));
     } catch (err) {
       this.commandFailed('heartbeat', err as Error);
@@ -364,6 +370,10 @@ export class RedisStateStore implements StateStore {
     return `${this.prefix}replica:${id}`;
   }
 
+  private replicasKey(): string {
+    return `${this.prefix}replicas`;
+  }
+
   private member(leaseId: string): string {
     return `${this.replicaId}|${leaseId}`;
   }
@@ -377,6 +387,7 @@ export class RedisStateStore implements StateStore {
       const m = this.cmd.multi();
       for (const [id, leases] of this.ours) if (leases.size) m.zrem(this.leaseKey(id), ...[...leases].map((l) => this.member(l)));
       m.del(this.replicaKey(this.replicaId));
+      m.zrem(this.replicasKey(), this.replicaId);
       await m.exec().catch(() => undefined);
     }
     this.closed = true;

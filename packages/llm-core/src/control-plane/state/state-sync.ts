@@ -6,6 +6,10 @@
 // about it from others are ignored, so that a drain is not undone); a backend belongs to nobody and anyone may
 // report on it. An engine whose replica stopped renewing its liveness is taken out of rotation, and withdrawn
 // when nobody adopted it within `orphanGraceMs`.
+//
+// While the store is unreachable each replica counts slots by itself. So that N replicas do not send N times an
+// engine's maxConcurrency, each then takes only its share, ceil(maxConcurrency / N) with N the replicas alive at
+// its last heartbeat, and counts the rest as held by the others (degradedShare below).
 import pino, { type Logger } from 'pino';
 import type { ControlPlaneManager } from '../manager';
 import type { InstanceSpec } from '../manager/registry';
@@ -53,6 +57,7 @@ export class SharedStateSync implements StateStoreListener {
     this.orphanGraceMs = options.orphanGraceMs ?? 60_000;
     const { manager, store } = this;
     manager.registry.on('change', (reason, id) => {
+      if (reason === 'registered') this.leaveToOthers([id]);
       if (this.applying || !HEALTH_VALUES.has(reason) || !this.known(id)) return;
       const inst = manager.registry.get(id);
       if (inst) store.publish({ type: 'health', id, health: inst.health });
@@ -137,6 +142,8 @@ export class SharedStateSync implements StateStoreListener {
   }
 
   onLoad(instanceId: string, held: number, ours: number): void {
+    // A count that arrives after the store went away is stale: the degraded share holds until it is back.
+    if (this.store.status().state !== 'ok') return;
     this.manager.registry.setRemoteActive(instanceId, held - ours);
   }
 
@@ -152,8 +159,13 @@ export class SharedStateSync implements StateStoreListener {
   }
 
   onStatus(status: StateStoreStatus): void {
-    // Counts read from a store that cannot be reached any more would block slots forever: local counts only.
-    if (status.state !== 'ok') for (const inst of this.manager.registry.all()) this.manager.registry.setRemoteActive(inst.id, 0);
+    // Counts read from a store that cannot be reached any more are stale: while degraded each instance keeps this
+    // replica's share only; once the store is back its own counts (read right after) take over.
+    const replicas = status.state === 'degraded' ? Math.max(1, status.replicasSeen ?? 1) : 1;
+    if (replicas > 1) {
+      this.log.warn({ replicas }, `state store unreachable: this replica takes at most ceil(maxConcurrency / ${replicas}) slots of each instance until it is back`);
+    }
+    this.leaveToOthers();
   }
 
   instanceIds(): string[] {
@@ -170,6 +182,17 @@ export class SharedStateSync implements StateStoreListener {
       else if (r?.origin === 'backend') out.push(this.entryOf(inst, 'backend', r.replicaId));
     }
     return out;
+  }
+
+  /** Sets, on `ids` (default all), the slots counted as the other replicas': their share while degraded, else none. */
+  private leaveToOthers(ids?: readonly string[]): void {
+    const status = this.store.status();
+    if (status.kind === 'local') return;
+    const replicas = status.state === 'degraded' ? Math.max(1, status.replicasSeen ?? 1) : 1;
+    const registry = this.manager.registry;
+    for (const inst of ids ? ids.map((id) => registry.get(id)) : registry.all()) {
+      if (inst) registry.setRemoteActive(inst.id, inst.maxConcurrency - degradedShare(inst.maxConcurrency, replicas));
+    }
   }
 
   // ------------------------------------------------------------------ applying other replicas' changes
@@ -292,6 +315,11 @@ export class SharedStateSync implements StateStoreListener {
     };
     return { spec, origin, replicaId };
   }
+}
+
+/** The slots of an instance one of `replicas` replicas takes while the store is unreachable (at least one). */
+export function degradedShare(maxConcurrency: number, replicas: number): number {
+  return Math.max(1, Math.ceil(maxConcurrency / Math.max(1, replicas)));
 }
 
 /** The registry keeps base URLs normalised (…/v1, no trailing slash): compare like with like. */

@@ -21,6 +21,11 @@ export interface StateStoreStatus {
   error?: string;
   /** When the state last changed (epoch ms). */
   since: number;
+  /**
+   * Replicas alive (this one included) at the last heartbeat the store answered; kept through an outage, it sets
+   * the share of each instance's slots this replica takes while degraded. Absent for the local store.
+   */
+  replicasSeen?: number;
 }
 
 /** An instance as replicas share it: the full registration (back-end key included) and who brought it. */
