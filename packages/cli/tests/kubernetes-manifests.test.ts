@@ -169,3 +169,33 @@ test.each(['sage-vllm', 'sage-tei'])('%s: its sidecar registers the engine at it
   expect(stop.get('--api-base')).toBe(apiBase);
   for (const flag of [...stop.keys()].filter((k) => k.startsWith('--'))) expect(flagsOf('llm', 'engine', 'stop')).toContain(flag);
 });
+
+test('monitoring/: a ServiceMonitor scrapes every control-plane replica with honorLabels, keeping the engine in `instance`', async () => {
+  const dir = path.join(DIR, 'monitoring');
+  const own = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+  const kustomization = YAML.parse(fs.readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+  expect([...kustomization.resources].sort()).toEqual(['..', ...own].sort()); // the whole deployment, plus its monitor
+  interface ServiceMonitor {
+    kind: string;
+    spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string; honorLabels?: boolean }> };
+  }
+  const monitors = own
+    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as ServiceMonitor))
+    .filter((r) => r.kind === 'ServiceMonitor');
+  expect(monitors).toHaveLength(1);
+  const monitor = monitors[0]!;
+  const svc = find('Service', 'sage-control-plane');
+  for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) expect(svc.metadata.labels?.[k]).toBe(v);
+  expect(monitor.spec.endpoints).toEqual([{ port: svc.spec.ports![0]!.name, path: '/metrics', interval: expect.any(String), honorLabels: true }]);
+
+  // What honorLabels keeps: the control plane's series carry an `instance` label naming the engine, which a scrape
+  // would otherwise overwrite with the pod's address.
+  const server = await startControlPlaneServer({ port: 0, preset: false, auth: { apiKeys: [] } });
+  try {
+    server.runtime.manager.registerInstance({ id: 'engine-a', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'] });
+    const text = await (await fetch(`${server.url}${monitor.spec.endpoints[0]!.path}`)).text();
+    expect(text).toMatch(/^vllm:num_requests_running\{[^}]*instance="engine-a"[^}]*\} /m);
+  } finally {
+    await server.close(1000);
+  }
+});
