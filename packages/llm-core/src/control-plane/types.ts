@@ -208,4 +208,11 @@ export interface SchedulingPolicy {
    * which queued requests a deadline has to wait behind; a policy without it is taken to serve in arrival order.
    */
   order?(queue: readonly RequestMetadata[], now: number): RequestMetadata[];
+  /**
+   * Whether deadlines change what the control plane does with a request under this policy: refused at admission
+   * or while queued when confidently hopeless (deadline_infeasible). False for a deadline-blind policy (fifo: a
+   * plain queue in arrival order), whose requests are never refused by deadline; their SLO attainment is still
+   * measured. Absent means true.
+   */
+  readonly judgesDeadlines?: boolean;
 }

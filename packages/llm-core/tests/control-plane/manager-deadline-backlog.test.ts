@@ -1,8 +1,10 @@
 // F-203/F-204: a request with a deadline is judged behind the queue the policy serves before it, not only by
 // the instance's own load. Behind a busy one-slot engine and N queued requests, with an estimator that says
-// every request takes 100 ms, a request waits about N × 100 ms for the queue ahead of it: fifo refuses a
-// deadline that cannot absorb that at once, priority and slo_aware admit the request they would serve first,
-// and the queued-deadline watch refuses a queued request once the backlog leaves it no slack.
+// every request takes 100 ms, a request waits about N × 100 ms for the queue ahead of it: cost_optimized (arrival
+// order, like fifo, but deadline-aware) refuses a deadline that cannot absorb that at once, priority and
+// slo_aware admit the request they would serve first, and the queued-deadline watch refuses a queued request
+// once the backlog leaves it no slack. fifo, the deadline-blind baseline, refuses nothing by deadline: the
+// request waits its turn and its miss is measured.
 import { RequestRejectedError } from '../../src/control-plane/manager';
 import { RequestPriority, type LatencyEstimator } from '../../src/control-plane/types';
 import { echoCompletion, scriptedUpstream, type ScriptedUpstream } from './executor-upstream-helpers';
@@ -49,8 +51,8 @@ describe('deadlines behind the control-plane queue', () => {
     return { ...engine, m, blocker, backlog, settled };
   }
 
-  it('fifo refuses at once a deadline the backlog ahead makes infeasible, naming the backlog', async () => {
-    const { up, open, m, blocker, backlog, settled } = await backlogged('fifo', 25);
+  it('an arrival-order policy that judges deadlines refuses at once a deadline the backlog ahead makes infeasible, naming the backlog', async () => {
+    const { up, open, m, blocker, backlog, settled } = await backlogged('cost_optimized', 25);
     // 25 ahead on one slot: 25 × 100 ms of wait plus its own 100 ms, against a 2 s deadline.
     const err = await within(m.submit({ ...ask('late'), sloDeadlineMs: 2000 }).catch((e: unknown) => e), 1000);
     expect(err).toBeInstanceOf(RequestRejectedError);
@@ -89,7 +91,7 @@ describe('deadlines behind the control-plane queue', () => {
   it('slo_aware admits a request whose deadline is earlier than every queued one, and serves it first', async () => {
     const { open, answered, m, blocker, backlog } = await backlogged('slo_aware', 25, () => ({ sloDeadlineMs: 30_000 }));
     const early = m.submit({ ...ask('early'), sloDeadlineMs: 2000 });
-    expect(m.queueLength).toBe(26); // admitted: no queued deadline comes before its own (fifo refuses it, above)
+    expect(m.queueLength).toBe(26); // admitted: no queued deadline comes before its own (cost_optimized refuses it, above)
     open();
     expect(text((await within(early)).body)).toBe('u: early');
     await within(blocker);
@@ -98,7 +100,7 @@ describe('deadlines behind the control-plane queue', () => {
   });
 
   it('the queued-deadline watch refuses a queued request once the backlog ahead leaves it no slack', async () => {
-    const { up, open, m, blocker, backlog, settled } = await backlogged('fifo', 10);
+    const { up, open, m, blocker, backlog, settled } = await backlogged('cost_optimized', 10);
     const arrived = Date.now();
     // 10 ahead: 1100 ms against 1500 ms — admitted, with 400 ms of slack before the backlog makes it late.
     const late = m.submit({ ...ask('late'), sloDeadlineMs: 1500 });
@@ -116,8 +118,30 @@ describe('deadlines behind the control-plane queue', () => {
     await within(Promise.all(backlog));
   });
 
+  it('fifo neither refuses nor drops a request by deadline: it waits its turn past the deadline, is served, and counts as a miss', async () => {
+    const { answered, open, m, blocker, backlog, settled } = await backlogged('fifo', 25);
+    const arrived = Date.now();
+    // The backlog makes a 300 ms deadline hopeless (2600 ms estimated): a deadline-aware policy refuses it here.
+    const late = m.submit({ ...ask('late'), sloDeadlineMs: 300 });
+    expect(m.queueLength).toBe(26);
+    // Past its deadline it is still queued: no watch took it out.
+    await until(() => Date.now() - arrived > 600);
+    expect(m.queueLength).toBe(26);
+    expect(settled.n).toBe(0);
+    open();
+    expect(text((await within(late)).body)).toBe('u: late');
+    await within(blocker);
+    await within(Promise.all(backlog));
+    // Served in arrival order, after everything that came before it.
+    expect(answered.at(-1)).toBe('late');
+    const snap = m.getMetrics();
+    expect(snap.rejections.deadline_infeasible).toBeUndefined();
+    expect(snap.slo.overall.missed).toBe(1);
+    expect(snap.slo.overall.met).toBe(0);
+  });
+
   it('a queued request whose backlog drains in time is served', async () => {
-    const { open, m, blocker, backlog } = await backlogged('fifo', 3);
+    const { open, m, blocker, backlog } = await backlogged('cost_optimized', 3);
     // 3 ahead: 400 ms against 3 s; the gate opens at once and the queue drains long before the slack runs out.
     const fits = m.submit({ ...ask('fits'), sloDeadlineMs: 3000 });
     open();

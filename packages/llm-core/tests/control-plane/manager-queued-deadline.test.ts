@@ -33,7 +33,8 @@ function timed<T>(p: Promise<T>): Promise<{ at: number; value?: T; err?: unknown
 describe('queued requests with a deadline', () => {
   const manager = useManagers();
 
-  describe.each(['fifo', 'slo_aware', 'priority'])('under %s', (policy) => {
+  // Every policy that judges deadlines (fifo does not: manager-deadline-backlog.test.ts).
+  describe.each(['cost_optimized', 'slo_aware', 'priority'])('under %s', (policy) => {
     it('is refused as soon as the estimate says its deadline cannot be met, long before the slot frees', async () => {
       const { up, open } = await gatedUpstream();
       const m = manager({ policy, estimator: fixedEstimate(100) });

@@ -46,7 +46,8 @@ let backend: Awaited<ReturnType<typeof scriptedBackend>>;
 
 beforeAll(async () => {
   backend = await scriptedBackend();
-  h = await startHarness({ preset: false, policy: 'fifo', runtime: { scheduler: { maxQueueSize: 2, maxAttempts: 1 } } });
+  // A deadline-aware policy: one test here is about refusing a hopeless deadline (fifo never does).
+  h = await startHarness({ preset: false, policy: 'slo_aware', runtime: { scheduler: { maxQueueSize: 2, maxAttempts: 1 } } });
   await h.cp.runtime.registerBackend({ baseUrl: backend.url, kind: 'llm', id: 'scripted', maxConcurrency: 1 });
 });
 afterAll(async () => {

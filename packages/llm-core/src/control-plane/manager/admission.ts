@@ -3,7 +3,9 @@
 //   - nothing serves it (no_instance / model_not_found), or the queue is at its hard bound (queue_full);
 //   - goodput first: a request with a deadline is refused only when the deadline judge is confident it cannot
 //     be met (its optimistic bound behind the queue ahead is already past it); one that may make it is queued
-//     in the policy's order, and the queued-deadline watch refuses it later if it becomes hopeless;
+//     in the policy's order, and the queued-deadline watch refuses it later if it becomes hopeless. Under a
+//     deadline-blind policy (fifo) a request with a deadline is queued like a plain queue would: never refused
+//     by deadline, and its deadline, not the wait budget, is what it waits for;
 //   - overload: a request without a deadline is refused when the wait it would queue for (behind what the
 //     policy serves first, so urgent classes pass ahead of patient ones) exceeds its class's wait budget, with
 //     an honest Retry-After: when the queue ahead should have drained to within the budget.
@@ -48,6 +50,8 @@ export interface AdmissionContext {
   /** Spreads the Retry-After of wait-budget refusals (refusal-pacer.ts). */
   pacer?: RefusalPacer;
   confidence?: number;
+  /** False under a deadline-blind policy (SchedulingPolicy.judgesDeadlines): no deadline_infeasible here. */
+  judgesDeadlines?: boolean;
 }
 
 export interface AdmissionVerdict {
@@ -93,9 +97,12 @@ export function admissionVerdict(meta: RequestMetadata, ctx: AdmissionContext, s
 }
 
 function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): { refusal?: RequestRejectedError; waitMs?: number } {
+  const withDeadline = meta.sloDeadlineMs !== undefined || meta.ttftDeadlineMs !== undefined;
+  // A deadline-blind policy queues a request with a deadline as it comes: nothing to predict.
+  if (withDeadline && ctx.judgesDeadlines === false) return {};
   const now = Date.now();
   const ahead = ctx.countAhead(meta, healthy);
-  if (meta.sloDeadlineMs !== undefined || meta.ttftDeadlineMs !== undefined) {
+  if (withDeadline) {
     // The deadline is this request's own budget: it is refused only when confidently hopeless.
     const j = judgeDeadline(ctx.estimator, meta, healthy, { now, ahead, confidence: ctx.confidence });
     if (j.verdict !== 'cannot') return {};

@@ -33,7 +33,7 @@ import { countAhead } from './backlog';
 import { QueueIndex } from './queue-index';
 import { RefusalPacer } from './refusal-pacer';
 import { WaitCalibration } from './wait-calibration';
-import { hasDiscipline, type DisciplinedPolicy } from '../policies';
+import { hasDiscipline, judgesDeadlines, type DisciplinedPolicy } from '../policies';
 import { QueueWatch } from './queue-watch';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
@@ -202,8 +202,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         timers: this.timers,
         estimator: this.estimator,
         maxQueueWaitMs: options.maxQueueWaitMs ?? 60_000,
-        // With onInfeasible 'demote' the policy serves such requests as best effort: they are not refused here.
-        rejectLate: shadow || options.policyOptions?.onInfeasible !== 'demote',
+        // With onInfeasible 'demote' the policy serves such requests as best effort: they are not refused here;
+        // a deadline-blind policy (fifo) never refuses by deadline, so in shadow mode there is nothing to note.
+        rejectLate: judgesDeadlines(this.policy) && (shadow || options.policyOptions?.onInfeasible !== 'demote'),
         shadow,
         confidence: this.confidence,
       },
@@ -404,6 +405,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         waitFactor: () => this.waits.factor(),
         pacer: this.pacer,
         confidence: this.confidence,
+        judgesDeadlines: judgesDeadlines(this.policy),
       },
       this.audit.shadow,
     );

@@ -26,6 +26,8 @@ export interface AdaptiveChoice {
 
 export class AdaptivePolicy implements SchedulingPolicy {
   readonly name = 'adaptive';
+  /** Any deadline in the queue hands it to slo_aware, so deadlines are judged whatever the queue is now. */
+  readonly judgesDeadlines = true;
   private readonly delegates: Record<AdaptiveDelegate, DisciplinedPolicy>;
   private last: AdaptiveChoice | undefined;
 

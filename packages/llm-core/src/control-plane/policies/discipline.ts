@@ -46,3 +46,8 @@ export function hasDiscipline(policy: SchedulingPolicy): policy is DisciplinedPo
 export function llmOnly(shape: QueueShape): QueueShape {
   return { ...shape, embeddings: 0, oldestEmbeddingArrival: Infinity, withDeadline: shape.llmWithDeadline, byPriority: shape.llmByPriority };
 }
+
+/** Whether the control plane judges deadlines (admission, the queued-deadline watch) under this policy. */
+export function judgesDeadlines(policy: SchedulingPolicy): boolean {
+  return policy.judgesDeadlines !== false;
+}

@@ -1,4 +1,6 @@
 // fifo: arrival order; each request goes where the context's router sends it (least loaded by default).
+// Deadline-blind, as a plain queue (an inference router's or an API proxy's) is: deadlines neither reorder nor
+// refuse a request, they are only measured. This is the baseline the deadline-aware policies are compared with.
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { byArrival, routeAmong, sortedBy, type BasePolicyOptions } from './policy-helpers';
 import type { QueueDiscipline } from './discipline';
@@ -8,6 +10,7 @@ export type FifoOptions = BasePolicyOptions;
 
 export class FifoPolicy implements SchedulingPolicy {
   readonly name = 'fifo';
+  readonly judgesDeadlines = false;
 
   constructor(private readonly options: FifoOptions = {}) {}
 

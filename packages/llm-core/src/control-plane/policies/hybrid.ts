@@ -50,6 +50,11 @@ export class HybridPolicy implements SchedulingPolicy {
     this.adaptiveWaitMs = options.adaptiveWaitMs ?? 200;
   }
 
+  /** LLM work is the fallback's: its deadlines are judged when the fallback judges them. */
+  get judgesDeadlines(): boolean {
+    return this.fallback.judgesDeadlines !== false;
+  }
+
   get fallbackPolicy(): string {
     return this.fallback.name;
   }

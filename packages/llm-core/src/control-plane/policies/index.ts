@@ -16,4 +16,4 @@ export {
   type PolicyOptions,
   type LlmFallbackPolicy,
 } from './factory';
-export { hasDiscipline, llmOnly, type QueueOrder, type QueueDiscipline, type QueueShape, type DisciplinedPolicy } from './discipline';
+export { hasDiscipline, judgesDeadlines, llmOnly, type QueueOrder, type QueueDiscipline, type QueueShape, type DisciplinedPolicy } from './discipline';
