@@ -12,21 +12,11 @@ const { writeFileSync, mkdirSync } = require('node:fs');
 const path = require('node:path');
 const JSZip = require('jszip');
 const { PDFDocument, StandardFonts } = require('pdf-lib');
+const { rng, between, pick: pickFrom } = require('./lib/seeded');
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rnd = mulberry32(20310917);
-const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
-const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+const rnd = rng(20310917);
+const int = (lo, hi) => between(rnd, lo, hi);
+const pick = (xs) => pickFrom(rnd, xs);
 /** Draws without repeating, so values that answer questions are unique in the corpus. */
 function unique(draw) {
   const seen = new Set();
