@@ -6,7 +6,7 @@
 // e2e p99, and the estimator's median absolute error.
 //
 //   npm run build && node bench/scoreboard.js [--workloads priority,overload,storm,prefix,mixed,estimator]
-//        [--policies fifo,priority,…] [--routers round_robin,prefix_aware,…] [--shadow-policy slo_aware] [--scale 1] [--seed 7]
+//        [--policies fifo,priority,…] [--routers round_robin,prefix_aware,…] [--shadow-policies auto|cost_optimized,…] [--scale 1] [--seed 7]
 //        [--json-out FILE] [--html-out FILE]
 //
 // --scale multiplies every duration (0.5 for a quick look). All traffic goes to 127.0.0.1, bounded in time.
@@ -185,8 +185,12 @@ async function capacity(backends, make, connections, durationMs, scheduler) {
   }
 }
 
-/** The deadline-judging policy whose shadow-mode run scores admission's would-be refusals (--shadow-policy). */
-const SHADOW_POLICY = opt('shadow-policy', 'slo_aware');
+/**
+ * Policies given a shadow-mode run in the priority workload (--shadow-policies): 'auto' is every policy that
+ * refused a request by deadline in its own run, so each refusal can be checked against the same request when
+ * nothing is refused.
+ */
+const SHADOW_POLICIES = opt('shadow-policies', 'auto');
 
 /** Closed-loop clients of the priority workload's capacity run: the 8 slots and 8 more waiting in the queue. */
 const CAP_CONNECTIONS = 16;
@@ -208,12 +212,8 @@ async function priorityWorkload() {
     const D = sec(60);
     const r = rng(SEED);
     const jobs = poisson(r, rate, D).map((at) => ({ at, ...priorityJob(r) }));
-    // Shadow mode on a policy that judges deadlines (fifo does not, so it would have nothing to score): it admits
-    // everything, notes what admission and the queued-deadline watch would have refused, and scores each note.
-    const runs = [...POLICIES.map((p) => ({ policy: p })), { policy: SHADOW_POLICY, shadow: true }];
     const warmR = rng(SEED + 9);
-    const raw = [];
-    for (const run of runs) {
+    const once = async (run) => {
       const { res, m } = await withEngines(specs, backendsOf, async (backends) => {
         const cp = await controlPlane({ policy: run.policy, router: 'load_balanced', backends, scheduler: { admission: { shadow: !!run.shadow } } });
         await warmUp(cp.url, () => ({ ...chatJob(warmR, { minWords: 50, maxWords: 600, minTokens: 16, maxTokens: 32 }), cls: 'NORMAL' }));
@@ -223,14 +223,25 @@ async function priorityWorkload() {
       });
       // What the engines served while the backlog stood (after its first quarter): the capacity, seen under the mix.
       const served = score(res.results, D, D / 4).completionsPerSec;
-      raw.push({ ...run, results: res.results, score: score(res.results, D), served, admission: m.admission, estimator: estimatorError(m) });
-    }
-    // A refused request's deadline was feasible if, in the shadow run (which refuses nothing), the same request met it.
-    const shadow = raw.find((x) => x.shadow);
-    const metInShadow = new Set(shadow ? shadow.results.filter((x) => x.status === 200 && x.e2eMs <= x.job.sloMs).map((x) => x.job) : []);
-    for (const x of raw) {
+      return { ...run, results: res.results, score: score(res.results, D), served, admission: m.admission, estimator: estimatorError(m) };
+    };
+    const raw = [];
+    for (const policy of POLICIES) raw.push(await once({ policy }));
+    // Shadow mode admits everything, notes what admission and the queued-deadline watch would have refused, and
+    // scores each note against the outcome (the false-refusal rate). fifo refuses nothing by deadline.
+    const refusedByDeadline = (x) => x.results.some((y) => y.code === 'deadline_infeasible');
+    const shadowed = SHADOW_POLICIES === 'auto' ? raw.filter(refusedByDeadline).map((x) => x.policy) : SHADOW_POLICIES.split(',').filter(Boolean);
+    for (const policy of shadowed) raw.push(await once({ policy, shadow: true }));
+    // A refused request's deadline was feasible if the same request met it in the same policy's shadow run.
+    for (const x of raw.filter((y) => !y.shadow)) {
+      const shadow = raw.find((y) => y.shadow && y.policy === x.policy);
       const refused = x.results.filter((y) => y.status !== 200);
-      x.refusedFeasible = shadow && !x.shadow ? refused.filter((y) => metInShadow.has(y.job)).length : null;
+      if (!shadow) {
+        x.refusedFeasible = refused.length === 0 ? 0 : null;
+        continue;
+      }
+      const metInShadow = new Set(shadow.results.filter((y) => y.status === 200 && y.e2eMs <= y.job.sloMs).map((y) => y.job));
+      x.refusedFeasible = refused.filter((y) => metInShadow.has(y.job)).length;
     }
     const rows = raw.map((x) => {
       const c = x.score.classes;
@@ -243,7 +254,7 @@ async function priorityWorkload() {
         num(x.score.goodputPerSec, 2),
         num(x.served, 2),
         x.shadow ? `(would: ${a.refused})` : refusalText(x.score.refusals),
-        x.refusedFeasible === null ? '-' : String(x.refusedFeasible),
+        x.shadow || x.refusedFeasible === null || x.refusedFeasible === undefined ? '-' : String(x.refusedFeasible),
         x.shadow ? `${a.falseRefusals}/${a.refused} (${a.falseRefusalRate === null ? '-' : (100 * a.falseRefusalRate).toFixed(1) + '%'})` : '-',
         ms(x.score.ttftP50),
         ms(x.score.ttftP99),
@@ -252,22 +263,44 @@ async function priorityWorkload() {
       ];
     });
     const fifo = raw.find((x) => x.policy === 'fifo' && !x.shadow)?.score.goodputPerSec;
-    const notes = fifo === undefined ? [] : raw.filter((x) => !x.shadow && x.policy !== 'fifo').map((x) => `${x.policy}: goodput ${(x.score.goodputPerSec / Math.max(1e-9, fifo)).toFixed(2)}x fifo`);
+    const notes = [];
+    if (fifo !== undefined) notes.push(raw.filter((x) => !x.shadow && x.policy !== 'fifo').map((x) => `${x.policy}: goodput ${(x.score.goodputPerSec / Math.max(1e-9, fifo)).toFixed(2)}x fifo`).join('; '));
+    const shadows = raw.filter((x) => x.shadow);
+    const wouldRefuse = shadows.reduce((n, x) => n + x.admission.refused, 0);
+    const falseRefusals = shadows.reduce((n, x) => n + x.admission.falseRefusals, 0);
+    notes.push(
+      shadows.length === 0
+        ? 'no policy refused a request by deadline: no shadow run'
+        : `false refusals (shadow runs of ${shadows.map((x) => x.policy).join(', ')}): ${falseRefusals} of ${wouldRefuse} would-be refusals${wouldRefuse > 0 ? ` (${((100 * falseRefusals) / wouldRefuse).toFixed(1)}%)` : ''}`,
+    );
     return {
       id: 'priority',
       title: 'Priority mix at 1.25x capacity (2 sim-llm x 4 slots; 20% HIGH 3 s, 60% NORMAL 10 s, 20% LOW 60 s; streamed)',
       subtitle:
-        `capacity ${cap.toFixed(2)} req/s measured closed-loop at ${CAP_CONNECTIONS} connections (8 slots, 8 queued); Poisson ${rate.toFixed(2)} req/s for ${D / 1000} s (${jobs.length} requests, seed ${SEED}); ` +
-        `fifo is the plain queue (arrival order, deadline-blind); served/s: completions per second after the first quarter of the arrivals; ` +
-        `refused feasible: refused requests that met their deadline in the ${SHADOW_POLICY} shadow run`,
+        `capacity ${cap.toFixed(2)} req/s measured closed-loop at ${CAP_CONNECTIONS} connections (8 slots, 8 queued); Poisson ${rate.toFixed(2)} req/s for ${D / 1000} s (${jobs.length} requests, seed ${SEED}). ` +
+        `fifo is the plain queue (arrival order, deadline-blind). served/s: completions per second after the first quarter of the arrivals. ` +
+        `refused feasible: refused requests that met their deadline in the same policy's shadow run. false refusals: would-be refusals of a shadow run that met their deadline`,
       columns: ['policy', 'HIGH met %', 'NORMAL met %', 'LOW met %', 'goodput/s', 'served/s', 'refused', 'refused feasible', 'false refusals', 'TTFT p50', 'TTFT p99', 'e2e p99', 'est. err'],
       rows,
-      notes: [notes.join('; ')],
+      notes,
       raw: {
         capacity: cap,
         rate,
         durationMs: D,
-        runs: raw.map((x) => ({ policy: x.policy, shadow: !!x.shadow, classes: x.score.classes, goodputPerSec: x.score.goodputPerSec, servedPerSec: x.served, refusals: x.score.refusals, refusedFeasible: x.refusedFeasible, admission: x.admission })),
+        falseRefusals,
+        wouldRefuse,
+        runs: raw.map((x) => ({
+          policy: x.policy,
+          shadow: !!x.shadow,
+          classes: x.score.classes,
+          goodputPerSec: x.score.goodputPerSec,
+          servedPerSec: x.served,
+          refusals: x.score.refusals,
+          refusedFeasible: x.refusedFeasible,
+          admission: x.admission,
+          // Each refusal as the client saw it: when it was sent, its class, and the control plane's reason.
+          refused: x.results.filter((y) => y.status !== 200).map((y) => ({ cls: y.job.cls, atMs: Math.round(y.startedAt), code: y.code, message: y.message })),
+        })),
       },
     };
   }

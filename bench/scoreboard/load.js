@@ -28,13 +28,14 @@ async function send(agent, baseUrl, job) {
     if (res.statusCode !== 200) {
       const text = await res.body.text();
       let code = String(res.statusCode);
+      let message;
       try {
-        code = JSON.parse(text).error.code || code;
+        ({ code = code, message } = JSON.parse(text).error);
       } catch {
         /* not JSON: keep the status */
       }
       const retry = Number(res.headers['retry-after']);
-      return { job, status: res.statusCode, code, retryAfterSec: Number.isFinite(retry) ? retry : undefined, e2eMs: performance.now() - t0 };
+      return { job, status: res.statusCode, code, message, retryAfterSec: Number.isFinite(retry) ? retry : undefined, e2eMs: performance.now() - t0 };
     }
     let ttftMs;
     for await (const chunk of res.body) {

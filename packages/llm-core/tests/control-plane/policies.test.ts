@@ -78,6 +78,19 @@ describe('priority', () => {
     expect(result.decisions[0].reason).toMatch(/aged to HIGH/);
   });
 
+  it('does not age a request with a deadline: its deadline bounds its wait, and a fresh HIGH one goes first', () => {
+    const one = [inst('g', { maxConcurrency: 1 })];
+    const fresh = req('high', { priority: HIGH, arrival: 9_990, sloDeadlineMs: 3_000 });
+    // Waited 9 s, 9 classes' worth of aging at 1 s: with a minute of deadline it is still LOW.
+    const patient = req('low', { priority: LOW, arrival: 1_000, sloDeadlineMs: 60_000 });
+    expect(ids(policy.schedule([patient, fresh], ctx(one, { now: 10_000 })).decisions)).toEqual(['high']);
+    expect(policy.order([patient, fresh], 10_000).map((r) => r.id)).toEqual(['high', 'low']);
+    // A first-token deadline counts too; the same request without a deadline has aged to CRITICAL.
+    const ttft = req('low-ttft', { priority: LOW, arrival: 1_000, ttftDeadlineMs: 20_000 });
+    const plain = req('low-plain', { priority: LOW, arrival: 1_000 });
+    expect(policy.order([ttft, fresh, plain], 10_000).map((r) => r.id)).toEqual(['low-plain', 'high', 'low-ttft']);
+  });
+
   it('serves BACKGROUND under a constant stream of HIGH requests (and would not without aging)', () => {
     const roundsUntilServed = (p: SchedulingPolicy, maxRounds: number) => {
       let queue: RequestMetadata[] = [req('bg', { priority: BACKGROUND, arrival: 0 })];

@@ -4,7 +4,7 @@
 // serve before this one?" and "which are the first k?" cost O(log n), whatever the discipline in force:
 // admission, the deadline watch and the dispatch window never walk the whole queue.
 import { PRIORITY_NAMES, RequestType, type RequestMetadata } from '../types';
-import type { QueueDiscipline, QueueOrder, QueueShape } from '../policies';
+import { agesInQueue, type QueueDiscipline, type QueueOrder, type QueueShape } from '../policies';
 import { OrderedSet } from './ordered-set';
 
 export interface IndexedRequest {
@@ -19,6 +19,8 @@ interface Entry<P extends IndexedRequest> {
   /** EDF key: the earlier deadline, or arrival + the best-effort horizon. */
   edf: number;
   cls: number;
+  /** Waiting lifts its class (priority discipline): it has no deadline. */
+  ages: boolean;
   embedding: boolean;
 }
 
@@ -31,7 +33,10 @@ const CLASSES = PRIORITY_NAMES.length;
 class KindQueue<P extends IndexedRequest> {
   readonly arrival = new OrderedSet<Entry<P>, Probe>(byArrival);
   readonly edf = new OrderedSet<Entry<P>, Probe>(byEdf);
+  /** Requests that age, by class. */
   readonly classes = Array.from({ length: CLASSES }, () => new OrderedSet<Entry<P>, Probe>(byArrival));
+  /** Requests that keep their class (with a deadline), by class. */
+  readonly fixed = Array.from({ length: CLASSES }, () => new OrderedSet<Entry<P>, Probe>(byArrival));
 
   /** A request of this kind (type and model), to ask which instances serve the kind. */
   constructor(
@@ -49,6 +54,8 @@ export function kindOf(meta: RequestMetadata): string {
 }
 
 const effective = (cls: number, arrival: number, now: number, agingMs: number) => Math.max(0, cls - Math.floor(Math.max(0, now - arrival) / agingMs));
+const effectiveOf = (e: Pick<Entry<IndexedRequest>, 'cls' | 'arrival' | 'ages'>, now: number, agingMs: number) => (e.ages ? effective(e.cls, e.arrival, now, agingMs) : e.cls);
+const classSet = <P extends IndexedRequest>(q: KindQueue<P>, e: Entry<P>) => (e.ages ? q.classes : q.fixed)[e.cls]!;
 
 export class QueueIndex<P extends IndexedRequest> {
   private readonly entries = new Map<string, Entry<P>>();
@@ -80,13 +87,13 @@ export class QueueIndex<P extends IndexedRequest> {
     const meta = p.meta;
     const embedding = meta.type === RequestType.EMBEDDING;
     const kind = kindOf(meta);
-    const e: Entry<P> = { p, kind, seq: ++this.seq, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), embedding };
+    const e: Entry<P> = { p, kind, seq: ++this.seq, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), ages: agesInQueue(meta), embedding };
     this.entries.set(meta.id, e);
     let q = this.kinds.get(kind);
     if (!q) this.kinds.set(kind, (q = new KindQueue<P>(embedding, meta)));
     q.arrival.insert(e);
     q.edf.insert(e);
-    q.classes[e.cls]!.insert(e);
+    classSet(q, e).insert(e);
     this.count(e, +1);
   }
 
@@ -98,7 +105,7 @@ export class QueueIndex<P extends IndexedRequest> {
     if (q) {
       q.arrival.delete(e);
       q.edf.delete(e);
-      q.classes[e.cls]!.delete(e);
+      classSet(q, e).delete(e);
       if (q.size === 0) this.kinds.delete(e.kind);
     }
     this.count(e, -1);
@@ -138,7 +145,7 @@ export class QueueIndex<P extends IndexedRequest> {
   private probe(meta: RequestMetadata): Entry<IndexedRequest> {
     const own = this.entries.get(meta.id);
     if (own) return own;
-    return { p: { meta }, kind: kindOf(meta), seq: this.seq + 1, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), embedding: meta.type === RequestType.EMBEDDING };
+    return { p: { meta }, kind: kindOf(meta), seq: this.seq + 1, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), ages: agesInQueue(meta), embedding: meta.type === RequestType.EMBEDDING };
   }
 
   /** Requests of one kind queue `q` served before `x` under `order`. */
@@ -147,10 +154,15 @@ export class QueueIndex<P extends IndexedRequest> {
     if (order.kind === 'deadline') return q.edf.countBefore(x);
     // Within a class, effective priority only improves with age, so "served before x" is a prefix by arrival.
     const A = order.agingMs;
-    const ex = effective(x.cls, x.arrival, now, A);
+    const ex = effectiveOf(x, now, A);
     const mine = (set: OrderedSet<Entry<P>, Probe>) => set.countBefore(x);
     const upTo = (set: OrderedSet<Entry<P>, Probe>, arrival: number) => set.countBefore({ seq: Infinity, arrival, edf: 0 });
     let n = 0;
+    // Those that keep their class: every one of a better class, and of its own class those that came first.
+    for (let c = 0; c <= ex && c < CLASSES; c++) {
+      const set = q.fixed[c]!;
+      if (set.size > 0) n += c < ex ? set.size : mine(set);
+    }
     for (let c = 0; c < CLASSES; c++) {
       const set = q.classes[c]!;
       if (set.size === 0) continue;
@@ -197,9 +209,9 @@ export class QueueIndex<P extends IndexedRequest> {
       else if (order.kind === 'deadline') first = q.edf.first(perKind);
       else {
         const A = order.agingMs;
-        first = q.classes
+        first = [...q.classes, ...q.fixed]
           .flatMap((set) => set.first(perKind))
-          .sort((a, b) => effective(a.cls, a.arrival, now, A) - effective(b.cls, b.arrival, now, A) || a.arrival - b.arrival || a.seq - b.seq)
+          .sort((a, b) => effectiveOf(a, now, A) - effectiveOf(b, now, A) || a.arrival - b.arrival || a.seq - b.seq)
           .slice(0, perKind);
       }
       for (const e of first) out.push(e.p);

@@ -9,7 +9,7 @@ export type QueueOrder =
   | { kind: 'arrival' }
   /** Earliest of the end-to-end and TTFT deadlines first; requests without one at arrival + bestEffortMs. */
   | { kind: 'deadline'; bestEffortMs: number }
-  /** By class, one class better per agingMs waited, arrival order within a class. */
+  /** By class, one class better per agingMs waited (requests without a deadline), arrival order within a class. */
   | { kind: 'priority'; agingMs: number };
 
 export interface QueueDiscipline {

@@ -2,7 +2,7 @@ export { CapacityView } from './capacity';
 export { type BasePolicyOptions, type InfeasibleAction, absoluteDeadline, absoluteTtftDeadline, meetsDeadline, estimatedCost } from './policy-helpers';
 export { serviceOrder, arrivalOrder } from './service-order';
 export { FifoPolicy, type FifoOptions } from './fifo';
-export { PriorityPolicy, effectivePriority, DEFAULT_AGING_MS, type PriorityOptions } from './priority';
+export { PriorityPolicy, effectivePriority, agesInQueue, DEFAULT_AGING_MS, type PriorityOptions } from './priority';
 export { SloAwarePolicy, type SloAwareOptions } from './slo-aware';
 export { CostOptimizedPolicy, type CostOptimizedOptions } from './cost-optimized';
 export { AdaptivePolicy, type AdaptiveOptions, type AdaptiveDelegate, type AdaptiveChoice } from './adaptive';

@@ -1,5 +1,9 @@
 // priority: CRITICAL > HIGH > NORMAL > LOW > BACKGROUND, FIFO within a class. Aging lifts a waiting request
-// by one class per `agingMs`, so a steady stream of urgent work cannot starve the low classes forever.
+// without a deadline by one class per `agingMs`, so a steady stream of urgent work cannot starve the low classes
+// forever. A request with a deadline keeps its class: its deadline already bounds its wait (it is served, or
+// refused once hopeless), and lifting it would let patient work overtake urgent work — under a sustained
+// overload, LOW requests with a minute to spare outranked fresh HIGH ones after 2 × agingMs, and priority
+// served in arrival order.
 // Urgent requests (by their own class, not the aged one) go to the instance with the lowest latency
 // estimate; the rest go where the router sends them.
 import { RequestPriority, PRIORITY_NAMES, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
@@ -16,8 +20,17 @@ export interface PriorityOptions extends BasePolicyOptions {
 
 export const DEFAULT_AGING_MS = 5_000;
 
-/** The class a request competes in now: its own, improved by one per `agingMs` waited, never above CRITICAL. */
+/** Whether waiting lifts this request's class: only without a deadline (end-to-end or first-token). */
+export function agesInQueue(request: Pick<RequestMetadata, 'sloDeadlineMs' | 'ttftDeadlineMs'>): boolean {
+  return request.sloDeadlineMs === undefined && request.ttftDeadlineMs === undefined;
+}
+
+/**
+ * The class a request competes in now: its own, improved by one per `agingMs` waited, never above CRITICAL;
+ * a request with a deadline keeps its own.
+ */
 export function effectivePriority(request: RequestMetadata, now: number, agingMs: number): number {
+  if (!agesInQueue(request)) return request.priority;
   const waited = Math.max(0, now - request.timestamps.arrival);
   return Math.max(RequestPriority.CRITICAL, request.priority - Math.floor(waited / agingMs));
 }
