@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { EMBEDDING_PRIORITIES, LLM_FALLBACK_POLICIES, POLICY_NAMES } from '../control-plane/policies';
 import { ROUTER_NAMES } from '../control-plane/routing';
+import { DEFAULT_DEADLINE_CONFIDENCE } from '../control-plane/estimator/deadline-judge';
 import { stateStoreSchema } from '../control-plane/state/store-url';
 import { backendEntrySchema } from './backend';
 
@@ -39,7 +40,7 @@ export const schedulingSettingsShape = {
   // requests without a deadline); shadow mode admits everything and only scores what would have been refused.
   queueWaitBudgetMs: ms().default(2000),
   admissionShadow: bool.default(false),
-  deadlineConfidence: z.number({ error: 'expected a number' }).gt(0.5, 'must be more than 0.5').lt(1, 'must be less than 1').default(0.9),
+  deadlineConfidence: z.number({ error: 'expected a number' }).gt(0.5, 'must be more than 0.5').lt(1, 'must be less than 1').default(DEFAULT_DEADLINE_CONFIDENCE),
   // Engine /metrics polling (load, KV cache, latency histograms for the estimator).
   engineMetricsPollMs: ms().default(1000),
   // Queue bounds and timeouts.

@@ -29,7 +29,7 @@ export interface AdmissionOptions {
   waitBudgetMs?: number | Partial<Record<PriorityName, number>>;
   /** Admit everything and only note what admission would have refused (default false). */
   shadow?: boolean;
-  /** Confidence of the deadline judge (default 0.9): a request is refused only when its optimistic bound misses. */
+  /** Confidence of the deadline judge (default 0.98): a request is refused only when its optimistic bound misses. */
   confidence?: number;
 }
 
