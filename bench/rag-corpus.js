@@ -7,7 +7,9 @@
 // month, a code), as in real document collections. Every value is drawn from a seeded generator, so the
 // corpus, and the questions about it, are the same on every run. Each question names the file (and for a
 // PDF the page) holding its answer, and a string that only the answer passage contains.
+/* global require, module */
 'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script run with node */
 const { writeFileSync, mkdirSync } = require('node:fs');
 const path = require('node:path');
 const JSZip = require('jszip');

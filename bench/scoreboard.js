@@ -10,7 +10,7 @@
 //        [--json-out FILE] [--html-out FILE]
 //
 // --scale multiplies every duration (0.5 for a quick look). All traffic goes to 127.0.0.1, bounded in time.
-/* global require, process, console, __dirname, performance */
+/* global require, process, console, __dirname, performance, setTimeout, fetch, AbortSignal */
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script run with node */
 const { spawn } = require('node:child_process');
