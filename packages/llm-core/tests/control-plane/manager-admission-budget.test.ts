@@ -82,7 +82,7 @@ describe('deadline admission by the one judge', () => {
 
   it('refuses a first-token deadline it is confident cannot be met, and serves one only at risk', async () => {
     const up = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'u'));
-    const m = manager({ estimator: split });
+    const m = manager({ policy: 'slo_aware', estimator: split });
     m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'] });
     const err = await m.submit({ ...ask('x'), ttftDeadlineMs: 50 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 503, code: 'deadline_infeasible' });
@@ -101,7 +101,7 @@ describe('shadow admission', () => {
 
   it('admits what it would refuse, and scores each such verdict against the outcome', async () => {
     const engine = await gated();
-    const m = manager({ estimator: fixedEstimate, admission: { shadow: true } });
+    const m = manager({ policy: 'slo_aware', estimator: fixedEstimate, admission: { shadow: true } });
     m.registerInstance({ id: 'u', baseUrl: engine.up.baseUrl, models: ['m'], maxConcurrency: 1 });
     // 100 ms < the optimistic bound of 250 ms: refused outside shadow mode. The engine answers in a few ms.
     const quick = await m.submit({ ...ask('quick'), sloDeadlineMs: 100 });
@@ -120,7 +120,7 @@ describe('shadow admission', () => {
 
   it('outside shadow mode the same request is refused', async () => {
     const engine = await gated();
-    const m = manager({ estimator: fixedEstimate });
+    const m = manager({ policy: 'slo_aware', estimator: fixedEstimate });
     m.registerInstance({ id: 'u', baseUrl: engine.up.baseUrl, models: ['m'], maxConcurrency: 1 });
     await expect(m.submit({ ...ask('quick'), sloDeadlineMs: 100 })).rejects.toMatchObject({ code: 'deadline_infeasible' });
     expect(m.getMetrics().admission).toMatchObject({ shadow: false, refused: 1, falseRefusalRate: null });

@@ -50,7 +50,8 @@ describe('admission control', () => {
 
   it('rejects an infeasible deadline with deadline_infeasible (503)', async () => {
     const up = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'u'));
-    const m = manager();
+    // A deadline-aware policy: fifo, the kit's default, never refuses by deadline.
+    const m = manager({ policy: 'slo_aware' });
     m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'] });
     await expect(m.submit({ ...ask('x'), maxTokens: 500, sloDeadlineMs: 5 })).rejects.toMatchObject({ status: 503, code: 'deadline_infeasible' });
     expect(up.hits).toBe(0);
