@@ -77,9 +77,12 @@ describe('countAhead', () => {
     expect(countAhead(policy('priority'), queued, r, serving, 10)).toBe(1);
     const crit = at('c', 10, { priority: RequestPriority.CRITICAL, sloDeadlineMs: 1000 });
     expect(countAhead(policy('priority'), queued, crit, serving, 10)).toBe(0);
-    // Aging (5 s a class by default) lifts the LOW ones level with a HIGH arriving 10 s later, and they came first.
+    // Aging (5 s a class by default) lifts LOW requests without a deadline level with a HIGH arriving 10 s later,
+    // and they came first; the LOW ones with a deadline keep their class (only the aged HIGH one is ahead).
     const later = at('r', 10_010, { priority: RequestPriority.HIGH, sloDeadlineMs: 1000 });
-    expect(countAhead(policy('priority'), queued, later, serving, 10_010)).toBe(4);
+    expect(countAhead(policy('priority'), queued, later, serving, 10_010)).toBe(1);
+    const patient = [0, 1, 2].map((n) => at(`plain${n}`, n, { priority: RequestPriority.LOW }));
+    expect(countAhead(policy('priority'), [...patient, ...high], later, serving, 10_010)).toBe(4);
   });
 
   it('slo_aware (and adaptive with deadlines queued): the requests with earlier deadlines', () => {
