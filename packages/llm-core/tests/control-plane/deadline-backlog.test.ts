@@ -1,6 +1,6 @@
 // The backlog term of deadline feasibility (F-203/F-204): how many queued requests the policy serves before a
 // given one (by the policy's own order), and the wait they add on each instance in the estimator's fluid model.
-import { createLatencyEstimator, estimateBehindBacklog, fluidWaitMs } from '../../src/control-plane/estimator';
+import { createLatencyEstimator, createLearnedLatencyEstimator, estimateBehindBacklog, fluidWaitMs } from '../../src/control-plane/estimator';
 import { countAhead } from '../../src/control-plane/manager/backlog';
 import { createPolicy } from '../../src/control-plane/policies';
 import { InstanceType, RequestPriority, RequestType, type LatencyEstimator, type SchedulingPolicy } from '../../src/control-plane/types';
@@ -45,6 +45,19 @@ describe('estimateBehindBacklog', () => {
     expect(many[0]!.backlogMs).toBeCloseTo(fluidWaitMs(2 + 10, 4, service), 6);
     expect(many[1]!.backlogMs).toBeCloseTo(fluidWaitMs(4 + 8, 4, service) - fluidWaitMs(4, 4, service), 6);
     expect(many[1]!.totalMs).toBeCloseTo(service + 2 * service, 6);
+  });
+
+  it('drains a backlog that fills the slots at the service time of a full batch, not of the light load measured before', () => {
+    const learned = createLearnedLatencyEstimator();
+    // Measured at light load: 200 ms a request. Idle now, with 4 slots and 8 requests ahead of this one.
+    const idle = inst('a', { maxConcurrency: 4, load: { activeRequests: 0, ewmaLatencyMs: 200 } });
+    const fullService = learned.breakdown(r, withLoad(idle, { activeRequests: 4 })).serviceMs;
+    expect(fullService).toBeGreaterThan(200);
+    const [e] = estimateBehindBacklog(learned, r, [idle], 8);
+    // 4 take the free slots; the other 4 and this request wait for full batches to drain.
+    expect(e!.backlogMs).toBeCloseTo(fluidWaitMs(8, 4, fullService), 6);
+    // Requests that only fill free slots add no wait, whatever the service time.
+    expect(estimateBehindBacklog(learned, r, [idle], 3)[0]!.backlogMs).toBe(0);
   });
 
   it('takes a plain estimator at its word for the service time of each request ahead', () => {

@@ -7,7 +7,7 @@
 // The dealing is computed in bulk (a level search over the instances), so its cost does not grow with the
 // number of requests ahead: admission and the deadline watch ask it for every request, however long the queue.
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
-import { fluidWaitMs, hasBreakdown } from './latency-estimator';
+import { fluidWaitMs, hasBreakdown, type DetailedLatencyEstimator } from './latency-estimator';
 
 export interface BacklogEstimate {
   instance: ExecutionInstance;
@@ -111,20 +111,23 @@ export function dealBacklog(rows: Row[], ahead: number): void {
   dealOneByOne(rows, left);
 }
 
+/** The instance with every slot taken: a queue drains at the service time of a full batch. */
+function full(instance: ExecutionInstance): ExecutionInstance {
+  return { ...instance, load: { ...instance.load, activeRequests: Math.max(1, Math.floor(instance.maxConcurrency)), queuedRequests: 0 } };
+}
+
 /** Estimates of `request` on each of `instances` (same order) once `ahead` queued requests have been served first. */
 export function estimateBehindBacklog(estimator: LatencyEstimator, request: RequestMetadata, instances: readonly ExecutionInstance[], ahead: number): BacklogEstimate[] {
   const rows = instances.map((instance) => {
     const b = hasBreakdown(estimator) ? estimator.breakdown(request, instance) : undefined;
-    return {
-      instance,
-      b,
-      totalMs: b?.totalMs ?? estimator.estimate(request, instance),
-      // A plain estimator has no service time of its own: its estimate on the idle instance stands for it.
-      serviceMs: b?.serviceMs ?? (ahead > 0 ? estimator.estimate(request, idle(instance)) : 0),
-      occupied: Math.max(0, instance.load.activeRequests) + Math.max(0, instance.load.queuedRequests),
-      slots: instance.maxConcurrency,
-      dealt: 0,
-    };
+    const occupied = Math.max(0, instance.load.activeRequests) + Math.max(0, instance.load.queuedRequests);
+    const slots = instance.maxConcurrency;
+    let serviceMs = b?.serviceMs ?? (ahead > 0 ? estimator.estimate(request, idle(instance)) : 0);
+    // Requests ahead that do not fit the free slots wait for a full batch to drain, and a full batch runs
+    // slowest: an instance idle or lightly loaded now (a storm's first burst, or the moment after one) would
+    // otherwise be credited with the service time of its light load for the whole backlog.
+    if (b && occupied < Math.floor(slots) && occupied + ahead >= Math.floor(slots)) serviceMs = Math.max(serviceMs, (estimator as DetailedLatencyEstimator).breakdown(request, full(instance)).serviceMs);
+    return { instance, b, totalMs: b?.totalMs ?? estimator.estimate(request, instance), serviceMs, occupied, slots, dealt: 0 };
   });
   if (ahead > 0) dealBacklog(rows, ahead);
   return rows.map((r) => {
