@@ -46,6 +46,8 @@ describe('wait-bounded admission', () => {
     expect((err as Error).message).toMatch(/queue wait of about 3000 ms \(3 requests ahead\) exceeds the NORMAL budget of 2400 ms/);
     // Honest: 600 ms over the budget, so back in a second.
     expect((err as RequestRejectedError).retryAfterSec).toBe(1);
+    // An answer, not a fault: no stack trace was captured for it.
+    expect((err as Error).stack).not.toMatch(/\n\s+at /);
     // A HIGH request is served before every NORMAL one: nothing is ahead of it.
     const high = m.submit({ ...ask('urgent'), priority: 'HIGH' });
     // A deadline is its own budget: 3 requests ahead are fine for a 60 s deadline.
