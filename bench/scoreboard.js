@@ -14,7 +14,7 @@
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script run with node */
 const { spawn } = require('node:child_process');
-const { writeFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launchSimEngine } = require('@sage/llm-core/testing');
@@ -71,6 +71,7 @@ function controlPlane(cfg) {
       const { url } = JSON.parse(buf.slice(0, nl));
       resolve({
         url,
+        pid: child.pid,
         stop: () =>
           new Promise((res) => {
             if (child.exitCode !== null) return res();
@@ -174,12 +175,12 @@ function priorityJob(r) {
 }
 
 /** Completions per second at `connections` closed-loop clients, after the first quarter of the run. */
-async function capacity(backends, make, connections, durationMs, scheduler) {
+async function capacity(backends, make, connections, durationMs, scheduler, rate = (results) => score(results, durationMs, durationMs / 4).completionsPerSec) {
   const cp = await controlPlane({ policy: 'fifo', router: 'load_balanced', backends, scheduler });
   try {
     await warmUp(cp.url, make);
     const run = await closedLoop(cp.url, make, connections, durationMs);
-    return score(run.results, durationMs, durationMs / 4).completionsPerSec;
+    return rate(run.results);
   } finally {
     await cp.stop();
   }
@@ -308,14 +309,46 @@ async function priorityWorkload() {
 
 const shortJob = (r) => ({ ...chatJob(r, { minWords: 10, maxWords: 30, minTokens: 32, maxTokens: 32, stream: false }), cls: 'NORMAL' });
 
+/**
+ * Completions per second as the least-squares slope of the cumulative count of answers (200s) over their end times
+ * in [fromMs, toMs]. A 64-slot engine given requests of one length finishes them in waves about a service time
+ * apart, so a plain count over a few seconds moves by a whole wave (±10 % and more) with where the window falls;
+ * the slope of the staircase does not. The same measure serves the capacity and the runs compared with it.
+ */
+function completionRate(results, fromMs, toMs) {
+  const t = results.filter((r) => r.status === 200 && r.endedAt >= fromMs && r.endedAt <= toMs).map((r) => r.endedAt).sort((a, b) => a - b);
+  if (t.length < 2) return 0;
+  const n = t.length;
+  const mt = t.reduce((a, b) => a + b, 0) / n;
+  const mc = (n + 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (t[i] - mt) * (i + 1 - mc);
+    sxx += (t[i] - mt) ** 2;
+  }
+  return sxx > 0 ? (1000 * sxy) / sxx : 0;
+}
+
 let overloadCapacity;
 const overloadSpecs = [{}];
 const overloadBackendsOf = (list) => [{ id: 'llm-0', baseUrl: list[0].baseUrl, kind: 'llm', models: [MODEL], maxConcurrency: 64 }];
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (null where there is none). */
+function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 async function overloadRun(kind) {
   if (overloadCapacity === undefined) {
     const r = rng(SEED + 2);
-    overloadCapacity = await withEngines(overloadSpecs, overloadBackendsOf, (backends) => capacity(backends, () => shortJob(r), 64, sec(8)));
+    const D = sec(8);
+    overloadCapacity = await withEngines(overloadSpecs, overloadBackendsOf, (backends) => capacity(backends, () => shortJob(r), 64, D, undefined, (results) => completionRate(results, D / 4, D)));
   }
   const cap = overloadCapacity;
   {
@@ -325,21 +358,32 @@ async function overloadRun(kind) {
     const r = rng(SEED + 3);
     const jobs = kind === 'overload' ? poisson(r, 2 * cap, D).map((at) => ({ at, ...shortJob(r) })) : [];
     for (const policy of POLICIES) {
-      const { res, m, healthP99 } = await withEngines(overloadSpecs, overloadBackendsOf, async (backends) => {
+      const { res, m, healthP99, cpu } = await withEngines(overloadSpecs, overloadBackendsOf, async (backends) => {
         const cp = await controlPlane({ policy, router: 'load_balanced', backends });
         await warmUp(cp.url, () => shortJob(rng(SEED + 9)));
         const health = healthProbe(cp.url);
         const mr = rng(SEED + 4);
+        // Whose CPU the run took: the load generator's own must stay well under a core, or it is the bottleneck.
+        const t0 = performance.now();
+        const client0 = process.cpuUsage();
+        const cp0 = processCpuMs(cp.pid);
         const out = kind === 'overload' ? await openLoop(cp.url, jobs, 4096) : await closedLoop(cp.url, () => shortJob(mr), 2000, D);
+        const wall = performance.now() - t0;
+        const clientCpu = process.cpuUsage(client0);
+        const cp1 = processCpuMs(cp.pid);
+        const cpu = { client: (clientCpu.user + clientCpu.system) / 1000 / wall, controlPlane: cp0 === null || cp1 === null ? null : (cp1 - cp0) / wall };
         const p99 = await health();
         const metrics = await getJson(`${cp.url}/v1/metrics`);
         await cp.stop();
-        return { res: out, m: metrics, healthP99: p99 };
+        return { res: out, m: metrics, healthP99: p99, cpu };
       });
       // The first second of a closed loop is its 2,000 clients arriving at once: counted from then on.
-      const s = score(res.results, D, kind === 'storm' ? 1000 : 0);
-      raw.push({ policy, completionsPerSec: s.completionsPerSec, queueWaitP99: m.latency.queueWaitMs.p99, refusals: s.refusals });
-      rows.push([policy, num(s.completionsPerSec), pct(s.completionsPerSec, cap), ms(m.latency.queueWaitMs.p99), ms(m.latency.queueWaitMs.p50), refusalText(s.refusals), ms(s.e2eP99), ms(healthP99)]);
+      const from = kind === 'storm' ? 1000 : 0;
+      const s = score(res.results, D, from);
+      const rate = completionRate(res.results, from, D);
+      raw.push({ policy, completionsPerSec: rate, countedPerSec: s.completionsPerSec, queueWaitP99: m.latency.queueWaitMs.p99, refusals: s.refusals, cpu });
+      const cpuText = `${Math.round(100 * cpu.client)} / ${cpu.controlPlane === null ? '-' : Math.round(100 * cpu.controlPlane)}`;
+      rows.push([policy, num(rate), pct(rate, cap), ms(m.latency.queueWaitMs.p99), ms(m.latency.queueWaitMs.p50), refusalText(s.refusals), ms(s.e2eP99), ms(healthP99), cpuText]);
     }
     return {
       id: kind,
@@ -348,8 +392,11 @@ async function overloadRun(kind) {
           ? '2x open-loop overload (1 sim-llm x 64 slots; short prompts, 32 tokens, no deadline)'
           : '2,000 concurrent closed-loop connections (same engine; clients honour Retry-After)',
       subtitle: `capacity ${cap.toFixed(1)} completions/s measured closed-loop at 64 connections; ${kind === 'overload' ? `Poisson ${(2 * cap).toFixed(1)} req/s` : '2,000 clients'} for ${D / 1000} s`,
-      columns: ['policy', 'completions/s', '% of capacity', 'queue wait p99 (admitted)', 'queue wait p50', 'refused', 'e2e p99', '/health p99'],
+      columns: ['policy', 'completions/s', '% of capacity', 'queue wait p99 (admitted)', 'queue wait p50', 'refused', 'e2e p99', '/health p99', 'CPU % load gen / CP'],
       rows,
+      notes: [
+        `completions/s: slope of the cumulative answers over the window (capacity likewise); counted plainly in the window they were ${raw.map((x) => `${x.policy} ${pct(x.countedPerSec, cap)} %`).join(', ')} of capacity. CPU: the load generator's and the control plane's, in % of one core over the run.`,
+      ],
       raw: { capacity: cap, runs: raw },
     };
   }
