@@ -74,6 +74,49 @@ describe('wait-bounded admission', () => {
   });
 });
 
+describe('wait-bounded admission before the waits are measured', () => {
+  const manager = useManagers();
+
+  it('counts a wait past the first turn of the queue in whole turns until admitted waits are measured, then the fluid figure', async () => {
+    // 'block' requests are held until released; every other request is answered at once.
+    const held: Array<() => void> = [];
+    const up = await scriptedUpstream((_req, res, body) => {
+      const last = (body.messages as Array<{ content: string }>).at(-1)?.content ?? '';
+      if (last === 'block') held.push(() => echoCompletion(res, body, 'u'));
+      else echoCompletion(res, body, 'u');
+    });
+    const releaseAll = () => held.splice(0).forEach((f) => f());
+    const m = manager({ estimator: fixedEstimate, admission: { waitBudgetMs: { NORMAL: 60_000, HIGH: 1600 } } });
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'], maxConcurrency: 2 });
+    await m.submit(ask('warm'));
+    const busy = async () => {
+      const blockers = [1, 2].map(() => m.submit(ask('block')));
+      await until(() => held.length === 2);
+      return blockers;
+    };
+    // Two slots held, 3 queued ahead: 3 × 500 / 2 = 750 ms in the fluid model, 1.5 turns, so two whole turns
+    // (1,000 ms), doubled while uncalibrated: 2,000 ms against the 1,600 ms budget. (The fluid 1,500 would pass.)
+    let blockers = await busy();
+    let queued = [0, 1, 2].map((i) => m.submit(ask(`q${i}`)));
+    const err = await m.submit({ ...ask('high'), priority: 'HIGH' }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/queue wait of about 2000 ms \(3 requests ahead\) exceeds the HIGH budget of 1600 ms/);
+    releaseAll();
+    await within(Promise.all([...blockers, ...queued]), 5000);
+    // 40 admitted behind two held slots, all dispatched far sooner than predicted: the waits are measured now.
+    blockers = await busy();
+    const many = Array.from({ length: 40 }, (_, i) => m.submit(ask(`c${i}`)));
+    releaseAll();
+    await within(Promise.all([...blockers, ...many]), 5000);
+    // The same backlog: the fluid 750 ms, times the measured factor (1), is within the budget.
+    blockers = await busy();
+    queued = [0, 1, 2].map((i) => m.submit(ask(`r${i}`)));
+    const high = m.submit({ ...ask('high'), priority: 'HIGH' });
+    expect(m.queueLength).toBe(4);
+    releaseAll();
+    await within(Promise.all([...blockers, ...queued, high]), 5000);
+  });
+});
+
 describe('deadline admission by the one judge', () => {
   const manager = useManagers();
   /** First token after 200 ms, done after 1,000 ms. */

@@ -21,6 +21,8 @@ export interface BacklogEstimate {
   ttftMs?: number;
   /** Wait before it starts on this instance: the backlog plus the instance's own queue, ms. */
   waitMs: number;
+  /** How long each request ahead holds a slot here in this estimate (one turn of the queue), ms. */
+  serviceMs: number;
 }
 
 /** The instance with nothing running or waiting: what an estimator says then is a request's bare service time. */
@@ -132,7 +134,7 @@ export function estimateBehindBacklog(estimator: LatencyEstimator, request: Requ
   if (ahead > 0) dealBacklog(rows, ahead);
   return rows.map((r) => {
     const backlogMs = waitAt(r, r.dealt) - waitAt(r, 0);
-    const est: BacklogEstimate = { instance: r.instance, ahead: r.dealt, backlogMs, totalMs: r.totalMs + backlogMs, waitMs: backlogMs + (r.b?.queueMs ?? 0) };
+    const est: BacklogEstimate = { instance: r.instance, ahead: r.dealt, backlogMs, totalMs: r.totalMs + backlogMs, waitMs: backlogMs + (r.b?.queueMs ?? 0), serviceMs: r.serviceMs };
     if (r.b) est.ttftMs = r.b.ttftMs + backlogMs;
     return est;
   });

@@ -12,7 +12,7 @@
 // In shadow mode the predictive refusals (deadline and wait budget) are not made, only noted, so that they can
 // be compared with what really happened (admission-audit.ts).
 import { requestClassifier } from '../classifier';
-import { estimateBehindBacklog, fluidWaitMs, judgeDeadline } from '../estimator';
+import { estimateBehindBacklog, fluidWaitMs, judgeDeadline, type BacklogEstimate } from '../estimator';
 import { PRIORITY_NAMES, type ExecutionInstance, type LatencyEstimator, type PriorityName, type RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
 import { ControlPlaneError, RequestRejectedError } from './errors';
@@ -47,6 +47,8 @@ export interface AdmissionContext {
   waitBudgets: readonly number[];
   /** actual/predicted queue wait of admitted requests at the budget's quantile (wait-calibration.ts; default 1). */
   waitFactor?: () => number;
+  /** Whether enough admitted requests' waits were measured for waitFactor to be their own (default true). */
+  waitCalibrated?: () => boolean;
   /** Spreads the Retry-After of wait-budget refusals (refusal-pacer.ts). */
   pacer?: RefusalPacer;
   confidence?: number;
@@ -114,10 +116,11 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
   if (!Number.isFinite(budget) || ahead === 0) return {};
   // The wait behind the requests served first, on the instance where it is shortest.
   let waitMs = Infinity;
+  const calibrated = ctx.waitCalibrated?.() ?? true;
   for (const e of estimateBehindBacklog(ctx.estimator, meta, healthy, ahead)) {
     // An instance that has not finished a request yet has no measured drain rate: no confident wait there.
     if (!(e.instance.load.ewmaLatencyMs > 0)) return {};
-    waitMs = Math.min(waitMs, e.waitMs);
+    waitMs = Math.min(waitMs, calibrated ? e.waitMs : wholeTurns(e));
   }
   // Scaled by how much longer admitted requests really waited than predicted, at the budget's quantile.
   const pessimistic = waitMs * (ctx.waitFactor?.() ?? 1);
@@ -131,6 +134,18 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
   const retry = Math.max(1, Math.ceil((pessimistic - budget + behind) / 1000));
   const refusal = new RequestRejectedError('queue_full', `queue wait of about ${Math.round(pessimistic)} ms (${aheadPhrase(ahead)}) exceeds the ${name} budget of ${Math.round(budget)} ms`, meta.id, retry);
   return { refusal, waitMs };
+}
+
+/**
+ * Before admitted waits have been measured, a wait past the first batch queued beyond the slots counts whole turns
+ * of the queue. The fluid model spreads completions evenly, but an engine given a burst of like requests finishes
+ * them in waves a service time apart: a request 1.02 turns back waits two whole turns, twice the prediction (a
+ * storm's first burst admitted a few requests into a third wave that way, past the budget). The first turn keeps
+ * the fluid figure, so that a slow engine still queues some work and the waits get measured.
+ */
+function wholeTurns(e: BacklogEstimate): number {
+  if (!(e.serviceMs > 0) || e.waitMs <= e.serviceMs) return e.waitMs;
+  return Math.ceil(e.waitMs / e.serviceMs - 1e-9) * e.serviceMs;
 }
 
 /**

@@ -403,6 +403,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         countAhead: (m, serving) => this.countAhead(m, serving),
         waitBudgets: this.waitBudgets,
         waitFactor: () => this.waits.factor(),
+        waitCalibrated: () => this.waits.calibrated(),
         pacer: this.pacer,
         confidence: this.confidence,
         judgesDeadlines: judgesDeadlines(this.policy),

@@ -45,6 +45,11 @@ export class WaitCalibration {
     this.added += 1;
   }
 
+  /** Whether enough admitted requests were dispatched to score the predictions (32). */
+  calibrated(): boolean {
+    return this.ratios.length >= MIN_SAMPLES;
+  }
+
   /** actual/predicted at the quantile, within [1, 4] (a prediction is never trusted to be pessimistic); 2 before 32 samples. */
   factor(): number {
     if (this.ratios.length < MIN_SAMPLES) return UNCALIBRATED_FACTOR;
