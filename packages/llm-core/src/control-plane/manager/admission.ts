@@ -137,8 +137,8 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
 }
 
 /**
- * Before admitted waits have been measured, a wait past the first batch queued beyond the slots counts whole turns
- * of the queue. The fluid model spreads completions evenly, but an engine given a burst of like requests finishes
+ * Before admitted waits have been measured, a wait longer than one turn of the queue (one service time) counts
+ * whole turns. The fluid model spreads completions evenly, but an engine given a burst of like requests finishes
  * them in waves a service time apart: a request 1.02 turns back waits two whole turns, twice the prediction (a
  * storm's first burst admitted a few requests into a third wave that way, past the budget). The first turn keeps
  * the fluid figure, so that a slow engine still queues some work and the waits get measured.
