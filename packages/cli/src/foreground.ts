@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { enginePortRanges, type SageConfig } from './config';
 import { CliError, ExitCode, oneLine, usageError } from './errors';
 import type { SageHome } from './home';
+import { LineBatch, type LineSink } from './log-batch';
 import { formatLogLine, type Out } from './output';
 import { claimPidFile, clearServer, writeServer, type ServerRecord } from './server-state';
 import { cliVersion } from './version';
@@ -33,33 +34,41 @@ interface ServerLog {
 /**
  * The server's log: pino's async destinations (lines are buffered and written off the request path), to the log
  * file and to stdout — readable lines in a terminal, JSON lines when stdout is not one or with --log-format json.
+ * Each line is serialized once; the lines of one event-loop turn reach each destination together (log-batch.ts).
  */
 function createLogger(config: SageConfig, home: SageHome, out: Out, background: boolean): ServerLog {
   const level = config.logLevel;
   const stdout = pino.destination({ dest: 1, sync: false });
-  const flushAll = (...dests: Array<{ flushSync(): void }>) => () => {
-    for (const d of dests) {
-      try {
-        d.flushSync();
-      } catch {
-        // not open yet, or already closed: nothing buffered to lose
+  const serverLog = (sinks: LineSink[], dests: Array<{ flushSync(): void }>): ServerLog => {
+    const batch = new LineBatch(sinks);
+    const flush = () => {
+      batch.flush();
+      for (const d of dests) {
+        try {
+          d.flushSync();
+        } catch {
+          // not open yet, or already closed: nothing buffered to lose
+        }
       }
-    }
+    };
+    // Whatever way the process ends, the lines of its last turn are written out too.
+    process.once('exit', flush);
+    return { log: pino({ name: 'sage', level }, batch), flush };
   };
   // In the background stdout already is the log file.
-  if (background) return { log: pino({ name: 'sage', level }, stdout), flush: flushAll(stdout) };
+  if (background) return serverLog([stdout], [stdout]);
   fs.mkdirSync(path.dirname(home.logFile), { recursive: true });
   const file = pino.destination({ dest: home.logFile, append: true, sync: false });
   const pretty = config.logFormat === 'pretty' || (config.logFormat === undefined && out.isTTY);
-  const toStdout = pretty ? { write: (line: string) => stdout.write(`${formatLogLine(line.trimEnd())}\n`) } : stdout;
-  const log = pino(
-    { name: 'sage', level },
-    pino.multistream([
-      { level, stream: toStdout },
-      { level, stream: file },
-    ]),
-  );
-  return { log, flush: flushAll(stdout, file) };
+  const toStdout: LineSink = pretty ? { write: (chunk: string) => stdout.write(prettyLines(chunk)) } : stdout;
+  return serverLog([toStdout, file], [stdout, file]);
+}
+
+/** JSON lines (one or more, each ending in a newline) as readable lines. */
+function prettyLines(chunk: string): string {
+  let text = '';
+  for (const line of chunk.split('\n')) if (line.trim() !== '') text += `${formatLogLine(line.trimEnd())}\n`;
+  return text;
 }
 
 export async function runForeground(config: SageConfig, opts: { home: SageHome; configSource: string; sources: SettingSources; out: Out }): Promise<never> {
