@@ -112,6 +112,16 @@ describe('settings errors and sources without a running control plane', () => {
     expect(row('enginePortBase')?.[2]).toBe('file');
     expect(row('requestTimeoutMs')).toEqual(['requestTimeoutMs', '60000', 'default']);
   });
+
+  test('queue wait budgets per class: shown with their source, a bad class named', async () => {
+    const r = await sage(['inference', 'config', 'show', '--config', configFile], { home, env: { SAGE_QUEUE_WAIT_BUDGET_MS: 'HIGH=500,low=10000' } });
+    expect(r.code).toBe(0);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('queueWaitBudgetMs '))?.trim().split(/\s+/);
+    expect(row).toEqual(['queueWaitBudgetMs', 'HIGH=500,LOW=10000', 'env']);
+    const bad = await sage(['inference', 'config', 'show', '--config', configFile], { home, env: { SAGE_QUEUE_WAIT_BUDGET_MS: 'URGENT=5' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/SAGE_QUEUE_WAIT_BUDGET_MS: unknown class "URGENT" \(classes: CRITICAL, HIGH, NORMAL, LOW, BACKGROUND\)/);
+  });
 });
 
 describe('--llm-backend with attributes (background start)', () => {

@@ -282,7 +282,7 @@ function configShow(ctx: Context, flags: { json?: boolean; config?: string }): n
   }
   const rows = CONFIG_KEYS.map((key) => {
     const v = shown[key];
-    const text = v === undefined ? '-' : Array.isArray(v) ? (v.length ? v.map((b) => Object.entries(b).map(([k, x]) => `${k}=${String(x)}`).join(',')).join(' ; ') : '-') : String(v);
+    const text = v === undefined ? '-' : Array.isArray(v) ? (v.length ? v.map((b) => Object.entries(b).map(([k, x]) => `${k}=${String(x)}`).join(',')).join(' ; ') : '-') : typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}=${String(x)}`).join(',') : String(v);
     return [key, text, sources[key] ?? 'default'];
   });
   out.write(`${note}\n${table(['SETTING', 'VALUE', 'FROM'], rows)}`);

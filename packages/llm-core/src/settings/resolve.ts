@@ -39,9 +39,21 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }
 
+/**
+ * A union's issues from the branch the value was meant for (a map with a bad class, not "expected a number"):
+ * the branch whose issues are not all about the value's type.
+ */
+function unionBranch(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((i) => {
+    if (i.code !== 'invalid_union') return [i];
+    const branch = i.errors.find((errs) => !errs.every((e) => e.code === 'invalid_type' && e.path.length === 0));
+    return branch ? unionBranch(branch.map((e) => ({ ...e, path: [...i.path, ...e.path] }))) : [i];
+  });
+}
+
 function describe(error: z.ZodError, label: (key: string) => string): string[] {
-  return error.issues.map((i) => {
-    if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} (known: ${SETTING_KEYS.join(', ')})`;
+  return unionBranch(error.issues).map((i) => {
+    if (i.code === 'unrecognized_keys' && i.path.length === 0) return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} (known: ${SETTING_KEYS.join(', ')})`;
     const key = i.path.length ? String(i.path[0]) : '';
     const rest = i.path.slice(1).map(String).join('.');
     return `${key ? label(key) : '(top level)'}${rest ? `.${rest}` : ''}: ${i.message}`;
@@ -80,6 +92,24 @@ export function coerceSetting(key: SettingKey, value: string, name: string = key
     if (/^(true|1|yes|on)$/i.test(v)) return true;
     if (/^(false|0|no|off)$/i.test(v)) return false;
     throw new SettingsError(`${name}: expected true or false, got "${value}"`);
+  }
+  if (inner instanceof z.ZodUnion) {
+    // A number for every class, or CLASS=VALUE pairs separated by commas (HIGH=500,LOW=10000).
+    if (!v.includes('=')) {
+      const n = Number(v);
+      if (v === '' || !Number.isFinite(n)) throw new SettingsError(`${name}: expected a number or CLASS=NUMBER pairs (HIGH=500,LOW=10000), got "${value}"`);
+      return n;
+    }
+    const out: Record<string, number> = {};
+    for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      const cls = pair.slice(0, Math.max(0, eq)).trim().toUpperCase();
+      const n = Number(pair.slice(eq + 1).trim());
+      if (eq <= 0) throw new SettingsError(`${name}: expected CLASS=NUMBER, got "${pair}"`);
+      if (pair.slice(eq + 1).trim() === '' || !Number.isFinite(n)) throw new SettingsError(`${name}: ${cls}: expected a number, got "${pair.slice(eq + 1).trim()}"`);
+      out[cls] = n;
+    }
+    return out;
   }
   if (inner instanceof z.ZodArray) {
     // Backends: separated by ";" or spaces; an item with no key=value part may list bare URLs with commas.

@@ -6,6 +6,7 @@ import { EMBEDDING_PRIORITIES, LLM_FALLBACK_POLICIES, POLICY_NAMES } from '../co
 import { ROUTER_NAMES } from '../control-plane/routing';
 import { DEFAULT_DEADLINE_CONFIDENCE } from '../control-plane/estimator/deadline-judge';
 import { stateStoreSchema } from '../control-plane/state/store-url';
+import { PRIORITY_NAMES, type PriorityName } from '../control-plane/types';
 import { backendEntrySchema } from './backend';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,6 +19,17 @@ const int = (min: number, max: number) => z.number({ error: 'expected a number' 
 const ms = (min = 0) => z.number({ error: 'expected a number (milliseconds)' }).min(min, `must be at least ${min}`).max(86_400_000, 'must be at most 86400000 (a day)');
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: (iss) => `expected one of ${values.join('|')}, got ${JSON.stringify(iss.input)}` });
 const bool = z.boolean({ error: 'expected true or false' });
+
+/** Some priority classes by name, each with its own value (classes not named keep the default). */
+const perClass = <T extends z.ZodType>(value: T) =>
+  z.strictObject(Object.fromEntries(PRIORITY_NAMES.map((n) => [n, value.optional()])) as Record<PriorityName, z.ZodOptional<T>>, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown class ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} (classes: ${PRIORITY_NAMES.join(', ')})`
+        : `expected a number or a map of class to number, e.g. {HIGH: 500, LOW: 10000}`,
+  });
+/** One queue-wait budget for every class, or some classes by name. */
+const waitBudget = z.union([ms(), perClass(ms())], { error: 'expected a number (ms) or a map of class to ms, e.g. {HIGH: 500, LOW: 10000}' });
 
 /**
  * What schedules requests and keeps engines alive: the part a preset (`control_plane:`), the management API
@@ -38,7 +50,7 @@ export const schedulingSettingsShape = {
   llmFallbackPolicy: oneOf(LLM_FALLBACK_POLICIES).default('adaptive'),
   // Admission and overload control: the wait budget bounds the queue by the wait it implies (p99 of admitted
   // requests without a deadline); shadow mode admits everything and only scores what would have been refused.
-  queueWaitBudgetMs: ms().default(2000),
+  queueWaitBudgetMs: waitBudget.default(2000),
   admissionShadow: bool.default(false),
   deadlineConfidence: z.number({ error: 'expected a number' }).gt(0.5, 'must be more than 0.5').lt(1, 'must be less than 1').default(DEFAULT_DEADLINE_CONFIDENCE),
   // Engine /metrics polling (load, KV cache, latency histograms for the estimator).
@@ -138,7 +150,7 @@ export const SETTING_DOCS: Readonly<Record<SettingKey, { env?: string; doc: stri
   embeddingTokenBudget: { env: 'SAGE_EMBEDDING_TOKEN_BUDGET', doc: 'most tokens in one embedding batch' },
   embeddingPriority: { env: 'SAGE_EMBEDDING_PRIORITY', doc: `hybrid: embeddings against LLM work, ${EMBEDDING_PRIORITIES.join(' | ')}` },
   llmFallbackPolicy: { env: 'SAGE_LLM_FALLBACK_POLICY', doc: `hybrid: the policy for LLM requests, ${LLM_FALLBACK_POLICIES.join(' | ')}` },
-  queueWaitBudgetMs: { env: 'SAGE_QUEUE_WAIT_BUDGET_MS', doc: 'longest queue wait a request without a deadline is admitted with (p99), else 429 with Retry-After, ms (0 = no bound)' },
+  queueWaitBudgetMs: { env: 'SAGE_QUEUE_WAIT_BUDGET_MS', doc: `longest queue wait a request without a deadline is admitted with (p99), else 429 with Retry-After, ms (0 = no bound); one number, or per class as HIGH=500,LOW=10000 (a map in a file or preset; classes not named keep 2000; classes: ${PRIORITY_NAMES.join(', ')})` },
   admissionShadow: { env: 'SAGE_ADMISSION_SHADOW', doc: 'admit everything; only count what admission would have refused and how often wrongly (/v1/metrics admission)' },
   deadlineConfidence: { env: 'SAGE_DEADLINE_CONFIDENCE', doc: 'a deadline is refused only when even the estimate this confident of being beaten misses it (0.5..1)' },
   engineMetricsPollMs: { env: 'SAGE_ENGINE_METRICS_POLL_MS', doc: "how often each engine's /metrics is read (load, KV cache, latency), ms (0 = never)" },

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { defaultEngineFor, detectMachine } from '../../src/engines/kinds';
 import { getBuiltinPreset } from '../../src/engines/presets';
 import {
+  coerceSetting,
+  defaultSettings,
   managerOptionsFrom,
   parseBackendSpec,
   settingsFromEnv,
@@ -50,6 +52,33 @@ describe('settings layers', () => {
       streamIdleTimeoutMs: 9,
     });
     expect(supervisorOptionsFrom(settings)).toEqual({ autoRestart: false, maxRestartAttempts: 1, backoffBaseMs: 2, intervalMs: 300, failureThreshold: 4 });
+  });
+});
+
+describe('queue wait budgets: one number, or per class', () => {
+  it('a map in a file or preset, CLASS=NUMBER pairs or a number in the environment and flags, each with its source', () => {
+    const file = resolveSettings({ file: { queue_wait_budget_ms: { HIGH: 500, LOW: 10_000 } } });
+    expect(file.settings.queueWaitBudgetMs).toEqual({ HIGH: 500, LOW: 10_000 });
+    expect(file.sources.queueWaitBudgetMs).toBe('file');
+    expect(managerOptionsFrom(file.settings).admission).toMatchObject({ waitBudgetMs: { HIGH: 500, LOW: 10_000 } });
+    const preset = resolveSettings({ preset: { queue_wait_budget_ms: { NORMAL: 3000 } } });
+    expect(preset).toMatchObject({ settings: { queueWaitBudgetMs: { NORMAL: 3000 } }, sources: { queueWaitBudgetMs: 'preset' } });
+    // Class names in the environment and --set are case-insensitive; a plain number is every class's budget.
+    const env = resolveSettings({ file: { queue_wait_budget_ms: 100 }, env: { SAGE_QUEUE_WAIT_BUDGET_MS: ' HIGH=500, low=10000 ' } });
+    expect(env).toMatchObject({ settings: { queueWaitBudgetMs: { HIGH: 500, LOW: 10_000 } }, sources: { queueWaitBudgetMs: 'env' } });
+    expect(coerceSetting('queueWaitBudgetMs', '750')).toBe(750);
+    expect(resolveSettings({ flags: { queueWaitBudgetMs: coerceSetting('queueWaitBudgetMs', 'BACKGROUND=0') } }).settings.queueWaitBudgetMs).toEqual({ BACKGROUND: 0 });
+    expect(defaultSettings().queueWaitBudgetMs).toBe(2000);
+  });
+
+  it('names the bad class or value, and the layer it came from', () => {
+    expect(() => settingsFromEnv({ SAGE_QUEUE_WAIT_BUDGET_MS: 'URGENT=5' })).toThrow(/SAGE_QUEUE_WAIT_BUDGET_MS: unknown class "URGENT" \(classes: CRITICAL, HIGH, NORMAL, LOW, BACKGROUND\)/);
+    expect(() => settingsFromEnv({ SAGE_QUEUE_WAIT_BUDGET_MS: 'HIGH=soon' })).toThrow(/SAGE_QUEUE_WAIT_BUDGET_MS: HIGH: expected a number, got "soon"/);
+    expect(() => settingsFromEnv({ SAGE_QUEUE_WAIT_BUDGET_MS: 'soon' })).toThrow(/SAGE_QUEUE_WAIT_BUDGET_MS: expected a number or CLASS=NUMBER pairs/);
+    expect(() => settingsFromEnv({ SAGE_QUEUE_WAIT_BUDGET_MS: 'HIGH=-1' })).toThrow(/SAGE_QUEUE_WAIT_BUDGET_MS.HIGH: must be at least 0/);
+    expect(() => resolveSettings({ file: { queue_wait_budget_ms: { LOW: 'later' } }, fileName: 'f.yaml' })).toThrow(/f.yaml: queueWaitBudgetMs.LOW: expected a number \(milliseconds\)/);
+    expect(() => resolveSettings({ file: { queue_wait_budget_ms: 'soon' } })).toThrow(/queueWaitBudgetMs: expected a number \(ms\) or a map of class to ms/);
+    expect(() => resolveSettings({ preset: { queue_wait_budget_ms: { high: 1 } } })).toThrow(/control_plane.queueWaitBudgetMs: unknown class "high"/);
   });
 });
 
