@@ -219,7 +219,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.prober = new EngineHealthProber({ registry: this.registry, executor: this.executor, timers: this.timers, intervalMs: this.opts.healthProbeIntervalMs, onRecovered: (id) => this.markHealthy(id) });
     this.embeddings = new EmbeddingRequests({
       batching: options.embedding ?? {},
-      enqueue: (meta, request) => this.enqueue(meta, 'embedding', request, true) as Promise<EmbeddingBatchOutput>,
+      enqueue: (meta, request) => this.calibrateWhenDone(meta, this.enqueue(meta, 'embedding', request, true) as Promise<EmbeddingBatchOutput>),
       record: (meta, fields) => this.record(meta, fields),
       policyName: () => this.policy.name,
     });
@@ -577,7 +577,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
     this.fromQueue(p, true);
     this.queueWatch.disarm(p);
-    if (p.mode !== 'embedding' && isLearningEstimator(this.estimator)) this.estimator.started(p.meta, inst);
+    if (isLearningEstimator(this.estimator)) this.estimator.started(p.meta, inst);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
     p.decision = { ...d, instanceId: inst.id };
@@ -666,6 +666,25 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       this.record(p.meta, { outcome: rejected ? 'rejected' : 'failed', errorCode: (err as { code?: string }).code, e2eMs: Date.now() - p.meta.timestamps.arrival, completionTokens: 0 });
     }
     p.reject(err);
+  }
+
+  /**
+   * An embedding batch is served as one request but recorded per member, so its end is reported to the
+   * estimator here: its embedding speed is then learnt per instance like an LLM's, not assumed.
+   */
+  private calibrateWhenDone<T>(meta: RequestMetadata, served: Promise<T>): Promise<T> {
+    const estimator = this.estimator;
+    if (!isLearningEstimator(estimator)) return served;
+    return served.then(
+      (out) => {
+        estimator.finished(meta, { completed: true });
+        return out;
+      },
+      (err: unknown) => {
+        estimator.finished(meta, { completed: false });
+        throw err;
+      },
+    );
   }
 
   private record(meta: RequestMetadata, r: RecordFields): void {
