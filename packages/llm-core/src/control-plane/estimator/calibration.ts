@@ -4,7 +4,7 @@
 // fitted online (online-fit.ts) from what the control plane sees of every request it dispatched (first-token
 // and finish times, the usage the engine reports) and from the engine's own /metrics histograms where it
 // exports them. Until samples arrive the defaults speak; they fade as the fitted weight grows.
-import { DecayingLinearFit } from './online-fit';
+import { DecayingLinearFit, type LinearFit } from './online-fit';
 
 /** Samples' weight at which a fit and the default count equally. */
 const PRIOR_WEIGHT = 0.5;
@@ -14,12 +14,28 @@ export interface Line {
   b: number;
 }
 
+/** The fit `blendInto` reads, reused: every estimate blends several lines, and JavaScript runs one at a time. */
+const scratchFit: LinearFit = { a: 0, b: 0, weight: 0 };
+
+/** y = a + b·x blended from the fit (by its weight) and the prior, written into `out` (which may be `prior`). */
+function blendInto(fit: DecayingLinearFit, prior: Line, out: Line): Line {
+  if (!fit.fitInto(scratchFit, prior.b)) {
+    out.a = prior.a;
+    out.b = prior.b;
+    return out;
+  }
+  const f = scratchFit;
+  const w = f.weight / (f.weight + PRIOR_WEIGHT);
+  const a = w * f.a + (1 - w) * prior.a;
+  const b = w * f.b + (1 - w) * prior.b;
+  out.a = a;
+  out.b = b;
+  return out;
+}
+
 /** y = a + b·x blended from the fit (by its weight) and the prior. */
 function blend(fit: DecayingLinearFit, prior: Line): Line {
-  const f = fit.fit(prior.b);
-  if (!f) return prior;
-  const w = f.weight / (f.weight + PRIOR_WEIGHT);
-  return { a: w * f.a + (1 - w) * prior.a, b: w * f.b + (1 - w) * prior.b };
+  return blendInto(fit, prior, { a: 0, b: 0 });
 }
 
 /** Sequences running on one instance over time, so a request's decode can be placed at the load it saw. */
@@ -61,6 +77,16 @@ export class SpeedModel {
     return blend(this.decode, prior);
   }
 
+  /** prefillLine written into `out` (which may be `prior`). */
+  prefillLineInto(prior: Line, out: Line): Line {
+    return blendInto(this.prefill, prior, out);
+  }
+
+  /** decodeLine written into `out` (which may be `prior`). */
+  decodeLineInto(prior: Line, out: Line): Line {
+    return blendInto(this.decode, prior, out);
+  }
+
   get samples(): number {
     return this.prefill.weight + this.decode.weight;
   }
@@ -78,25 +104,23 @@ export interface EngineTimings {
 
 /** The speed models of every instance and model, with each instance's running clock and the engine counters last seen. */
 export class Calibration {
-  private readonly models = new Map<string, SpeedModel>();
+  /** By instance, then model: looked up on every estimate without building a key string. */
+  private readonly models = new Map<string, Map<string, SpeedModel>>();
   private readonly clocks = new Map<string, RunningClock>();
   private readonly engineSeen = new Map<string, EngineTimings>();
 
-  private static key(instanceId: string, model: string): string {
-    return `${instanceId}\u0000${model}`;
-  }
-
   /** The model of (instance, model), created on first use. Instance '' holds what every instance of the model taught. */
   speed(instanceId: string, model: string): SpeedModel {
-    const k = Calibration.key(instanceId, model);
-    let m = this.models.get(k);
-    if (!m) this.models.set(k, (m = new SpeedModel()));
+    let byModel = this.models.get(instanceId);
+    if (!byModel) this.models.set(instanceId, (byModel = new Map()));
+    let m = byModel.get(model);
+    if (!m) byModel.set(model, (m = new SpeedModel()));
     return m;
   }
 
-  /** The best-informed model for (instance, model): its own once it has samples, else the model's pooled one. */
-  lookup(instanceId: string, model: string): { own?: SpeedModel; pooled?: SpeedModel } {
-    return { own: this.models.get(Calibration.key(instanceId, model)), pooled: this.models.get(Calibration.key('', model)) };
+  /** The model of (instance, model) if one was made; instance '' is the model's pooled one. */
+  find(instanceId: string, model: string): SpeedModel | undefined {
+    return this.models.get(instanceId)?.get(model);
   }
 
   clock(instanceId: string): RunningClock {
@@ -128,7 +152,7 @@ export class Calibration {
   }
 
   forget(instanceId: string): void {
-    for (const k of [...this.models.keys()]) if (k.startsWith(`${instanceId}\u0000`)) this.models.delete(k);
+    this.models.delete(instanceId);
     this.clocks.delete(instanceId);
     this.engineSeen.delete(instanceId);
   }

@@ -88,22 +88,31 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     return o;
   };
 
-  const prefillPrior = (embedding: boolean): Line => ({ a: p.overheadMs, b: 1000 / (embedding ? p.embeddingTokensPerSec : p.prefillTokensPerSec) });
-  const decodePrior = (slots: number): Line => {
-    const base = 1000 / p.decodeTokensPerSec;
-    return { a: base, b: (base * p.contention) / Math.max(1, slots) };
-  };
+  // The lines of one estimate, reused by every call: a scheduling decision estimates each instance for each
+  // request, and each use below reads them before the next call (JavaScript runs one at a time).
+  const scratch: { prefill: Line; decode: Line; samples: number } = { prefill: { a: 0, b: 0 }, decode: { a: 0, b: 0 }, samples: 0 };
 
-  function lines(instance: ExecutionInstance, model: string, embedding: boolean): { prefill: Line; decode: Line; samples: number } {
-    const { own, pooled } = calibration.lookup(instance.id, model);
+  /** The prefill and decode lines for (instance, model), valid until the next call. */
+  function lines(instance: Pick<ExecutionInstance, 'id' | 'maxConcurrency'>, model: string, embedding: boolean): { readonly prefill: Line; readonly decode: Line; readonly samples: number } {
+    const own = calibration.find(instance.id, model);
+    const pooled = calibration.find('', model);
+    const { prefill, decode } = scratch;
+    prefill.a = p.overheadMs;
+    prefill.b = 1000 / (embedding ? p.embeddingTokensPerSec : p.prefillTokensPerSec);
+    const base = 1000 / p.decodeTokensPerSec;
+    decode.a = base;
+    decode.b = (base * p.contention) / Math.max(1, instance.maxConcurrency);
     // What other instances of the model taught is the prior of an instance that has not been measured yet.
-    const pPrior = pooled ? pooled.prefillLine(prefillPrior(embedding)) : prefillPrior(embedding);
-    const dPrior = pooled ? pooled.decodeLine(decodePrior(instance.maxConcurrency)) : decodePrior(instance.maxConcurrency);
-    return {
-      prefill: own ? own.prefillLine(pPrior) : pPrior,
-      decode: own ? own.decodeLine(dPrior) : dPrior,
-      samples: own?.samples ?? 0,
-    };
+    if (pooled) {
+      pooled.prefillLineInto(prefill, prefill);
+      pooled.decodeLineInto(decode, decode);
+    }
+    if (own) {
+      own.prefillLineInto(prefill, prefill);
+      own.decodeLineInto(decode, decode);
+    }
+    scratch.samples = own?.samples ?? 0;
+    return scratch;
   }
 
   function breakdown(request: RequestMetadata, instance: ExecutionInstance): LatencyBreakdown {
@@ -177,8 +186,7 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
       pooled.prefill.add(tokens, firstMs);
     } else {
       // Not streamed: the first token's time is what the prefill model says; the rest was decode.
-      const instanceLike = { id: f.instanceId, maxConcurrency: 1 } as ExecutionInstance;
-      const l = lines(instanceLike, f.model, false).prefill;
+      const l = lines({ id: f.instanceId, maxConcurrency: 1 }, f.model, false).prefill;
       firstMs = Math.min(serviceMs, l.a + l.b * tokens);
     }
     if (out > 1) {
@@ -191,7 +199,7 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
   }
 
   function rates(instanceId: string, model: string): LearntRates {
-    const l = lines({ id: instanceId, maxConcurrency: 1 } as ExecutionInstance, model, false);
+    const l = lines({ id: instanceId, maxConcurrency: 1 }, model, false);
     return {
       prefillTokensPerSec: l.prefill.b > 0 ? 1000 / l.prefill.b : Infinity,
       prefillBaseMs: l.prefill.a,

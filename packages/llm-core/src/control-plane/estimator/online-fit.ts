@@ -42,7 +42,13 @@ export class DecayingLinearFit {
    * vary in x the slope is not identifiable: `priorSlope` is used and only the intercept is fitted.
    */
   fit(priorSlope: number, minSlope = 0): LinearFit | undefined {
-    if (this.sw <= 0) return undefined;
+    const out: LinearFit = { a: 0, b: 0, weight: 0 };
+    return this.fitInto(out, priorSlope, minSlope) ? out : undefined;
+  }
+
+  /** `fit` written into `out` (no allocation on the estimator's hot path); false, and `out` untouched, without samples. */
+  fitInto(out: LinearFit, priorSlope: number, minSlope = 0): boolean {
+    if (this.sw <= 0) return false;
     const mx = this.sx / this.sw;
     const my = this.sy / this.sw;
     const varX = this.sxx / this.sw - mx * mx;
@@ -56,6 +62,9 @@ export class DecayingLinearFit {
       a = 0;
       b = Math.max(minSlope, this.sxx > 0 ? this.sxy / this.sxx : priorSlope);
     }
-    return { a, b, weight: this.sw };
+    out.a = a;
+    out.b = b;
+    out.weight = this.sw;
+    return true;
   }
 }
