@@ -277,10 +277,18 @@ export class ControlPlaneRuntime {
    * of the preset will, waits for that engine (up to `timeoutMs`).
    */
   async waitForModel(model: string | undefined, category: EngineCategory, timeoutMs: number, signal?: AbortSignal): Promise<ModelWait> {
-    // The registry's own records (no copies): this runs for every request.
-    const served = this.manager.registry.all().some((i) => (category === 'embedding' ? i.type === InstanceType.EMBEDDING || i.type === InstanceType.LLM_EMBEDDING : i.type !== InstanceType.EMBEDDING) && (!model || i.models.includes(model) || i.models.includes('*')));
-    if (served) return 'served';
+    if (this.servesNow(model, category)) return 'served';
     return this.readiness.waitForModel(model, category, timeoutMs, signal);
+  }
+
+  /** Whether a registered instance serves `model` (of `category`) now. */
+  servesNow(model: string | undefined, category: EngineCategory): boolean {
+    // The registry's own records (no copies, no closure): this runs for every request.
+    for (const i of this.manager.registry.all()) {
+      const ofCategory = category === 'embedding' ? i.type === InstanceType.EMBEDDING || i.type === InstanceType.LLM_EMBEDDING : i.type !== InstanceType.EMBEDDING;
+      if (ofCategory && (!model || i.models.includes(model) || i.models.includes('*'))) return true;
+    }
+    return false;
   }
 
   /** Turns prefill/decode separation on or off while serving (a preset applied later may ask for it). */

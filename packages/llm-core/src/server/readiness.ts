@@ -7,4 +7,6 @@ export interface ServerReadiness {
   status(): ReadinessStatus;
   /** Resolves 'served' once an instance serves `model`, at once 'not_expected' when no engine is on its way for it. */
   waitForModel(model: string | undefined, category: EngineCategory, signal?: AbortSignal): Promise<ModelWait>;
+  /** Whether an instance serves `model` now: when it does, a request skips the wait (and its promises) altogether. */
+  servesNow?(model: string | undefined, category: EngineCategory): boolean;
 }

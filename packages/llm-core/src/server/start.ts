@@ -127,7 +127,11 @@ export async function startControlPlaneServer(config: ControlPlaneServerConfig =
     logger: log,
     accessLogLevel: config.accessLogLevel,
     version: config.version,
-    readiness: { status: () => runtime.readinessStatus(), waitForModel: (model, category, signal) => runtime.waitForModel(model, category, settings.requestTimeoutMs, signal) },
+    readiness: {
+      status: () => runtime.readinessStatus(),
+      waitForModel: (model, category, signal) => runtime.waitForModel(model, category, settings.requestTimeoutMs, signal),
+      servesNow: (model, category) => runtime.servesNow(model, category),
+    },
     stateStore: runtime.shared,
     management: { runtime, settings: { settings, sources: settingSources } },
   });

@@ -27,20 +27,33 @@ type SharedLlmFields = Pick<z.infer<typeof CompletionRequestSchema>, 'model' | '
 
 function passthrough(body: Record<string, unknown>): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) if (!CONSUMED.has(k) && v !== undefined) extra[k] = v;
+  // for…in over the own keys rather than Object.entries: no [key, value] array per field per request.
+  for (const k in body) {
+    if (!Object.prototype.hasOwnProperty.call(body, k) || CONSUMED.has(k)) continue;
+    const v = body[k];
+    if (v !== undefined) extra[k] = v;
+  }
   return extra;
+}
+
+/** The response's AbortController, kept on the response so its 'close' listener is one shared function, not a closure per request. */
+const clientAbort = Symbol('sage.clientAbort');
+type WithClientAbort = FastifyReply['raw'] & { [clientAbort]?: AbortController };
+
+function abortIfUnfinished(this: WithClientAbort): void {
+  if (!this.writableFinished) this[clientAbort]?.abort(new Error('client disconnected'));
 }
 
 /**
  * An AbortSignal that fires when the client disconnects before the response is complete: the request's one
- * AbortController (the response's 'close' comes for a connection lost at any point, so one listener is enough).
+ * AbortController (the response's 'close' comes for a connection lost at any point, and only once, so one
+ * listener is enough).
  */
 function clientGone(reply: FastifyReply): AbortSignal {
   const ac = new AbortController();
-  const res = reply.raw;
-  res.once('close', () => {
-    if (!res.writableFinished) ac.abort(new Error('client disconnected'));
-  });
+  const res = reply.raw as WithClientAbort;
+  res[clientAbort] = ac;
+  res.on('close', abortIfUnfinished);
   return ac.signal;
 }
 
@@ -147,12 +160,27 @@ async function refuseStreamedEmbeddings(request: FastifyRequest): Promise<void> 
 
 export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPlaneManager, readiness?: ServerReadiness, observer?: StreamObserver): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
-  /** Fields chat and text completions share; the caller adds what differs (messages or prompt, max tokens). */
-  const common = (body: SharedLlmFields, request: FastifyRequest, reply: FastifyReply) => {
+  /**
+   * Chat and text completions as one request: what differs (type, messages or prompt, max tokens) comes in as
+   * arguments so the request is built as one object, not spread from a shared part.
+   */
+  const llmRequest = (
+    body: SharedLlmFields,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    type: InferenceRequest['type'],
+    maxTokens: number | undefined,
+    messages: ChatMessageLike[] | undefined,
+    prompt: CompletionPrompt | undefined,
+  ): InferenceRequest => {
     const ext = readExtensions(request.headers, body);
     return {
       id: request.id,
       clientRequestId: clientRequestId(request),
+      type,
+      messages,
+      prompt,
+      maxTokens,
       model: body.model,
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
       priority: ext.priority,
@@ -162,11 +190,11 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
       sessionId: ext.sessionId,
       extraBody: passthrough(body),
       signal: clientGone(reply),
-    } satisfies InferenceRequest;
+    };
   };
 
   const answer = async (inference: InferenceRequest, body: SharedLlmFields & { stream?: boolean | null }, request: FastifyRequest, reply: FastifyReply) => {
-    await awaitModel(readiness, inference.model, 'llm', inference.signal as AbortSignal);
+    if (readiness?.servesNow?.(inference.model, 'llm') !== true) await awaitModel(readiness, inference.model, 'llm', inference.signal as AbortSignal);
     if (body.stream) return relay(manager, inference, request, reply, { includeUsage: wantsStreamUsage(body), observer });
     const result = await manager.submit(inference);
     if (result.prefillInstanceId) void reply.header('x-sage-prefill-instance', result.prefillInstanceId);
@@ -178,12 +206,7 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
   app.post('/v1/chat/completions', { schema: { body: ChatCompletionRequestSchema } }, async (request, reply) => {
     const body = request.body;
     checkPromptSize({ chars: messagesChars(body.messages), ids: 0 }, 'messages');
-    const inference: InferenceRequest = {
-      ...common(body, request, reply),
-      type: RequestType.LLM_CHAT,
-      messages: body.messages as ChatMessageLike[],
-      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-    };
+    const inference = llmRequest(body, request, reply, RequestType.LLM_CHAT, body.max_completion_tokens ?? body.max_tokens ?? undefined, body.messages as ChatMessageLike[], undefined);
     return answer(inference, body, request, reply);
   });
 
@@ -193,7 +216,7 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
     // prompt index × n + choice, as OpenAI numbers them) and counts the ids with its own tokenizer.
     checkPromptSize(inputSize(body.prompt), 'prompt');
     // OpenAI's completions default is 16 tokens.
-    const inference: InferenceRequest = { ...common(body, request, reply), type: RequestType.LLM_GENERATE, prompt: body.prompt, maxTokens: body.max_tokens ?? 16 };
+    const inference = llmRequest(body, request, reply, RequestType.LLM_GENERATE, body.max_tokens ?? 16, undefined, body.prompt);
     return answer(inference, body, request, reply);
   });
 
