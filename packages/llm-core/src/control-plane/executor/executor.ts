@@ -70,11 +70,13 @@ function errorCode(err: unknown): string | undefined {
 
 export class EngineExecutor {
   private readonly pools = new Map<string, Pool>();
-  /** Origin and path prefix of each base URL seen, so that a call parses no URL. */
-  private readonly bases = new Map<string, { origin: string; prefix: string }>();
+  /** Origin and path prefix of each base URL seen, so that a call parses no URL, and its routes' full paths joined once. */
+  private readonly bases = new Map<string, { origin: string; prefix: string; paths: Map<string, string> }>();
   /** Calls still waiting for an engine's answer (a JSON call until its body is read, a stream until its first chunk), by instance. */
   private readonly waiting = new Map<string, Set<UpstreamCall>>();
   private readonly opts: Required<ExecutorOptions>;
+  /** The default request timeout's message, made once rather than per call. */
+  private readonly noAnswerWhy: string;
   private closed = false;
 
   constructor(opts: ExecutorOptions = {}) {
@@ -84,27 +86,31 @@ export class EngineExecutor {
       requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
       streamIdleTimeoutMs: opts.streamIdleTimeoutMs ?? 30_000,
     };
+    this.noAnswerWhy = `no answer within ${this.opts.requestTimeoutMs} ms`;
   }
 
-  private base(baseUrl: string): { origin: string; prefix: string } {
+  private base(baseUrl: string): { origin: string; prefix: string; paths: Map<string, string> } {
     let b = this.bases.get(baseUrl);
     if (!b) {
       const url = new URL(baseUrl);
-      b = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+      b = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, ''), paths: new Map() };
       this.bases.set(baseUrl, b);
     }
     return b;
   }
 
   private target(instance: ExecutionInstance, path: string): { pool: Pool; path: string } {
-    const { origin, prefix } = this.base(instance.baseUrl);
+    const { origin, prefix, paths } = this.base(instance.baseUrl);
     let pool = this.pools.get(origin);
     if (!pool) {
       if (this.closed) throw new Error('executor is closed');
       pool = new Pool(origin, { connections: this.opts.connectionsPerInstance, keepAliveTimeout: this.opts.keepAliveTimeoutMs, pipelining: 1 });
       this.pools.set(origin, pool);
     }
-    return { pool, path: `${prefix}${path.startsWith('/') ? path : `/${path}`}` };
+    // The few routes an engine is called on, joined to the prefix once rather than per call.
+    let full = paths.get(path);
+    if (full === undefined) paths.set(path, (full = `${prefix}${path.startsWith('/') ? path : `/${path}`}`));
+    return { pool, path: full };
   }
 
   /** The call enters the set of calls waiting on `instanceId` (see cutWaiting). */
@@ -184,7 +190,7 @@ export class EngineExecutor {
   async postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
     const t = this.target(instance, path);
     const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
-    const call = new UpstreamCall(opts.signal).timeout(timeoutMs, `no answer within ${timeoutMs} ms`);
+    const call = new UpstreamCall(opts.signal).timeout(timeoutMs, timeoutMs === this.opts.requestTimeoutMs ? this.noAnswerWhy : `no answer within ${timeoutMs} ms`);
     this.wait(instance.id, call, opts);
     try {
       const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal: call });

@@ -27,7 +27,7 @@ import {
 import { ControlPlaneError, RequestCancelledError, RequestRejectedError, UpstreamError } from './errors';
 import { EmbeddingRequests } from './embedding-requests';
 import { DeferredTimers } from './deferred-timers';
-import { admissionVerdict, resolveWaitBudgets, type AdmissionOptions } from './admission';
+import { admissionVerdict, resolveWaitBudgets, type AdmissionContext, type AdmissionOptions } from './admission';
 import { AdmissionAudit, type AdmissionAuditSnapshot } from './admission-audit';
 import { countAhead } from './backlog';
 import { QueueIndex } from './queue-index';
@@ -139,6 +139,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly index?: QueueIndex<Pending>;
   private readonly audit: AdmissionAudit;
   private readonly waits = new WaitCalibration();
+  private admissionCtx?: AdmissionContext;
   private readonly pacer = new RefusalPacer();
   private readonly waitBudgets: number[];
   private readonly confidence?: number;
@@ -392,24 +393,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const meta = toMetadata(request, Date.now());
     if (request.signal?.aborted) throw new RequestCancelledError(meta.id);
 
-    const verdict = admissionVerdict(
-      meta,
-      {
-        instances: this.registry.all(),
-        queueSize: () => this.queue.size,
-        maxQueueSize: this.opts.maxQueueSize,
-        estimator: this.estimator,
-        dispatchNow: () => this.dispatch(),
-        countAhead: (m, serving) => this.countAhead(m, serving),
-        waitBudgets: this.waitBudgets,
-        waitFactor: () => this.waits.factor(),
-        waitCalibrated: () => this.waits.calibrated(),
-        pacer: this.pacer,
-        confidence: this.confidence,
-        judgesDeadlines: judgesDeadlines(this.policy),
-      },
-      this.audit.shadow,
-    );
+    const verdict = admissionVerdict(meta, this.admissionContext(), this.audit.shadow);
     const { refusal, wouldRefuse, predictive, predictedWaitMs } = verdict;
     if (!refusal && predictedWaitMs !== undefined) this.waits.admitted(meta.id, predictedWaitMs);
     if (wouldRefuse) this.audit.refusal(meta, wouldRefuse.code);
@@ -419,6 +403,35 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     }
     if (refusal) throw refusal;
     return meta;
+  }
+
+  /**
+   * What admission reads, as of now: one object and its functions made once, their fields refreshed for each
+   * request (admissionVerdict runs synchronously and keeps nothing), so admitting allocates no closures.
+   */
+  private admissionContext(): AdmissionContext {
+    let ctx = this.admissionCtx;
+    if (!ctx) {
+      ctx = this.admissionCtx = {
+        instances: [],
+        queueSize: () => this.queue.size,
+        maxQueueSize: 0,
+        estimator: this.estimator,
+        dispatchNow: () => this.dispatch(),
+        countAhead: (m, serving) => this.countAhead(m, serving),
+        waitBudgets: this.waitBudgets,
+        waitFactor: () => this.waits.factor(),
+        waitCalibrated: () => this.waits.calibrated(),
+      };
+    }
+    ctx.instances = this.registry.all();
+    ctx.maxQueueSize = this.opts.maxQueueSize;
+    ctx.estimator = this.estimator;
+    ctx.waitBudgets = this.waitBudgets;
+    ctx.pacer = this.pacer;
+    ctx.confidence = this.confidence;
+    ctx.judgesDeadlines = judgesDeadlines(this.policy);
+    return ctx;
   }
 
   /** A refusal at admission still counts: in the rejections by code and, with a deadline, as an SLO miss. */

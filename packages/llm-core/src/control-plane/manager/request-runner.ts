@@ -126,7 +126,8 @@ export class RequestRunner {
     // The caller's signal as it is: shutdown reaches calls through the executor's close, streams through `streams`.
     const signal = p.signal;
     // Leases held right now: given back in `catch`/`finally` (or handed to the stream wrapper).
-    const held = new Map<string, InstanceLease>([[chosen.id, lease]]);
+    const held = new Map<string, InstanceLease>();
+    held.set(chosen.id, lease);
     let current = chosen;
     let handedOff = false;
     try {

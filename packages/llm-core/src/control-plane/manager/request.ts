@@ -81,8 +81,11 @@ export function parsePriority(p: InferenceRequest['priority']): RequestPriority 
 }
 
 /** The prompt's text for routing (the first text of a list) and its exact form when not one string. */
-function splitPrompt(prompt: CompletionPrompt | undefined): { text?: string; input?: CompletionPrompt } {
-  if (prompt === undefined) return {};
+/** What splitPrompt and splitInput return for an absent field: shared, so a chat request allocates nothing for them. */
+const NOTHING: Readonly<{ text?: undefined; input?: undefined; texts?: undefined; tokenIds?: undefined }> = Object.freeze({});
+
+function splitPrompt(prompt: CompletionPrompt | undefined): { readonly text?: string; readonly input?: CompletionPrompt } {
+  if (prompt === undefined) return NOTHING;
   if (typeof prompt === 'string') return { text: prompt };
   let text: string | undefined;
   for (const p of prompt as ReadonlyArray<string | number | number[]>) {
@@ -95,8 +98,8 @@ function splitPrompt(prompt: CompletionPrompt | undefined): { text?: string; inp
 }
 
 /** Embedding input as texts or as token-id arrays (a single token array is one input). */
-function splitInput(input: InferenceRequest['input']): { texts?: string[]; tokenIds?: number[][] } {
-  if (input === undefined) return {};
+function splitInput(input: InferenceRequest['input']): { readonly texts?: string[]; readonly tokenIds?: number[][] } {
+  if (input === undefined) return NOTHING;
   if (typeof input === 'string') return { texts: [input] };
   if (input.length > 0 && typeof input[0] === 'number') return { tokenIds: [input as number[]] };
   if (input.length > 0 && Array.isArray(input[0])) return { tokenIds: input as number[][] };
@@ -125,7 +128,10 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
   };
   const type = requestClassifier.classify(partial);
   // The model may be left to the manager (first model of the chosen instance), so it is checked there.
-  const issues = requestClassifier.validate({ ...partial, type, model: req.model || '*' });
+  // `partial` is this function's own: completed in place rather than copied.
+  partial.type = type;
+  partial.model = req.model || '*';
+  const issues = requestClassifier.validate(partial);
   if (issues.length > 0) {
     const first = issues[0];
     throw new InvalidRequestError(first.code, issues.map((i) => i.message).join('; '), first.param, req.id);
