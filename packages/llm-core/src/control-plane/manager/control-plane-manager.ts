@@ -422,14 +422,13 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         waitBudgets: this.waitBudgets,
         waitFactor: () => this.waits.factor(),
         waitCalibrated: () => this.waits.calibrated(),
+        pacer: this.pacer,
+        confidence: this.confidence,
       };
     }
+    // Only what can change between requests is refreshed; the rest is fixed at construction.
     ctx.instances = this.registry.all();
     ctx.maxQueueSize = this.opts.maxQueueSize;
-    ctx.estimator = this.estimator;
-    ctx.waitBudgets = this.waitBudgets;
-    ctx.pacer = this.pacer;
-    ctx.confidence = this.confidence;
     ctx.judgesDeadlines = judgesDeadlines(this.policy);
     return ctx;
   }
