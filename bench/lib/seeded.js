@@ -1,19 +1,11 @@
 // Seeded randomness for the benchmarks' made-up workloads and corpora: the same seed gives the same prompts,
 // arrivals and documents on every run, so runs (and the policies of one run) can be compared.
-/* global module */
+/* global module, require */
 'use strict';
+const { mulberry32 } = require('@sage/common');
 
-/** mulberry32: a small seeded PRNG returning numbers in [0, 1). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG returning numbers in [0, 1): sage's own (mulberry32, from @sage/common). */
+const rng = (seed) => mulberry32(seed);
 
 /** An integer in [lo, hi] drawn from `r`. */
 const between = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));

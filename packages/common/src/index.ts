@@ -113,3 +113,6 @@ export type {
 
 // Tokens: the tokenizer (cl100k) for usage, scheduling estimates and batch budgets.
 export { encodeTokens, decodeTokens, countTokens, countChatTokens, contentText } from './tokens/tokenizer';
+
+// Deterministic helpers: a seeded PRNG and a stable text hash, for simulated engines, tests and benchmarks.
+export { mulberry32, fnv1a32 } from './util/deterministic';

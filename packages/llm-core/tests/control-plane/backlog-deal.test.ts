@@ -3,6 +3,7 @@
 // number of instances and requests, at a cost that does not grow with them (a heap for the last few).
 import { dealBacklog } from '../../src/control-plane/estimator/backlog';
 import { fluidWaitMs } from '../../src/control-plane/estimator';
+import { mulberry32 } from '@sage/common';
 
 interface Row {
   occupied: number;
@@ -22,13 +23,8 @@ function oneByOne(rows: Row[], n: number): void {
   }
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
 it('deals as one request at a time would, on random instances and backlogs', () => {
-  const r = rng(11);
+  const r = mulberry32(11);
   for (let t = 0; t < 1500; t++) {
     const rows = Array.from({ length: 1 + Math.floor(r() * 70) }, () => ({ occupied: Math.floor(r() * 10), slots: 1 + Math.floor(r() * 8), serviceMs: Math.round(r() * 4) * 100 + 50, dealt: 0 }));
     const expected = rows.map((x) => ({ ...x }));

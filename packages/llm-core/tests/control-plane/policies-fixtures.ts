@@ -13,7 +13,7 @@ import {
   type RoutingStrategy,
   type SchedulingContext,
 } from '../../src';
-import { mulberry32 } from '../support/prng';
+import { mulberry32 } from '@sage/common';
 
 export { mulberry32 };
 

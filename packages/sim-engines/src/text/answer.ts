@@ -2,9 +2,8 @@
 // carries context, seeded filler text otherwise; cut at max_tokens or at a stop string. The engine loop
 // only decides *when* each token comes out; *what* comes out is fixed here, so streamed and non-streamed
 // answers for the same request are identical and usage is exact.
-import { decodeTokens, encodeTokens } from '@sage/common';
+import { decodeTokens, encodeTokens, fnv1a32, mulberry32 } from '@sage/common';
 import { extractiveAnswer } from './extractive';
-import { fnv1a32, mulberry32 } from './prng';
 import type { PromptParts } from './prompt-parts';
 
 export interface AnswerRequest {

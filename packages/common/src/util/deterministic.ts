@@ -1,6 +1,7 @@
-// Small deterministic helpers: a 32-bit string hash and a seeded PRNG, so answers repeat exactly.
+// Deterministic helpers for simulations, tests and benchmarks: the same seed or text gives the same numbers on
+// every run and every machine, so simulated answers repeat and runs can be compared.
 
-/** FNV-1a over UTF-16 code units, 32-bit unsigned. */
+/** FNV-1a over UTF-16 code units, 32-bit unsigned: a stable seed from a text. */
 export function fnv1a32(text: string, seed = 0x811c9dc5): number {
   let h = seed >>> 0;
   for (let i = 0; i < text.length; i++) {
@@ -10,7 +11,7 @@ export function fnv1a32(text: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-/** mulberry32: a fast 32-bit PRNG with good enough statistics for filler text. Returns floats in [0, 1). */
+/** mulberry32: a small, fast seeded PRNG (statistics good enough for workloads and filler text). Floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
