@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { ControlPlaneManager, InferenceRequest, InferenceStream } from '../../control-plane/manager';
 import { InvalidRequestError } from '../../control-plane/manager';
 import { RequestType, type ChatMessageLike, type CompletionPrompt } from '../../control-plane/types';
+import { ClientAbortSignal } from '../client-abort';
 import { readExtensions } from '../extensions';
 import type { TokenClock } from '../prometheus';
 import { clientRequestId } from '../request-id';
@@ -36,25 +37,25 @@ function passthrough(body: Record<string, unknown>): Record<string, unknown> {
   return extra;
 }
 
-/** The response's AbortController, kept on the response so its 'close' listener is one shared function, not a closure per request. */
+/** The request's abort signal, kept on the response so its 'close' listener is one shared function, not a closure per request. */
 const clientAbort = Symbol('sage.clientAbort');
-type WithClientAbort = FastifyReply['raw'] & { [clientAbort]?: AbortController };
+type WithClientAbort = FastifyReply['raw'] & { [clientAbort]?: ClientAbortSignal };
 
 function abortIfUnfinished(this: WithClientAbort): void {
   if (!this.writableFinished) this[clientAbort]?.abort(new Error('client disconnected'));
 }
 
 /**
- * An AbortSignal that fires when the client disconnects before the response is complete: the request's one
- * AbortController (the response's 'close' comes for a connection lost at any point, and only once, so one
- * listener is enough).
+ * An AbortSignal that fires when the client disconnects before the response is complete: one signal per request
+ * (client-abort.ts; the response's 'close' comes for a connection lost at any point, and only once, so one listener
+ * is enough).
  */
 function clientGone(reply: FastifyReply): AbortSignal {
-  const ac = new AbortController();
+  const signal = new ClientAbortSignal();
   const res = reply.raw as WithClientAbort;
-  res[clientAbort] = ac;
+  res[clientAbort] = signal;
   res.on('close', abortIfUnfinished);
-  return ac.signal;
+  return signal;
 }
 
 /**
