@@ -60,11 +60,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   installHttpEdge(app);
   app.addHook('onRequest', requestIdHook);
 
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook (no promise per request).
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const model = (request.body as { model?: unknown } | undefined)?.model;
     // Only served model names become label values (any other is "other").
     metrics.observeHttp(route, typeof model === 'string' ? model : undefined, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, stateStore: options.stateStore, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
