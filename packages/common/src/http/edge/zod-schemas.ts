@@ -4,6 +4,7 @@
 import type { FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
 import type { z } from 'zod';
 import { SageError, zodIssueToOpenAIError } from '../../types/errors';
+import { compileFastCheck } from './zod-fast-check';
 
 /** Types `request.body` (and querystring, params, headers) from the zod schemas a route declares. */
 export interface ZodTypeProvider extends FastifyTypeProvider {
@@ -11,15 +12,20 @@ export interface ZodTypeProvider extends FastifyTypeProvider {
   serializer: this['schema'] extends z.ZodType ? z.input<this['schema']> : unknown;
 }
 
-/** fastify's validator compiler for zod schemas. */
-export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
-  (data: unknown) => {
+/**
+ * fastify's validator compiler for zod schemas. A well-formed value passes the schema's compiled check and is handed
+ * on as it is (zod-fast-check.ts: no copy); anything else goes through zod, which makes the error.
+ */
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => {
+  const wellFormed = compileFastCheck(schema);
+  return (data: unknown) => {
+    if (wellFormed?.(data)) return { value: data };
     const r = schema.safeParse(data);
     if (r.success) return { value: r.data };
     const e = zodIssueToOpenAIError(r.error, { value: data }).body.error;
     return { error: withoutStack(() => new SageError(e.message, { status: 400, code: e.code ?? 'invalid_value', param: e.param })) };
   };
+};
 
 /** A bad request body is the caller's input, not a bug: its error skips the stack trace (the costly part of an Error). */
 function withoutStack<T>(make: () => T): T {
