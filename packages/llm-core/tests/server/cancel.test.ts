@@ -1,4 +1,5 @@
-// A client that goes away mid-stream frees its engine slot (issue 6): the control plane aborts upstream.
+// A client that goes away mid-stream, or before a non-streamed answer, frees its engine slot (issue 6): the control
+// plane aborts upstream.
 import OpenAI from 'openai';
 import { startHarness, getJson, type Harness } from './harness';
 
@@ -65,5 +66,22 @@ it('a stream cancelled by the client frees its slot in the control plane and in 
   expect(await waitFor(async () => (await metrics()).running === 0)).toBe(true);
   const after = await metrics();
   expect(after.instances_live.find((i) => i.id === 'default-llm')!.load.activeRequests).toBe(0);
+  expect(await waitFor(async () => (await engineRunning()) === 0)).toBe(true);
+});
+
+it('a non-streaming request whose client goes away frees its slot in the control plane and in the engine', async () => {
+  const client = new OpenAI({ baseURL: h.baseURL, apiKey: 'x', maxRetries: 0 });
+  const ac = new AbortController();
+  const answer = client.chat.completions.create({ model: 'sage-sim-llm', messages: [{ role: 'user', content: 'Write a long story.' }], max_tokens: 400 }, { signal: ac.signal });
+  const settled = answer.then(
+    () => 'answered',
+    (err: Error) => `${err.constructor.name}: ${err.message}`,
+  );
+  // Running in the control plane and in the engine (400 tokens in real time: many seconds), then the caller leaves.
+  expect(await waitFor(async () => (await metrics()).running === 1 && (await engineRunning()) === 1)).toBe(true);
+  ac.abort();
+  expect(await settled).toMatch(/Abort/);
+  expect(await waitFor(async () => (await metrics()).running === 0)).toBe(true);
+  expect((await metrics()).instances_live.find((i) => i.id === 'default-llm')!.load.activeRequests).toBe(0);
   expect(await waitFor(async () => (await engineRunning()) === 0)).toBe(true);
 });
