@@ -71,6 +71,70 @@ describe('EngineExecutor', () => {
     expect(err).toMatchObject({ beforeFirstByte: false, retryable: false });
   });
 
+  it('reads an answer sent in pieces whole, a character split across two pieces and a byte order mark included', async () => {
+    const answer = Buffer.from(JSON.stringify({ id: 'x', choices: [{ index: 0, message: { content: 'héllo ✓ wörld' }, finish_reason: 'stop' }] }));
+    const split = answer.indexOf(Buffer.from('✓')) + 1; // inside the 3 bytes of ✓
+    const up = await scriptedUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(Buffer.from([0xef, 0xbb, 0xbf]));
+      res.write(answer.subarray(0, split));
+      setTimeout(() => res.end(answer.subarray(split)), 20);
+    });
+    const r = await executor.postJson(instanceAt(up.baseUrl), '/chat/completions', {});
+    expect(r.status).toBe(200);
+    expect(r.text).toBe(answer.toString('utf8'));
+    expect((r.body.choices as Array<{ message: { content: string } }>)[0].message.content).toBe('héllo ✓ wörld');
+  });
+
+  it('fails a 2xx answer that is not JSON as retryable elsewhere, and keeps the body of an error answer that is not JSON', async () => {
+    const up = await scriptedUpstream((req, res) => {
+      res.writeHead(req.url?.includes('chat') ? 200 : 500, { 'content-type': 'text/plain' });
+      res.end('upstream proxy: not json');
+    });
+    const inst = instanceAt(up.baseUrl);
+    const bad = await executor.postJson(inst, '/chat/completions', {}).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(UpstreamError);
+    expect(bad).toMatchObject({ status: 502, retryable: true, beforeFirstByte: true, connectionFailure: false, upstreamStatus: undefined });
+    const e5 = await executor.postJson(inst, '/completions', {}).catch((e: unknown) => e);
+    expect(e5).toMatchObject({ status: 502, upstreamStatus: 500, upstreamBody: 'upstream proxy: not json', retryable: true });
+  });
+
+  it('cuts a call still waiting for its answer, and leaves an answered one alone', async () => {
+    let hold = true;
+    const up = await scriptedUpstream((_req, res, body) => (hold ? undefined : echoCompletion(res, body, 'up')));
+    const inst = instanceAt(up.baseUrl);
+    const waiting = executor.postJson(inst, '/chat/completions', {}, { cutWhenStalled: true }).catch((e: unknown) => e);
+    await until(() => up.hits === 1);
+    hold = false;
+    const answered = await executor.postJson(inst, '/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, { cutWhenStalled: true });
+    executor.cutWaiting(inst.id, new UpstreamError('stalled', { instanceId: inst.id, beforeFirstByte: true, timeout: true }));
+    expect(await waiting).toMatchObject({ message: `engine ${inst.id}: stalled`, code: 'upstream_timeout', retryable: true });
+    expect((answered.body.choices as Array<{ message: { content: string } }>)[0].message.content).toBe('up: hi');
+    await until(() => up.aborted === 1);
+  });
+
+  it('aborts a call still queued for a connection once one frees, without sending it', async () => {
+    const one = new EngineExecutor({ connectionsPerInstance: 1, requestTimeoutMs: 5000 });
+    try {
+      let release: (() => void) | undefined;
+      const up = await scriptedUpstream((_req, res, body) => {
+        release = () => echoCompletion(res, body, 'up');
+      });
+      const inst = instanceAt(up.baseUrl);
+      const first = one.postJson(inst, '/chat/completions', { messages: [{ role: 'user', content: 'first' }] });
+      await until(() => up.hits === 1);
+      const ac = new AbortController();
+      const queued = one.postJson(inst, '/chat/completions', {}, { signal: ac.signal }).catch((e: unknown) => e);
+      ac.abort(new Error('caller left'));
+      release?.();
+      expect(((await first).body.choices as Array<{ message: { content: string } }>)[0].message.content).toBe('up: first');
+      expect(await queued).toMatchObject({ message: 'caller left' });
+      expect(up.hits).toBe(1);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('aborts the upstream call when the caller goes away', async () => {
     const up = await scriptedUpstream(() => undefined);
     const inst = instanceAt(up.baseUrl);

@@ -9,6 +9,7 @@ import { UpstreamError } from '../manager/errors';
 import { SseDataParser } from './sse';
 import { StreamTimeouts } from './stream-timeouts';
 import { UpstreamCall } from './upstream-call';
+import { JsonCall } from './json-call';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
@@ -39,6 +40,11 @@ export interface JsonResult {
   body: Record<string, unknown>;
   /** The body exactly as the engine sent it (relayed as is, it needs no serializing again). */
   text: string;
+}
+
+/** A call an engine's stall may cut (see cutWaiting). */
+interface Cuttable {
+  abort(reason: unknown): void;
 }
 
 /** A started stream: headers were received with a 2xx status; chunks are the parsed `data:` payloads. */
@@ -73,7 +79,7 @@ export class EngineExecutor {
   /** Origin and path prefix of each base URL seen, so that a call parses no URL, and its routes' full paths joined once. */
   private readonly bases = new Map<string, { origin: string; prefix: string; paths: Map<string, string> }>();
   /** Calls still waiting for an engine's answer (a JSON call until its body is read, a stream until its first chunk), by instance. */
-  private readonly waiting = new Map<string, Set<UpstreamCall>>();
+  private readonly waiting = new Map<string, Set<Cuttable>>();
   private readonly opts: Required<ExecutorOptions>;
   /** The default request timeout's message, made once rather than per call. */
   private readonly noAnswerWhy: string;
@@ -114,14 +120,14 @@ export class EngineExecutor {
   }
 
   /** The call enters the set of calls waiting on `instanceId` (see cutWaiting). */
-  private wait(instanceId: string, call: UpstreamCall, opts: CallOptions): void {
+  private wait(instanceId: string, call: Cuttable, opts: CallOptions): void {
     if (!opts.cutWhenStalled) return;
     let set = this.waiting.get(instanceId);
     if (!set) this.waiting.set(instanceId, (set = new Set()));
     set.add(call);
   }
 
-  private answered(instanceId: string, call: UpstreamCall): void {
+  private answered(instanceId: string, call: Cuttable): void {
     if (this.waiting.size === 0) return;
     const set = this.waiting.get(instanceId);
     if (!set?.delete(call)) return;
@@ -160,15 +166,6 @@ export class EngineExecutor {
     });
   }
 
-  private static async readError(body: { text(): Promise<string> }): Promise<unknown> {
-    const text = await body.text().catch(() => '');
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return text;
-    }
-  }
-
   private static errorMessage(instanceId: string, status: number, body: unknown): string {
     const inner = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
     return `engine ${instanceId} answered ${status}${typeof inner === 'string' ? `: ${inner}` : ''}`;
@@ -176,10 +173,19 @@ export class EngineExecutor {
 
   /** A non-2xx answer: nothing was passed on to the caller, so it is "before the first byte" (a retry may be safe). */
   private static async statusError(instance: ExecutionInstance, res: { statusCode: number; body: { text(): Promise<string> } }, requestId?: string): Promise<UpstreamError> {
-    const body = await EngineExecutor.readError(res.body);
-    return new UpstreamError(EngineExecutor.errorMessage(instance.id, res.statusCode, body), {
+    return EngineExecutor.statusErrorOf(instance, res.statusCode, await res.body.text().catch(() => ''), requestId);
+  }
+
+  private static statusErrorOf(instance: ExecutionInstance, status: number, text: string, requestId?: string): UpstreamError {
+    let body: unknown;
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      body = text;
+    }
+    return new UpstreamError(EngineExecutor.errorMessage(instance.id, status, body), {
       instanceId: instance.id,
-      upstreamStatus: res.statusCode,
+      upstreamStatus: status,
       upstreamBody: body,
       beforeFirstByte: true,
       requestId,
@@ -190,13 +196,12 @@ export class EngineExecutor {
   async postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
     const t = this.target(instance, path);
     const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
-    const call = new UpstreamCall(opts.signal).timeout(timeoutMs, timeoutMs === this.opts.requestTimeoutMs ? this.noAnswerWhy : `no answer within ${timeoutMs} ms`);
+    const call = new JsonCall(opts.signal).timeout(timeoutMs, timeoutMs === this.opts.requestTimeoutMs ? this.noAnswerWhy : `no answer within ${timeoutMs} ms`);
     this.wait(instance.id, call, opts);
     try {
-      const res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload), signal: call });
-      if (res.statusCode < 200 || res.statusCode >= 300) throw await EngineExecutor.statusError(instance, res, opts.requestId);
-      const text = await res.body.text();
-      return { status: res.statusCode, body: JSON.parse(text) as Record<string, unknown>, text };
+      const res = await call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload) });
+      if (res.status < 200 || res.status >= 300) throw EngineExecutor.statusErrorOf(instance, res.status, res.text, opts.requestId);
+      return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown>, text: res.text };
     } catch (err) {
       // A body that fails after a 2xx status is still "before first byte" for the caller: nothing was passed on.
       throw this.classify(err, instance, true, call.timedOut, opts.signal, opts.requestId);

@@ -1,19 +1,22 @@
-// One upstream call's abort, handed to undici as its signal (undici takes an EventEmitter with `aborted` and
-// `reason`): the caller's signal (one listener, removed when the call ends), the call's timeouts (plain timers) and
-// a cut by the executor all abort it. An AbortController per call, let alone signals composed with AbortSignal.any
-// and AbortSignal.timeout, costs tens of times as much to make, in time and in what the collector must sweep.
-import { EventEmitter } from 'node:events';
+// One upstream call's abort: the caller's signal (one listener, removed when the call ends), the call's timeouts
+// (plain timers) and a cut by the executor all abort it. An AbortController per call, let alone signals composed
+// with AbortSignal.any and AbortSignal.timeout, costs tens of times as much to make, in time and in what the
+// collector must sweep. CallAbort is that state; UpstreamCall hands it to undici's `request()` as its signal,
+// JsonCall (json-call.ts) acts on it as the call's own dispatch handler.
 
-export class UpstreamCall extends EventEmitter {
+export abstract class CallAbort {
   aborted = false;
   reason: unknown = undefined;
   /** Set when the call's own timeout fired (as opposed to the caller leaving or a cut). */
   timedOut = false;
-  private timer?: NodeJS.Timeout;
-  private onCallerAbort?: () => void;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private onCallerAbort: (() => void) | undefined = undefined;
 
-  constructor(private readonly caller: AbortSignal | undefined) {
-    super();
+  constructor(private readonly caller: AbortSignal | undefined) {}
+
+  /** Follows the caller's signal; called by subclasses once they are ready to be aborted. */
+  protected follow(): void {
+    const caller = this.caller;
     if (!caller) return;
     if (caller.aborted) {
       this.abort(caller.reason);
@@ -27,8 +30,11 @@ export class UpstreamCall extends EventEmitter {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    this.emit('abort');
+    this.aborting();
   }
+
+  /** What aborting the call does to the request in flight. */
+  protected abstract aborting(): void;
 
   /** Aborts the call with a TimeoutError after `ms` unless it ends first. */
   timeout(ms: number, why: string): this {
@@ -52,5 +58,32 @@ export class UpstreamCall extends EventEmitter {
     this.timer = undefined;
     if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
     this.onCallerAbort = undefined;
+  }
+}
+
+/**
+ * The abort as undici's `request()` takes a signal: `aborted`, `reason` and the one 'abort' listener undici adds
+ * (through addEventListener, as on an AbortSignal) — no EventEmitter or EventTarget per call.
+ */
+export class UpstreamCall extends CallAbort {
+  private listener: (() => void) | undefined = undefined;
+
+  constructor(caller: AbortSignal | undefined) {
+    super(caller);
+    this.follow();
+  }
+
+  addEventListener(type: string, listener: () => void): void {
+    if (type === 'abort') this.listener = listener;
+  }
+
+  removeEventListener(type: string, listener: () => void): void {
+    if (type === 'abort' && this.listener === listener) this.listener = undefined;
+  }
+
+  protected aborting(): void {
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
   }
 }
