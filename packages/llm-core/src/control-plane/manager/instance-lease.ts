@@ -33,16 +33,20 @@ export interface InstanceLeaseDeps {
 }
 
 let seq = 0;
+/** This process's part of every lease id, made once. */
+const PID36 = process.pid.toString(36);
 
 export class InstanceLease {
   private released = false;
   private sharedHeld = false;
+  private id: string | undefined = undefined;
 
   private constructor(
     private readonly deps: InstanceLeaseDeps,
     readonly instanceId: string,
     private readonly maxConcurrency: number,
-    readonly leaseId: string,
+    private readonly takenAt: number,
+    private readonly seq: number,
   ) {}
 
   /** The registry slot and the breaker permit, or undefined (and nothing held) when the circuit refuses. */
@@ -50,7 +54,12 @@ export class InstanceLease {
     if (!deps.breaker(inst.id).acquire()) return undefined;
     deps.registry.begin(inst.id);
     seq = (seq + 1) % Number.MAX_SAFE_INTEGER;
-    return new InstanceLease(deps, inst.id, inst.maxConcurrency, `${process.pid.toString(36)}.${Date.now().toString(36)}.${seq.toString(36)}`);
+    return new InstanceLease(deps, inst.id, inst.maxConcurrency, Date.now(), seq);
+  }
+
+  /** Unique across replicas and restarts; made when first read (only a shared slot store reads it). */
+  get leaseId(): string {
+    return (this.id ??= `${PID36}.${this.takenAt.toString(36)}.${this.seq.toString(36)}`);
   }
 
   get isReleased(): boolean {
@@ -62,9 +71,19 @@ export class InstanceLease {
    * (no verdict) and the request should wait in the queue again.
    */
   async confirm(): Promise<boolean> {
+    return this.confirmNow();
+  }
+
+  /** confirm(), answered at once (no promise) when the slots answer at once, as local slots do. */
+  confirmNow(): boolean | Promise<boolean> {
     if (this.released) return false;
+    // Local slots: the registry's own count already decided, and nothing is held elsewhere to give back.
+    if (this.deps.slots === LOCAL_SLOTS) return true;
     const answer = this.deps.slots.acquire(this.instanceId, this.leaseId, this.maxConcurrency);
-    const ok = typeof answer === 'boolean' ? answer : await answer.catch(() => true);
+    return typeof answer === 'boolean' ? this.confirmed(answer) : answer.catch(() => true).then((ok) => this.confirmed(ok));
+  }
+
+  private confirmed(ok: boolean): boolean {
     if (this.released) {
       // Given back while the store answered (shutdown): the shared slot must not stay taken.
       if (ok) this.deps.slots.release(this.instanceId, this.leaseId);

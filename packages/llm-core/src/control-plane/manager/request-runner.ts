@@ -16,7 +16,7 @@ import { llmPath, llmPayload, type InferenceStream } from './request';
 import { upstreamRequestId } from './upstream-request-id';
 import { engineOutcome, type RecordFields } from './request-record';
 import { UpstreamError } from './errors';
-import { InstanceLease, type LeaseOutcome, type LeaseVerdict, type SharedSlots } from './instance-lease';
+import { InstanceLease, type InstanceLeaseDeps, type LeaseVerdict, type SharedSlots } from './instance-lease';
 import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
 import { wrapUpstreamStream } from './upstream-stream';
 
@@ -60,11 +60,22 @@ export function verdictOf(err: unknown, cancelled: boolean): LeaseVerdict {
   return 'failure';
 }
 
+/** The leases of a prefill/decode pair; a leg run on the chosen instance holds the chosen instance's lease. */
+interface LeasedPair {
+  prefill: ExecutionInstance;
+  decode: ExecutionInstance;
+  prefillLease: InstanceLease;
+  decodeLease: InstanceLease;
+}
+
 export class RequestRunner {
   /** The aborts of the streams handed to callers, cut all at once at shutdown (no listener per stream on it). */
   private readonly streams = new Set<AbortController>();
+  /** What a lease needs, made once rather than per request. */
+  private readonly leaseDeps: InstanceLeaseDeps;
 
   constructor(private readonly o: RequestRunnerOptions) {
+    this.leaseDeps = { registry: o.registry, breaker: o.breaker, slots: o.slots };
     o.shutdown.addEventListener('abort', () => {
       for (const ac of this.streams) ac.abort(o.shutdown.reason);
     }, { once: true });
@@ -72,7 +83,7 @@ export class RequestRunner {
 
   /** A lease on `inst` (slot and breaker permit), or undefined when its circuit refuses. */
   take(inst: Pick<ExecutionInstance, 'id' | 'maxConcurrency'>): InstanceLease | undefined {
-    return InstanceLease.take({ registry: this.o.registry, breaker: this.o.breaker, slots: this.o.slots }, inst);
+    return InstanceLease.take(this.leaseDeps, inst);
   }
 
   /** Failover for one stream: each leg's lease lives in `leases` (by instance) until the leg fails or the stream ends. */
@@ -125,14 +136,15 @@ export class RequestRunner {
     const meta = p.meta;
     // The caller's signal as it is: shutdown reaches calls through the executor's close, streams through `streams`.
     const signal = p.signal;
-    // Leases held right now: given back in `catch`/`finally` (or handed to the stream wrapper).
-    const held = new Map<string, InstanceLease>();
-    held.set(chosen.id, lease);
+    // The leases this run took: `lease`, and a prefill/decode pair's. Each is given back once (a lease's release
+    // is idempotent), in `catch`/`finally` unless given back before or handed to the stream wrapper (`handed`).
+    let pair: LeasedPair | undefined;
     let current = chosen;
-    let handedOff = false;
+    let currentLease = lease;
+    let handed: InstanceLease | undefined;
     try {
-      if (!(await lease.confirm())) {
-        held.clear();
+      const confirmed = lease.confirmNow();
+      if (!(confirmed === true || (confirmed !== false && (await confirmed)))) {
         this.o.requeue(p);
         return;
       }
@@ -147,7 +159,7 @@ export class RequestRunner {
         const res = await executor.postJson(chosen, '/embeddings', body, { signal, requestId: upstreamRequestId(meta) });
         const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
         const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
-        this.succeed(held, chosen, meta);
+        this.succeed(lease, chosen, meta);
         p.resolve({ embeddings: ordered, model: typeof res.body.model === 'string' ? res.body.model : body.model as string, promptTokens: engineOutcome(res.body).promptTokens });
         return;
       }
@@ -157,18 +169,21 @@ export class RequestRunner {
       const payload = llmPayload(meta, model, p.extra, stream);
       const path = llmPath(meta);
       const split = pickPdPair(this.o.pairing, meta, chosen, d, p.excluded);
-      const pair = split ? await this.leasePair(split, held, chosen) : undefined;
+      pair = split ? await this.leasePair(split, lease, chosen) : undefined;
       let prefillInstanceId: string | undefined;
       let target = chosen;
+      let targetLease = lease;
       let finalPayload = payload;
       if (pair) {
         current = pair.prefill;
+        currentLease = pair.prefillLease;
         const pre = await executor.postJson(pair.prefill, path, buildPrefillPayload(payload), { signal, requestId: `${upstreamRequestId(meta)}-prefill` });
-        held.get(pair.prefill.id)?.release('success', { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
-        held.delete(pair.prefill.id);
+        pair.prefillLease.release('success', { latencyMs: Date.now() - (meta.timestamps.started ?? Date.now()) });
         prefillInstanceId = pair.prefill.id;
         target = pair.decode;
-        current = pair.decode;
+        targetLease = pair.decodeLease;
+        current = target;
+        currentLease = targetLease;
         finalPayload = buildDecodePayload(payload, extractKvTransferParams(pre.body));
       }
       const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
@@ -177,7 +192,7 @@ export class RequestRunner {
         const res = await executor.postJson(target, path, finalPayload, { signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
         const outcome = engineOutcome(res.body);
         const completionTokens = outcome.completionTokens ?? 0;
-        this.succeed(held, target, meta, completionTokens);
+        this.succeed(targetLease, target, meta, completionTokens);
         const now = Date.now();
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
         this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens: outcome.promptTokens, finishReason: outcome.finishReason });
@@ -191,56 +206,60 @@ export class RequestRunner {
       const first = await it.next();
       meta.timestamps.firstToken = Date.now();
       // The stream owns the target's lease from here, and the leases of the legs it may move to.
-      const legs = new Map<string, InstanceLease>([[target.id, held.get(target.id) as InstanceLease]]);
-      held.delete(target.id);
-      handedOff = true;
+      const legs = new Map<string, InstanceLease>([[target.id, targetLease]]);
+      handed = targetLease;
       const kind = meta.type === RequestType.LLM_CHAT ? 'chat' : 'completion';
       const abort = this.streamAbort(p.signal);
       const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, signal: abort.signal });
       p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, abort));
     } catch (err) {
       const verdict = verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted);
-      for (const [id, l] of held) l.release(id === current.id ? verdict : 'none');
-      held.clear();
+      // The lease of the call that failed carries the verdict; any other still held goes back without one.
+      if (currentLease !== handed) currentLease.release(verdict);
+      this.releaseAll(lease, pair, handed);
       this.o.onFailure(p, current, err);
     } finally {
-      if (!handedOff) {
-        for (const l of held.values()) l.release('none');
+      if (!handed) {
+        this.releaseAll(lease, pair, undefined);
         this.o.afterAttempt(p);
       }
       this.o.kick();
     }
   }
 
+  /** Gives back (no verdict) whichever of a run's leases are still held, but the one handed to a stream. */
+  private releaseAll(lease: InstanceLease, pair: LeasedPair | undefined, handed: InstanceLease | undefined): void {
+    if (lease !== handed) lease.release('none');
+    if (!pair) return;
+    if (pair.prefillLease !== handed) pair.prefillLease.release('none');
+    if (pair.decodeLease !== handed) pair.decodeLease.release('none');
+  }
+
   /**
    * Leases for a prefill/decode pair (the decode slot is held from the start, so prefill cannot find it taken
-   * afterwards); `chosen` is given back when it is in neither leg. When a leg's slot cannot be had across
+   * afterwards); `chosen`'s lease is given back when it is in neither leg. When a leg's slot cannot be had across
    * replicas, the request runs unsplit on `chosen` instead.
    */
-  private async leasePair(
-    pair: { prefill: ExecutionInstance; decode: ExecutionInstance } | undefined,
-    held: Map<string, InstanceLease>,
-    chosen: ExecutionInstance,
-  ): Promise<{ prefill: ExecutionInstance; decode: ExecutionInstance } | undefined> {
-    if (!pair) return undefined;
+  private async leasePair(pair: { prefill: ExecutionInstance; decode: ExecutionInstance }, lease: InstanceLease, chosen: ExecutionInstance): Promise<LeasedPair | undefined> {
     const taken: InstanceLease[] = [];
-    for (const inst of [pair.prefill, pair.decode]) {
-      if (held.has(inst.id)) continue;
+    const legLease = async (inst: ExecutionInstance): Promise<InstanceLease | undefined> => {
+      if (inst.id === chosen.id) return lease;
       const l = this.take(inst);
       if (!l || !(await l.confirm())) {
-        for (const t of taken) t.release('none');
         l?.release('none');
-        for (const [id, t] of held) if (taken.includes(t)) held.delete(id);
         return undefined;
       }
       taken.push(l);
-      held.set(inst.id, l);
+      return l;
+    };
+    const prefillLease = await legLease(pair.prefill);
+    const decodeLease = prefillLease && (await legLease(pair.decode));
+    if (!prefillLease || !decodeLease) {
+      for (const t of taken) t.release('none');
+      return undefined;
     }
-    if (pair.prefill.id !== chosen.id && pair.decode.id !== chosen.id) {
-      held.get(chosen.id)?.release('none');
-      held.delete(chosen.id);
-    }
-    return pair;
+    if (pair.prefill.id !== chosen.id && pair.decode.id !== chosen.id) lease.release('none');
+    return { prefill: pair.prefill, decode: pair.decode, prefillLease, decodeLease };
   }
 
   /**
@@ -264,17 +283,16 @@ export class RequestRunner {
     };
   }
 
-  private succeed(held: Map<string, InstanceLease>, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
+  private succeed(lease: InstanceLease | undefined, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
     const now = Date.now();
+    const started = meta.timestamps.started ?? now;
     // A stream that moved mid-way says nothing about the speed of the instance that finished it.
-    if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - (meta.timestamps.started ?? now)) / Math.max(1, outputTokens ?? 0));
-    const outcome: LeaseOutcome = {
-      latencyMs: now - (meta.timestamps.started ?? now),
-      ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - (meta.timestamps.started ?? now) : undefined,
+    if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - started) / Math.max(1, outputTokens ?? 0));
+    lease?.release('success', {
+      latencyMs: now - started,
+      ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - started : undefined,
       outputTokens,
-    };
-    held.get(inst.id)?.release('success', outcome);
-    held.delete(inst.id);
+    });
     meta.status = RequestStatus.COMPLETED;
     meta.timestamps.finished = now;
   }
@@ -308,7 +326,8 @@ export class RequestRunner {
         const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
         const ttftMs = (meta.timestamps.firstToken ?? now) - meta.timestamps.arrival;
         if (error === undefined) {
-          this.succeed(legs, inst, meta, completionTokens, moving.failovers.length === 0);
+          this.succeed(legs.get(inst.id), inst, meta, completionTokens, moving.failovers.length === 0);
+          legs.delete(inst.id);
           this.o.record(meta, { outcome: 'completed', instanceId: inst.id, policy: decision.policy, queueMs, ttftMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens, finishReason });
         } else {
           // A leg that failed over gave its lease back already.

@@ -215,21 +215,11 @@ export class MetricsCollector {
 
   record(r: RequestRecord): void {
     const priority = PRIORITY_NAMES[r.priority ?? RequestPriority.NORMAL] ?? 'NORMAL';
-    const buckets = [this.all, this.bucket(this.byPriority, priority)];
-    if (r.instanceId !== undefined) buckets.push(this.bucket(this.byInstance, r.instanceId));
     const verdict = sloVerdict(r);
-    const prompt = r.promptTokens ?? 0;
-    const completion = r.completionTokens ?? 0;
-    for (const b of buckets) {
-      b.counts.total += 1;
-      b.counts[r.outcome] += 1;
-      if (r.e2eMs !== undefined && r.outcome === 'completed') b.e2e.record(r.e2eMs);
-      if (r.ttftMs !== undefined) b.ttft.record(r.ttftMs);
-      if (verdict === true) b.slo.met += 1;
-      else if (verdict === false) b.slo.missed += 1;
-      b.prompt += prompt;
-      b.completion += completion;
-    }
+    // The same record goes to every bucket it belongs to (no array of them per request).
+    this.count(this.all, r, verdict);
+    this.count(this.bucket(this.byPriority, priority), r, verdict);
+    if (r.instanceId !== undefined) this.count(this.bucket(this.byInstance, r.instanceId), r, verdict);
     if (r.queueWaitMs !== undefined) this.queueWait.record(r.queueWaitMs);
     if (r.tpotMs !== undefined) this.tpot.record(r.tpotMs);
     this.recordRecent(r);
@@ -239,8 +229,19 @@ export class MetricsCollector {
     }
     if (r.outcome === 'completed') {
       const now = this.clock();
-      this.recent.add(r.finishedAt ?? now, now, prompt, completion);
+      this.recent.add(r.finishedAt ?? now, now, r.promptTokens ?? 0, r.completionTokens ?? 0);
     }
+  }
+
+  private count(b: Bucket, r: RequestRecord, verdict: boolean | undefined): void {
+    b.counts.total += 1;
+    b.counts[r.outcome] += 1;
+    if (r.e2eMs !== undefined && r.outcome === 'completed') b.e2e.record(r.e2eMs);
+    if (r.ttftMs !== undefined) b.ttft.record(r.ttftMs);
+    if (verdict === true) b.slo.met += 1;
+    else if (verdict === false) b.slo.missed += 1;
+    b.prompt += r.promptTokens ?? 0;
+    b.completion += r.completionTokens ?? 0;
   }
 
   /** Remembers the instances' current load for the per-instance section (secrets such as apiKey are not kept). */

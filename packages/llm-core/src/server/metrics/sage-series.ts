@@ -17,7 +17,9 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 export const REFUSAL_REASONS = ['queue_full', 'deadline_infeasible', 'no_instance', 'queue_timeout', 'shutting_down', 'invalid_request'] as const;
 const REFUSALS = new Set<string>(REFUSAL_REASONS);
 
+/** Priority label values, by RequestPriority (lower-cased once, not per request). */
 const PRIORITIES = PRIORITY_NAMES.map((p) => p.toLowerCase());
+const NO_LABELS = {};
 const FAILOVER_REASONS = ['connection_lost', 'idle_timeout', 'engine_error'] as const;
 
 export class SageSeries {
@@ -87,9 +89,9 @@ export class SageSeries {
   }
 
   observe(r: RequestRecord): void {
-    const priority = PRIORITY_NAMES[r.priority ?? 2]?.toLowerCase() ?? 'normal';
+    const priority = PRIORITIES[r.priority ?? 2] ?? 'normal';
     this.outcomes.inc({ outcome: r.outcome, priority });
-    if (r.queueWaitMs !== undefined) this.queueWait.observe({}, r.queueWaitMs / 1000);
+    if (r.queueWaitMs !== undefined) this.queueWait.observe(NO_LABELS, r.queueWaitMs / 1000);
     if (r.outcome === 'rejected') this.refusals.inc({ reason: r.rejectionCode && REFUSALS.has(r.rejectionCode) ? r.rejectionCode : OTHER });
     const met = sloVerdict(r);
     if (met !== undefined) this.slo.inc({ met: String(met), priority });

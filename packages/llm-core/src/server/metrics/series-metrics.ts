@@ -17,9 +17,17 @@ interface ExportedValue {
   exemplar?: null;
 }
 
+/** One level of the lookup index per label name, the last level holding the series. */
+type IndexLevel<S> = Map<string, IndexLevel<S> | S>;
+
+const NO_LABELS: Labels = {};
+
 abstract class SeriesMetric<S extends { labels: Labels }> {
   readonly aggregator = 'sum';
+  /** The series in the order they were made, for the exposition. */
   protected series = new Map<string, S>();
+  /** The same series found by their label values one level at a time, so a lookup makes no key string. */
+  private index: IndexLevel<S> = new Map();
 
   constructor(
     readonly name: string,
@@ -33,17 +41,39 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
   protected abstract fresh(labels: Labels): S;
 
   /** The series of `labels`, made at zero the first time. */
-  protected seriesOf(labels: Labels = {}): S {
-    let key = '';
-    for (const n of this.labelNames) key += `${labels[n] ?? ''}\u0000`;
-    let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = this.fresh(labels)));
+  protected seriesOf(labels: Labels = NO_LABELS): S {
+    const names = this.labelNames;
+    let level = this.index;
+    // A metric without labels has one series, under the empty value.
+    const last = Math.max(0, names.length - 1);
+    for (let i = 0; i < last; i++) {
+      const v = labelValue(labels, names[i] as string);
+      let next = level.get(v) as IndexLevel<S> | undefined;
+      if (!next) level.set(v, (next = new Map()));
+      level = next;
+    }
+    const v = names.length === 0 ? '' : labelValue(labels, names[last] as string);
+    let s = level.get(v) as S | undefined;
+    if (!s) {
+      let key = '';
+      for (const n of names) key += `${labelValue(labels, n)}\u0000`;
+      s = this.fresh(labels);
+      level.set(v, s);
+      this.series.set(key, s);
+    }
     return s;
   }
 
   reset(): void {
     this.series = new Map();
+    this.index = new Map();
   }
+}
+
+/** A label's value as a string ('' when absent), as prom-client formats one. */
+function labelValue(labels: Labels, name: string): string {
+  const v = labels[name] as string | number | undefined;
+  return typeof v === 'string' ? v : v === undefined ? '' : String(v);
 }
 
 interface CounterSeries {

@@ -71,7 +71,8 @@ export class VllmSeries {
   private readonly promptTotal: SeriesCounter;
   private readonly generationTotal: SeriesCounter;
   private readonly success: SeriesCounter;
-  private readonly cache = new Map<string, Children>();
+  /** Children by model, then instance: found without making a key per request. */
+  private readonly cache = new Map<string, Map<string, Children>>();
 
   private readonly bounds: LabelBounds;
 
@@ -158,8 +159,9 @@ export class VllmSeries {
   }
 
   private children(model_name: string, instance: string): Children {
-    const key = `${model_name}\u0000${instance}`;
-    let c = this.cache.get(key);
+    let byInstance = this.cache.get(model_name);
+    if (!byInstance) this.cache.set(model_name, (byInstance = new Map()));
+    let c = byInstance.get(instance);
     if (!c) {
       const labels = { model_name, instance };
       c = {
@@ -182,7 +184,7 @@ export class VllmSeries {
       for (const r of FINISHED_REASONS) c.success[r].inc(0);
       c.promptTotal.inc(0);
       c.generationTotal.inc(0);
-      this.cache.set(key, c);
+      byInstance.set(instance, c);
     }
     return c;
   }
