@@ -1,9 +1,9 @@
 // Pure parts of the executor: the SSE parser and the per-instance circuit breaker.
 import { CircuitBreaker, parseSseData } from '../../src/control-plane/executor';
 
-async function collect(chunks: string[]): Promise<string[]> {
+async function collect(chunks: Array<string | Buffer>): Promise<string[]> {
   async function* src() {
-    for (const c of chunks) yield Buffer.from(c);
+    for (const c of chunks) yield typeof c === 'string' ? Buffer.from(c) : c;
   }
   const out: string[] = [];
   for await (const d of parseSseData(src())) out.push(d);
@@ -18,6 +18,16 @@ describe('parseSseData', () => {
 
   it('joins multi-line data and keeps a last event without its blank line', async () => {
     expect(await collect(['data: line1\ndata: line2\n\n', 'data: tail'])).toEqual(['line1\nline2', 'tail']);
+  });
+
+  it('keeps a character whose bytes are split between pieces, and drops a byte order mark opening the stream', async () => {
+    const bytes = Buffer.from('\uFEFFdata: {"t":"héllo 👋"}\n\ndata: {"t":"é"}\n\n');
+    const e = bytes.indexOf(Buffer.from('é'));
+    const wave = bytes.indexOf(Buffer.from('👋'));
+    // Cuts inside the BOM, inside "é" and inside the emoji; then a piece ending with a whole multi-byte character.
+    const pieces = [bytes.subarray(0, 2), bytes.subarray(2, e + 1), bytes.subarray(e + 1, wave + 2), bytes.subarray(wave + 2)];
+    expect(await collect(pieces)).toEqual(['{"t":"héllo 👋"}', '{"t":"é"}']);
+    expect(await collect([Buffer.from('data: {"t":"fin é'), Buffer.from('"}\n\n')])).toEqual(['{"t":"fin é"}']);
   });
 });
 

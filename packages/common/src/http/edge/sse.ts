@@ -26,11 +26,14 @@ export class SseStream {
    * its first event in hand lets the headers go out with it, in one write, instead of on their own.
    */
   constructor(reply: FastifyReply, headers: Readonly<Record<string, string>> = {}, opts: { withFirstEvent?: boolean } = {}) {
-    const set: Record<string, string | number | string[]> = {};
-    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) set[k] = v;
+    // fastify's getHeaders() is a fresh object: it is completed in place rather than copied again.
+    const set = reply.getHeaders() as Record<string, string | number | string[] | undefined>;
+    for (const k in headers) set[k] = headers[k];
+    for (const k in SSE_HEADERS) set[k] = SSE_HEADERS[k as keyof typeof SSE_HEADERS];
+    for (const k in set) if (set[k] === undefined) delete set[k];
     reply.hijack();
     this.res = reply.raw;
-    this.res.writeHead(200, { ...set, ...headers, ...SSE_HEADERS });
+    this.res.writeHead(200, set as Record<string, string | number | string[]>);
     if (!opts.withFirstEvent) this.res.flushHeaders();
     this.res.on('drain', () => this.release());
     this.res.once('close', () => {

@@ -1,9 +1,16 @@
 // Server-sent events from an OpenAI-compatible engine: the payload of each `data:` field (multi-line data joined
 // by "\n"), up to `[DONE]`. Comments and other fields are ignored. SseDataParser does it push-wise, so a reader
 // of a body can take the events of each piece it receives without another async generator per event.
+import { StringDecoder } from 'node:string_decoder';
 
 export class SseDataParser {
-  private readonly decoder = new TextDecoder();
+  /**
+   * Made only once a piece ends inside a UTF-8 character (its rest comes with the next piece): an engine's pieces
+   * end with an event's blank line, so most streams decode every piece as it is, with no decoder of their own.
+   */
+  private decoder: StringDecoder | undefined;
+  /** No text decoded yet: a byte order mark opening the stream is dropped (as TextDecoder did). */
+  private fresh = true;
   private buffer = '';
   private data: string[] = [];
   /** `[DONE]` was seen: nothing after it counts. */
@@ -13,7 +20,7 @@ export class SseDataParser {
   push(chunk: Buffer | string): string[] {
     const out: string[] = [];
     if (this.done) return out;
-    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    this.buffer += typeof chunk === 'string' ? chunk : this.decode(chunk);
     let start = 0;
     let nl: number;
     while ((nl = this.buffer.indexOf('\n', start)) >= 0) {
@@ -37,6 +44,19 @@ export class SseDataParser {
     }
     this.buffer = this.buffer.slice(start);
     return out;
+  }
+
+  private decode(chunk: Buffer): string {
+    // A last byte below 0x80 ends a character, so the piece holds whole characters only (unless an earlier piece
+    // left a character's first bytes in the decoder).
+    let text: string;
+    if (this.decoder === undefined && (chunk.length === 0 || (chunk[chunk.length - 1] as number) < 0x80)) text = chunk.toString('utf8');
+    else text = (this.decoder ??= new StringDecoder('utf8')).write(chunk);
+    if (this.fresh && text.length > 0) {
+      this.fresh = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    return text;
   }
 
   /** The last event of a stream cut without its trailing blank line, if any. */

@@ -19,6 +19,7 @@ import { UpstreamError } from './errors';
 import { InstanceLease, type InstanceLeaseDeps, type LeaseVerdict, type SharedSlots } from './instance-lease';
 import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
 import { wrapUpstreamStream } from './upstream-stream';
+import { StreamCut } from './stream-cut';
 
 export interface RequestRunnerOptions {
   registry: InstanceRegistry;
@@ -69,15 +70,15 @@ interface LeasedPair {
 }
 
 export class RequestRunner {
-  /** The aborts of the streams handed to callers, cut all at once at shutdown (no listener per stream on it). */
-  private readonly streams = new Set<AbortController>();
+  /** The cuts of the streams handed to callers, all made at once at shutdown (no listener per stream on it). */
+  private readonly streams = new Set<StreamCut>();
   /** What a lease needs, made once rather than per request. */
   private readonly leaseDeps: InstanceLeaseDeps;
 
   constructor(private readonly o: RequestRunnerOptions) {
     this.leaseDeps = { registry: o.registry, breaker: o.breaker, slots: o.slots };
     o.shutdown.addEventListener('abort', () => {
-      for (const ac of this.streams) ac.abort(o.shutdown.reason);
+      for (const cut of this.streams) cut.cut(o.shutdown.reason);
     }, { once: true });
   }
 
@@ -209,9 +210,9 @@ export class RequestRunner {
       const legs = new Map<string, InstanceLease>([[target.id, targetLease]]);
       handed = targetLease;
       const kind = meta.type === RequestType.LLM_CHAT ? 'chat' : 'completion';
-      const abort = this.streamAbort(p.signal);
-      const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, signal: abort.signal });
-      p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, abort));
+      const cut = this.streamCut(p.signal);
+      const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, cut });
+      p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, cut));
     } catch (err) {
       const verdict = verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted);
       // The lease of the call that failed carries the verdict; any other still held goes back without one.
@@ -262,25 +263,11 @@ export class RequestRunner {
     return { prefill: pair.prefill, decode: pair.decode, prefillLease, decodeLease };
   }
 
-  /**
-   * A handed-over stream's abort, fired by the caller's signal (one listener) or shutdown (the `streams` set);
-   * `release()` when the stream ends.
-   */
-  private streamAbort(caller: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
-    const ac = new AbortController();
-    if (this.o.shutdown.aborted) ac.abort(this.o.shutdown.reason);
-    else if (caller?.aborted) ac.abort(caller.reason);
-    if (ac.signal.aborted) return { signal: ac.signal, release: () => undefined };
-    this.streams.add(ac);
-    const onAbort = () => ac.abort(caller?.reason);
-    caller?.addEventListener('abort', onAbort, { once: true });
-    return {
-      signal: ac.signal,
-      release: () => {
-        this.streams.delete(ac);
-        caller?.removeEventListener('abort', onAbort);
-      },
-    };
+  /** A handed-over stream's cut: the caller's signal (one listener) or shutdown (the `streams` set); released when the stream ends. */
+  private streamCut(caller: AbortSignal | undefined): StreamCut {
+    const cut = new StreamCut(caller, this.o.shutdown);
+    if (!cut.aborted) this.streams.add(cut);
+    return cut;
   }
 
   private succeed(lease: InstanceLease | undefined, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
@@ -305,10 +292,9 @@ export class RequestRunner {
     decision: SchedulingDecision,
     prefillInstanceId: string | undefined,
     first: IteratorResult<Record<string, unknown>>,
-    abort: { signal: AbortSignal; release: () => void },
+    cut: StreamCut,
   ): InferenceStream {
     const meta = p.meta;
-    const signal = abort.signal;
     const stream = wrapUpstreamStream({
       requestId: meta.id,
       instanceId: moving.instance.id,
@@ -316,10 +302,11 @@ export class RequestRunner {
       decision,
       first,
       rest: moving.rest,
-      signal,
+      cut,
       shutdown: this.o.shutdown,
       onEnd: ({ error, cancelled, completionTokens, promptTokens, finishReason }) => {
-        abort.release();
+        this.streams.delete(cut);
+        cut.release();
         this.o.leaveRunning(p);
         const inst = moving.instance;
         const now = Date.now();

@@ -5,6 +5,7 @@
 import type { EngineExecutor } from '../executor';
 import type { ExecutionInstance, RequestMetadata } from '../types';
 import { upstreamRequestId } from './upstream-request-id';
+import type { StreamCut } from './stream-cut';
 import { continuationPayload, failoverReason, rewriteChunk, StreamProgress, type FailoverReason, type StreamKind } from './stream-continuation';
 
 type Chunk = Record<string, unknown>;
@@ -44,7 +45,7 @@ export interface FailoverStreamOptions {
   first: IteratorResult<Chunk>;
   rest: AsyncIterator<Chunk>;
   /** The caller's abort or shutdown: a cut stream then is a cancellation, never moved. */
-  signal: AbortSignal;
+  cut: Pick<StreamCut, 'aborted' | 'signal'>;
 }
 
 export class FailoverStream {
@@ -110,7 +111,7 @@ export class FailoverStream {
   private async recover(err: unknown): Promise<IteratorResult<Chunk> | undefined> {
     const reason = failoverReason(err);
     const from = this.current.id;
-    if (!reason || this.o.signal.aborted) throw err;
+    if (!reason || this.o.cut.aborted) throw err;
     const blocked = this.progress.blocker();
     if (blocked) {
       this.o.ctx.notMoved(this.o.meta.id, from, blocked);
@@ -121,22 +122,22 @@ export class FailoverStream {
     if (this.progress.finished) return this.closeFinished();
     const tokens = this.progress.tokens;
     const payload = continuationPayload(this.o.payload, this.o.kind, this.progress.generated, tokens);
-    while (this.legs < this.o.ctx.maxLegs && !this.o.signal.aborted) {
+    while (this.legs < this.o.ctx.maxLegs && !this.o.cut.aborted) {
       const inst = await this.o.ctx.pick(this.o.meta, this.tried);
       if (!inst) break;
       this.tried.add(inst.id);
       this.legs += 1;
       let started: Awaited<ReturnType<EngineExecutor['postStream']>>;
       try {
-        started = await this.o.ctx.executor.postStream(inst, this.o.path, payload, { signal: this.o.signal, requestId: upstreamRequestId(this.o.meta) });
+        started = await this.o.ctx.executor.postStream(inst, this.o.path, payload, { signal: this.o.cut.signal, requestId: upstreamRequestId(this.o.meta) });
       } catch (legErr) {
         // The caller went away meanwhile: no verdict on this engine.
-        const gone = this.o.signal.aborted || this.ended;
+        const gone = this.o.cut.aborted || this.ended;
         this.o.ctx.legFailed(inst, gone ? undefined : failoverReason(legErr));
         if (gone) throw err;
         continue;
       }
-      if (this.o.signal.aborted || this.ended) {
+      if (this.o.cut.aborted || this.ended) {
         // The stream was closed while the new leg started: nobody will read it, so it goes at once.
         await Promise.resolve(started.chunks[Symbol.asyncIterator]().return?.(undefined)).catch(() => undefined);
         this.o.ctx.legFailed(inst, undefined);

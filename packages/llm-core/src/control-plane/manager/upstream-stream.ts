@@ -4,6 +4,7 @@
 import type { SchedulingDecision } from '../types';
 import { RequestCancelledError } from './errors';
 import type { InferenceStream } from './request';
+import type { StreamCut } from './stream-cut';
 
 export interface StreamEnd {
   /** Undefined when the engine finished the stream. */
@@ -24,14 +25,14 @@ export interface UpstreamStreamOptions {
   decision: SchedulingDecision;
   first: IteratorResult<Record<string, unknown>>;
   rest: AsyncIterator<Record<string, unknown>>;
-  /** The call's signal: the caller's abort or shutdown. */
-  signal: AbortSignal;
+  /** The caller's abort or shutdown. */
+  cut: Pick<StreamCut, 'aborted' | 'whenCut'>;
   shutdown: AbortSignal;
   onEnd: (end: StreamEnd) => void;
 }
 
 export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
-  const { requestId, first, rest, signal, shutdown } = o;
+  const { requestId, first, rest, cut, shutdown } = o;
   let finished = false;
   let completionTokens = 0;
   let promptTokens: number | undefined;
@@ -42,8 +43,7 @@ export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
   const finish = (err?: unknown, consumerGone = false) => {
     if (finished) return;
     finished = true;
-    signal.removeEventListener('abort', onAbort);
-    o.onEnd(err === undefined ? { cancelled: false, completionTokens, promptTokens, finishReason } : { error: err, cancelled: consumerGone || signal.aborted, completionTokens, promptTokens });
+    o.onEnd(err === undefined ? { cancelled: false, completionTokens, promptTokens, finishReason } : { error: err, cancelled: consumerGone || cut.aborted, completionTokens, promptTokens });
   };
   // The caller (or shutdown) may abort while nobody reads — e.g. between submitStream and the first next():
   // nothing would ever notice the cut upstream, so the slot is freed and the upstream closed here.
@@ -53,8 +53,7 @@ export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
     void closeUpstream();
     finish(abortError);
   }
-  signal.addEventListener('abort', onAbort, { once: true });
-  if (signal.aborted) onAbort();
+  cut.whenCut(onAbort);
   const abandon = async () => {
     if (finished) return;
     await closeUpstream();
