@@ -64,6 +64,8 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+function ignore(): void {}
+
 function errorCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
@@ -264,37 +266,49 @@ export class EngineExecutor {
     async function* chunks(): AsyncGenerator<Record<string, unknown>> {
       let first = true;
       const parser = new SseDataParser();
+      /** An event's payload as the chunk handed on; the clock stops while the consumer holds it (a slow reader is not an idle engine). */
+      const take = (data: string): Record<string, unknown> => {
+        timeouts.pause();
+        const chunk = decode(data, first);
+        if (first) answered();
+        first = false;
+        return chunk;
+      };
+      const ended = () => (body as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
       try {
-        for await (const piece of body) {
-          for (const data of parser.push(piece as Buffer)) {
-            // A chunk arrived: the clock stops while the consumer holds it (a slow reader is not an idle engine).
-            timeouts.pause();
-            const chunk = decode(data, first);
-            if (first) answered();
-            first = false;
-            yield chunk;
+        // The first piece came with the headers as a rule: it is read at once, so the first chunk goes out before
+        // the body's async iterator (and its end-of-stream watch) is made for the rest. A body already failed is
+        // left to the iterator, which throws its error.
+        const head = body.destroyed ? null : (body.read() as Buffer | null);
+        if (head !== null) {
+          for (const data of parser.push(head)) {
+            yield take(data);
             // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
             timeouts.awaitNext();
           }
-          // After [DONE] the answer is over. When the body's end is already in (an engine ends it with [DONE]), read on
-          // to it: leaving the loop early destroys the body with an AbortError, a stack trace per stream.
-          if (parser.done && !(body as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended) break;
+        }
+        // After [DONE] the answer is over. When the body's end is already in (an engine ends it with [DONE]), read on
+        // to it: leaving early destroys the body with an AbortError, a stack trace per stream.
+        if (!parser.done || ended()) {
+          for await (const piece of body) {
+            for (const data of parser.push(piece as Buffer)) {
+              yield take(data);
+              timeouts.awaitNext();
+            }
+            if (parser.done && !ended()) break;
+          }
         }
         // A stream cut without the trailing blank line still delivers its last event.
         const last = parser.end();
-        if (last !== undefined) {
-          timeouts.pause();
-          const chunk = decode(last, first);
-          if (first) answered();
-          first = false;
-          yield chunk;
-        }
+        if (last !== undefined) yield take(last);
       } catch (err) {
         throw classify(err, first);
       } finally {
         timeouts.stop();
-        // The consumer stopped early (or failed): release the connection instead of reading to the end.
-        if (!body.destroyed) body.destroy();
+        // The consumer stopped early (or failed): release the connection instead of reading to the end. The abort
+        // error this gives the body is ours: it is not left unhandled when nothing iterated the body (a consumer
+        // that stopped after the chunks of the first piece).
+        if (!body.destroyed) body.on('error', ignore).destroy();
       }
     }
     return { status: res.statusCode, chunks: chunks() };
