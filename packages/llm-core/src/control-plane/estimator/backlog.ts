@@ -45,6 +45,10 @@ const waitAt = (r: Row, extra: number) => fluidWaitMs(r.occupied + extra, r.slot
  */
 function dealOneByOne(rows: Row[], n: number): void {
   if (n <= 0 || rows.length === 0) return;
+  if (rows.length === 1) {
+    rows[0]!.dealt += n; // one instance takes them all (what the heap below would find, without building it)
+    return;
+  }
   const key = rows.map((r) => waitAt(r, r.dealt));
   // A min-heap of row indices by (next start, index).
   const heap = rows.map((_, i) => i);

@@ -11,12 +11,12 @@
 //     an honest Retry-After: when the queue ahead should have drained to within the budget.
 // In shadow mode the predictive refusals (deadline and wait budget) are not made, only noted, so that they can
 // be compared with what really happened (admission-audit.ts).
-import { requestClassifier } from '../classifier';
 import { estimateBehindBacklog, fluidWaitMs, judgeDeadline, type BacklogEstimate } from '../estimator';
 import { PRIORITY_NAMES, type ExecutionInstance, type LatencyEstimator, type PriorityName, type RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
 import { ControlPlaneError, RequestRejectedError } from './errors';
 import type { RefusalPacer } from './refusal-pacer';
+import type { ServingLists } from './serving-lists';
 
 /** Default queue-wait budget of every class, ms: admitted requests should not wait longer than this. */
 export const DEFAULT_WAIT_BUDGET_MS = 2_000;
@@ -34,8 +34,8 @@ export interface AdmissionOptions {
 }
 
 export interface AdmissionContext {
-  /** Every registered instance, healthy or not. */
-  instances: readonly ExecutionInstance[];
+  /** The registered instances (healthy or not) that serve the request's type, its model, and the healthy ones of those. */
+  serving: (meta: RequestMetadata) => ServingLists;
   queueSize: () => number;
   maxQueueSize: number;
   estimator: LatencyEstimator;
@@ -78,15 +78,12 @@ export function resolveWaitBudgets(budget: AdmissionOptions['waitBudgetMs']): nu
 
 /** The refusal for this request (or, in shadow mode, the refusal it escaped), or nothing when it may be queued. */
 export function admissionVerdict(meta: RequestMetadata, ctx: AdmissionContext, shadow = false): AdmissionVerdict {
-  const all = ctx.instances;
-  const ofType = requestClassifier.compatibleInstances(meta.type, all);
+  const { ofType, compatible, healthy } = ctx.serving(meta);
   if (ofType.length === 0) return { refusal: new RequestRejectedError('no_instance', `no instance serves ${meta.type} requests`, meta.id, 5) };
-  const compatible = meta.model ? requestClassifier.compatibleInstances(meta.type, all, meta.model) : ofType;
   if (compatible.length === 0) {
     const models = [...new Set(ofType.flatMap((i) => i.models))];
     return { refusal: new ControlPlaneError(`model "${meta.model}" is not served here; available: ${models.join(', ')}`, { status: 404, type: 'invalid_request_error', code: 'model_not_found', requestId: meta.id }) };
   }
-  const healthy = compatible.filter((i) => i.health === 'healthy');
   if (healthy.length === 0) return { refusal: new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5) };
 
   if (ctx.queueSize() >= ctx.maxQueueSize) ctx.dispatchNow();

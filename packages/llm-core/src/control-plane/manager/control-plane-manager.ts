@@ -38,13 +38,14 @@ import { QueueWatch } from './queue-watch';
 import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
 import { toRequestRecord, type RecordFields } from './request-record';
-import { hasCapacity, servingInstances } from './instance-checks';
+import { hasCapacity, servesRequest, servingInstances } from './instance-checks';
 import type { Mode, PendingRequest as Pending } from './pending-request';
 import { RequestRunner } from './request-runner';
 import { LatencyOutliers, type LatencyOutlierOptions } from './latency-outliers';
 import type { StreamFailover } from './stream-failover';
 import { LOCAL_SLOTS, type SharedSlots } from './instance-lease';
 import { InstanceRegistry, type InstanceSpec } from './registry';
+import { ServingCache } from './serving-lists';
 import { resolvePolicy } from './resolve-policy';
 import { MetricsCollector, type MetricsCollectorOptions, type MetricsSnapshot, type RequestRecord } from '../metrics';
 import type { PolicyOptions } from '../policies';
@@ -110,6 +111,8 @@ export interface ManagerStatus {
   instances: Array<ExecutionInstance & { circuit: string; drained?: string }>;
 }
 
+const ONCE = Object.freeze({ once: true });
+
 /** The instances a request has failed on: none, until a retry gives it a set of its own. */
 const NONE_EXCLUDED: ReadonlySet<string> = new Set();
 
@@ -127,6 +130,8 @@ const WINDOW_MAX = 512;
 /** Emits `finished` with the metrics record of every request that reached an end (F-209), `failover` when a stream moves, `circuit` when a breaker opens or closes. */
 export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord]; failover: [StreamFailover]; circuit: [instanceId: string, state: 'open' | 'closed', openedAt: number] }> {
   readonly registry = new InstanceRegistry();
+  /** Which instances serve each kind of request, kept until the registry changes. */
+  private readonly serving = new ServingCache(this.registry);
   readonly metrics: MetricsCollector;
   readonly policy: SchedulingPolicy;
   readonly router: RoutingStrategy;
@@ -161,6 +166,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly shutdown = new AbortController();
   private readonly pd: PdOptions;
   private dispatchScheduled = false;
+  /** Made once: dispatch asks them of every instance, and each event schedules a run. */
+  private readonly usableNow = (i: ExecutionInstance) => this.usable(i);
+  private readonly scheduledDispatch = () => {
+    this.dispatchScheduled = false;
+    this.dispatch();
+  };
   private orphanCheckDue = false;
   private closed = false;
 
@@ -191,7 +202,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       {
         isQueued: (p) => this.queue.get(p.meta.id) === p,
         queueSize: () => this.queue.size,
-        healthyServing: (meta) => servingInstances(meta, this.registry.all().filter((i) => i.health === 'healthy')),
+        healthyServing: (meta) => this.serving.of(meta).healthy,
         countAhead: (meta, serving) => this.countAhead(meta, serving),
         refuse: (p, err) => {
           if (err.code === 'deadline_infeasible') this.audit.refusal(p.meta, err.code);
@@ -413,7 +424,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     let ctx = this.admissionCtx;
     if (!ctx) {
       ctx = this.admissionCtx = {
-        instances: [],
+        serving: (meta) => this.serving.of(meta),
         queueSize: () => this.queue.size,
         maxQueueSize: 0,
         estimator: this.estimator,
@@ -427,7 +438,6 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       };
     }
     // Only what can change between requests is refreshed; the rest is fixed at construction.
-    ctx.instances = this.registry.all();
     ctx.maxQueueSize = this.opts.maxQueueSize;
     ctx.judgesDeadlines = judgesDeadlines(this.policy);
     return ctx;
@@ -447,7 +457,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve, reject };
       if (p.signal) {
         p.onAbort = () => this.cancelQueued(p);
-        p.signal.addEventListener('abort', p.onAbort, { once: true });
+        p.signal.addEventListener('abort', p.onAbort, ONCE);
       }
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
@@ -459,6 +469,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   /** Queued requests the policy would serve before `meta` that compete with it for `serving` (backlog.ts). */
   private countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number {
+    // Nothing queued, nothing ahead (what either path below would count, without asking the policy).
+    if (this.queue.size === 0) return 0;
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
     if (this.index && discipline) return this.index.ahead(meta, discipline, (sample) => servingInstances(sample, serving).length > 0, now);
@@ -501,10 +513,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private kick(): void {
     if (this.dispatchScheduled || this.closed) return;
     this.dispatchScheduled = true;
-    setImmediate(() => {
-      this.dispatchScheduled = false;
-      this.dispatch();
-    });
+    setImmediate(this.scheduledDispatch);
   }
 
   private usable(i: ExecutionInstance): boolean {
@@ -517,8 +526,14 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private dispatch(): void {
     if (this.closed || this.queue.size === 0) return;
     if (this.orphanCheckDue) this.failOrphans();
-    const instances = this.registry.snapshot((i) => this.usable(i));
-    if (!instances.some((i) => hasCapacity(i))) {
+    const instances = this.registry.snapshot(this.usableNow);
+    let free = 0;
+    let room = false;
+    for (const i of instances) {
+      free += freeSlots(i);
+      room ||= hasCapacity(i);
+    }
+    if (!room) {
       this.wakeWhenCircuitProbes();
       return;
     }
@@ -527,7 +542,6 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     // dispatch costs the same whatever the queue length.
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
-    const free = instances.reduce((n, i) => n + freeSlots(i), 0);
     const head = this.index && discipline ? this.index.window(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free))) : [...this.queue.values()];
     const queueSnapshot = head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
     let result;
@@ -592,21 +606,22 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (isLearningEstimator(this.estimator)) this.estimator.started(p.meta, inst);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
-    p.decision = { ...d, instanceId: inst.id };
+    // The policy's decision is this run's own: copied only when the instance is not the one it chose.
+    p.decision = inst.id === d.instanceId ? d : { ...d, instanceId: inst.id };
     this.running.set(p.meta.id, p);
     void this.runner.run(p, lease, inst, p.decision);
   }
 
   private serves(inst: ExecutionInstance, meta: RequestMetadata): boolean {
-    return servingInstances(meta, [inst]).length === 1;
+    return servesRequest(inst, meta);
   }
 
   private healthyServes(meta: RequestMetadata): boolean {
-    return servingInstances(meta, this.registry.all().filter((i) => i.health === 'healthy')).length > 0;
+    return this.serving.of(meta).healthy.length > 0;
   }
 
   private compatibleUsable(meta: RequestMetadata): ExecutionInstance[] {
-    return servingInstances(meta, this.registry.snapshot((i) => this.usable(i)));
+    return servingInstances(meta, this.registry.snapshot(this.usableNow));
   }
 
   private circuitTimer?: NodeJS.Timeout;

@@ -29,6 +29,11 @@ type Probe = Pick<Entry<IndexedRequest>, 'seq' | 'arrival' | 'edf'>;
 const byArrival = (a: Probe, b: Probe) => a.arrival - b.arrival || a.seq - b.seq;
 const byEdf = (a: Probe, b: Probe) => a.edf - b.edf || a.arrival - b.arrival || a.seq - b.seq;
 const CLASSES = PRIORITY_NAMES.length;
+/**
+ * Emptied kind queues kept for reuse, at most: under light load a kind's queue empties at nearly every dispatch,
+ * and making its twelve ordered sets again for the next request was a measurable share of a request's cost.
+ */
+const SPARE_KINDS = 16;
 
 class KindQueue<P extends IndexedRequest> {
   readonly arrival = new OrderedSet<Entry<P>, Probe>(byArrival);
@@ -38,10 +43,10 @@ class KindQueue<P extends IndexedRequest> {
   /** Requests that keep their class (with a deadline), by class. */
   readonly fixed = Array.from({ length: CLASSES }, () => new OrderedSet<Entry<P>, Probe>(byArrival));
 
-  /** A request of this kind (type and model), to ask which instances serve the kind. */
+  /** `sample`: a request of this kind (type and model), to ask which instances serve the kind. */
   constructor(
     readonly embedding: boolean,
-    readonly sample: RequestMetadata,
+    public sample: RequestMetadata,
   ) {}
 
   get size(): number {
@@ -60,10 +65,21 @@ const classSet = <P extends IndexedRequest>(q: KindQueue<P>, e: Entry<P>) => (e.
 export class QueueIndex<P extends IndexedRequest> {
   private readonly entries = new Map<string, Entry<P>>();
   private readonly kinds = new Map<string, KindQueue<P>>();
+  /** Empty kind queues by kind, for the next request of their kind (SPARE_KINDS). */
+  private readonly spare = new Map<string, KindQueue<P>>();
   private seq = 0;
   private readonly counts = { llmDeadline: 0, deadline: 0, llm: 0, embeddings: 0, llmByClass: new Array<number>(CLASSES).fill(0), byClass: new Array<number>(CLASSES).fill(0) };
   /** Embedding arrivals, for the oldest one. */
   private readonly embeddingArrivals = new OrderedSet<Probe>(byArrival);
+  private readonly scratchShape: QueueShape = {
+    llmWithDeadline: 0,
+    llmByPriority: this.counts.llmByClass,
+    llm: 0,
+    embeddings: 0,
+    oldestEmbeddingArrival: Infinity,
+    withDeadline: 0,
+    byPriority: this.counts.byClass,
+  };
 
   /** `bestEffortMs`: the EDF horizon of requests without a deadline (the deadline discipline's). */
   constructor(private readonly bestEffortMs: number) {}
@@ -90,7 +106,16 @@ export class QueueIndex<P extends IndexedRequest> {
     const e: Entry<P> = { p, kind, seq: ++this.seq, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), ages: agesInQueue(meta), embedding };
     this.entries.set(meta.id, e);
     let q = this.kinds.get(kind);
-    if (!q) this.kinds.set(kind, (q = new KindQueue<P>(embedding, meta)));
+    if (!q) {
+      q = this.spare.get(kind);
+      if (q) {
+        this.spare.delete(kind);
+        q.sample = meta;
+      } else {
+        q = new KindQueue<P>(embedding, meta);
+      }
+      this.kinds.set(kind, q);
+    }
     q.arrival.insert(e);
     q.edf.insert(e);
     classSet(q, e).insert(e);
@@ -106,7 +131,10 @@ export class QueueIndex<P extends IndexedRequest> {
       q.arrival.delete(e);
       q.edf.delete(e);
       classSet(q, e).delete(e);
-      if (q.size === 0) this.kinds.delete(e.kind);
+      if (q.size === 0) {
+        this.kinds.delete(e.kind);
+        if (this.spare.size < SPARE_KINDS) this.spare.set(e.kind, q);
+      }
     }
     this.count(e, -1);
   }
@@ -127,18 +155,19 @@ export class QueueIndex<P extends IndexedRequest> {
     }
   }
 
+  /**
+   * The queue's shape now. One object, refreshed at each call and sharing the live counters: read it at once (a
+   * policy's discipline() does), do not keep it. Asked at every admission and dispatch, so it allocates nothing.
+   */
   shape(): QueueShape {
     const c = this.counts;
-    const oldest = this.embeddingArrivals.first(1)[0];
-    return {
-      llmWithDeadline: c.llmDeadline,
-      llmByPriority: [...c.llmByClass],
-      llm: c.llm,
-      embeddings: c.embeddings,
-      oldestEmbeddingArrival: oldest ? oldest.arrival : Infinity,
-      withDeadline: c.deadline,
-      byPriority: [...c.byClass],
-    };
+    const s = this.scratchShape;
+    s.llmWithDeadline = c.llmDeadline;
+    s.llm = c.llm;
+    s.embeddings = c.embeddings;
+    s.oldestEmbeddingArrival = this.embeddingArrivals.size > 0 ? this.embeddingArrivals.first(1)[0]!.arrival : Infinity;
+    s.withDeadline = c.deadline;
+    return s;
   }
 
   /** The probe of `meta`: its own entry when queued, else where it would join (after everything now queued). */

@@ -16,7 +16,7 @@ export interface QueueWatchHost {
   isQueued(p: PendingRequest): boolean;
   queueSize(): number;
   /** Healthy instances that serve the request. */
-  healthyServing(meta: RequestMetadata): ExecutionInstance[];
+  healthyServing(meta: RequestMetadata): readonly ExecutionInstance[];
   /** Queued requests the policy serves before `meta` that compete with it for `serving`. */
   countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number;
   /** Takes the request out of the queue and fails its caller with this refusal. */

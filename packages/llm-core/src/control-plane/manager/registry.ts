@@ -46,6 +46,9 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
   /** Requests other control-plane replicas have in flight per instance (a shared state store); included in load. */
   private readonly remote = new Map<string, number>();
   private seq = 0;
+  /** The instances as a list, made again only when one is registered or unregistered (read on every request). */
+  private list: readonly ExecutionInstance[] = Object.freeze([]);
+  private revision = 0;
 
   register(spec: InstanceSpec): ExecutionInstance {
     const url = new URL(normalizeBaseUrl(spec.baseUrl));
@@ -72,6 +75,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
       apiKey: spec.apiKey,
     };
     this.instances.set(id, instance);
+    this.changed();
     this.emit('change', 'registered', id);
     return instance;
   }
@@ -79,7 +83,10 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
   unregister(id: string): boolean {
     const ok = this.instances.delete(id);
     this.remote.delete(id);
-    if (ok) this.emit('change', 'unregistered', id);
+    if (ok) {
+      this.changed();
+      this.emit('change', 'unregistered', id);
+    }
     return ok;
   }
 
@@ -87,8 +94,22 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
     return this.instances.get(id);
   }
 
-  all(): ExecutionInstance[] {
-    return [...this.instances.values()];
+  /** Every registered instance (the live objects), in registration order. Shared and frozen: not copied per call. */
+  all(): readonly ExecutionInstance[] {
+    return this.list;
+  }
+
+  /**
+   * Changes whenever the set of instances or the health of one changes: what is derived from `all()` and health
+   * alone (which instances serve a model, which of them are healthy) may be kept until it moves.
+   */
+  get version(): number {
+    return this.revision;
+  }
+
+  private changed(): void {
+    this.list = Object.freeze([...this.instances.values()]);
+    this.revision += 1;
   }
 
   /**
@@ -108,6 +129,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
     const i = this.instances.get(id);
     if (!i || i.health === health) return;
     i.health = health;
+    this.revision += 1;
     this.emit('change', health, id);
   }
 

@@ -5,7 +5,8 @@
 //   - no contention and prices that differ → cost_optimized (when everything fits, spend less)
 //   - otherwise                            → fifo
 // "Contention" is the load signal: more queued requests than free slots in the snapshot.
-import { RequestPriority, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
+import { freeSlots } from '../routing/load';
+import { RequestPriority, type ExecutionInstance, type PolicyResult, type RequestMetadata, type SchedulingContext, type SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
 import { absoluteDeadline, absoluteTtftDeadline } from './policy-helpers';
 import { CostOptimizedPolicy, type CostOptimizedOptions } from './cost-optimized';
@@ -14,6 +15,43 @@ import { FifoPolicy } from './fifo';
 import { PriorityPolicy, type PriorityOptions } from './priority';
 import { serviceOrder } from './service-order';
 import { SloAwarePolicy, type SloAwareOptions } from './slo-aware';
+
+const SLO_AWARE: AdaptiveChoice = Object.freeze({ delegate: 'slo_aware', why: 'deadlines in queue' });
+const PRIORITY: AdaptiveChoice = Object.freeze({ delegate: 'priority', why: 'mixed or urgent priorities' });
+
+/** Equality as a Set sees it. */
+const sameValueZero = (a: number, b: number) => a === b || (a !== a && b !== b);
+
+/** More than one class queued, or any at HIGH or better (the counters' form of chooseByQueue's rule). */
+function mixedOrUrgent(byPriority: readonly number[]): boolean {
+  let classes = 0;
+  for (let p = 0; p < byPriority.length; p++) {
+    if (!(byPriority[p]! > 0)) continue;
+    if (p <= RequestPriority.HIGH || ++classes > 1) return true;
+  }
+  return false;
+}
+
+/** Free slots of the snapshot, each instance id counted once (the last of a repeated id, as CapacityView does). */
+function totalFree(instances: readonly ExecutionInstance[]): number {
+  if (instances.length > 8) return new CapacityView(instances).totalFree();
+  let n = 0;
+  for (let k = 0; k < instances.length; k++) {
+    const i = instances[k]!;
+    let repeated = false;
+    for (let j = k + 1; j < instances.length && !repeated; j++) repeated = instances[j]!.id === i.id;
+    if (!repeated) n += freeSlots(i);
+  }
+  return n;
+}
+
+/** Whether the instances have more than one hourly price (no price counts as 0). */
+function pricesDiffer(instances: readonly ExecutionInstance[]): boolean {
+  if (instances.length === 0) return false;
+  const first = instances[0]!.costPerHour ?? 0;
+  for (const i of instances) if (!sameValueZero(i.costPerHour ?? 0, first)) return true;
+  return false;
+}
 
 export type AdaptiveOptions = PriorityOptions & SloAwareOptions & CostOptimizedOptions;
 
@@ -47,12 +85,12 @@ export class AdaptivePolicy implements SchedulingPolicy {
 
   /** The choices the queue alone decides (deadlines, priorities); undefined when the instances must. */
   private chooseByQueue(queue: readonly RequestMetadata[]): AdaptiveChoice | undefined {
-    if (queue.some((r) => absoluteDeadline(r) !== undefined || absoluteTtftDeadline(r) !== undefined)) {
-      return { delegate: 'slo_aware', why: 'deadlines in queue' };
+    // Loops rather than some()/Set: this runs at every dispatch, and the answer is the same.
+    for (const r of queue) {
+      if (absoluteDeadline(r) !== undefined || absoluteTtftDeadline(r) !== undefined) return SLO_AWARE;
     }
-    const priorities = new Set(queue.map((r) => r.priority));
-    if (priorities.size > 1 || queue.some((r) => r.priority <= RequestPriority.HIGH)) {
-      return { delegate: 'priority', why: 'mixed or urgent priorities' };
+    for (const r of queue) {
+      if (!sameValueZero(r.priority, queue[0]!.priority) || r.priority <= RequestPriority.HIGH) return PRIORITY;
     }
     return undefined;
   }
@@ -60,9 +98,8 @@ export class AdaptivePolicy implements SchedulingPolicy {
   choose(queue: readonly RequestMetadata[], ctx: SchedulingContext): AdaptiveChoice {
     const byQueue = this.chooseByQueue(queue);
     if (byQueue) return byQueue;
-    const free = new CapacityView(ctx.instances).totalFree();
-    const prices = new Set(ctx.instances.map((i) => i.costPerHour ?? 0));
-    if (queue.length <= free && prices.size > 1) {
+    const free = totalFree(ctx.instances);
+    if (queue.length <= free && pricesDiffer(ctx.instances)) {
       return { delegate: 'cost_optimized', why: `no contention (${queue.length} queued ≤ ${free} free), prices differ` };
     }
     return { delegate: 'fifo', why: queue.length > free ? `contention (${queue.length} queued > ${free} free)` : 'uniform work' };
@@ -72,7 +109,7 @@ export class AdaptivePolicy implements SchedulingPolicy {
   discipline(shape: QueueShape, now: number): QueueDiscipline | undefined {
     let delegate: AdaptiveDelegate = 'fifo';
     if (shape.withDeadline > 0) delegate = 'slo_aware';
-    else if (shape.byPriority.filter((n) => n > 0).length > 1 || shape.byPriority.some((n, p) => n > 0 && p <= RequestPriority.HIGH)) delegate = 'priority';
+    else if (mixedOrUrgent(shape.byPriority)) delegate = 'priority';
     return this.delegates[delegate].discipline(shape, now);
   }
 
@@ -89,9 +126,11 @@ export class AdaptivePolicy implements SchedulingPolicy {
     const choice = this.choose(queue, ctx);
     this.last = choice;
     const inner = this.delegates[choice.delegate].schedule(queue, ctx);
-    return {
-      decisions: inner.decisions.map((d) => ({ ...d, policy: `${this.name}→${d.policy}`, reason: `adaptive (${choice.why}): ${d.reason}` })),
-      rejections: inner.rejections,
-    };
+    // The delegate's result is this call's own: its decisions are labelled in place rather than copied.
+    for (const d of inner.decisions) {
+      d.policy = `${this.name}→${d.policy}`;
+      d.reason = `adaptive (${choice.why}): ${d.reason}`;
+    }
+    return inner;
   }
 }

@@ -9,7 +9,8 @@ export class CapacityView {
   private readonly byId: Map<string, ExecutionInstance>;
 
   constructor(instances: readonly ExecutionInstance[]) {
-    this.byId = new Map(instances.map((i) => [i.id, i]));
+    this.byId = new Map();
+    for (const i of instances) this.byId.set(i.id, i);
   }
 
   /** Slots still free on `id` in this call. */
@@ -32,7 +33,9 @@ export class CapacityView {
 
   /** Views of those of `instances` that still have a free slot, order kept. */
   available(instances: readonly ExecutionInstance[]): ExecutionInstance[] {
-    return instances.filter((i) => this.free(i.id) > 0).map((i) => this.view(i));
+    const out: ExecutionInstance[] = [];
+    for (const i of instances) if (this.free(i.id) > 0) out.push(this.view(i));
+    return out;
   }
 
   /** Views of every known instance (to hand a nested policy a snapshot that includes this call's placements). */

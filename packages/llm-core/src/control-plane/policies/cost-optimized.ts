@@ -5,7 +5,7 @@
 import { loadRatio } from '../routing/load';
 import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { CapacityView } from './capacity';
-import type { QueueDiscipline } from './discipline';
+import { ARRIVAL_DISCIPLINE, type QueueDiscipline } from './discipline';
 import { admitted } from './admission';
 import { byArrival, decide, sortedBy, type BasePolicyOptions, type InfeasibleAction } from './policy-helpers';
 
@@ -37,7 +37,7 @@ export class CostOptimizedPolicy implements SchedulingPolicy {
   }
 
   discipline(): QueueDiscipline {
-    return { order: { kind: 'arrival' }, embeddings: 'mixed' };
+    return ARRIVAL_DISCIPLINE;
   }
 
   /** Arrival order: price decides where a request goes, not when. */

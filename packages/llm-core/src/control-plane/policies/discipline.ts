@@ -38,6 +38,9 @@ export interface DisciplinedPolicy extends SchedulingPolicy {
   discipline(shape: QueueShape, now: number): QueueDiscipline | undefined;
 }
 
+/** Arrival order for every request (fifo, cost_optimized): one object, as a discipline is only read. */
+export const ARRIVAL_DISCIPLINE: QueueDiscipline = Object.freeze({ order: Object.freeze({ kind: 'arrival' as const }), embeddings: 'mixed' as const });
+
 export function hasDiscipline(policy: SchedulingPolicy): policy is DisciplinedPolicy {
   return typeof (policy as Partial<DisciplinedPolicy>).discipline === 'function';
 }

@@ -3,7 +3,7 @@
 // refuse a request, they are only measured. This is the baseline the deadline-aware policies are compared with.
 import type { PolicyResult, RequestMetadata, SchedulingContext, SchedulingPolicy } from '../types';
 import { byArrival, routeAmong, sortedBy, type BasePolicyOptions } from './policy-helpers';
-import type { QueueDiscipline } from './discipline';
+import { ARRIVAL_DISCIPLINE, type QueueDiscipline } from './discipline';
 import { placeInOrder } from './place';
 
 export type FifoOptions = BasePolicyOptions;
@@ -15,7 +15,7 @@ export class FifoPolicy implements SchedulingPolicy {
   constructor(private readonly options: FifoOptions = {}) {}
 
   discipline(): QueueDiscipline {
-    return { order: { kind: 'arrival' }, embeddings: 'mixed' };
+    return ARRIVAL_DISCIPLINE;
   }
 
   /** Arrival order. */

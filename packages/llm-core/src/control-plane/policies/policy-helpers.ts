@@ -17,6 +17,11 @@ export interface BasePolicyOptions {
 
 /** Stable arrival order (queue position breaks ties). */
 export function sortedBy<T>(queue: readonly T[], compare: (a: T, b: T) => number): T[] {
+  // Already in order (the usual case: the control plane hands the queue over in its policy's order), the stable
+  // sort below would give it back as it is: one pass says so, without its two arrays of pairs.
+  let inOrder = true;
+  for (let i = 1; i < queue.length && inOrder; i++) inOrder = !(compare(queue[i]!, queue[i - 1]!) < 0);
+  if (inOrder) return queue.slice();
   return queue
     .map((item, index) => ({ item, index }))
     .sort((a, b) => compare(a.item, b.item) || a.index - b.index)
@@ -36,6 +41,7 @@ export function absoluteTtftDeadline(request: RequestMetadata): number | undefin
 
 /** Requests once each, by id: a duplicate id would make a keyed decision ambiguous, so later copies are dropped. */
 export function uniqueById(queue: readonly RequestMetadata[]): RequestMetadata[] {
+  if (queue.length < 2) return queue.slice();
   const seen = new Set<string>();
   return queue.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
 }
@@ -48,8 +54,8 @@ export function compatible(options: BasePolicyOptions, request: RequestMetadata,
 export function routeAmong(ctx: SchedulingContext, request: RequestMetadata, candidates: readonly ExecutionInstance[]): ExecutionInstance | undefined {
   if (candidates.length === 0) return undefined;
   const chosen = ctx.router.route(request, candidates);
-  const match = chosen && candidates.find((c) => c.id === chosen.id);
-  return match ?? pickLeastLoaded(candidates);
+  if (chosen) for (const c of candidates) if (c.id === chosen.id) return c;
+  return pickLeastLoaded(candidates);
 }
 
 /** The candidate with the lowest latency estimate (load, then id, break ties deterministically). */

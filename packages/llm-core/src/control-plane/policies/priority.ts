@@ -39,15 +39,17 @@ export class PriorityPolicy implements SchedulingPolicy {
   readonly name = 'priority';
   private readonly agingMs: number;
   private readonly urgent: number;
+  private readonly stated: QueueDiscipline;
 
   constructor(private readonly options: PriorityOptions = {}) {
     this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
     if (!(this.agingMs > 0)) throw new RangeError(`agingMs must be > 0, got ${String(options.agingMs)}`);
     this.urgent = options.urgentPriority ?? RequestPriority.HIGH;
+    this.stated = Object.freeze({ order: Object.freeze({ kind: 'priority' as const, agingMs: this.agingMs }), embeddings: 'mixed' as const });
   }
 
   discipline(): QueueDiscipline {
-    return { order: { kind: 'priority', agingMs: this.agingMs }, embeddings: 'mixed' };
+    return this.stated;
   }
 
   /** The queue in the order this policy would serve it at `now`. */

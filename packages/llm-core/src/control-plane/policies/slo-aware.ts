@@ -30,14 +30,16 @@ export class SloAwarePolicy implements SchedulingPolicy {
   readonly name = 'slo_aware';
   private readonly onInfeasible: InfeasibleAction;
   private readonly bestEffortMs: number;
+  private readonly stated: QueueDiscipline;
 
   constructor(private readonly options: SloAwareOptions = {}) {
     this.onInfeasible = options.onInfeasible ?? 'reject';
     this.bestEffortMs = options.bestEffortDeadlineMs ?? 60_000;
+    this.stated = Object.freeze({ order: Object.freeze({ kind: 'deadline' as const, bestEffortMs: this.bestEffortMs }), embeddings: 'mixed' as const });
   }
 
   discipline(): QueueDiscipline {
-    return { order: { kind: 'deadline', bestEffortMs: this.bestEffortMs }, embeddings: 'mixed' };
+    return this.stated;
   }
 
   /** EDF order key: the earlier of the end-to-end and TTFT deadlines, or the best-effort horizon. */
