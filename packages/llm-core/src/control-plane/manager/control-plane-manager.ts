@@ -628,12 +628,16 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   /** An open circuit reopens for a probe after its cooldown: that is an instance change, so schedule a run then. */
   private wakeWhenCircuitProbes(): void {
     if (this.circuitTimer || this.queue.size === 0) return;
-    const waits = [...this.breakers.values()].map((b) => b.msUntilProbe).filter((ms) => ms > 0);
-    if (waits.length === 0) return;
+    let soonest = Infinity;
+    for (const b of this.breakers.values()) {
+      const ms = b.msUntilProbe;
+      if (ms > 0 && ms < soonest) soonest = ms;
+    }
+    if (soonest === Infinity) return;
     this.circuitTimer = setTimeout(() => {
       this.circuitTimer = undefined;
       this.kick();
-    }, Math.min(...waits) + 5);
+    }, soonest + 5);
     this.circuitTimer.unref();
   }
 

@@ -37,17 +37,25 @@ export class OrderedSet<T extends K, K = T> {
     return this.seed >>> 0;
   }
 
-  /** Splits into (< item) and (≥ item). */
-  private split(n: Node<T> | undefined, item: K): [Node<T> | undefined, Node<T> | undefined] {
-    if (!n) return [undefined, undefined];
-    if (this.compare(n.item, item) < 0) {
-      const [l, r] = this.split(n.right, item);
-      n.right = l;
-      return [update(n), r];
+  /** The (≥ item) part of the last split: split() returns one part and leaves the other here, so it allocates no pairs. */
+  private rest: Node<T> | undefined;
+  /** Whether the last delete() found its element. */
+  private removed = false;
+
+  /** Splits into (< item), returned, and (≥ item), left in `rest`. */
+  private split(n: Node<T> | undefined, item: K): Node<T> | undefined {
+    if (!n) {
+      this.rest = undefined;
+      return undefined;
     }
-    const [l, r] = this.split(n.left, item);
-    n.left = r;
-    return [l, update(n)];
+    if (this.compare(n.item, item) < 0) {
+      n.right = this.split(n.right, item);
+      return update(n);
+    }
+    const l = this.split(n.left, item);
+    n.left = this.rest;
+    this.rest = update(n);
+    return l;
   }
 
   private merge(a: Node<T> | undefined, b: Node<T> | undefined): Node<T> | undefined {
@@ -62,26 +70,29 @@ export class OrderedSet<T extends K, K = T> {
   }
 
   insert(item: T): void {
-    const [l, r] = this.split(this.root, item);
+    const l = this.split(this.root, item);
+    const r = this.rest;
+    this.rest = undefined;
     this.root = this.merge(this.merge(l, { item, prio: this.random(), size: 1 }), r);
   }
 
   /** Removes the element equal to `item` (by compare); false when there is none. */
   delete(item: K): boolean {
-    let removed = false;
-    const del = (n: Node<T> | undefined): Node<T> | undefined => {
-      if (!n) return undefined;
-      const c = this.compare(item, n.item);
-      if (c === 0) {
-        removed = true;
-        return this.merge(n.left, n.right);
-      }
-      if (c < 0) n.left = del(n.left);
-      else n.right = del(n.right);
-      return update(n);
-    };
-    this.root = del(this.root);
-    return removed;
+    this.removed = false;
+    this.root = this.del(this.root, item);
+    return this.removed;
+  }
+
+  private del(n: Node<T> | undefined, item: K): Node<T> | undefined {
+    if (!n) return undefined;
+    const c = this.compare(item, n.item);
+    if (c === 0) {
+      this.removed = true;
+      return this.merge(n.left, n.right);
+    }
+    if (c < 0) n.left = this.del(n.left, item);
+    else n.right = this.del(n.right, item);
+    return update(n);
   }
 
   /** Elements strictly before `probe` in the order (probe need not be in the set). */
