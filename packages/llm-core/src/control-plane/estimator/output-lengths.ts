@@ -10,7 +10,9 @@ const RESORT_EVERY = 8;
 export class OutputLengths {
   private readonly ring: number[] = [];
   private next = 0;
-  private sorted: number[] = [];
+  /** The ring's values sorted (its first `sortedCount`), as of the last resort: a typed array sorts in place, natively. */
+  private readonly sorted = new Float64Array(CAPACITY);
+  private sortedCount = 0;
   private sinceSort = Infinity;
 
   get count(): number {
@@ -31,10 +33,13 @@ export class OutputLengths {
   quantile(q: number, limit: number): number | undefined {
     if (this.ring.length === 0) return undefined;
     if (this.sinceSort >= RESORT_EVERY) {
-      this.sorted = [...this.ring].sort((a, b) => a - b);
+      const n = this.ring.length;
+      this.sorted.set(this.ring);
+      (n === CAPACITY ? this.sorted : this.sorted.subarray(0, n)).sort();
+      this.sortedCount = n;
       this.sinceSort = 0;
     }
-    const i = Math.min(this.sorted.length - 1, Math.max(0, Math.ceil(q * this.sorted.length) - 1));
-    return Math.min(limit, this.sorted[i]);
+    const i = Math.min(this.sortedCount - 1, Math.max(0, Math.ceil(q * this.sortedCount) - 1));
+    return Math.min(limit, this.sorted[i]!);
   }
 }

@@ -473,7 +473,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (this.queue.size === 0) return 0;
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
-    if (this.index && discipline) return this.index.ahead(meta, discipline, (sample) => servingInstances(sample, serving).length > 0, now);
+    if (this.index && discipline) return this.index.ahead(meta, discipline, (sample) => serving.some((i) => servesRequest(i, sample)), now);
     return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, now);
   }
 

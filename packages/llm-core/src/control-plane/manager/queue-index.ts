@@ -25,6 +25,8 @@ interface Entry<P extends IndexedRequest> {
 }
 
 type Probe = Pick<Entry<IndexedRequest>, 'seq' | 'arrival' | 'edf'>;
+/** What ahead() asks about a request, queued or not. */
+type Probed = Probe & Pick<Entry<IndexedRequest>, 'cls' | 'ages' | 'embedding'>;
 
 const byArrival = (a: Probe, b: Probe) => a.arrival - b.arrival || a.seq - b.seq;
 const byEdf = (a: Probe, b: Probe) => a.edf - b.edf || a.arrival - b.arrival || a.seq - b.seq;
@@ -71,6 +73,7 @@ export class QueueIndex<P extends IndexedRequest> {
   private readonly counts = { llmDeadline: 0, deadline: 0, llm: 0, embeddings: 0, llmByClass: new Array<number>(CLASSES).fill(0), byClass: new Array<number>(CLASSES).fill(0) };
   /** Embedding arrivals, for the oldest one. */
   private readonly embeddingArrivals = new OrderedSet<Probe>(byArrival);
+  private readonly scratchProbe: Probed = { seq: 0, arrival: 0, edf: 0, cls: 0, ages: false, embedding: false };
   private readonly scratchShape: QueueShape = {
     llmWithDeadline: 0,
     llmByPriority: this.counts.llmByClass,
@@ -170,15 +173,25 @@ export class QueueIndex<P extends IndexedRequest> {
     return s;
   }
 
-  /** The probe of `meta`: its own entry when queued, else where it would join (after everything now queued). */
-  private probe(meta: RequestMetadata): Entry<IndexedRequest> {
+  /**
+   * The probe of `meta`: its own entry when queued, else where it would join (after everything now queued). One
+   * object for requests not queued, refilled at each call: ahead() reads it before it returns.
+   */
+  private probe(meta: RequestMetadata): Probed {
     const own = this.entries.get(meta.id);
     if (own) return own;
-    return { p: { meta }, kind: kindOf(meta), seq: this.seq + 1, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), ages: agesInQueue(meta), embedding: meta.type === RequestType.EMBEDDING };
+    const x = this.scratchProbe;
+    x.seq = this.seq + 1;
+    x.arrival = meta.timestamps.arrival;
+    x.edf = this.edfKey(meta);
+    x.cls = this.classOf(meta);
+    x.ages = agesInQueue(meta);
+    x.embedding = meta.type === RequestType.EMBEDDING;
+    return x;
   }
 
   /** Requests of one kind queue `q` served before `x` under `order`. */
-  private before(q: KindQueue<P>, x: Entry<IndexedRequest>, order: QueueOrder, now: number): number {
+  private before(q: KindQueue<P>, x: Probed, order: QueueOrder, now: number): number {
     if (order.kind === 'arrival') return q.arrival.countBefore(x);
     if (order.kind === 'deadline') return q.edf.countBefore(x);
     // Within a class, effective priority only improves with age, so "served before x" is a prefix by arrival.

@@ -69,11 +69,19 @@ export interface InferenceStream extends AsyncIterable<Record<string, unknown>> 
 let seq = 0;
 /** 36^6: six base-36 digits of randomness. */
 const RANDOM_SPAN = 2_176_782_336;
+/** The millisecond of the last id and its base-36 form: requests of one millisecond share it, printed once. */
+let idMs = -1;
+let idMs36 = '';
 export function newRequestId(): string {
   seq = (seq + 1) % Number.MAX_SAFE_INTEGER;
+  const now = Date.now();
+  if (now !== idMs) {
+    idMs = now;
+    idMs36 = now.toString(36);
+  }
   // An integer in base 36: a fraction's base-36 digits (Math.random().toString(36)) cost far more to print.
   const random = Math.floor(Math.random() * RANDOM_SPAN).toString(36).padStart(6, '0');
-  return `req-${Date.now().toString(36)}-${seq.toString(36)}-${random}`;
+  return `req-${idMs36}-${seq.toString(36)}-${random}`;
 }
 
 export function parsePriority(p: InferenceRequest['priority']): RequestPriority {
