@@ -94,6 +94,20 @@ describe('cancellation', () => {
     expect(up.hits).toBe(1); // the cancelled one never reached the engine
   });
 
+  it('cancels a request whose caller goes away before it was first dispatched, with room on the instance', async () => {
+    const up = await scriptedUpstream((_req, res, body) => echoCompletion(res, body, 'u'));
+    const m = manager();
+    m.registerInstance({ id: 'u', baseUrl: up.baseUrl, models: ['m'] });
+    const ac = new AbortController();
+    const gone = m.submit({ ...ask('gone'), signal: ac.signal });
+    ac.abort(); // in the same turn: no dispatch run has seen it yet
+    await expect(gone).rejects.toBeInstanceOf(RequestCancelledError);
+    expect(m.queueLength).toBe(0);
+    expect(text((await m.submit(ask('next'))).body)).toBe('u: next');
+    expect(up.hits).toBe(1); // only the second reached the engine
+    expect(m.getMetrics().requests.cancelled).toBe(1);
+  });
+
   it('aborts the upstream call of a running request and frees its slot', async () => {
     const { up, release, waiting } = await gatedUpstream();
     const m = manager();

@@ -166,6 +166,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly shutdown = new AbortController();
   private readonly pd: PdOptions;
   private dispatchScheduled = false;
+  /** Requests queued since the last dispatch run that have a signal (settleFresh). */
+  private fresh: Pending[] = [];
   /** Made once: dispatch asks them of every instance, and each event schedules a run. */
   private readonly usableNow = (i: ExecutionInstance) => this.usable(i);
   private readonly scheduledDispatch = () => {
@@ -455,14 +457,13 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     }
     return new Promise((resolve, reject) => {
       const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve, reject };
-      if (p.signal) {
-        p.onAbort = () => this.cancelQueued(p);
-        p.signal.addEventListener('abort', p.onAbort, ONCE);
-      }
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
       this.toQueue(p);
       this.queueWatch.arm(p);
+      // Its caller's abort is listened to only if it is still queued after the next dispatch run (most requests
+      // are dispatched by that run): one aborted before it is taken out of the queue there (settleFresh).
+      if (p.signal) this.fresh.push(p);
       this.kick();
     });
   }
@@ -489,6 +490,34 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.index?.remove(p);
     this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
     return true;
+  }
+
+  /** Listens for the caller going away while the request waits (once; nothing if it already listens). */
+  private watchAbort(p: Pending): void {
+    if (!p.signal || p.onAbort) return;
+    p.onAbort = () => this.cancelQueued(p);
+    p.signal.addEventListener('abort', p.onAbort, ONCE);
+  }
+
+  /**
+   * Requests queued since the last dispatch run, whose abort nobody listens to yet. Before a run, those aborted
+   * meanwhile leave the queue as cancelled (what their listener would have done); after it, those still queued get
+   * their listener. Returns those to settle after the run.
+   */
+  private settleFresh(): Pending[] | undefined {
+    if (this.fresh.length === 0) return undefined;
+    const fresh = this.fresh;
+    this.fresh = [];
+    for (const p of fresh) if (p.signal?.aborted) this.cancelQueued(p);
+    return fresh;
+  }
+
+  private listenFresh(fresh: Pending[]): void {
+    for (const p of fresh) {
+      if (this.queue.get(p.meta.id) !== p) continue;
+      if (p.signal?.aborted) this.cancelQueued(p);
+      else this.watchAbort(p);
+    }
   }
 
   /** The request leaves the manager's watch: its queue timers and its abort listener go. */
@@ -524,6 +553,15 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   private dispatch(): void {
+    const fresh = this.settleFresh();
+    try {
+      this.dispatchRun();
+    } finally {
+      if (fresh) this.listenFresh(fresh);
+    }
+  }
+
+  private dispatchRun(): void {
     if (this.closed || this.queue.size === 0) return;
     if (this.orphanCheckDue) this.failOrphans();
     const instances = this.registry.snapshot(this.usableNow);
@@ -668,6 +706,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         this.running.delete(meta.id);
         this.toQueue(p);
         this.queueWatch.arm(p);
+        this.watchAbort(p);
         return;
       }
     }
@@ -685,6 +724,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     p.meta.status = RequestStatus.QUEUED;
     this.toQueue(p);
     this.queueWatch.arm(p);
+    this.watchAbort(p);
   }
 
   private fail(p: Pending, err: unknown): void {
@@ -748,6 +788,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.embeddings.close();
     this.timers.close();
     if (this.circuitTimer) clearTimeout(this.circuitTimer);
+    this.fresh = [];
     for (const p of [...this.queue.values()]) {
       this.fromQueue(p);
       this.detach(p);
