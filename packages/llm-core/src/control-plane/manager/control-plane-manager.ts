@@ -538,9 +538,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   // ---------------------------------------------------------------- dispatch loop
 
-  /** Coalesces events into one dispatch run on the next turn of the event loop. */
+  /**
+   * Coalesces events into one dispatch run on the next turn of the event loop. With nothing queued there is nothing
+   * to run (a request that ends or an instance that changes then costs no turn): the next request queued kicks again.
+   */
   private kick(): void {
-    if (this.dispatchScheduled || this.closed) return;
+    if (this.dispatchScheduled || this.closed || this.queue.size === 0) return;
     this.dispatchScheduled = true;
     setImmediate(this.scheduledDispatch);
   }
