@@ -67,6 +67,10 @@ export interface AdmissionVerdict {
   predictedWaitMs?: number;
 }
 
+/** The common answers, shared (a verdict is only read): admitted with no wait to score, and no prediction made. */
+const ADMITTED: AdmissionVerdict = Object.freeze({});
+const NO_PREDICTION: { refusal?: RequestRejectedError; waitMs?: number } = Object.freeze({});
+
 export function resolveWaitBudgets(budget: AdmissionOptions['waitBudgetMs']): number[] {
   const valid = (v: number, name: string) => {
     if (!(v >= 0)) throw new RangeError(`waitBudgetMs${name} must be a non-negative number of ms, got ${String(v)}`);
@@ -91,32 +95,32 @@ export function admissionVerdict(meta: RequestMetadata, ctx: AdmissionContext, s
     return { refusal: new RequestRejectedError('queue_full', `queue is full (${ctx.queueSize()} requests waiting)`, meta.id, retryAfterSec(healthy, ctx.queueSize())) };
   }
   const { refusal: predicted, waitMs } = predictiveRefusal(meta, healthy, ctx);
-  if (!predicted) return { predictedWaitMs: waitMs };
+  if (!predicted) return waitMs === undefined ? ADMITTED : { predictedWaitMs: waitMs };
   return shadow ? { wouldRefuse: predicted, predictedWaitMs: waitMs } : { refusal: predicted, predictive: true };
 }
 
 function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): { refusal?: RequestRejectedError; waitMs?: number } {
   const withDeadline = meta.sloDeadlineMs !== undefined || meta.ttftDeadlineMs !== undefined;
   // A deadline-blind policy queues a request with a deadline as it comes: nothing to predict.
-  if (withDeadline && ctx.judgesDeadlines === false) return {};
+  if (withDeadline && ctx.judgesDeadlines === false) return NO_PREDICTION;
   const now = Date.now();
   const ahead = ctx.countAhead(meta, healthy);
   if (withDeadline) {
     // The deadline is this request's own budget: it is refused only when confidently hopeless.
     const j = judgeDeadline(ctx.estimator, meta, healthy, { now, ahead, confidence: ctx.confidence });
-    if (j.verdict !== 'cannot') return {};
+    if (j.verdict !== 'cannot') return NO_PREDICTION;
     const which = meta.sloDeadlineMs !== undefined ? `deadline ${meta.sloDeadlineMs} ms` : `first-token deadline ${meta.ttftDeadlineMs} ms`;
     const why = `${which} cannot be met (best estimate ${Math.round(j.bestEstimateMs)} ms with ${aheadPhrase(ahead)}, ${Math.round(j.leftMs)} ms left)`;
     return { refusal: new RequestRejectedError('deadline_infeasible', why, meta.id, retryAfterSec(healthy, ctx.queueSize())) };
   }
   const budget = ctx.waitBudgets[Math.min(ctx.waitBudgets.length - 1, Math.max(0, meta.priority))] ?? Infinity;
-  if (!Number.isFinite(budget) || ahead === 0) return {};
+  if (!Number.isFinite(budget) || ahead === 0) return NO_PREDICTION;
   // The wait behind the requests served first, on the instance where it is shortest.
   let waitMs = Infinity;
   const calibrated = ctx.waitCalibrated?.() ?? true;
   for (const e of estimateBehindBacklog(ctx.estimator, meta, healthy, ahead)) {
     // An instance that has not finished a request yet has no measured drain rate: no confident wait there.
-    if (!(e.instance.load.ewmaLatencyMs > 0)) return {};
+    if (!(e.instance.load.ewmaLatencyMs > 0)) return NO_PREDICTION;
     waitMs = Math.min(waitMs, calibrated ? e.waitMs : wholeTurns(e));
   }
   // Scaled by how much longer admitted requests really waited than predicted, at the budget's quantile.

@@ -78,12 +78,12 @@ class InstanceWindow {
     this.sorted.add(value);
   }
 
-  /** Drops samples older than `cutoff`, calling `dropped` with each value. */
-  expire(cutoff: number, dropped: (value: number) => void): void {
+  /** Drops samples older than `cutoff`, from `group` too (its group's samples, unless it is drained). */
+  expire(cutoff: number, group: SortedValues | undefined): void {
     while (this.head < this.at.length && (this.at[this.head] as number) < cutoff) {
       const v = this.values[this.head] as number;
       this.sorted.remove(v);
-      dropped(v);
+      group?.remove(v);
       this.head += 1;
     }
     // Compact now and then, so that the arrays do not grow with everything ever seen.
@@ -157,7 +157,7 @@ export class LatencyOutliers {
     const cutoff = now - this.windowMs;
     for (const [iid, e] of this.samples) {
       const inGroup = this.drained.has(iid) ? undefined : this.groups.get(e.group);
-      e.expire(cutoff, (v) => inGroup?.remove(v));
+      e.expire(cutoff, inGroup);
       this.drainedReason(iid); // lifts a drain that ran its time
     }
     const reason = this.judge(entry);

@@ -56,8 +56,21 @@ class KindQueue<P extends IndexedRequest> {
   }
 }
 
+/** Kind keys by type and model, each made once: a key built per request cost a concatenation and its hash. */
+const kindKeys = new Map<string, Map<string, string>>();
+/** Models named by callers: the keys start over rather than grow without bound. */
+const MAX_KIND_KEYS = 1024;
+
 export function kindOf(meta: RequestMetadata): string {
-  return `${meta.type}\u0000${meta.model}`;
+  let byModel = kindKeys.get(meta.type);
+  if (!byModel) kindKeys.set(meta.type, (byModel = new Map()));
+  let key = byModel.get(meta.model);
+  if (key === undefined) {
+    if (byModel.size >= MAX_KIND_KEYS) byModel.clear();
+    key = `${meta.type}\u0000${meta.model}`;
+    byModel.set(meta.model, key);
+  }
+  return key;
 }
 
 const effective = (cls: number, arrival: number, now: number, agingMs: number) => Math.max(0, cls - Math.floor(Math.max(0, now - arrival) / agingMs));
