@@ -97,20 +97,25 @@ export function dealBacklog(rows: Row[], ahead: number): void {
     rows.find((r) => step(r) <= 0)!.dealt += left;
     return;
   }
-  const below = (r: Row, level: number) => {
-    const first = waitAt(r, r.dealt);
-    return level <= first ? 0 : Math.ceil((level - first) / step(r));
+  // Each row's first start and step, computed once: the bisection asks for them at every level (64 × rows).
+  const firsts = rows.map((r) => waitAt(r, r.dealt));
+  const steps = rows.map(step);
+  const below = (k: number, level: number) => (level <= firsts[k]! ? 0 : Math.ceil((level - firsts[k]!) / steps[k]!));
+  const count = (level: number) => {
+    let n = 0;
+    for (let k = 0; k < rows.length; k++) n += below(k, level);
+    return n;
   };
-  const count = (level: number) => rows.reduce((s, r) => s + below(r, level), 0);
   let lo = 0;
-  let hi = Math.max(...rows.map((r) => waitAt(r, r.dealt) + step(r) * left)) + 1;
+  let hi = Math.max(...rows.map((r, k) => firsts[k]! + steps[k]! * left)) + 1;
   for (let i = 0; i < 64 && hi - lo > 1e-9 * hi; i++) {
     const mid = (lo + hi) / 2;
     if (count(mid) <= left) lo = mid;
     else hi = mid;
   }
-  for (const r of rows) {
-    const n = below(r, lo);
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    const n = below(k, lo);
     r.dealt += n;
     left -= n;
   }
