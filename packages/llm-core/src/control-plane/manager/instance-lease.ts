@@ -18,13 +18,15 @@ export interface LeaseOutcome {
 
 /** Slots counted across replicas. The local answer is always yes: the registry's own count already decided. */
 export interface SharedSlots {
+  /** No other replica counts: the registry's own count decides, and a lease asks nothing and holds nothing here. */
+  readonly local?: boolean;
   /** Takes a slot for `leaseId` if fewer than `maxConcurrency` are held on the instance by all replicas together. */
   acquire(instanceId: string, leaseId: string, maxConcurrency: number): boolean | Promise<boolean>;
   /** Gives the slot back (never throws; a store that cannot be reached lets the lease expire). */
   release(instanceId: string, leaseId: string): void;
 }
 
-export const LOCAL_SLOTS: SharedSlots = { acquire: () => true, release: () => undefined };
+export const LOCAL_SLOTS: SharedSlots = { local: true, acquire: () => true, release: () => undefined };
 
 export interface InstanceLeaseDeps {
   registry: InstanceRegistry;
@@ -78,7 +80,7 @@ export class InstanceLease {
   confirmNow(): boolean | Promise<boolean> {
     if (this.released) return false;
     // Local slots: the registry's own count already decided, and nothing is held elsewhere to give back.
-    if (this.deps.slots === LOCAL_SLOTS) return true;
+    if (this.deps.slots.local) return true;
     const answer = this.deps.slots.acquire(this.instanceId, this.leaseId, this.maxConcurrency);
     return typeof answer === 'boolean' ? this.confirmed(answer) : answer.catch(() => true).then((ok) => this.confirmed(ok));
   }

@@ -5,6 +5,8 @@ import type { StateStore, StateStoreStatus } from './types';
 
 export class LocalStateStore implements StateStore {
   readonly kind = 'local' as const;
+  /** Slots are counted by this replica's registry alone (a lease skips acquire and release). */
+  readonly local = true;
   readonly replicaId: string;
   private readonly since = Date.now();
 
