@@ -13,6 +13,7 @@ import {
   APIError,
   LLMError,
 } from '../src';
+import { SDK_CHAT_MESSAGES } from './helpers/sdk-messages';
 
 function errorOf(schema: { safeParse(v: unknown): { success: boolean; error?: unknown } }, value: unknown) {
   const r = schema.safeParse(value);
@@ -24,12 +25,7 @@ describe('wire schemas', () => {
   it('accepts a chat request as the SDK sends it and keeps extension fields', () => {
     const body = {
       model: 'm',
-      messages: [
-        { role: 'developer', content: 'be brief' },
-        { role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'data:x' } }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
-        { role: 'tool', content: 'ok', tool_call_id: 't1' },
-      ],
+      messages: SDK_CHAT_MESSAGES,
       max_tokens: 5,
       stream: true,
       stream_options: { include_usage: true },

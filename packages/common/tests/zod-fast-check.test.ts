@@ -4,15 +4,11 @@
 import { z } from 'zod';
 import { ChatCompletionRequestSchema, CompletionRequestSchema, EmbeddingRequestSchema, mulberry32 } from '../src';
 import { compileFastCheck } from '../src/http/edge/zod-fast-check';
+import { SDK_CHAT_MESSAGES } from './helpers/sdk-messages';
 
 const chat = {
   model: 'm',
-  messages: [
-    { role: 'developer', content: 'be brief' },
-    { role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'data:x' } }] },
-    { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
-    { role: 'tool', content: 'ok', tool_call_id: 't1' },
-  ],
+  messages: SDK_CHAT_MESSAGES,
   max_tokens: 16,
   temperature: 0.7,
   top_p: 1,
