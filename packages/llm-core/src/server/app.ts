@@ -2,7 +2,7 @@
 // errors) with three groups of routes. The service endpoints and the dashboard are open (probes, a static page);
 // the OpenAI API is a plugin behind the API keys; the management API is a plugin with the prefix /v1/management
 // behind the admin key (when a runtime is given).
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { installHttpEdge } from '@sage/common/http';
 import type { ControlPlaneManager } from '../control-plane/manager';
@@ -15,6 +15,7 @@ import { managementRoutes, type ManagementSettings } from './routes/management';
 import type { ControlPlaneRuntime } from '../runtime/control-plane-runtime';
 import { ControlPlaneMetrics, type EngineStateSource } from './prometheus';
 import { requestIdHook } from './request-id';
+import { requestLoggerFactory } from './request-logger';
 import { registerModelRoutes } from './routes/models';
 import { registerOpenAIRoutes } from './routes/openai';
 import { registerMetricsRoute, registerServiceRoutes, type EngineListing } from './routes/service';
@@ -42,41 +43,44 @@ export interface ServerOptions {
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const log = options.logger ?? pino({ level: 'silent' });
+  const metrics = new ControlPlaneMetrics(options.manager, options.engines);
   const app = fastify({
-    loggerInstance: (options.logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
+    loggerInstance: log as FastifyBaseLogger,
+    // request.log is made on first use: most requests write no line through it (request-logger.ts).
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
     // The control plane names each request itself (logs, x-sage-request-id, the scheduler's id); a caller's
     // x-request-id is carried beside it (request-id.ts).
     requestIdHeader: false,
-    genReqId: () => newRequestId(),
-    // One access-log line per request instead of fastify's two.
-    logController: new AccessLog(options.accessLogLevel),
+    genReqId: newRequestId,
+    // One access-log line per request instead of fastify's two; the HTTP metrics are taken at the same point.
+    logController: new AccessLog({ logger: log, level: options.accessLogLevel, onEnd: (request, reply) => observeHttp(metrics, request, reply) }),
     return503OnClosing: true,
   });
-  const metrics = new ControlPlaneMetrics(options.manager, options.engines);
   const apiKeys = new KeyRing(options.auth?.apiKeys ?? []);
   const adminKeys = options.auth?.adminKey ? new KeyRing([options.auth.adminKey]) : apiKeys;
 
   installHttpEdge(app);
   app.addHook('onRequest', requestIdHook);
 
-  // A callback hook (no promise per request).
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const model = (request.body as { model?: unknown } | undefined)?.model;
-    // Only served model names become label values (any other is "other").
-    metrics.observeHttp(route, typeof model === 'string' ? model : undefined, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
-
   registerServiceRoutes(app, { manager: options.manager, metrics, engines: options.engines, readiness: options.readiness, stateStore: options.stateStore, info: { version: options.version ?? '0.1.0', startedAt: Date.now() } });
   if (options.dashboard !== false) registerDashboardRoutes(app, options.dashboard);
   await app.register(async (api) => {
-    api.addHook('onRequest', requireKey(apiKeys));
+    // Without API keys every request passes: no hook to run.
+    if (apiKeys.enabled) api.addHook('onRequest', requireKey(apiKeys));
     registerMetricsRoute(api, options.manager);
     registerModelRoutes(api, options.manager, options.engines);
     registerOpenAIRoutes(api, options.manager, options.readiness, metrics);
   });
   if (options.management) await app.register(managementRoutes, { prefix: '/v1/management', ...options.management, keys: adminKeys });
   return app;
+}
+
+/** The HTTP series of one finished request. */
+function observeHttp(metrics: ControlPlaneMetrics, request: FastifyRequest, reply: FastifyReply): void {
+  const route = request.routeOptions.url ?? 'unmatched';
+  const model = (request.body as { model?: unknown } | undefined)?.model;
+  // Only served model names become label values (any other is "other").
+  metrics.observeHttp(route, typeof model === 'string' ? model : undefined, reply.statusCode, reply.elapsedTime / 1000);
 }

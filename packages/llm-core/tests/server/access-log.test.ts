@@ -15,15 +15,20 @@ interface Line {
   instance?: string;
 }
 
-function memoryLogger(level: string): { logger: pino.Logger; lines: Line[] } {
+function memoryLogger(level: string): { logger: pino.Logger; lines: Line[]; raw: string[] } {
   const lines: Line[] = [];
+  const raw: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l) as Line);
+      for (const l of chunk.toString('utf8').split('\n')) {
+        if (!l) continue;
+        raw.push(l);
+        lines.push(JSON.parse(l) as Line);
+      }
       done();
     },
   });
-  return { logger: pino({ level }, stream), lines };
+  return { logger: pino({ level }, stream), lines, raw };
 }
 
 const chat = (h: Harness, headers: Record<string, string> = {}, stream = false) =>
@@ -57,6 +62,35 @@ describe('at info', () => {
     expect(access[1]).toMatchObject({ reqId: streamed.headers.get('x-sage-request-id'), status: 200, instance: 'default-llm' });
     expect(access[2]).toMatchObject({ url: '/nowhere', status: 404 });
     expect(log.lines.some((l) => l.msg === 'incoming request')).toBe(false);
+  });
+
+  it('lays the line out as a child logger bound to the request id would: the id right after the logger\'s own fields', async () => {
+    const res = await chat(h, { 'x-request-id': 'layout-1' });
+    await res.json();
+    const line = await waitFor(() => log.raw.find((l) => l.includes('"clientRequestId":"layout-1"')), (l) => l !== undefined, 5000);
+    expect(Object.keys(JSON.parse(line!) as object)).toEqual(['level', 'time', 'pid', 'hostname', 'reqId', 'method', 'url', 'status', 'ms', 'clientRequestId', 'instance', 'msg']);
+    expect(line).toContain(`"reqId":"${res.headers.get('x-sage-request-id')}","method":"POST","url":"/v1/chat/completions","status":200,`);
+  });
+});
+
+describe('at debug', () => {
+  let h: Harness;
+  const log = memoryLogger('debug');
+  beforeAll(async () => {
+    h = await startHarness({ logger: log.logger });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it("carries the request id on the lines written through the request's logger (the error handler's)", async () => {
+    const res = await fetch(`${h.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' });
+    expect(res.status).toBe(400);
+    await res.json();
+    const id = res.headers.get('x-sage-request-id');
+    const lines = await waitFor(() => log.lines.filter((l) => l.reqId === id), (a) => a.length >= 2, 5000);
+    expect(lines[0]).toMatchObject({ level: 20, status: 400, code: 'invalid_json', msg: 'the request body is not valid JSON' });
+    expect(lines[1]).toMatchObject({ level: 30, msg: 'request completed', status: 400 });
   });
 });
 

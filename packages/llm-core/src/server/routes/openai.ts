@@ -204,14 +204,16 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
     return result.rawBody !== undefined ? reply.type('application/json; charset=utf-8').send(result.rawBody) : reply.send(result.body);
   };
 
-  app.post('/v1/chat/completions', { schema: { body: ChatCompletionRequestSchema } }, async (request, reply) => {
+  // Not async: the answer's promise goes to fastify as it is, not wrapped in one more (a throw here is answered
+  // by the error handler either way).
+  app.post('/v1/chat/completions', { schema: { body: ChatCompletionRequestSchema } }, (request, reply) => {
     const body = request.body;
     checkPromptSize({ chars: messagesChars(body.messages), ids: 0 }, 'messages');
     const inference = llmRequest(body, request, reply, RequestType.LLM_CHAT, body.max_completion_tokens ?? body.max_tokens ?? undefined, body.messages as ChatMessageLike[], undefined);
     return answer(inference, body, request, reply);
   });
 
-  app.post('/v1/completions', { schema: { body: CompletionRequestSchema } }, async (request, reply) => {
+  app.post('/v1/completions', { schema: { body: CompletionRequestSchema } }, (request, reply) => {
     const body = request.body;
     // A list of prompts or token ids goes to the engine as sent: it answers every prompt (choice index =
     // prompt index × n + choice, as OpenAI numbers them) and counts the ids with its own tokenizer.
