@@ -19,7 +19,8 @@ export interface ZodTypeProvider extends FastifyTypeProvider {
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => {
   const wellFormed = compileFastCheck(schema);
   return (data: unknown) => {
-    if (wellFormed?.(data)) return { value: data };
+    // true: valid, and fastify keeps the value it has (no result object per request).
+    if (wellFormed?.(data)) return true;
     const r = schema.safeParse(data);
     if (r.success) return { value: r.data };
     const e = zodIssueToOpenAIError(r.error, { value: data }).body.error;
