@@ -247,8 +247,9 @@ export class EngineExecutor {
     const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, call.timedOut, opts.signal, opts.requestId);
     const answered = () => this.answered(instance.id, call);
     const body = res.body;
-    // However the body ends (read to the end, destroyed, never iterated), no timer or listener outlives it.
-    body.once('close', done);
+    // However the body ends (read to the end, destroyed, never iterated), no timer or listener outlives it. `on`, not
+    // `once`: a body closes once and done() may run twice, and once() wraps the listener in a bound function per stream.
+    body.on('close', done);
     /** One event's payload as a chunk object, or the engine's failure it reports. */
     const decode = (data: string, first: boolean): Record<string, unknown> => {
       let parsed: unknown;

@@ -207,7 +207,8 @@ export class RequestRunner {
       const first = await it.next();
       meta.timestamps.firstToken = Date.now();
       // The stream owns the target's lease from here, and the leases of the legs it may move to.
-      const legs = new Map<string, InstanceLease>([[target.id, targetLease]]);
+      // set() rather than the constructor's iterable of pairs: no iterator protocol on the way to the first token.
+      const legs = new Map<string, InstanceLease>().set(target.id, targetLease);
       handed = targetLease;
       const kind = meta.type === RequestType.LLM_CHAT ? 'chat' : 'completion';
       const cut = this.streamCut(p.signal);
