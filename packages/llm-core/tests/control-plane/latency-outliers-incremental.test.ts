@@ -69,9 +69,48 @@ describe('LatencyOutliers, incremental', () => {
     }
     expect(verdicts).toBeGreaterThan(0);
   });
+
+  it.each([5, 6])('agrees with it when an instance runs alone for a while and its peers join later (seed %i)', (seed) => {
+    const r = rng(seed);
+    let now = 0;
+    const opts = { windowMs: 3000, minSamples: 4, factor: 2.5, minSpanMs: 100, drainMs: 3500, now: () => now };
+    const fast = new LatencyOutliers(opts);
+    const oracle = new Oracle(opts);
+    let verdicts = 0;
+    for (let k = 0; k < 1500; k++) {
+      now += Math.floor(r() * 6);
+      // 'a' alone (no peers: never judged past the peer count), then 'b', then 'c' and 'd', which is slow.
+      const ids = k < 400 ? ['a'] : k < 700 ? ['a', 'b'] : ['a', 'b', 'c', 'd'];
+      const id = ids[Math.floor(r() * ids.length)]!;
+      const value = Math.round((id === 'd' ? 50 + r() * 50 : 10 + r() * 10) * 2) / 2;
+      const got = fast.observe(id, 'g', value);
+      expect(got).toBe(oracle.observe(id, 'g', value));
+      if (got) verdicts += 1;
+      for (const i of ['a', 'b', 'c', 'd']) expect(fast.drainedReason(i)).toBe(oracle.drainedReason(i));
+    }
+    expect(verdicts).toBeGreaterThan(0);
+  });
 });
 
 describe('SortedValues', () => {
+  it('made at once from a list answers as one filled a value at a time', () => {
+    const r = rng(7);
+    for (const n of [0, 1, 255, 256, 257, 1000, 3000]) {
+      const values = Array.from({ length: n }, () => Math.floor(r() * 500) / 4);
+      const bulk = SortedValues.of(values);
+      const one = new SortedValues();
+      for (const v of values) one.add(v);
+      expect(bulk.size).toBe(one.size);
+      for (const k of [0, 1, n >> 1, n - 1]) if (k >= 0 && k < n) expect(bulk.kth(k)).toBe(one.kth(k));
+      for (const t of [0, 10, 62.5, 125]) expect(bulk.countBelow(t)).toBe(one.countBelow(t));
+      // It stays right through later changes.
+      for (const v of values.slice(0, n >> 1)) expect(bulk.remove(v)).toBe(true);
+      for (let k = 0; k < 600; k++) bulk.add(Math.floor(r() * 500) / 4);
+      expect(bulk.size).toBe(n - (n >> 1) + 600);
+    }
+  });
+
+
   it('keeps order statistics through adds and removes, and the median of a difference', () => {
     const r = rng(42);
     const all = new SortedValues();

@@ -58,13 +58,17 @@ export function findOutliers(instances: readonly InstanceSamples[], o: { minSamp
   return out;
 }
 
-/** One instance's samples in the window: arrival order (for expiry and span) and sorted (for its median). */
+/**
+ * One instance's samples in the window: arrival order (for expiry and span) and, once a judgement needs its median,
+ * sorted too. An instance without peers is never judged past the peer count, so it keeps no sorted copy at all.
+ */
 class InstanceWindow {
   readonly at: number[] = [];
   readonly values: number[] = [];
   /** Index of the oldest sample still in the window (earlier ones were expired). */
   head = 0;
-  readonly sorted = new SortedValues();
+  /** The window's samples sorted: made at the first judgement that reads them, then kept with every change. */
+  sorted: SortedValues | undefined;
 
   constructor(readonly group: string) {}
 
@@ -75,14 +79,19 @@ class InstanceWindow {
   push(at: number, value: number): void {
     this.at.push(at);
     this.values.push(value);
-    this.sorted.add(value);
+    this.sorted?.add(value);
+  }
+
+  /** The sorted samples, made now if no judgement read them before. */
+  sortedValues(): SortedValues {
+    return (this.sorted ??= SortedValues.of(this.values.slice(this.head)));
   }
 
   /** Drops samples older than `cutoff`, from `group` too (its group's samples, unless it is drained). */
-  expire(cutoff: number, group: SortedValues | undefined): void {
+  expire(cutoff: number, group: GroupValues | undefined): void {
     while (this.head < this.at.length && (this.at[this.head] as number) < cutoff) {
       const v = this.values[this.head] as number;
-      this.sorted.remove(v);
+      this.sorted?.remove(v);
       group?.remove(v);
       this.head += 1;
     }
@@ -100,9 +109,29 @@ class InstanceWindow {
 }
 
 /**
+ * The samples of a group's instances that are not drained: always their count, and sorted once a judgement needed
+ * them (before, a judgement is settled by the count alone: too few peers).
+ */
+class GroupValues {
+  size = 0;
+  sorted: SortedValues | undefined;
+
+  add(v: number): void {
+    this.size += 1;
+    this.sorted?.add(v);
+  }
+
+  remove(v: number): void {
+    this.size -= 1;
+    this.sorted?.remove(v);
+  }
+}
+
+/**
  * The manager's record of recent latencies per instance and of the instances drained for being outliers. It judges
  * as `findOutliers` does, incrementally: each instance's samples and each group's (of the instances not drained)
- * are kept sorted, so a request's end costs about the same whatever the traffic in the window.
+ * are kept sorted once a judgement reads them, so a request's end costs about the same whatever the traffic in the
+ * window (and an instance with no peers, which cannot be judged, pays for no sorting).
  */
 export class LatencyOutliers {
   private readonly windowMs: number;
@@ -113,7 +142,7 @@ export class LatencyOutliers {
   private readonly now: () => number;
   private readonly samples = new Map<string, InstanceWindow>();
   /** Per group, the samples of its instances that are not drained: the peers of any one of them are these minus its own. */
-  private readonly groups = new Map<string, SortedValues>();
+  private readonly groups = new Map<string, GroupValues>();
   private readonly drained = new Map<string, { reason: string; until: number }>();
 
   constructor(o: LatencyOutlierOptions = {}) {
@@ -125,9 +154,9 @@ export class LatencyOutliers {
     this.now = o.now ?? Date.now;
   }
 
-  private groupValues(group: string): SortedValues {
+  private groupValues(group: string): GroupValues {
     let g = this.groups.get(group);
-    if (!g) this.groups.set(group, (g = new SortedValues()));
+    if (!g) this.groups.set(group, (g = new GroupValues()));
     return g;
   }
 
@@ -137,6 +166,19 @@ export class LatencyOutliers {
     if (!g) return;
     for (let i = w.head; i < w.values.length; i++) g.remove(w.values[i] as number);
     if (g.size === 0) this.groups.delete(w.group);
+  }
+
+  /** The group's samples sorted, made from its members' windows if no judgement read them before. */
+  private groupSorted(group: string, g: GroupValues): SortedValues {
+    if (!g.sorted) {
+      const values: number[] = [];
+      for (const [iid, w] of this.samples) {
+        if (w.group !== group || this.drained.has(iid)) continue;
+        for (let i = w.head; i < w.values.length; i++) values.push(w.values[i] as number);
+      }
+      g.sorted = SortedValues.of(values);
+    }
+    return g.sorted;
   }
 
   /**
@@ -179,10 +221,11 @@ export class LatencyOutliers {
 
   /** findOutliers' verdict on `w` against its peers (its group's samples minus its own). */
   private judge(w: InstanceWindow): string | undefined {
-    const own = w.sorted;
-    if (own.size < this.minSamples || w.spanMs < this.minSpanMs) return undefined;
-    const all = this.groups.get(w.group);
-    if (!all || all.size - own.size < this.minSamples) return undefined;
+    if (w.size < this.minSamples || w.spanMs < this.minSpanMs) return undefined;
+    const g = this.groups.get(w.group);
+    if (!g || g.size - w.size < this.minSamples) return undefined;
+    const own = w.sortedValues();
+    const all = this.groupSorted(w.group, g);
     const ownMedian = own.median();
     // Most samples settle it by counting: the peers' median is at least own / factor whenever more than half of
     // the peers' samples are (a hair of slack, so rounding never hides an outlier); else compute it exactly.

@@ -29,6 +29,15 @@ export class SortedValues {
   private readonly blocks: number[][] = [];
   private count = 0;
 
+  /** The values of `values` (any order; not kept), sorted in one pass rather than added one at a time. */
+  static of(values: readonly number[]): SortedValues {
+    const s = new SortedValues();
+    const all = Float64Array.from(values).sort();
+    for (let i = 0; i < all.length; i += BLOCK) s.blocks.push(Array.from(all.subarray(i, i + BLOCK)));
+    s.count = all.length;
+    return s;
+  }
+
   get size(): number {
     return this.count;
   }
