@@ -7,7 +7,7 @@
 // The dealing is computed in bulk (a level search over the instances), so its cost does not grow with the
 // number of requests ahead: admission and the deadline watch ask it for every request, however long the queue.
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
-import { fluidWaitMs, hasBreakdown, type DetailedLatencyEstimator } from './latency-estimator';
+import { fluidWaitMs, hasBreakdown, type DetailedLatencyEstimator, type LatencyBreakdown } from './latency-estimator';
 
 export interface BacklogEstimate {
   instance: ExecutionInstance;
@@ -36,6 +36,19 @@ interface Row {
   serviceMs: number;
   dealt: number;
 }
+
+/** An instance's row for a request: its breakdown's figures (when the estimator gives one) and the requests dealt to it. */
+export interface BacklogRow extends Row {
+  instance: ExecutionInstance;
+  /** Whether the estimator gave a breakdown (queueMs and ttftMs are its figures only then). */
+  detailed: boolean;
+  totalMs: number;
+  queueMs: number;
+  ttftMs: number | undefined;
+}
+
+/** One breakdown read at once and dropped, per row, when the estimator can write into it. */
+const scratch: LatencyBreakdown = { queueMs: 0, serviceMs: 0, prefillMs: 0, decodeMs: 0, ttftMs: 0, totalMs: 0 };
 
 const waitAt = (r: Row, extra: number) => fluidWaitMs(r.occupied + extra, r.slots, r.serviceMs);
 
@@ -127,24 +140,48 @@ function full(instance: ExecutionInstance): ExecutionInstance {
   return { ...instance, load: { ...instance.load, activeRequests: Math.max(1, Math.floor(instance.maxConcurrency)), queuedRequests: 0 } };
 }
 
-/** Estimates of `request` on each of `instances` (same order) once `ahead` queued requests have been served first. */
-export function estimateBehindBacklog(estimator: LatencyEstimator, request: RequestMetadata, instances: readonly ExecutionInstance[], ahead: number): BacklogEstimate[] {
-  const rows = instances.map((instance) => {
-    const b = hasBreakdown(estimator) ? estimator.breakdown(request, instance) : undefined;
+/**
+ * The rows of `request` on each of `instances` (same order) once `ahead` queued requests have been dealt: what
+ * estimateBehindBacklog reports, before it is made into estimates (admission reads the rows themselves).
+ */
+export function backlogRows(estimator: LatencyEstimator, request: RequestMetadata, instances: readonly ExecutionInstance[], ahead: number): BacklogRow[] {
+  const detailed = hasBreakdown(estimator);
+  const into = detailed ? estimator.breakdownInto : undefined;
+  const rows = new Array<BacklogRow>(instances.length);
+  for (let k = 0; k < instances.length; k++) {
+    const instance = instances[k]!;
+    const b = detailed ? (into ? into.call(estimator, request, instance, scratch) : estimator.breakdown(request, instance)) : undefined;
     const occupied = Math.max(0, instance.load.activeRequests) + Math.max(0, instance.load.queuedRequests);
     const slots = instance.maxConcurrency;
+    // Read before the estimator is asked again (`b` may be the scratch breakdown).
+    const bTotalMs = b?.totalMs;
+    const queueMs = b?.queueMs ?? 0;
+    const ttftMs = b?.ttftMs;
     let serviceMs = b?.serviceMs ?? (ahead > 0 ? estimator.estimate(request, idle(instance)) : 0);
     // Requests ahead that do not fit the free slots wait for a full batch to drain, and a full batch runs
     // slowest: an instance idle or lightly loaded now (a storm's first burst, or the moment after one) would
     // otherwise be credited with the service time of its light load for the whole backlog.
-    if (b && occupied < Math.floor(slots) && occupied + ahead >= Math.floor(slots)) serviceMs = Math.max(serviceMs, (estimator as DetailedLatencyEstimator).breakdown(request, full(instance)).serviceMs);
-    return { instance, b, totalMs: b?.totalMs ?? estimator.estimate(request, instance), serviceMs, occupied, slots, dealt: 0 };
-  });
+    if (b && occupied < Math.floor(slots) && occupied + ahead >= Math.floor(slots)) {
+      const atFull = into ? into.call(estimator, request, full(instance), scratch) : (estimator as DetailedLatencyEstimator).breakdown(request, full(instance));
+      serviceMs = Math.max(serviceMs, atFull.serviceMs);
+    }
+    rows[k] = { instance, detailed: b !== undefined, totalMs: bTotalMs ?? estimator.estimate(request, instance), queueMs, ttftMs, serviceMs, occupied, slots, dealt: 0 };
+  }
   if (ahead > 0) dealBacklog(rows, ahead);
-  return rows.map((r) => {
-    const backlogMs = waitAt(r, r.dealt) - waitAt(r, 0);
-    const est: BacklogEstimate = { instance: r.instance, ahead: r.dealt, backlogMs, totalMs: r.totalMs + backlogMs, waitMs: backlogMs + (r.b?.queueMs ?? 0), serviceMs: r.serviceMs };
-    if (r.b) est.ttftMs = r.b.ttftMs + backlogMs;
+  return rows;
+}
+
+/** What the requests dealt to a row add to the request's wait there, ms. */
+export function rowBacklogMs(r: BacklogRow): number {
+  return waitAt(r, r.dealt) - waitAt(r, 0);
+}
+
+/** Estimates of `request` on each of `instances` (same order) once `ahead` queued requests have been served first. */
+export function estimateBehindBacklog(estimator: LatencyEstimator, request: RequestMetadata, instances: readonly ExecutionInstance[], ahead: number): BacklogEstimate[] {
+  return backlogRows(estimator, request, instances, ahead).map((r) => {
+    const backlogMs = rowBacklogMs(r);
+    const est: BacklogEstimate = { instance: r.instance, ahead: r.dealt, backlogMs, totalMs: r.totalMs + backlogMs, waitMs: backlogMs + r.queueMs, serviceMs: r.serviceMs };
+    if (r.detailed) est.ttftMs = (r.ttftMs as number) + backlogMs;
     return est;
   });
 }

@@ -18,7 +18,7 @@ export {
 } from './learned-estimator';
 export type { EngineTimings } from './calibration';
 export type { AccuracySummary } from './accuracy';
-export { estimateBehindBacklog, type BacklogEstimate } from './backlog';
+export { backlogRows, estimateBehindBacklog, rowBacklogMs, type BacklogEstimate, type BacklogRow } from './backlog';
 export {
   judgeDeadline,
   hasDeadline,

@@ -50,6 +50,8 @@ export interface LatencyBreakdown {
 /** A LatencyEstimator that can also explain its estimate (policies use the TTFT part when present). */
 export interface DetailedLatencyEstimator extends LatencyEstimator {
   breakdown(request: RequestMetadata, instance: ExecutionInstance): LatencyBreakdown;
+  /** breakdown() written into `out` and returned (for a caller that reads it at once: nothing is allocated). */
+  breakdownInto?(request: RequestMetadata, instance: ExecutionInstance, out: LatencyBreakdown): LatencyBreakdown;
 }
 
 export function hasBreakdown(estimator: LatencyEstimator): estimator is DetailedLatencyEstimator {

@@ -115,7 +115,8 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     return scratch;
   }
 
-  function breakdown(request: RequestMetadata, instance: ExecutionInstance): LatencyBreakdown {
+  /** The breakdown written into `out` (estimate() and started() read one that is reused rather than made per call). */
+  function breakdownInto(request: RequestMetadata, instance: ExecutionInstance, out: LatencyBreakdown): LatencyBreakdown {
     const embedding = request.type === RequestType.EMBEDDING;
     const model = modelOf(request, instance);
     const l = lines(instance, model, embedding);
@@ -126,10 +127,10 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     let decodeMs = 0;
     if (!embedding) {
       const limit = request.maxTokens ?? p.defaultMaxTokens;
-      const out = outputsOf(model).quantile(outputQuantile, limit) ?? limit;
+      const tokensOut = outputsOf(model).quantile(outputQuantile, limit) ?? limit;
       // It decodes alongside whatever runs when it gets its slot: at most the slots, at least itself.
       const running = Math.min(slots, occupied + 1);
-      decodeMs = Math.max(0, out - 1) * (l.decode.a + l.decode.b * running);
+      decodeMs = Math.max(0, tokensOut - 1) * (l.decode.a + l.decode.b * running);
     }
     // What one request ahead holds a slot for: the recent average, but never less than a request like this one
     // at the batch it will run in — a queue forms at full batch, where decode is slowest, and an average taken
@@ -138,13 +139,27 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     const serviceMs = instance.load.ewmaLatencyMs > 0 ? (occupied >= slots ? Math.max(instance.load.ewmaLatencyMs, own) : instance.load.ewmaLatencyMs) : own;
     const queueMs = fluidWaitMs(occupied, slots, serviceMs);
     const ttftMs = queueMs + prefillMs;
-    return { queueMs, serviceMs, prefillMs, decodeMs, ttftMs, totalMs: ttftMs + decodeMs };
+    out.queueMs = queueMs;
+    out.serviceMs = serviceMs;
+    out.prefillMs = prefillMs;
+    out.decodeMs = decodeMs;
+    out.ttftMs = ttftMs;
+    out.totalMs = ttftMs + decodeMs;
+    return out;
   }
+
+  /** A breakdown of the caller's own (it may keep it). */
+  function breakdown(request: RequestMetadata, instance: ExecutionInstance): LatencyBreakdown {
+    return breakdownInto(request, instance, { queueMs: 0, serviceMs: 0, prefillMs: 0, decodeMs: 0, ttftMs: 0, totalMs: 0 });
+  }
+
+  // One breakdown for the estimates read at once and dropped (a placement's estimate, a dispatch's prediction).
+  const scratchBreakdown: LatencyBreakdown = { queueMs: 0, serviceMs: 0, prefillMs: 0, decodeMs: 0, ttftMs: 0, totalMs: 0 };
 
   function started(request: RequestMetadata, instance: ExecutionInstance, now = Date.now()): void {
     const previous = inFlight.get(request.id);
     if (previous) calibration.clock(previous.instanceId).change(now, -1); // a retry: the earlier attempt is over
-    const b = breakdown(request, instance);
+    const b = breakdownInto(request, instance, scratchBreakdown);
     const clock = calibration.clock(instance.id);
     clock.change(now, +1);
     inFlight.delete(request.id);
@@ -210,8 +225,9 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
   }
 
   return {
-    estimate: (request, instance) => breakdown(request, instance).totalMs,
+    estimate: (request, instance) => breakdownInto(request, instance, scratchBreakdown).totalMs,
     breakdown,
+    breakdownInto,
     started,
     finished,
     observeEngine: (instanceId, model, timings) => calibration.observeEngine(instanceId, model, timings),

@@ -11,7 +11,7 @@
 //     an honest Retry-After: when the queue ahead should have drained to within the budget.
 // In shadow mode the predictive refusals (deadline and wait budget) are not made, only noted, so that they can
 // be compared with what really happened (admission-audit.ts).
-import { estimateBehindBacklog, fluidWaitMs, judgeDeadline, type BacklogEstimate } from '../estimator';
+import { backlogRows, fluidWaitMs, judgeDeadline, rowBacklogMs } from '../estimator';
 import { PRIORITY_NAMES, type ExecutionInstance, type LatencyEstimator, type PriorityName, type RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
 import { ControlPlaneError, RequestRejectedError } from './errors';
@@ -118,10 +118,12 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
   // The wait behind the requests served first, on the instance where it is shortest.
   let waitMs = Infinity;
   const calibrated = ctx.waitCalibrated?.() ?? true;
-  for (const e of estimateBehindBacklog(ctx.estimator, meta, healthy, ahead)) {
+  // The rows of the backlog estimate, read as they are (no estimate objects made for them).
+  for (const r of backlogRows(ctx.estimator, meta, healthy, ahead)) {
     // An instance that has not finished a request yet has no measured drain rate: no confident wait there.
-    if (!(e.instance.load.ewmaLatencyMs > 0)) return NO_PREDICTION;
-    waitMs = Math.min(waitMs, calibrated ? e.waitMs : wholeTurns(e));
+    if (!(r.instance.load.ewmaLatencyMs > 0)) return NO_PREDICTION;
+    const rowWaitMs = rowBacklogMs(r) + r.queueMs;
+    waitMs = Math.min(waitMs, calibrated ? rowWaitMs : wholeTurns(rowWaitMs, r.serviceMs));
   }
   // Scaled by how much longer admitted requests really waited than predicted, at the budget's quantile.
   const pessimistic = waitMs * (ctx.waitFactor?.() ?? 1);
@@ -144,9 +146,9 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
  * storm's first burst admitted a few requests into a third wave that way, past the budget). The first turn keeps
  * the fluid figure, so that a slow engine still queues some work and the waits get measured.
  */
-function wholeTurns(e: BacklogEstimate): number {
-  if (!(e.serviceMs > 0) || e.waitMs <= e.serviceMs) return e.waitMs;
-  return Math.ceil(e.waitMs / e.serviceMs - 1e-9) * e.serviceMs;
+function wholeTurns(waitMs: number, serviceMs: number): number {
+  if (!(serviceMs > 0) || waitMs <= serviceMs) return waitMs;
+  return Math.ceil(waitMs / serviceMs - 1e-9) * serviceMs;
 }
 
 /**
