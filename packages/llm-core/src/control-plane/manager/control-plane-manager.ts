@@ -113,6 +113,8 @@ export interface ManagerStatus {
 
 const ONCE = Object.freeze({ once: true });
 
+const NO_INSTANCES: readonly ExecutionInstance[] = Object.freeze([]);
+
 /** The instances a request has failed on: none, until a retry gives it a set of its own. */
 const NONE_EXCLUDED: ReadonlySet<string> = new Set();
 
@@ -174,13 +176,27 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.dispatchScheduled = false;
     this.dispatch();
   };
+  /** The instances countAhead() asks about, for competesForServing (made once rather than a closure per question). */
+  private aheadServing: readonly ExecutionInstance[] = NO_INSTANCES;
+  private readonly competesForServing = (sample: RequestMetadata): boolean => {
+    for (const i of this.aheadServing) if (servesRequest(i, sample)) return true;
+    return false;
+  };
   private orphanCheckDue = false;
   private closed = false;
+  /**
+   * The policy (with its classifier), the router and the estimator are sage's own, which never change a request
+   * they are shown: a dispatch run hands them the queued requests' metadata itself. Any one handed in by the caller
+   * sees copies, so that whatever it does to them cannot change the queued requests.
+   */
+  private readonly readOnlyScheduling: boolean;
 
   constructor(options: ControlPlaneManagerOptions = {}) {
     super();
     this.metrics = new MetricsCollector(options.metrics);
     const shadow = options.admission?.shadow ?? false;
+    // Policies, routers and the estimator made here only read the requests they are shown; one handed in may not.
+    this.readOnlyScheduling = typeof options.policy !== 'object' && typeof options.router !== 'object' && options.estimator === undefined && options.policyOptions?.classifier === undefined;
     // Resolve names first: an unknown policy or router is an error, not a silent default. In shadow mode a
     // policy serves hopeless requests best effort: admission and the watch only note what they would refuse.
     this.policy = resolvePolicy(options.policy ?? 'adaptive', shadow ? { ...options.policyOptions, onInfeasible: 'demote' } : options.policyOptions);
@@ -387,10 +403,16 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   // ---------------------------------------------------------------- public request API
 
   /** Runs a request to completion and returns the engine's OpenAI JSON (embeddings: the caller's own list). */
-  async submit(request: InferenceRequest): Promise<InferenceResult> {
-    const meta = this.admit(request);
+  submit(request: InferenceRequest): Promise<InferenceResult> {
+    // Not an async function (one promise fewer per request): a refusal at admission still rejects the promise.
+    let meta: RequestMetadata;
+    try {
+      meta = this.admit(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (meta.type === RequestType.EMBEDDING) return this.embeddings.submit(meta, request);
-    return (await this.enqueue(meta, 'json', request)) as InferenceResult;
+    return this.enqueue(meta, 'json', request) as Promise<InferenceResult>;
   }
 
   /** Starts a streaming LLM request; resolves once the engine's first chunk is in hand (see InferenceStream). */
@@ -455,8 +477,11 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (!internal && this.queue.size >= this.opts.maxQueueSize) {
       return Promise.reject(new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, 1));
     }
-    return new Promise((resolve, reject) => {
-      const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve, reject };
+    // The promise's settlers are taken by a shared executor: no closure is made per request for it.
+    const promise = new Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput>(takeSettlers);
+    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject! };
+    settlers.resolve = settlers.reject = undefined;
+    try {
       meta.status = RequestStatus.QUEUED;
       meta.timestamps.queued = Date.now();
       this.toQueue(p);
@@ -465,7 +490,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       // are dispatched by that run): one aborted before it is taken out of the queue there (settleFresh).
       if (p.signal) this.fresh.push(p);
       this.kick();
-    });
+    } catch (err) {
+      p.reject(err);
+    }
+    return promise;
   }
 
   /** Queued requests the policy would serve before `meta` that compete with it for `serving` (backlog.ts). */
@@ -474,7 +502,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     if (this.queue.size === 0) return 0;
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
-    if (this.index && discipline) return this.index.ahead(meta, discipline, (sample) => serving.some((i) => servesRequest(i, sample)), now);
+    if (this.index && discipline) {
+      this.aheadServing = serving;
+      return this.index.ahead(meta, discipline, this.competesForServing, now);
+    }
     return countAhead(this.policy, [...this.queue.values()].map((q) => q.meta), meta, serving, now);
   }
 
@@ -578,13 +609,13 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       this.wakeWhenCircuitProbes();
       return;
     }
-    // The policy sees copies: whatever it does to them cannot change the queued requests. With a stated order
+    // The policy sees the requests (copies, unless it is known to only read them). With a stated order
     // it sees only the head of each kind's queue — what the free slots can take, with room to skip — so a
     // dispatch costs the same whatever the queue length.
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
     const head = this.index && discipline ? this.index.window(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free))) : [...this.queue.values()];
-    const queueSnapshot = head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
+    const queueSnapshot = this.readOnlyScheduling ? metaOf(head) : head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
     let result;
     try {
       result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator });
@@ -800,6 +831,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.shutdown.abort(new RequestCancelledError(undefined, 'control plane is shutting down'));
     await this.executor.close();
   }
+}
+
+/** Where takeSettlers leaves a new promise's resolve and reject, read at once by its maker. */
+const settlers: { resolve?: Pending['resolve']; reject?: Pending['reject'] } = {};
+function takeSettlers(resolve: Pending['resolve'], reject: Pending['reject']): void {
+  settlers.resolve = resolve;
+  settlers.reject = reject;
+}
+
+function metaOf(head: readonly Pending[]): RequestMetadata[] {
+  const out = new Array<RequestMetadata>(head.length);
+  for (let i = 0; i < head.length; i++) out[i] = head[i]!.meta;
+  return out;
 }
 
 /** The EDF horizon the policy gives requests without a deadline (60 s when it never orders by deadline). */

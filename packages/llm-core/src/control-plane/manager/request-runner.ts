@@ -4,7 +4,7 @@
 // once with the engine's verdict; what happens to a request that failed (retry or fail) is the manager's call,
 // through `onFailure`. A stream whose engine fails after its first chunk is continued on another instance
 // (stream-failover.ts), each leg on a lease of its own.
-import type { CircuitBreaker, EngineExecutor } from '../executor';
+import type { CircuitBreaker, EngineExecutor, JsonResult } from '../executor';
 import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams } from '../pd';
 import { RequestStatus, RequestType, type ExecutionInstance, type RequestMetadata, type SchedulingDecision } from '../types';
 import type { EmbeddingRequests } from './embedding-requests';
@@ -132,7 +132,49 @@ export class RequestRunner {
     return undefined;
   }
 
-  async run(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
+  run(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
+    // The common case — a JSON answer from the chosen instance, its slot local — runs in a small async function of its
+    // own: an async function keeps all its locals for each await, and the general one below has many.
+    if (p.mode === 'json' && this.o.slots.local && !this.o.pairing.pd.enabled && !lease.isReleased) return this.runJson(p, lease, chosen, d);
+    return this.runAny(p, lease, chosen, d);
+  }
+
+  /** run() for a JSON request on `chosen` alone, with local slots: what runAny does for it, step for step. */
+  private async runJson(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
+    const o = this.o;
+    const meta = p.meta;
+    try {
+      o.shutdown.throwIfAborted();
+      p.signal?.throwIfAborted();
+      meta.status = RequestStatus.RUNNING;
+      meta.timestamps.started = Date.now();
+      p.attempts += 1;
+      const payload = llmPayload(meta, meta.model || chosen.models.find((m) => m !== '*') || '', p.extra, false);
+      const res = await o.executor.postJson(chosen, llmPath(meta), payload, { signal: p.signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
+      this.answered(p, lease, chosen, d, res, undefined);
+    } catch (err) {
+      lease.release(verdictOf(err, Boolean(p.signal?.aborted) || o.shutdown.aborted));
+      o.onFailure(p, chosen, err);
+    } finally {
+      lease.release('none');
+      o.afterAttempt(p);
+      o.kick();
+    }
+  }
+
+  /** A JSON answer in hand: the lease goes back with success, the request is recorded and its caller answered. */
+  private answered(p: PendingRequest, lease: InstanceLease, target: ExecutionInstance, d: SchedulingDecision, res: JsonResult, prefillInstanceId: string | undefined, decision: SchedulingDecision = d): void {
+    const meta = p.meta;
+    const outcome = engineOutcome(res.body);
+    const completionTokens = outcome.completionTokens ?? 0;
+    this.succeed(lease, target, meta, completionTokens);
+    const now = Date.now();
+    const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
+    this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens: outcome.promptTokens, finishReason: outcome.finishReason });
+    p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, rawBody: res.text, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
+  }
+
+  private async runAny(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
     const { executor } = this.o;
     const meta = p.meta;
     // The caller's signal as it is: shutdown reaches calls through the executor's close, streams through `streams`.
@@ -191,13 +233,7 @@ export class RequestRunner {
 
       if (!stream) {
         const res = await executor.postJson(target, path, finalPayload, { signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
-        const outcome = engineOutcome(res.body);
-        const completionTokens = outcome.completionTokens ?? 0;
-        this.succeed(targetLease, target, meta, completionTokens);
-        const now = Date.now();
-        const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
-        this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens: outcome.promptTokens, finishReason: outcome.finishReason });
-        p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, rawBody: res.text, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
+        this.answered(p, targetLease, target, d, res, prefillInstanceId, decision);
         return;
       }
 
