@@ -18,6 +18,7 @@ import { SloAwarePolicy, type SloAwareOptions } from './slo-aware';
 
 const SLO_AWARE: AdaptiveChoice = Object.freeze({ delegate: 'slo_aware', why: 'deadlines in queue' });
 const PRIORITY: AdaptiveChoice = Object.freeze({ delegate: 'priority', why: 'mixed or urgent priorities' });
+const UNIFORM: AdaptiveChoice = Object.freeze({ delegate: 'fifo', why: 'uniform work' });
 
 /** Equality as a Set sees it. */
 const sameValueZero = (a: number, b: number) => a === b || (a !== a && b !== b);
@@ -99,10 +100,39 @@ export class AdaptivePolicy implements SchedulingPolicy {
     const byQueue = this.chooseByQueue(queue);
     if (byQueue) return byQueue;
     const free = totalFree(ctx.instances);
-    if (queue.length <= free && pricesDiffer(ctx.instances)) {
-      return { delegate: 'cost_optimized', why: `no contention (${queue.length} queued ≤ ${free} free), prices differ` };
+    if (queue.length <= free && pricesDiffer(ctx.instances)) return this.counted('cost_optimized', queue.length, free);
+    return queue.length > free ? this.counted('fifo', queue.length, free) : UNIFORM;
+  }
+
+  /** The last choice that names counts, kept: dispatch after dispatch sees the same counts, so its text is made once. */
+  private lastCounted: { delegate: AdaptiveDelegate; queued: number; free: number; choice: AdaptiveChoice } | undefined;
+
+  private counted(delegate: 'fifo' | 'cost_optimized', queued: number, free: number): AdaptiveChoice {
+    const last = this.lastCounted;
+    if (last && last.delegate === delegate && last.queued === queued && last.free === free) return last.choice;
+    const why = delegate === 'fifo' ? `contention (${queued} queued > ${free} free)` : `no contention (${queued} queued ≤ ${free} free), prices differ`;
+    const choice: AdaptiveChoice = Object.freeze({ delegate, why });
+    this.lastCounted = { delegate, queued, free, choice };
+    return choice;
+  }
+
+  /** Decision labels made once per delegate's label and reason (they repeat from one dispatch to the next). */
+  private readonly policyLabels = new Map<string, string>();
+  private lastReason = { why: '', inner: '', label: 'adaptive (): ' };
+
+  private policyLabel(inner: string): string {
+    let label = this.policyLabels.get(inner);
+    if (label === undefined) {
+      label = `${this.name}→${inner}`;
+      if (this.policyLabels.size < 64) this.policyLabels.set(inner, label);
     }
-    return { delegate: 'fifo', why: queue.length > free ? `contention (${queue.length} queued > ${free} free)` : 'uniform work' };
+    return label;
+  }
+
+  private reasonLabel(why: string, inner: string): string {
+    const last = this.lastReason;
+    if (last.why !== why || last.inner !== inner) this.lastReason = { why, inner, label: `adaptive (${why}): ${inner}` };
+    return this.lastReason.label;
   }
 
   /** The discipline of the delegate a queue of this shape gets (the same rule as chooseByQueue, from counters). */
@@ -128,8 +158,8 @@ export class AdaptivePolicy implements SchedulingPolicy {
     const inner = this.delegates[choice.delegate].schedule(queue, ctx);
     // The delegate's result is this call's own: its decisions are labelled in place rather than copied.
     for (const d of inner.decisions) {
-      d.policy = `${this.name}→${d.policy}`;
-      d.reason = `adaptive (${choice.why}): ${d.reason}`;
+      d.policy = this.policyLabel(d.policy);
+      d.reason = this.reasonLabel(choice.why, d.reason);
     }
     return inner;
   }

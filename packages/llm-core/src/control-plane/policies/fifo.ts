@@ -23,10 +23,15 @@ export class FifoPolicy implements SchedulingPolicy {
     return sortedBy(queue, byArrival);
   }
 
+  /** The reason text for the last router seen (the same router at every call, so it is made once). */
+  private routed = { router: '', reason: '' };
+
   schedule(queue: readonly RequestMetadata[], ctx: SchedulingContext): PolicyResult {
+    if (this.routed.router !== ctx.router.name) this.routed = { router: ctx.router.name, reason: `fifo: routed by ${ctx.router.name}` };
+    const reason = this.routed.reason;
     return placeInOrder(this.order(queue), ctx, this.options, this.name, (request, available) => {
       const instance = routeAmong(ctx, request, available);
-      return instance && { instance, reason: `fifo: routed by ${ctx.router.name}` };
+      return instance && { instance, reason };
     });
   }
 }

@@ -19,8 +19,20 @@ export function placeInOrder(
 ): PolicyResult {
   const result: PolicyResult = { decisions: [], rejections: [] };
   const cap = new CapacityView(ctx.instances);
+  // The shared classifier's answer depends on the type and model alone: consecutive requests of one kind share it.
+  const byKind = options.classifier === undefined;
+  let kindCompat: ExecutionInstance[] | undefined;
+  let kindType: RequestMetadata['type'] | undefined;
+  let kindModel: string | undefined;
   for (const request of uniqueById(ordered)) {
-    const compat = compatible(options, request, ctx.instances);
+    let compat: ExecutionInstance[];
+    if (byKind && kindCompat !== undefined && request.type === kindType && request.model === kindModel) compat = kindCompat;
+    else {
+      compat = compatible(options, request, ctx.instances);
+      kindCompat = compat;
+      kindType = request.type;
+      kindModel = request.model;
+    }
     if (compat.length === 0) {
       if (options.rejectUnroutable) result.rejections.push(noInstance(request));
       continue;

@@ -15,14 +15,27 @@ const EPS = 1e-9;
 
 /** Secondary comparison between equally loaded instances: fewer absolute requests, less KV cache, lower latency. */
 function better(a: ExecutionInstance, b: ExecutionInstance): ExecutionInstance {
-  const keys = (i: ExecutionInstance) => [outstanding(i), i.load.kvCacheUsage, i.load.ewmaLatencyMs];
-  const ka = keys(a);
-  const kb = keys(b);
-  for (let k = 0; k < ka.length; k++) {
-    if (ka[k] < kb[k]) return a;
-    if (kb[k] < ka[k]) return b;
-  }
+  // Key by key, as comparing [outstanding, kvCacheUsage, ewmaLatencyMs] lists would (a NaN decides nothing).
+  const oa = outstanding(a);
+  const ob = outstanding(b);
+  if (oa < ob) return a;
+  if (ob < oa) return b;
+  if (a.load.kvCacheUsage < b.load.kvCacheUsage) return a;
+  if (b.load.kvCacheUsage < a.load.kvCacheUsage) return b;
+  if (a.load.ewmaLatencyMs < b.load.ewmaLatencyMs) return a;
+  if (b.load.ewmaLatencyMs < a.load.ewmaLatencyMs) return b;
   return a;
+}
+
+/** The `n`-th (0-based) of `candidates` within EPS of the least load `min` (undefined when there is none). */
+function nthTied(candidates: readonly ExecutionInstance[], min: number, n: number): ExecutionInstance | undefined {
+  if (n < 0) return undefined;
+  for (const c of candidates) {
+    if (!(loadRatio(c) <= min + EPS)) continue;
+    if (n === 0) return c;
+    n -= 1;
+  }
+  return undefined;
 }
 
 /** Least-loaded instance among `candidates` (undefined when empty). */
@@ -30,12 +43,14 @@ export function pickLeastLoaded(candidates: readonly ExecutionInstance[], rng: R
   if (candidates.length === 0) return undefined;
   let min = Infinity;
   for (const c of candidates) min = Math.min(min, loadRatio(c));
-  const tied = candidates.filter((c) => loadRatio(c) <= min + EPS);
-  if (tied.length === 1) return tied[0];
-  const i = Math.min(tied.length - 1, Math.floor(rng() * tied.length));
-  let j = Math.min(tied.length - 2, Math.floor(rng() * (tied.length - 1)));
+  // The tied instances are counted and then indexed, not gathered into an array: this runs for every placement.
+  let tied = 0;
+  for (const c of candidates) if (loadRatio(c) <= min + EPS) tied += 1;
+  if (tied === 1) return nthTied(candidates, min, 0);
+  const i = Math.min(tied - 1, Math.floor(rng() * tied));
+  let j = Math.min(tied - 2, Math.floor(rng() * (tied - 1)));
   if (j >= i) j += 1; // a second, distinct sample
-  return better(tied[i], tied[j]);
+  return better(nthTied(candidates, min, i) as ExecutionInstance, nthTied(candidates, min, j) as ExecutionInstance);
 }
 
 export class LoadBalancedRouter implements RoutingStrategy {
