@@ -59,52 +59,77 @@ export function findOutliers(instances: readonly InstanceSamples[], o: { minSamp
 }
 
 /**
- * One instance's samples in the window: arrival order (for expiry and span) and, once a judgement needs its median,
- * sorted too. An instance without peers is never judged past the peer count, so it keeps no sorted copy at all.
+ * One instance's samples in the window, oldest first, in a ring that grows to the window's largest size and is then
+ * reused (appending and expiring make no garbage); sorted too once a judgement needs its median. An instance without
+ * peers is never judged past the peer count, so it keeps no sorted copy at all.
  */
 class InstanceWindow {
-  readonly at: number[] = [];
-  readonly values: number[] = [];
-  /** Index of the oldest sample still in the window (earlier ones were expired). */
-  head = 0;
+  private at = new Float64Array(64);
+  private values = new Float64Array(64);
+  /** Ring index of the oldest sample. */
+  private start = 0;
+  private count = 0;
   /** The window's samples sorted: made at the first judgement that reads them, then kept with every change. */
   sorted: SortedValues | undefined;
 
   constructor(readonly group: string) {}
 
   get size(): number {
-    return this.at.length - this.head;
+    return this.count;
+  }
+
+  /** The `k`-th oldest sample's value. */
+  value(k: number): number {
+    return this.values[(this.start + k) & (this.values.length - 1)] as number;
   }
 
   push(at: number, value: number): void {
-    this.at.push(at);
-    this.values.push(value);
+    if (this.count === this.values.length) this.grow();
+    const i = (this.start + this.count) & (this.values.length - 1);
+    this.at[i] = at;
+    this.values[i] = value;
+    this.count += 1;
     this.sorted?.add(value);
+  }
+
+  /** Twice the room, the samples moved to its start in order (capacities stay powers of two). */
+  private grow(): void {
+    const at = new Float64Array(this.values.length * 2);
+    const values = new Float64Array(this.values.length * 2);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.start + k) & (this.values.length - 1);
+      at[k] = this.at[i] as number;
+      values[k] = this.values[i] as number;
+    }
+    this.at = at;
+    this.values = values;
+    this.start = 0;
   }
 
   /** The sorted samples, made now if no judgement read them before. */
   sortedValues(): SortedValues {
-    return (this.sorted ??= SortedValues.of(this.values.slice(this.head)));
+    if (!this.sorted) {
+      const all = new Array<number>(this.count);
+      for (let k = 0; k < this.count; k++) all[k] = this.value(k);
+      this.sorted = SortedValues.of(all);
+    }
+    return this.sorted;
   }
 
   /** Drops samples older than `cutoff`, from `group` too (its group's samples, unless it is drained). */
   expire(cutoff: number, group: GroupValues | undefined): void {
-    while (this.head < this.at.length && (this.at[this.head] as number) < cutoff) {
-      const v = this.values[this.head] as number;
+    const mask = this.values.length - 1;
+    while (this.count > 0 && (this.at[this.start] as number) < cutoff) {
+      const v = this.values[this.start] as number;
       this.sorted?.remove(v);
       group?.remove(v);
-      this.head += 1;
-    }
-    // Compact now and then, so that the arrays do not grow with everything ever seen.
-    if (this.head > 1024 && this.head * 2 > this.at.length) {
-      this.at.splice(0, this.head);
-      this.values.splice(0, this.head);
-      this.head = 0;
+      this.start = (this.start + 1) & mask;
+      this.count -= 1;
     }
   }
 
   get spanMs(): number {
-    return this.size === 0 ? 0 : (this.at[this.at.length - 1] as number) - (this.at[this.head] as number);
+    return this.count === 0 ? 0 : (this.at[(this.start + this.count - 1) & (this.values.length - 1)] as number) - (this.at[this.start] as number);
   }
 }
 
@@ -164,7 +189,7 @@ export class LatencyOutliers {
   private leaveGroup(w: InstanceWindow): void {
     const g = this.groups.get(w.group);
     if (!g) return;
-    for (let i = w.head; i < w.values.length; i++) g.remove(w.values[i] as number);
+    for (let k = 0; k < w.size; k++) g.remove(w.value(k));
     if (g.size === 0) this.groups.delete(w.group);
   }
 
@@ -174,7 +199,7 @@ export class LatencyOutliers {
       const values: number[] = [];
       for (const [iid, w] of this.samples) {
         if (w.group !== group || this.drained.has(iid)) continue;
-        for (let i = w.head; i < w.values.length; i++) values.push(w.values[i] as number);
+        for (let k = 0; k < w.size; k++) values.push(w.value(k));
       }
       g.sorted = SortedValues.of(values);
     }

@@ -18,10 +18,16 @@ export interface RecordFields {
   finishReason?: string;
 }
 
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
 /** What an engine's JSON answer says about the work done: its usage and why generation stopped. */
 export function engineOutcome(body: Record<string, unknown>): Pick<RecordFields, 'promptTokens' | 'completionTokens' | 'finishReason'> {
+  return engineOutcomeInto(body, { promptTokens: undefined, completionTokens: undefined, finishReason: undefined });
+}
+
+/** engineOutcome() written into `out` (a record's fields being made), which it returns. */
+export function engineOutcomeInto<T extends Pick<RecordFields, 'promptTokens' | 'completionTokens' | 'finishReason'>>(body: Record<string, unknown>, out: T): T {
   const usage = body.usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined;
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
   let finishReason: string | undefined;
   if (Array.isArray(body.choices)) {
     // Several choices (n > 1, a prompt list): 'length' if any was cut, else the first reason given.
@@ -30,7 +36,10 @@ export function engineOutcome(body: Record<string, unknown>): Pick<RecordFields,
       if (finishReason === undefined || c.finish_reason === 'length') finishReason = c.finish_reason;
     }
   }
-  return { promptTokens: num(usage?.prompt_tokens), completionTokens: num(usage?.completion_tokens), finishReason };
+  out.promptTokens = num(usage?.prompt_tokens);
+  out.completionTokens = num(usage?.completion_tokens);
+  out.finishReason = finishReason;
+  return out;
 }
 
 export function toRequestRecord(meta: RequestMetadata, r: RecordFields): RequestRecord {

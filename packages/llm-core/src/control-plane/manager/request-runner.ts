@@ -14,9 +14,9 @@ import { pickPdPair, type PdPairingContext } from './pd-pairing';
 import type { InstanceRegistry } from './registry';
 import { llmPath, llmPayload, type InferenceStream } from './request';
 import { upstreamRequestId } from './upstream-request-id';
-import { engineOutcome, type RecordFields } from './request-record';
+import { engineOutcome, engineOutcomeInto, type RecordFields } from './request-record';
 import { UpstreamError } from './errors';
-import { InstanceLease, type InstanceLeaseDeps, type LeaseVerdict, type SharedSlots } from './instance-lease';
+import { InstanceLease, type InstanceLeaseDeps, type LeaseOutcome, type LeaseVerdict, type SharedSlots } from './instance-lease';
 import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
 import { wrapUpstreamStream } from './upstream-stream';
 import { StreamCut } from './stream-cut';
@@ -74,6 +74,8 @@ export class RequestRunner {
   private readonly streams = new Set<StreamCut>();
   /** What a lease needs, made once rather than per request. */
   private readonly leaseDeps: InstanceLeaseDeps;
+  /** The figures of a successful request handed to its lease (read at once by the registry). */
+  private readonly outcome: LeaseOutcome = { latencyMs: 0, ttftMs: undefined, outputTokens: undefined };
 
   constructor(private readonly o: RequestRunnerOptions) {
     this.leaseDeps = { registry: o.registry, breaker: o.breaker, slots: o.slots };
@@ -165,12 +167,17 @@ export class RequestRunner {
   /** A JSON answer in hand: the lease goes back with success, the request is recorded and its caller answered. */
   private answered(p: PendingRequest, lease: InstanceLease, target: ExecutionInstance, d: SchedulingDecision, res: JsonResult, prefillInstanceId: string | undefined, decision: SchedulingDecision = d): void {
     const meta = p.meta;
-    const outcome = engineOutcome(res.body);
-    const completionTokens = outcome.completionTokens ?? 0;
+    // The record's fields, the engine's usage and finish reason written straight into them.
+    const fields: RecordFields = { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs: 0, e2eMs: 0, completionTokens: undefined, promptTokens: undefined, finishReason: undefined };
+    engineOutcomeInto(res.body, fields);
+    const completionTokens = fields.completionTokens ?? 0;
+    fields.completionTokens = completionTokens;
     this.succeed(lease, target, meta, completionTokens);
     const now = Date.now();
     const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
-    this.o.record(meta, { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs, e2eMs: now - meta.timestamps.arrival, completionTokens, promptTokens: outcome.promptTokens, finishReason: outcome.finishReason });
+    fields.queueMs = queueMs;
+    fields.e2eMs = now - meta.timestamps.arrival;
+    this.o.record(meta, fields);
     p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, rawBody: res.text, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
   }
 
@@ -312,11 +319,12 @@ export class RequestRunner {
     const started = meta.timestamps.started ?? now;
     // A stream that moved mid-way says nothing about the speed of the instance that finished it.
     if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - started) / Math.max(1, outputTokens ?? 0));
-    lease?.release('success', {
-      latencyMs: now - started,
-      ttftMs: meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - started : undefined,
-      outputTokens,
-    });
+    // The registry folds the figures in at once and keeps nothing: one object serves every request.
+    const outcome = this.outcome;
+    outcome.latencyMs = now - started;
+    outcome.ttftMs = meta.timestamps.firstToken !== undefined ? meta.timestamps.firstToken - started : undefined;
+    outcome.outputTokens = outputTokens;
+    lease?.release('success', outcome);
     meta.status = RequestStatus.COMPLETED;
     meta.timestamps.finished = now;
   }

@@ -173,7 +173,7 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
 
 /** The OpenAI body sent to an engine for an LLM request. */
 export function llmPayload(meta: RequestMetadata, model: string, extra: Record<string, unknown> | undefined, stream: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...(extra ?? {}), model };
+  const body: Record<string, unknown> = extra ? { ...extra, model } : { model };
   if (meta.type === RequestType.LLM_CHAT) body.messages = meta.messages;
   else body.prompt = meta.promptInput ?? meta.prompt;
   if (meta.maxTokens !== undefined) body.max_tokens = meta.maxTokens;

@@ -25,10 +25,28 @@ export class CapacityView {
     return n;
   }
 
-  /** The instance as it will be once this call's placements land. */
+  /**
+   * One copy per instance that took placements, kept up to date here: each further placement on it would otherwise
+   * copy the instance again (a dispatch run placing a burst on one instance made one copy per request).
+   */
+  private views: Map<string, { base: ExecutionInstance; view: ExecutionInstance }> | undefined;
+
+  /**
+   * The instance as it will be once this call's placements land. A copy is refreshed in place by the next view()
+   * of the same instance in this call: read it before asking again (every placement loop does).
+   */
   view(instance: ExecutionInstance): ExecutionInstance {
     const base = this.byId.get(instance.id) ?? instance;
-    return withExtraActive(base, this.taken.get(instance.id) ?? 0);
+    const extra = this.taken.get(instance.id) ?? 0;
+    if (extra === 0) return base;
+    const kept = this.views?.get(instance.id);
+    if (kept && kept.base === base) {
+      kept.view.load.activeRequests = base.load.activeRequests + extra;
+      return kept.view;
+    }
+    const view = withExtraActive(base, extra);
+    (this.views ??= new Map()).set(instance.id, { base, view });
+    return view;
   }
 
   /** Views of those of `instances` that still have a free slot, order kept. */
