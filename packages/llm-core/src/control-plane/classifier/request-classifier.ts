@@ -69,6 +69,20 @@ export function servesModel(instance: ExecutionInstance, model: string): boolean
   return instance.models.length === 0 || instance.models.includes('*') || instance.models.includes(model);
 }
 
+/** A module function rather than a closure made at every validation (every request is validated). */
+function addIssue(issues: ValidationIssue[], code: ValidationCode, param: string, message: string): void {
+  issues.push({ code, param, message });
+}
+
+/** Index of the first message without a role, or -1. */
+function firstWithoutRole(messages: ReadonlyArray<{ role?: unknown } | null | undefined>): number {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (typeof m?.role !== 'string' || m.role === '') return i;
+  }
+  return -1;
+}
+
 export class RequestClassifier {
   /** Explicit type, else embedding when texts are present, else generate for a bare prompt, else chat. */
   classify(request: ClassifiableRequest): RequestType {
@@ -106,66 +120,65 @@ export class RequestClassifier {
   /** Every problem with `request`, each with a stable code; empty when it is valid. */
   validate(request: Partial<RequestMetadata>, knownModels?: readonly string[]): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
-    const add = (code: ValidationCode, param: string, message: string) => issues.push({ code, param, message });
 
     if (request.type !== undefined && !REQUEST_TYPES.has(request.type)) {
-      add('invalid_request_type', 'type', `unknown request type "${String(request.type)}"; expected one of ${[...REQUEST_TYPES].join(', ')}`);
+      addIssue(issues, 'invalid_request_type', 'type', `unknown request type "${String(request.type)}"; expected one of ${[...REQUEST_TYPES].join(', ')}`);
     }
     const type = this.classify(request);
 
     if (typeof request.model !== 'string' || request.model.trim() === '') {
-      add('missing_model', 'model', 'model is required');
+      addIssue(issues, 'missing_model', 'model', 'model is required');
     } else if (knownModels && knownModels.length > 0 && !knownModels.includes(request.model)) {
-      add('unknown_model', 'model', `model "${request.model}" is not served here; available: ${knownModels.join(', ')}`);
+      addIssue(issues, 'unknown_model', 'model', `model "${request.model}" is not served here; available: ${knownModels.join(', ')}`);
     }
 
     if (type === RequestType.EMBEDDING && request.embeddingTokenIds !== undefined) {
       const ids = request.embeddingTokenIds;
-      if (!Array.isArray(ids) || ids.length === 0) add('empty_embedding_texts', 'input', 'input must contain at least one token array');
+      if (!Array.isArray(ids) || ids.length === 0) addIssue(issues, 'empty_embedding_texts', 'input', 'input must contain at least one token array');
       else {
         const bad = ids.findIndex((t) => !Array.isArray(t) || t.length === 0);
-        if (bad >= 0) add('empty_embedding_texts', `input[${bad}]`, `input[${bad}] is an empty token array`);
+        if (bad >= 0) addIssue(issues, 'empty_embedding_texts', `input[${bad}]`, `input[${bad}] is an empty token array`);
       }
     } else if (type === RequestType.EMBEDDING) {
-      if (request.embeddingTexts === undefined) add('missing_embedding_texts', 'input', 'embedding requests need input texts');
-      else if (!Array.isArray(request.embeddingTexts) || request.embeddingTexts.length === 0) add('empty_embedding_texts', 'input', 'input must contain at least one text');
+      if (request.embeddingTexts === undefined) addIssue(issues, 'missing_embedding_texts', 'input', 'embedding requests need input texts');
+      else if (!Array.isArray(request.embeddingTexts) || request.embeddingTexts.length === 0) addIssue(issues, 'empty_embedding_texts', 'input', 'input must contain at least one text');
       else {
         const bad = request.embeddingTexts.findIndex((t) => typeof t !== 'string' || t.length === 0);
-        if (bad >= 0) add('empty_embedding_texts', `input[${bad}]`, `input[${bad}] is empty; every text must be a non-empty string`);
+        if (bad >= 0) addIssue(issues, 'empty_embedding_texts', `input[${bad}]`, `input[${bad}] is empty; every text must be a non-empty string`);
       }
     } else if (type === RequestType.LLM_CHAT) {
-      if (!Array.isArray(request.messages) || request.messages.length === 0) add('missing_messages', 'messages', 'chat requests need at least one message');
+      if (!Array.isArray(request.messages) || request.messages.length === 0) addIssue(issues, 'missing_messages', 'messages', 'chat requests need at least one message');
       else {
-        const bad = request.messages.findIndex((m) => typeof m?.role !== 'string' || m.role === '');
-        if (bad >= 0) add('invalid_message', `messages[${bad}].role`, `messages[${bad}] has no role`);
+        const bad = firstWithoutRole(request.messages);
+        if (bad >= 0) addIssue(issues, 'invalid_message', `messages[${bad}].role`, `messages[${bad}] has no role`);
       }
     } else if (typeof request.prompt !== 'string' && request.promptInput === undefined) {
-      add('missing_prompt', 'prompt', 'generate requests need a prompt');
+      addIssue(issues, 'missing_prompt', 'prompt', 'generate requests need a prompt');
     } else if (Array.isArray(request.promptInput)) {
       const list = request.promptInput as ReadonlyArray<unknown>;
       const bad = list.findIndex((p) => Array.isArray(p) && p.length === 0);
-      if (list.length === 0) add('missing_prompt', 'prompt', 'prompt must not be an empty list');
-      else if (bad >= 0) add('missing_prompt', `prompt[${bad}]`, `prompt[${bad}] is an empty token array`);
+      if (list.length === 0) addIssue(issues, 'missing_prompt', 'prompt', 'prompt must not be an empty list');
+      else if (bad >= 0) addIssue(issues, 'missing_prompt', `prompt[${bad}]`, `prompt[${bad}] is an empty token array`);
     }
 
     if (request.maxTokens !== undefined && !(Number.isInteger(request.maxTokens) && request.maxTokens >= 1)) {
-      add('invalid_max_tokens', 'max_tokens', `max_tokens must be a positive integer, got ${String(request.maxTokens)}`);
+      addIssue(issues, 'invalid_max_tokens', 'max_tokens', `max_tokens must be a positive integer, got ${String(request.maxTokens)}`);
     }
     const s = request.sampling;
     if (s?.temperature !== undefined && !(Number.isFinite(s.temperature) && s.temperature >= 0 && s.temperature <= 2)) {
-      add('invalid_temperature', 'temperature', `temperature must be between 0 and 2, got ${String(s.temperature)}`);
+      addIssue(issues, 'invalid_temperature', 'temperature', `temperature must be between 0 and 2, got ${String(s.temperature)}`);
     }
     if (s?.topP !== undefined && !(Number.isFinite(s.topP) && s.topP > 0 && s.topP <= 1)) {
-      add('invalid_top_p', 'top_p', `top_p must be in (0, 1], got ${String(s.topP)}`);
+      addIssue(issues, 'invalid_top_p', 'top_p', `top_p must be in (0, 1], got ${String(s.topP)}`);
     }
-    if (s?.n !== undefined && !(Number.isInteger(s.n) && s.n >= 1)) add('invalid_n', 'n', `n must be a positive integer, got ${String(s.n)}`);
+    if (s?.n !== undefined && !(Number.isInteger(s.n) && s.n >= 1)) addIssue(issues, 'invalid_n', 'n', `n must be a positive integer, got ${String(s.n)}`);
 
     if (request.priority !== undefined && !PRIORITIES.has(request.priority)) {
-      add('invalid_priority', 'priority', `priority must be 0 (CRITICAL) … 4 (BACKGROUND), got ${String(request.priority)}`);
+      addIssue(issues, 'invalid_priority', 'priority', `priority must be 0 (CRITICAL) … 4 (BACKGROUND), got ${String(request.priority)}`);
     }
     for (const field of ['sloDeadlineMs', 'ttftDeadlineMs'] as const) {
       const v = request[field];
-      if (v !== undefined && !(Number.isFinite(v) && v > 0)) add('invalid_deadline', field, `${field} must be a positive number of milliseconds, got ${String(v)}`);
+      if (v !== undefined && !(Number.isFinite(v) && v > 0)) addIssue(issues, 'invalid_deadline', field, `${field} must be a positive number of milliseconds, got ${String(v)}`);
     }
     return issues;
   }

@@ -63,12 +63,16 @@ const DEFAULT_BAND = Object.freeze({ low: 0.5, high: 2 });
 /** In-flight predictions kept at most (requests whose end was never reported are dropped oldest first). */
 const MAX_IN_FLIGHT = 50_000;
 
+/** A dispatched request's prediction; its own e2eMs and ttftMs are what was predicted (scored as they are). */
 interface InFlight {
   instanceId: string;
   model: string;
   startedAt: number;
   area: number;
-  predicted: { e2eMs: number; ttftMs: number };
+  /** Predicted service time (prefill and decode), ms. */
+  e2eMs: number;
+  /** Predicted prefill, ms. */
+  ttftMs: number;
 }
 
 export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions = {}): LearningLatencyEstimator {
@@ -153,6 +157,9 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     return breakdownInto(request, instance, { queueMs: 0, serviceMs: 0, prefillMs: 0, decodeMs: 0, ttftMs: 0, totalMs: 0 });
   }
 
+  // What a finished request really took, handed to the score and read there at once.
+  const actual: { e2eMs: number; ttftMs?: number } = { e2eMs: 0, ttftMs: undefined };
+
   // One breakdown for the estimates read at once and dropped (a placement's estimate, a dispatch's prediction).
   const scratchBreakdown: LatencyBreakdown = { queueMs: 0, serviceMs: 0, prefillMs: 0, decodeMs: 0, ttftMs: 0, totalMs: 0 };
 
@@ -163,7 +170,7 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     const clock = calibration.clock(instance.id);
     clock.change(now, +1);
     inFlight.delete(request.id);
-    inFlight.set(request.id, { instanceId: instance.id, model: modelOf(request, instance), startedAt: now, area: clock.mark(now), predicted: { e2eMs: b.prefillMs + b.decodeMs, ttftMs: b.prefillMs } });
+    inFlight.set(request.id, { instanceId: instance.id, model: modelOf(request, instance), startedAt: now, area: clock.mark(now), e2eMs: b.prefillMs + b.decodeMs, ttftMs: b.prefillMs });
     if (inFlight.size > MAX_IN_FLIGHT) {
       const oldest = inFlight.keys().next();
       if (!oldest.done) inFlight.delete(oldest.value);
@@ -187,7 +194,9 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     const pooled = calibration.speed('', f.model);
     const first = request.timestamps.firstToken;
     const ttftMs = first !== undefined && first >= f.startedAt && first <= end ? first - f.startedAt : undefined;
-    accuracy.record(f.instanceId, f.predicted, { e2eMs: serviceMs, ttftMs });
+    actual.e2eMs = serviceMs;
+    actual.ttftMs = ttftMs;
+    accuracy.record(f.instanceId, f, actual);
     if (request.type === RequestType.EMBEDDING) {
       own.prefill.add(tokens, serviceMs);
       pooled.prefill.add(tokens, serviceMs);
