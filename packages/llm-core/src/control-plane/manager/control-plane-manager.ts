@@ -479,7 +479,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     }
     // The promise's settlers are taken by a shared executor: no closure is made per request for it.
     const promise = new Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput>(takeSettlers);
-    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject! };
+    // Every field from the start (a later addition grows the object's property store).
+    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject!, onAbort: undefined, decision: undefined, deadlineTimer: undefined };
     settlers.resolve = settlers.reject = undefined;
     try {
       meta.status = RequestStatus.QUEUED;

@@ -166,7 +166,9 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
     sessionId: req.sessionId,
     clientRequestId: req.clientRequestId,
     status: RequestStatus.PENDING,
-    timestamps: { arrival: now },
+    // Every stage's field from the start (unset until reached): added one by one later, each addition grew the
+    // object's property store again.
+    timestamps: { arrival: now, queued: undefined, scheduled: undefined, started: undefined, firstToken: undefined, finished: undefined },
     tags: req.tags,
   };
 }
