@@ -11,6 +11,7 @@ interface Node<T> {
 }
 
 const sizeOf = <T>(n: Node<T> | undefined) => (n ? n.size : 0);
+const same = <T>(item: T): T => item;
 
 function update<T>(n: Node<T>): Node<T> {
   n.size = 1 + sizeOf(n.left) + sizeOf(n.right);
@@ -113,18 +114,29 @@ export class OrderedSet<T extends K, K = T> {
   /** The first `k` elements in order. */
   first(k: number): T[] {
     const out: T[] = [];
-    const stack: Node<T>[] = [];
+    this.firstInto(k, out, same);
+    return out;
+  }
+
+  /** The walk's path, kept between calls (emptied by each walk that ends). */
+  private readonly stack: Node<T>[] = [];
+
+  /** Appends `pick` of each of the first `k` elements, in order, to `out` (a dispatch's window: no array per call). */
+  firstInto<U>(k: number, out: U[], pick: (item: T) => U): void {
+    const stack = this.stack;
+    let taken = 0;
     let n = this.root;
-    while ((n || stack.length > 0) && out.length < k) {
+    while ((n || stack.length > 0) && taken < k) {
       while (n) {
         stack.push(n);
         n = n.left;
       }
       const top = stack.pop()!;
-      out.push(top.item);
+      out.push(pick(top.item));
+      taken += 1;
       n = top.right;
     }
-    return out;
+    stack.length = 0;
   }
 
   /** Every element in order (O(n): for status and tests only). */

@@ -28,6 +28,7 @@ type Probe = Pick<Entry<IndexedRequest>, 'seq' | 'arrival' | 'edf'>;
 /** What ahead() asks about a request, queued or not. */
 type Probed = Probe & Pick<Entry<IndexedRequest>, 'cls' | 'ages' | 'embedding'>;
 
+const requestOf = <P extends IndexedRequest>(e: Entry<P>): P => e.p;
 const byArrival = (a: Probe, b: Probe) => a.arrival - b.arrival || a.seq - b.seq;
 const byEdf = (a: Probe, b: Probe) => a.edf - b.edf || a.arrival - b.arrival || a.seq - b.seq;
 const CLASSES = PRIORITY_NAMES.length;
@@ -259,16 +260,19 @@ export class QueueIndex<P extends IndexedRequest> {
     const out: P[] = [];
     for (const q of this.kinds.values()) {
       const order = discipline.embeddings !== 'mixed' && q.embedding ? ({ kind: 'arrival' } as const) : discipline.order;
-      let first: Entry<P>[];
-      if (order.kind === 'arrival') first = q.arrival.first(perKind);
-      else if (order.kind === 'deadline') first = q.edf.first(perKind);
-      else {
-        const A = order.agingMs;
-        first = [...q.classes, ...q.fixed]
-          .flatMap((set) => set.first(perKind))
-          .sort((a, b) => effectiveOf(a, now, A) - effectiveOf(b, now, A) || a.arrival - b.arrival || a.seq - b.seq)
-          .slice(0, perKind);
+      if (order.kind === 'arrival') {
+        q.arrival.firstInto(perKind, out, requestOf);
+        continue;
       }
+      if (order.kind === 'deadline') {
+        q.edf.firstInto(perKind, out, requestOf);
+        continue;
+      }
+      const A = order.agingMs;
+      const first = [...q.classes, ...q.fixed]
+        .flatMap((set) => set.first(perKind))
+        .sort((a, b) => effectiveOf(a, now, A) - effectiveOf(b, now, A) || a.arrival - b.arrival || a.seq - b.seq)
+        .slice(0, perKind);
       for (const e of first) out.push(e.p);
     }
     return out;

@@ -3,7 +3,7 @@
 // whole snapshot is full, and count every placement in the virtual capacity view.
 import type { ExecutionInstance, PolicyResult, RequestMetadata, SchedulingContext } from '../types';
 import { CapacityView } from './capacity';
-import { compatible, decide, noInstance, uniqueById, type BasePolicyOptions } from './policy-helpers';
+import { compatible, decide, noInstance, uniqueByIdReadOnly, type BasePolicyOptions } from './policy-helpers';
 
 export interface Choice {
   instance: ExecutionInstance;
@@ -24,7 +24,7 @@ export function placeInOrder(
   let kindCompat: ExecutionInstance[] | undefined;
   let kindType: RequestMetadata['type'] | undefined;
   let kindModel: string | undefined;
-  for (const request of uniqueById(ordered)) {
+  for (const request of uniqueByIdReadOnly(ordered)) {
     let compat: ExecutionInstance[];
     if (byKind && kindCompat !== undefined && request.type === kindType && request.model === kindModel) compat = kindCompat;
     else {

@@ -46,6 +46,20 @@ export function uniqueById(queue: readonly RequestMetadata[]): RequestMetadata[]
   return queue.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
 }
 
+/** Up to this many requests, duplicates are looked for pairwise (no Set); the queue handed over is nearly always unique. */
+const PAIRWISE_MAX = 16;
+
+/** uniqueById() for a caller that only reads the result: `queue` itself when no id repeats. */
+export function uniqueByIdReadOnly(queue: readonly RequestMetadata[]): readonly RequestMetadata[] {
+  if (queue.length < 2) return queue;
+  if (queue.length > PAIRWISE_MAX) return uniqueById(queue);
+  for (let i = 1; i < queue.length; i++) {
+    const id = queue[i]!.id;
+    for (let j = 0; j < i; j++) if (queue[j]!.id === id) return uniqueById(queue);
+  }
+  return queue;
+}
+
 export function compatible(options: BasePolicyOptions, request: RequestMetadata, instances: readonly ExecutionInstance[]): ExecutionInstance[] {
   return (options.classifier ?? requestClassifier).compatibleFor(request, instances);
 }
