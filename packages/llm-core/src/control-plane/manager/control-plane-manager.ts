@@ -185,9 +185,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private orphanCheckDue = false;
   private closed = false;
   /**
-   * The policy (with its classifier), the router and the estimator are sage's own, which never change a request
-   * they are shown: a dispatch run hands them the queued requests' metadata itself. Any one handed in by the caller
-   * sees copies, so that whatever it does to them cannot change the queued requests.
+   * The policy (with its classifier), the router and the estimator are sage's own, which never change a request or
+   * an instance they are shown: a dispatch run hands them the queued requests' metadata and the live instances
+   * themselves. Any one handed in by the caller sees copies, so that whatever it does to them changes nothing here
+   * (and it sees no API key).
    */
   private readonly readOnlyScheduling: boolean;
 
@@ -599,7 +600,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private dispatchRun(): void {
     if (this.closed || this.queue.size === 0) return;
     if (this.orphanCheckDue) this.failOrphans();
-    const instances = this.registry.snapshot(this.usableNow);
+    // Sage's own policy and router read the live instances within this call; one handed in gets copies.
+    const instances = this.readOnlyScheduling ? this.registry.live(this.usableNow) : this.registry.snapshot(this.usableNow);
     let free = 0;
     let room = false;
     for (const i of instances) {

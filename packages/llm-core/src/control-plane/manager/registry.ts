@@ -113,6 +113,16 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
   }
 
   /**
+   * The live instances that pass `filter` (not copies: for sage's own policies and routers, which only read them
+   * and never look at API keys, within one synchronous call).
+   */
+  live(filter: (i: ExecutionInstance) => boolean): ExecutionInstance[] {
+    const out: ExecutionInstance[] = [];
+    for (const i of this.list) if (filter(i)) out.push(i);
+    return out;
+  }
+
+  /**
    * Copies without back-end API keys: what policies, routers and status readers see. The instance and its load are
    * copied; its lists and topology are frozen at registration, so the copies share them.
    */
