@@ -38,7 +38,15 @@ function frozenTopology(t: Topology | undefined): Topology | undefined {
 }
 
 export function emptyLoad(): InstanceLoad {
-  return { activeRequests: 0, queuedRequests: 0, kvCacheUsage: 0, ewmaLatencyMs: 0, ewmaTtftMs: 0, tokensPerSecond: 0 };
+  // The fractional fields start as doubles holding 0: created from a literal 0 they would be small integers, and
+  // their first fractional value would change the object's field layout, throwing away the code optimised for the
+  // old one (the dispatcher's, which reads them on every decision). 0 still means "nothing measured yet".
+  const load: InstanceLoad = { activeRequests: 0, queuedRequests: 0, kvCacheUsage: 0.5, ewmaLatencyMs: 0.5, ewmaTtftMs: 0.5, tokensPerSecond: 0.5 };
+  load.kvCacheUsage = 0;
+  load.ewmaLatencyMs = 0;
+  load.ewmaTtftMs = 0;
+  load.tokensPerSecond = 0;
+  return load;
 }
 
 export class InstanceRegistry extends EventEmitter<{ change: [reason: string, instanceId: string] }> {
