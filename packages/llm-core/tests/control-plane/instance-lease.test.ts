@@ -83,3 +83,23 @@ test("other replicas' requests count in the load, and freeing them wakes dispatc
   lease.release('none');
   expect(registry.get('i1')!.load.activeRequests).toBe(0);
 });
+
+test("a request's end is told on 'capacity' (once, with the instance), not among the rarer 'change' events", () => {
+  const { registry, inst, deps } = setup();
+  const changes: string[] = [];
+  const freed: string[] = [];
+  registry.on('change', (reason) => changes.push(reason));
+  registry.on('capacity', (id) => freed.push(id));
+  InstanceLease.take(deps, inst)!.release('success', { latencyMs: 12.5, ttftMs: 3.25, outputTokens: 4 });
+  InstanceLease.take(deps, inst)!.release('failure');
+  expect(freed).toEqual(['i1', 'i1']);
+  expect(changes).toEqual([]);
+  const load = registry.get('i1')!.load;
+  expect([load.ewmaLatencyMs, load.ewmaTtftMs, load.tokensPerSecond]).toEqual([12.5, 3.25, 320]);
+});
+
+test('a new instance has measured nothing: its load figures are all 0', () => {
+  const { registry } = setup();
+  expect(registry.get('i1')!.load).toEqual({ activeRequests: 0, queuedRequests: 0, kvCacheUsage: 0, ewmaLatencyMs: 0, ewmaTtftMs: 0, tokensPerSecond: 0 });
+  expect(Object.is(registry.get('i1')!.load.ewmaTtftMs, 0)).toBe(true);
+});

@@ -294,6 +294,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       }
       this.kick();
     });
+    this.registry.on('capacity', () => this.kick());
     for (const spec of options.instances ?? []) this.registerInstance(spec);
     const pollMs = options.engineMetricsPollMs ?? 1000;
     if (pollMs > 0) startEngineMetricsPolling(this.registry, this.executor, this.timers, pollMs, isLearningEstimator(this.estimator) ? this.estimator : undefined);

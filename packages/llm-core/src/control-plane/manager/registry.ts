@@ -49,7 +49,12 @@ export function emptyLoad(): InstanceLoad {
   return load;
 }
 
-export class InstanceRegistry extends EventEmitter<{ change: [reason: string, instanceId: string] }> {
+/**
+ * `change`: the set of instances, a health or a KV capacity changed, or other replicas freed slots on an instance.
+ * `capacity`: a request of this replica left an instance (on every request, so kept apart from `change`, whose
+ * listeners care only about the rarer events; one listener is called without copying a listener list).
+ */
+export class InstanceRegistry extends EventEmitter<{ change: [reason: string, instanceId: string]; capacity: [instanceId: string] }> {
   private readonly instances = new Map<string, ExecutionInstance>();
   /** Requests other control-plane replicas have in flight per instance (a shared state store); included in load. */
   private readonly remote = new Map<string, number>();
@@ -171,7 +176,7 @@ export class InstanceRegistry extends EventEmitter<{ change: [reason: string, in
         l.tokensPerSecond = l.tokensPerSecond === 0 ? tps : l.tokensPerSecond + EWMA_ALPHA * (tps - l.tokensPerSecond);
       }
     }
-    this.emit('change', 'capacity', id);
+    this.emit('capacity', id);
   }
 
   /**
