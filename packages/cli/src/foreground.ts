@@ -38,7 +38,8 @@ interface ServerLog {
  */
 function createLogger(config: SageConfig, home: SageHome, out: Out, background: boolean): ServerLog {
   const level = config.logLevel;
-  const stdout = pino.destination({ dest: 1, sync: false });
+  // Buffer mode: the batch hands them bytes it encoded once for both (log-batch.ts).
+  const stdout = pino.destination({ dest: 1, sync: false, contentMode: 'buffer' });
   const serverLog = (sinks: LineSink[], dests: Array<{ flushSync(): void }>): ServerLog => {
     const batch = new LineBatch(sinks);
     const flush = () => {
@@ -56,12 +57,17 @@ function createLogger(config: SageConfig, home: SageHome, out: Out, background: 
     return { log: pino({ name: 'sage', level }, batch), flush };
   };
   // In the background stdout already is the log file.
-  if (background) return serverLog([stdout], [stdout]);
+  if (background) return serverLog([bytesSink(stdout)], [stdout]);
   fs.mkdirSync(path.dirname(home.logFile), { recursive: true });
-  const file = pino.destination({ dest: home.logFile, append: true, sync: false });
+  const file = pino.destination({ dest: home.logFile, append: true, sync: false, contentMode: 'buffer' });
   const pretty = config.logFormat === 'pretty' || (config.logFormat === undefined && out.isTTY);
-  const toStdout: LineSink = pretty ? { write: (chunk: string) => stdout.write(prettyLines(chunk)) } : stdout;
-  return serverLog([toStdout, file], [stdout, file]);
+  const toStdout: LineSink = pretty ? { write: (chunk: Buffer) => bytesSink(stdout).write(Buffer.from(prettyLines(chunk.toString('utf8')), 'utf8')) } : bytesSink(stdout);
+  return serverLog([toStdout, bytesSink(file)], [stdout, file]);
+}
+
+/** A destination opened in buffer mode, which takes bytes (sonic-boom's types declare strings only). */
+function bytesSink(dest: { write(chunk: string): boolean }): LineSink {
+  return dest as unknown as LineSink;
 }
 
 /** JSON lines (one or more, each ending in a newline) as readable lines. */

@@ -3,10 +3,13 @@
 // event-loop turn) and destination. Each write is an fs.write on the thread pool, whose fixed cost (~15-20 µs of CPU,
 // whatever its size) would otherwise be paid several times per request under load; a line reaching the file some
 // milliseconds later is not noticed by anyone reading it.
+// The joined lines are encoded to bytes once and the same bytes go to every destination (destinations in buffer
+// mode): handed a string, each destination would measure it, have fs.write encode it, and encode it again once
+// written, for every destination.
 
-/** Where the joined lines go (a pino destination, or a formatter in front of one). */
+/** Where the joined lines go, as UTF-8 bytes (a pino destination in buffer mode, or a formatter in front of one). */
 export interface LineSink {
-  write(chunk: string): unknown;
+  write(chunk: Buffer): unknown;
 }
 
 export interface LineBatchOptions {
@@ -49,9 +52,10 @@ export class LineBatch {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.lines.length === 0) return;
-    const chunk = this.lines.length === 1 ? this.lines[0]! : this.lines.join('');
+    const chunk = Buffer.from(this.lines.length === 1 ? this.lines[0]! : this.lines.join(''), 'utf8');
     this.lines = [];
     this.chars = 0;
+    // Shared: destinations only read what they are handed.
     for (const s of this.sinks) s.write(chunk);
   };
 }
