@@ -3,38 +3,12 @@
 // with AbortSignal.any and AbortSignal.timeout, costs tens of times as much to make, in time and in what the
 // collector must sweep. CallAbort is that state; UpstreamCall hands it to undici's `request()` as its signal,
 // JsonCall (json-call.ts) acts on it as the call's own dispatch handler.
+import { FollowsCallerAbort } from '../caller-abort';
 
-export abstract class CallAbort {
-  aborted = false;
-  reason: unknown = undefined;
+export abstract class CallAbort extends FollowsCallerAbort {
   /** Set when the call's own timeout fired (as opposed to the caller leaving or a cut). */
   timedOut = false;
   private timer: NodeJS.Timeout | undefined = undefined;
-  private onCallerAbort: (() => void) | undefined = undefined;
-
-  constructor(private readonly caller: AbortSignal | undefined) {}
-
-  /** Follows the caller's signal; called by subclasses once they are ready to be aborted. */
-  protected follow(): void {
-    const caller = this.caller;
-    if (!caller) return;
-    if (caller.aborted) {
-      this.abort(caller.reason);
-      return;
-    }
-    this.onCallerAbort = () => this.abort(caller.reason);
-    caller.addEventListener('abort', this.onCallerAbort, { once: true });
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.aborting();
-  }
-
-  /** What aborting the call does to the request in flight. */
-  protected abstract aborting(): void;
 
   /** Aborts the call with a TimeoutError after `ms` unless it ends first. */
   timeout(ms: number, why: string): this {
@@ -56,8 +30,7 @@ export abstract class CallAbort {
   end(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
-    this.onCallerAbort = undefined;
+    this.unfollow();
   }
 }
 

@@ -80,7 +80,7 @@ export class RequestRunner {
   constructor(private readonly o: RequestRunnerOptions) {
     this.leaseDeps = { registry: o.registry, breaker: o.breaker, slots: o.slots };
     o.shutdown.addEventListener('abort', () => {
-      for (const cut of this.streams) cut.cut(o.shutdown.reason);
+      for (const cut of this.streams) cut.abort(o.shutdown.reason);
     }, { once: true });
   }
 

@@ -1,33 +1,22 @@
 // The cut of a stream handed to its caller: the caller going away (one listener on its signal) or shutdown (the
 // runner cuts every open stream). The stream's wrapper is told through one callback, and an AbortSignal is made
 // only when a failover leg's upstream call needs one: an AbortController per stream and a listener on its signal
-// cost more, on the path to the first token, than the rare failover that uses them.
+// cost more, on the path to the first token, than the rare failover that uses them. `abort(reason)` cuts it, once.
+import { FollowsCallerAbort } from '../caller-abort';
 
-export class StreamCut {
-  aborted = false;
-  reason: unknown = undefined;
+export class StreamCut extends FollowsCallerAbort {
   private onCut: (() => void) | undefined;
   private controller: AbortController | undefined;
-  private onCallerAbort: (() => void) | undefined;
 
-  constructor(
-    private readonly caller: AbortSignal | undefined,
-    shutdown: AbortSignal,
-  ) {
-    if (shutdown.aborted) this.cut(shutdown.reason);
-    else if (caller?.aborted) this.cut(caller.reason);
-    else if (caller) {
-      this.onCallerAbort = () => this.cut(caller.reason);
-      caller.addEventListener('abort', this.onCallerAbort, { once: true });
-    }
+  constructor(caller: AbortSignal | undefined, shutdown: AbortSignal) {
+    super(caller);
+    if (shutdown.aborted) this.abort(shutdown.reason);
+    else this.follow();
   }
 
-  /** Cuts the stream, once: the wrapper's callback runs and a failover leg's signal fires. */
-  cut(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
+  /** The cut: the wrapper's callback runs and a failover leg's signal fires. */
+  protected aborting(): void {
+    this.controller?.abort(this.reason);
     const fn = this.onCut;
     this.onCut = undefined;
     fn?.();
@@ -51,7 +40,6 @@ export class StreamCut {
   /** The stream ended: no listener or callback outlives it. */
   release(): void {
     this.onCut = undefined;
-    if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
-    this.onCallerAbort = undefined;
+    this.unfollow();
   }
 }
