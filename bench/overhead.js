@@ -16,13 +16,19 @@
 //
 // --profile DIR writes a CPU profile of sage there (read it with bench/lib/profile-top.js); --sage-base DIR adds
 // "sage (base)", the CLI of another build laid out as this repository (DIR/packages/cli/dist), to compare two builds
-// in one run.
+// in one run. The relays take turns: each round starts one place further along the list (the mock stays first),
+// because the place in a round moves the figures (the relay measured right after another one finds the machine
+// in another state) and best-of-rounds should not favour one relay by its place.
 'use strict';
 const { closedLoop, streams, mean, pct } = require('./lib/load');
 const { cpuMsOf, machine } = require('./lib/processes');
 const { startMock, startPassThrough, startSage, startPortkey } = require('./lib/targets');
 
 const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(require('node:fs').readFileSync(__filename, 'utf8').split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  process.exit(0);
+}
 const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
 const DURATION = Number(opt('duration', 5));
 const ROUNDS = Number(opt('rounds', 3));
@@ -61,8 +67,9 @@ async function main() {
       await streams(t, { count: 20 });
     }
     for (let round = 1; round <= ROUNDS; round++) {
+      const order = inTurn(targets, round);
       for (const c of [1, 32]) {
-        for (const t of targets) {
+        for (const t of order) {
           const cpu0 = cpuMsOf(t.child.pid);
           const r = await closedLoop(t, { connections: c, durationSec: DURATION });
           r.cpuMsPerReq = (cpuMsOf(t.child.pid) - cpu0) / Math.max(1, r.requests);
@@ -71,7 +78,7 @@ async function main() {
           log(`round ${round} c=${c} ${t.name}: ${r.rps.toFixed(0)} req/s, mean ${r.meanMs.toFixed(3)} ms, p99 ${r.p99Ms} ms, ${(r.cpuMsPerReq * 1000).toFixed(0)} µs CPU/req${r.failed ? `, ${r.failed} FAILED` : ''}`);
         }
       }
-      for (const t of targets) {
+      for (const t of order) {
         const s = await streams(t, { count: STREAMS });
         const r = { ttftMean: mean(s.ttft), ttftP50: pct(s.ttft, 50), ttftP99: pct(s.ttft, 99), lagMean: mean(s.lag), failed: s.failed };
         const best = results[t.name].stream;
@@ -86,6 +93,13 @@ async function main() {
     for (const t of started.reverse()) await t.stop().catch(() => undefined);
   }
   report(env, results);
+}
+
+/** The targets in round `round`'s order: the mock first, then the relays rotated by one place per round. */
+function inTurn(targets, round) {
+  const [mock, ...relays] = targets;
+  const k = relays.length ? (round - 1) % relays.length : 0;
+  return [mock, ...relays.slice(k), ...relays.slice(0, k)];
 }
 
 function report(env, results) {
