@@ -27,8 +27,30 @@ export function presetFor(config: SageConfig): Preset | undefined {
 
 interface ServerLog {
   log: Logger;
-  /** Writes out what the async destinations still hold (before exit). */
+  /** Writes out what the async destinations still hold, as far as can be done at once (on 'exit'). */
   flush(): void;
+  /**
+   * Hands on the gathered lines and resolves once every destination has written them (at most `DRAIN_WAIT_MS`):
+   * an async destination's write runs on the thread pool, so a line handed on is not yet in the file when the
+   * banner is printed or the process exits, and flushSync() does not wait for a write already under way.
+   */
+  written(): Promise<void>;
+}
+
+const DRAIN_WAIT_MS = 2000;
+
+/** Resolves when `dest` has written all it holds ('drain'), or after `DRAIN_WAIT_MS` whatever happens. */
+function drained(dest: { once(event: 'drain', fn: () => void): unknown; off(event: 'drain', fn: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      dest.off('drain', done);
+      resolve();
+    };
+    const timer = setTimeout(done, DRAIN_WAIT_MS);
+    timer.unref();
+    dest.once('drain', done);
+  });
 }
 
 /**
@@ -40,7 +62,8 @@ function createLogger(config: SageConfig, home: SageHome, out: Out, background: 
   const level = config.logLevel;
   // Buffer mode: the batch hands them bytes it encoded once for both (log-batch.ts).
   const stdout = pino.destination({ dest: 1, sync: false, contentMode: 'buffer' });
-  const serverLog = (sinks: LineSink[], dests: Array<{ flushSync(): void }>): ServerLog => {
+  type Dest = ReturnType<typeof pino.destination>;
+  const serverLog = (sinks: LineSink[], dests: Dest[]): ServerLog => {
     const batch = new LineBatch(sinks);
     const flush = () => {
       batch.flush();
@@ -54,7 +77,11 @@ function createLogger(config: SageConfig, home: SageHome, out: Out, background: 
     };
     // Whatever way the process ends, the lines of its last turn are written out too.
     process.once('exit', flush);
-    return { log: pino({ name: 'sage', level }, batch), flush };
+    // Each destination was handed the lines (a write started or queued), so each ends that run with a 'drain'.
+    const written = async (): Promise<void> => {
+      if (batch.flush()) await Promise.all(dests.map(drained));
+    };
+    return { log: pino({ name: 'sage', level }, batch), flush, written };
   };
   // In the background stdout already is the log file.
   if (background) return serverLog([bytesSink(stdout)], [stdout]);
@@ -84,7 +111,7 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
   const claim = claimPidFile(home);
   if (!claim.ok) throw new CliError(`already running (pid ${claim.pid}); see: sage inference status`, ExitCode.ALREADY_RUNNING);
 
-  const { log, flush } = createLogger(config, home, out, background);
+  const { log, flush, written } = createLogger(config, home, out, background);
   let running: RunningControlPlane | undefined;
   let stopping = false;
   const record = (state: ServerRecord['state']): void => {
@@ -115,6 +142,7 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
       code = ExitCode.FAILURE;
     }
     clearServer(home, process.pid);
+    await written();
     flush();
     process.exit(code);
   };
@@ -175,7 +203,7 @@ export async function runForeground(config: SageConfig, opts: { home: SageHome; 
   const models = instances.flatMap((i) => i.models);
   log.info({ url: `${running.url}/v1`, models }, 'sage control plane ready');
   if (!background) {
-    flush(); // the log lines above come before the banner
+    await written(); // the log lines above are in the log file before the banner
     const chatModel = instances.find((i) => i.type !== 'EMBEDDING')?.models[0] ?? models[0] ?? 'MODEL';
     out.write(
       `\nsage is serving an OpenAI-compatible API at ${running.url}/v1  (Ctrl-C stops it)\n` +

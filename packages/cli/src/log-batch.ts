@@ -52,15 +52,16 @@ export class LineBatch {
     return true;
   }
 
-  /** Hands what was gathered to every sink (also before exit, so no line is left behind). */
-  readonly flush = (): void => {
+  /** Hands what was gathered to every sink (also before exit, so no line is left behind); false if there was none. */
+  readonly flush = (): boolean => {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.end === this.start) return;
+    if (this.end === this.start) return false;
     const chunk = this.buf.subarray(this.start, this.end);
     this.start = this.end;
     // Shared: destinations only read what they are handed, and these bytes are not written again.
     for (const s of this.sinks) s.write(chunk);
+    return true;
   };
 
   /** A fresh buffer for `line` and what is gathered (handed on bytes stay with the destinations that hold them). */
