@@ -128,6 +128,11 @@ class InstanceWindow {
     }
   }
 
+  /** When the oldest sample was taken (meaningless when empty). */
+  get oldestAt(): number {
+    return this.at[this.start] as number;
+  }
+
   get spanMs(): number {
     return this.count === 0 ? 0 : (this.at[(this.start + this.count - 1) & (this.values.length - 1)] as number) - (this.at[this.start] as number);
   }
@@ -169,6 +174,11 @@ export class LatencyOutliers {
   /** Per group, the samples of its instances that are not drained: the peers of any one of them are these minus its own. */
   private readonly groups = new Map<string, GroupValues>();
   private readonly drained = new Map<string, { reason: string; until: number }>();
+  /**
+   * No window holds a sample older than this (the oldest sample when last looked at, or earlier): until the window's
+   * cutoff passes it, a request's end has nothing to expire and skips the walk over every instance.
+   */
+  private oldestAt = Infinity;
 
   constructor(o: LatencyOutlierOptions = {}) {
     this.windowMs = o.windowMs ?? 30_000;
@@ -220,12 +230,22 @@ export class LatencyOutliers {
       this.samples.set(id, entry);
     }
     entry.push(now, value);
+    if (now < this.oldestAt) this.oldestAt = now;
     this.groupValues(group).add(value);
     const cutoff = now - this.windowMs;
-    for (const [iid, e] of this.samples) {
-      const inGroup = this.drained.has(iid) ? undefined : this.groups.get(e.group);
-      e.expire(cutoff, inGroup);
-      this.drainedReason(iid); // lifts a drain that ran its time
+    if (cutoff > this.oldestAt) {
+      // Some window holds a sample past the window: expire them all (and find the oldest sample left).
+      let oldest = Infinity;
+      for (const [iid, e] of this.samples) {
+        const inGroup = this.drained.has(iid) ? undefined : this.groups.get(e.group);
+        e.expire(cutoff, inGroup);
+        this.drainedReason(iid); // lifts a drain that ran its time
+        if (e.size > 0 && e.oldestAt < oldest) oldest = e.oldestAt;
+      }
+      this.oldestAt = oldest;
+    } else if (this.drained.size > 0) {
+      // Nothing to expire: only drains that ran their time are lifted (each drained instance has a window).
+      for (const iid of this.drained.keys()) this.drainedReason(iid);
     }
     const reason = this.judge(entry);
     // Only the instance whose sample arrived is judged here; a peer that became slow is judged on its own samples.
