@@ -136,71 +136,106 @@ export class RequestRunner {
 
   /** Runs `p` on `chosen` (its lease taken); a promise only when the run goes through the general async path. */
   run(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> | void {
-    // The common case — a JSON answer from the chosen instance, its slot local — is handled by callbacks on the
-    // engine call rather than an async function: an async function with an await costs ~0.4 KB per call in
-    // promises and its suspended frame, about twice what the callbacks cost.
-    if (p.mode === 'json' && this.o.slots.local && !this.o.pairing.pd.enabled && !lease.isReleased) return this.runJson(p, lease, chosen, d);
-    return this.runAny(p, lease, chosen, d);
+    // Confirmed once, here: with shared slots confirming asks the store.
+    const confirmed = lease.confirmNow();
+    // The common case, a JSON answer from the chosen instance with its slot confirmed at once (local slots), starts
+    // without an async function: one with an await costs ~0.4 KB per call in promises and its suspended frame,
+    // about twice what callbacks on the engine call cost. It is runAny's JSON case without the awaits before the call.
+    if (confirmed === true && p.mode === 'json' && !this.o.pairing.pd.enabled) return this.runJson(p, lease, chosen, d);
+    return this.runAny(p, lease, chosen, d, confirmed);
   }
 
-  /** run() for a JSON request on `chosen` alone, with local slots: what runAny does for it, step for step. */
+  /** runAny() for a JSON request on `chosen` alone whose slot is confirmed: the same steps, with nothing to await. */
   private runJson(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): void {
-    const o = this.o;
-    const meta = p.meta;
-    let call: Promise<JsonResult>;
     try {
-      o.shutdown.throwIfAborted();
-      p.signal?.throwIfAborted();
-      meta.status = RequestStatus.RUNNING;
-      meta.timestamps.started = Date.now();
-      p.attempts += 1;
-      const payload = llmPayload(meta, meta.model || chosen.models.find((m) => m !== '*') || '', p.extra, false);
-      call = o.executor.postJson(chosen, llmPath(meta), payload, { signal: p.signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
+      this.start(p);
+      this.callJson(p, lease, undefined, chosen, lease, llmPath(p.meta), this.payload(p, chosen, false), d, d, undefined);
     } catch (err) {
       // Handled now, as an async function would before its first await; what its handling throws would have
       // rejected that function's (unawaited) promise, and does so here too rather than reach the dispatch loop.
       try {
-        this.jsonFailed(p, lease, chosen, err);
+        this.attemptFailed(p, lease, undefined, chosen, lease, err);
       } catch (thrown) {
         void Promise.reject(thrown);
       }
-      return;
     }
-    call.then(
-      (res) => this.jsonAnswered(p, lease, chosen, d, res),
-      (err: unknown) => this.jsonFailed(p, lease, chosen, err),
+  }
+
+  /** The attempt starts: unless the caller or the control plane already gave up, it runs and counts as an attempt. */
+  private start(p: PendingRequest): void {
+    this.o.shutdown.throwIfAborted();
+    p.signal?.throwIfAborted();
+    const meta = p.meta;
+    meta.status = RequestStatus.RUNNING;
+    meta.timestamps.started = Date.now();
+    p.attempts += 1;
+  }
+
+  /** The engine's body for an LLM request run on `inst`. */
+  private payload(p: PendingRequest, inst: ExecutionInstance, stream: boolean): Record<string, unknown> {
+    const meta = p.meta;
+    return llmPayload(meta, meta.model || inst.models.find((m) => m !== '*') || '', p.extra, stream);
+  }
+
+  /**
+   * The JSON call on `target` (held by `targetLease`) and the rest of the run, on its callbacks: the answer or the
+   * failure, then the run's end. `lease` and `pair` are every lease the run holds (given back at its end).
+   */
+  private callJson(
+    p: PendingRequest,
+    lease: InstanceLease,
+    pair: LeasedPair | undefined,
+    target: ExecutionInstance,
+    targetLease: InstanceLease,
+    path: string,
+    payload: Record<string, unknown>,
+    d: SchedulingDecision,
+    decision: SchedulingDecision,
+    prefillInstanceId: string | undefined,
+  ): void {
+    this.o.executor.postJson(target, path, payload, { signal: p.signal, requestId: upstreamRequestId(p.meta), cutWhenStalled: true }).then(
+      (res) => {
+        try {
+          this.answered(p, targetLease, target, d, res, prefillInstanceId, decision);
+        } catch (err) {
+          this.attemptFailed(p, lease, pair, target, targetLease, err);
+          return;
+        }
+        this.ended(p, lease, pair);
+      },
+      (err: unknown) => this.attemptFailed(p, lease, pair, target, targetLease, err),
     );
   }
 
-  private jsonAnswered(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision, res: JsonResult): void {
+  /** The attempt failed on `current` before anything reached the caller, and is over. */
+  private attemptFailed(p: PendingRequest, lease: InstanceLease, pair: LeasedPair | undefined, current: ExecutionInstance, currentLease: InstanceLease, err: unknown): void {
     try {
-      this.answered(p, lease, chosen, d, res, undefined);
-    } catch (err) {
-      lease.release(verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted));
-      this.o.onFailure(p, chosen, err);
+      this.failed(p, lease, pair, current, currentLease, undefined, err);
     } finally {
-      this.jsonDone(p, lease);
+      this.ended(p, lease, pair);
     }
   }
 
-  private jsonFailed(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, err: unknown): void {
-    try {
-      lease.release(verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted));
-      this.o.onFailure(p, chosen, err);
-    } finally {
-      this.jsonDone(p, lease);
-    }
+  /**
+   * A failure on `current`: its lease carries the engine's verdict, any other the run holds but the one `handed` to
+   * a stream goes back without one, and the manager decides what follows (retry or fail).
+   */
+  private failed(p: PendingRequest, lease: InstanceLease, pair: LeasedPair | undefined, current: ExecutionInstance, currentLease: InstanceLease, handed: InstanceLease | undefined, err: unknown): void {
+    const verdict = verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted);
+    if (currentLease !== handed) currentLease.release(verdict);
+    this.releaseAll(lease, pair, handed);
+    this.o.onFailure(p, current, err);
   }
 
-  /** The end of every JSON run, whatever its outcome (runAny's `finally`). */
-  private jsonDone(p: PendingRequest, lease: InstanceLease): void {
-    lease.release('none');
+  /** The end of an attempt that handed no stream to the caller, whatever its outcome. */
+  private ended(p: PendingRequest, lease: InstanceLease, pair: LeasedPair | undefined): void {
+    this.releaseAll(lease, pair, undefined);
     this.o.afterAttempt(p);
     this.o.kick();
   }
 
   /** A JSON answer in hand: the lease goes back with success, the request is recorded and its caller answered. */
-  private answered(p: PendingRequest, lease: InstanceLease, target: ExecutionInstance, d: SchedulingDecision, res: JsonResult, prefillInstanceId: string | undefined, decision: SchedulingDecision = d): void {
+  private answered(p: PendingRequest, lease: InstanceLease, target: ExecutionInstance, d: SchedulingDecision, res: JsonResult, prefillInstanceId: string | undefined, decision: SchedulingDecision): void {
     const meta = p.meta;
     // The record's fields, the engine's usage and finish reason written straight into them.
     const fields: RecordFields = { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs: 0, e2eMs: 0, completionTokens: undefined, promptTokens: undefined, finishReason: undefined };
@@ -216,28 +251,26 @@ export class RequestRunner {
     p.resolve({ requestId: meta.id, instanceId: target.id, prefillInstanceId, decision, body: res.body, rawBody: res.text, timings: { queueMs, e2eMs: now - meta.timestamps.arrival } });
   }
 
-  private async runAny(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision): Promise<void> {
+  /** Any request, `confirmed` what the lease's confirmNow() answered. */
+  private async runAny(p: PendingRequest, lease: InstanceLease, chosen: ExecutionInstance, d: SchedulingDecision, confirmed: boolean | Promise<boolean>): Promise<void> {
     const { executor } = this.o;
     const meta = p.meta;
     // The caller's signal as it is: shutdown reaches calls through the executor's close, streams through `streams`.
     const signal = p.signal;
     // The leases this run took: `lease`, and a prefill/decode pair's. Each is given back once (a lease's release
-    // is idempotent), in `catch`/`finally` unless given back before or handed to the stream wrapper (`handed`).
+    // is idempotent), in `catch`/`finally` unless given back before or handed to the stream wrapper (`handed`),
+    // or unless the JSON call's callbacks took over the rest of the run (`called`).
     let pair: LeasedPair | undefined;
     let current = chosen;
     let currentLease = lease;
     let handed: InstanceLease | undefined;
+    let called = false;
     try {
-      const confirmed = lease.confirmNow();
       if (!(confirmed === true || (confirmed !== false && (await confirmed)))) {
         this.o.requeue(p);
         return;
       }
-      this.o.shutdown.throwIfAborted();
-      signal?.throwIfAborted();
-      meta.status = RequestStatus.RUNNING;
-      meta.timestamps.started = Date.now();
-      p.attempts += 1;
+      this.start(p);
       if (p.mode === 'embedding') {
         const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTokenIds ?? meta.embeddingTexts };
         this.o.embeddings.noteScheduled(meta.id, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
@@ -249,9 +282,8 @@ export class RequestRunner {
         return;
       }
 
-      const model = meta.model || chosen.models.find((m) => m !== '*') || '';
       const stream = p.mode === 'stream';
-      const payload = llmPayload(meta, model, p.extra, stream);
+      const payload = this.payload(p, chosen, stream);
       const path = llmPath(meta);
       const split = pickPdPair(this.o.pairing, meta, chosen, d, p.excluded);
       pair = split ? await this.leasePair(split, lease, chosen) : undefined;
@@ -274,8 +306,8 @@ export class RequestRunner {
       const decision: SchedulingDecision = pair ? { ...d, instanceId: pair.prefill.id, decodeInstanceId: pair.decode.id } : d;
 
       if (!stream) {
-        const res = await executor.postJson(target, path, finalPayload, { signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
-        this.answered(p, targetLease, target, d, res, prefillInstanceId, decision);
+        this.callJson(p, lease, pair, target, targetLease, path, finalPayload, d, decision, prefillInstanceId);
+        called = true;
         return;
       }
 
@@ -293,17 +325,12 @@ export class RequestRunner {
       const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, cut });
       p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, cut));
     } catch (err) {
-      const verdict = verdictOf(err, Boolean(p.signal?.aborted) || this.o.shutdown.aborted);
-      // The lease of the call that failed carries the verdict; any other still held goes back without one.
-      if (currentLease !== handed) currentLease.release(verdict);
-      this.releaseAll(lease, pair, handed);
-      this.o.onFailure(p, current, err);
+      this.failed(p, lease, pair, current, currentLease, handed, err);
     } finally {
-      if (!handed) {
-        this.releaseAll(lease, pair, undefined);
-        this.o.afterAttempt(p);
+      if (!called) {
+        if (!handed) this.ended(p, lease, pair);
+        else this.o.kick();
       }
-      this.o.kick();
     }
   }
 
