@@ -62,8 +62,13 @@ export class SseStream {
    * before producing more. A closed stream drops the event.
    */
   send(data: unknown): Promise<void> | undefined {
+    return this.open ? this.sendText(JSON.stringify(data)) : undefined;
+  }
+
+  /** send() for an event whose JSON text is in hand (one line, as an engine sent it): written as it is. */
+  sendText(json: string): Promise<void> | undefined {
     if (!this.open) return undefined;
-    if (this.res.write(`data: ${JSON.stringify(data)}\n\n`)) return undefined;
+    if (this.res.write(`data: ${json}\n\n`)) return undefined;
     this.draining ??= new Promise<void>((resolve) => (this.wake = resolve));
     return this.draining;
   }

@@ -6,7 +6,8 @@
 import { Pool } from 'undici';
 import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
-import { SseDataParser } from './sse';
+import { iterateChunks, type ChunkSource } from './chunk-source';
+import { SseChunkSource } from './sse-chunk-source';
 import { StreamTimeouts } from './stream-timeouts';
 import { UpstreamCall } from './upstream-call';
 import { JsonCall } from './json-call';
@@ -50,7 +51,22 @@ interface Cuttable {
 /** A started stream: headers were received with a 2xx status; chunks are the parsed `data:` payloads. */
 export interface StreamResult {
   status: number;
-  chunks: AsyncIterable<Record<string, unknown>>;
+  /** The chunks as their layers take them (chunk-source.ts). */
+  source: ChunkSource;
+  /** The same chunks for a consumer that iterates (made on first use). */
+  readonly chunks: AsyncIterable<Record<string, unknown>>;
+}
+
+class StartedStream implements StreamResult {
+  private iterator: AsyncIterableIterator<Record<string, unknown>> | undefined;
+  constructor(
+    readonly status: number,
+    readonly source: ChunkSource,
+  ) {}
+
+  get chunks(): AsyncIterable<Record<string, unknown>> {
+    return (this.iterator ??= iterateChunks(this.source));
+  }
 }
 
 const CONNECTION_CODES = new Set([
@@ -63,8 +79,6 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_CLOSED',
 ]);
-
-function ignore(): void {}
 
 function errorCode(err: unknown): string | undefined {
   let e: unknown = err;
@@ -244,75 +258,28 @@ export class EngineExecutor {
         done();
       }
     }
-    const classify = (err: unknown, first: boolean) => this.classify(err, instance, first, call.timedOut, opts.signal, opts.requestId);
-    const answered = () => this.answered(instance.id, call);
     const body = res.body;
-    // However the body ends (read to the end, destroyed, never iterated), no timer or listener outlives it. `on`, not
+    // However the body ends (read to the end, destroyed, never read), no timer or listener outlives it. `on`, not
     // `once`: a body closes once and done() may run twice, and once() wraps the listener in a bound function per stream.
     body.on('close', done);
-    /** One event's payload as a chunk object, or the engine's failure it reports. */
-    const decode = (data: string, first: boolean): Record<string, unknown> => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch (err) {
-        throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
-      }
-      if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-        throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
-      }
-      return parsed as Record<string, unknown>;
-    };
-    // The events of each piece of the body are parsed in place (SseDataParser), not through another generator.
-    async function* chunks(): AsyncGenerator<Record<string, unknown>> {
-      let first = true;
-      const parser = new SseDataParser();
-      /** An event's payload as the chunk handed on; the clock stops while the consumer holds it (a slow reader is not an idle engine). */
-      const take = (data: string): Record<string, unknown> => {
-        timeouts.pause();
-        const chunk = decode(data, first);
-        if (first) answered();
-        first = false;
-        return chunk;
-      };
-      const ended = () => (body as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
-      try {
-        // The first piece came with the headers as a rule: it is read at once, so the first chunk goes out before
-        // the body's async iterator (and its end-of-stream watch) is made for the rest. A body already failed is
-        // left to the iterator, which throws its error.
-        const head = body.destroyed ? null : (body.read() as Buffer | null);
-        if (head !== null) {
-          for (const data of parser.push(head)) {
-            yield take(data);
-            // The consumer asked for more: from here on the engine owes the next chunk within the idle timeout.
-            timeouts.awaitNext();
-          }
+    const source = new SseChunkSource(body, timeouts, {
+      /** One event's payload as a chunk object, or the engine's failure it reports. */
+      decode: (data, first) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(data);
+        } catch (err) {
+          throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
         }
-        // After [DONE] the answer is over. When the body's end is already in (an engine ends it with [DONE]), read on
-        // to it: leaving early destroys the body with an AbortError, a stack trace per stream.
-        if (!parser.done || ended()) {
-          for await (const piece of body) {
-            for (const data of parser.push(piece as Buffer)) {
-              yield take(data);
-              timeouts.awaitNext();
-            }
-            if (parser.done && !ended()) break;
-          }
+        if (parsed && typeof parsed === 'object' && 'error' in parsed) {
+          throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
         }
-        // A stream cut without the trailing blank line still delivers its last event.
-        const last = parser.end();
-        if (last !== undefined) yield take(last);
-      } catch (err) {
-        throw classify(err, first);
-      } finally {
-        timeouts.stop();
-        // The consumer stopped early (or failed): release the connection instead of reading to the end. The abort
-        // error this gives the body is ours: it is not left unhandled when nothing iterated the body (a consumer
-        // that stopped after the chunks of the first piece).
-        if (!body.destroyed) body.on('error', ignore).destroy();
-      }
-    }
-    return { status: res.statusCode, chunks: chunks() };
+        return parsed as Record<string, unknown>;
+      },
+      classify: (err, first) => this.classify(err, instance, first, call.timedOut, opts.signal, opts.requestId),
+      answered: () => this.answered(instance.id, call),
+    });
+    return new StartedStream(res.statusCode, source);
   }
 
   /** GET returning text (e.g. /metrics, /health) with a short timeout. */

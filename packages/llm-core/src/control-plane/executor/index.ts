@@ -4,3 +4,5 @@ export { CircuitBreaker } from './circuit-breaker';
 export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker';
 export { parseSseData } from './sse';
 export { StreamTimeouts } from './stream-timeouts';
+export { END, iterateChunks, nextChunk, sourceOfIterable } from './chunk-source';
+export type { Chunk, ChunkSource, Taken } from './chunk-source';

@@ -16,3 +16,4 @@ export type { LatencyOutlierOptions, InstanceSamples } from './latency-outliers'
 export { continuationPayload, rewriteChunk, failoverReason, StreamProgress } from './stream-continuation';
 export type { FailoverReason, StreamKind, EarlierLegs } from './stream-continuation';
 export type { StreamFailover } from './stream-failover';
+export { chunkSourceOf } from './upstream-stream';

@@ -4,7 +4,7 @@
 // once with the engine's verdict; what happens to a request that failed (retry or fail) is the manager's call,
 // through `onFailure`. A stream whose engine fails after its first chunk is continued on another instance
 // (stream-failover.ts), each leg on a lease of its own.
-import type { CircuitBreaker, EngineExecutor, JsonResult } from '../executor';
+import { END, nextChunk, type Chunk, type CircuitBreaker, type EngineExecutor, type JsonResult } from '../executor';
 import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams } from '../pd';
 import { RequestStatus, RequestType, type ExecutionInstance, type RequestMetadata, type SchedulingDecision } from '../types';
 import type { EmbeddingRequests } from './embedding-requests';
@@ -313,8 +313,12 @@ export class RequestRunner {
 
       // The first chunk is awaited here so that a failure before any byte reached the caller is still retryable.
       const started = await executor.postStream(target, path, finalPayload, { signal, requestId: upstreamRequestId(meta), cutWhenStalled: true });
-      const it = started.chunks[Symbol.asyncIterator]();
-      const first = await it.next();
+      const source = started.source;
+      // As a rule the first chunk came with the headers and is in hand now: no wait for it.
+      let taken = source.take();
+      if (taken === undefined) taken = await nextChunk(source);
+      const first = taken === END ? undefined : taken;
+      const firstRaw = source.raw;
       meta.timestamps.firstToken = Date.now();
       // The stream owns the target's lease from here, and the leases of the legs it may move to.
       // set() rather than the constructor's iterable of pairs: no iterator protocol on the way to the first token.
@@ -322,8 +326,8 @@ export class RequestRunner {
       handed = targetLease;
       const kind = meta.type === RequestType.LLM_CHAT ? 'chat' : 'completion';
       const cut = this.streamCut(p.signal);
-      const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: it, cut });
-      p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, cut));
+      const moving = new FailoverStream({ ctx: this.failoverContext(legs), meta, path, payload, kind, instance: target, first, rest: source, cut });
+      p.resolve(this.handOver(p, moving, legs, decision, prefillInstanceId, first, firstRaw, cut));
     } catch (err) {
       this.failed(p, lease, pair, current, currentLease, handed, err);
     } finally {
@@ -398,19 +402,22 @@ export class RequestRunner {
     legs: Map<string, InstanceLease>,
     decision: SchedulingDecision,
     prefillInstanceId: string | undefined,
-    first: IteratorResult<Record<string, unknown>>,
+    first: Chunk | undefined,
+    firstRaw: string | undefined,
     cut: StreamCut,
   ): InferenceStream {
     const meta = p.meta;
-    const stream = wrapUpstreamStream({
+    return wrapUpstreamStream({
       requestId: meta.id,
       instanceId: moving.instance.id,
       prefillInstanceId,
       decision,
       first,
-      rest: moving.rest,
+      firstRaw,
+      rest: moving,
       cut,
       shutdown: this.o.shutdown,
+      failovers: moving.failovers,
       onEnd: ({ error, cancelled, completionTokens, promptTokens, finishReason }) => {
         this.streams.delete(cut);
         cut.release();
@@ -434,6 +441,5 @@ export class RequestRunner {
         this.o.kick();
       },
     });
-    return Object.assign(stream, { failovers: moving.failovers });
   }
 }

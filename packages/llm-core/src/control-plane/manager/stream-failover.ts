@@ -2,13 +2,11 @@
 // the first chunk (connection lost, idle timeout, error event). The caller sees one stream; each later leg is a
 // continuation request (stream-continuation.ts). A stream that cannot move (n > 1, tool calls, no other instance,
 // the caller gone) ends with the leg's error, as it always did.
-import type { EngineExecutor } from '../executor';
+import { END, type Chunk, type ChunkSource, type EngineExecutor, type Taken } from '../executor';
 import type { ExecutionInstance, RequestMetadata } from '../types';
 import { upstreamRequestId } from './upstream-request-id';
 import type { StreamCut } from './stream-cut';
 import { continuationPayload, failoverReason, rewriteChunk, StreamProgress, type FailoverReason, type StreamKind } from './stream-continuation';
-
-type Chunk = Record<string, unknown>;
 
 /** One move of a stream from an instance to another, for metrics and logs. */
 export interface StreamFailover {
@@ -42,30 +40,45 @@ export interface FailoverStreamOptions {
   payload: Chunk;
   kind: StreamKind;
   instance: ExecutionInstance;
-  first: IteratorResult<Chunk>;
-  rest: AsyncIterator<Chunk>;
+  /** The first chunk, already taken from `rest` (undefined: the stream ended before any). */
+  first: Chunk | undefined;
+  /** The first leg's chunks after the first one. */
+  rest: ChunkSource;
   /** The caller's abort or shutdown: a cut stream then is a cancellation, never moved. */
   cut: Pick<StreamCut, 'aborted' | 'signal'>;
 }
 
-export class FailoverStream {
+/** The chunks after the first one, continued on another instance when a leg fails (a ChunkSource itself). */
+export class FailoverStream implements ChunkSource {
   readonly failovers: StreamFailover[] = [];
+  raw: string | undefined = undefined;
   private current: ExecutionInstance;
   /** Whether the slot on `current` is still held (a failed leg gives it back at once). */
   private holding = true;
-  private upstream: AsyncIterator<Chunk>;
+  private upstream: ChunkSource;
   private readonly progress: StreamProgress;
   private readonly tried = new Set<string>();
   private readonly earlier = { promptTokens: 0, completionTokens: 0 };
   private legs = 1;
   private ended = false;
+  /** A leg failed and the next one is being started: take() has nothing until it settles. */
+  private recovering = false;
+  /** What a recovery left to hand out: a final usage chunk, the end, or the failure. */
+  private settled: { chunk?: Chunk; end?: boolean; error?: unknown } | undefined;
+  private waiter: (() => void) | undefined;
+  /** Passed to the leg's source once, rather than a closure per wait. */
+  private readonly wake = (): void => {
+    const fn = this.waiter;
+    this.waiter = undefined;
+    fn?.();
+  };
 
   constructor(private readonly o: FailoverStreamOptions) {
     this.current = o.instance;
     this.upstream = o.rest;
     this.tried.add(o.instance.id);
     this.progress = new StreamProgress(o.kind, o.payload);
-    if (!o.first.done) this.progress.observe(o.first.value);
+    if (o.first !== undefined) this.progress.observe(o.first);
   }
 
   /** The instance serving the stream now. */
@@ -78,48 +91,91 @@ export class FailoverStream {
     return this.holding;
   }
 
-  /** The chunks after the first one. */
-  readonly rest: AsyncIterator<Chunk> = {
-    next: () => this.next(),
-    return: async (value?: unknown) => {
-      this.ended = true;
-      await Promise.resolve(this.upstream.return?.(undefined)).catch(() => undefined);
-      return { done: true, value: value as Chunk };
-    },
-  };
-
-  private async next(): Promise<IteratorResult<Chunk>> {
+  take(): Taken {
     for (;;) {
-      if (this.ended) return { done: true, value: undefined };
-      let n: IteratorResult<Chunk>;
+      this.raw = undefined;
+      if (this.settled) return this.handOutSettled();
+      if (this.ended) return END;
+      if (this.recovering) return undefined;
+      let n: Taken;
       try {
-        n = await this.upstream.next();
+        n = this.upstream.take();
       } catch (err) {
-        const end = await this.recover(err);
-        if (end) return end;
+        this.recover(err);
         continue;
       }
-      if (n.done) return n;
-      const chunk = this.legs > 1 && this.progress.identity ? rewriteChunk(n.value, this.o.kind, this.progress.identity, this.earlier) : n.value;
+      if (n === undefined || n === END) return n;
+      const chunk = this.legs > 1 && this.progress.identity ? rewriteChunk(n, this.o.kind, this.progress.identity, this.earlier) : n;
       if (!chunk) continue;
+      if (chunk === n) this.raw = this.upstream.raw;
       this.progress.observe(chunk);
-      return { done: false, value: chunk };
+      return chunk;
     }
   }
 
-  /** A leg failed: continue on another instance (undefined), end the stream cleanly (a result), or rethrow. */
-  private async recover(err: unknown): Promise<IteratorResult<Chunk> | undefined> {
+  whenReady(fn: () => void): void {
+    this.waiter = fn;
+    if (this.settled || this.ended) this.wake();
+    else if (!this.recovering) this.upstream.whenReady(this.wake);
+  }
+
+  async close(): Promise<void> {
+    this.ended = true;
+    await this.upstream.close().catch(() => undefined);
+  }
+
+  private handOutSettled(): Taken {
+    const s = this.settled as NonNullable<FailoverStream['settled']>;
+    if (s.chunk) {
+      const chunk = s.chunk;
+      s.chunk = undefined;
+      return chunk;
+    }
+    this.settled = undefined;
+    this.ended = true;
+    if (s.end) return END;
+    throw s.error;
+  }
+
+  /**
+   * A leg failed: what cannot move is rethrown at once; otherwise the next leg is started (take() waits for it)
+   * and the stream goes on there, ends cleanly, or ends with the leg's error.
+   */
+  private recover(err: unknown): void {
     const reason = failoverReason(err);
     const from = this.current.id;
-    if (!reason || this.o.cut.aborted) throw err;
+    if (!reason || this.o.cut.aborted) {
+      this.ended = true;
+      throw err;
+    }
     const blocked = this.progress.blocker();
     if (blocked) {
       this.o.ctx.notMoved(this.o.meta.id, from, blocked);
+      this.ended = true;
       throw err;
     }
     this.o.ctx.legFailed(this.current, reason);
     this.holding = false;
-    if (this.progress.finished) return this.closeFinished();
+    if (this.progress.finished) {
+      const chunk = this.closeFinished();
+      this.settled = { chunk, end: true };
+      return;
+    }
+    this.recovering = true;
+    this.nextLeg(err, reason, from).then(
+      (moved) => this.recovered(moved ? undefined : { end: false, error: err }),
+      (legErr: unknown) => this.recovered({ end: false, error: legErr }),
+    );
+  }
+
+  private recovered(settled: FailoverStream['settled']): void {
+    this.recovering = false;
+    this.settled = settled;
+    this.wake();
+  }
+
+  /** Starts the stream's next leg on another instance; false when none could take it. */
+  private async nextLeg(err: unknown, reason: FailoverReason, from: string): Promise<boolean> {
     const tokens = this.progress.tokens;
     const payload = continuationPayload(this.o.payload, this.o.kind, this.progress.generated, tokens);
     while (this.legs < this.o.ctx.maxLegs && !this.o.cut.aborted) {
@@ -139,34 +195,33 @@ export class FailoverStream {
       }
       if (this.o.cut.aborted || this.ended) {
         // The stream was closed while the new leg started: nobody will read it, so it goes at once.
-        await Promise.resolve(started.chunks[Symbol.asyncIterator]().return?.(undefined)).catch(() => undefined);
+        await started.source.close().catch(() => undefined);
         this.o.ctx.legFailed(inst, undefined);
         throw err;
       }
       // Usage of the legs before this one: their prompts (estimated: the original prompt plus what preceded them) and tokens.
       this.earlier.promptTokens += (this.o.meta.promptTokens ?? 0) + this.earlier.completionTokens;
       this.earlier.completionTokens = tokens;
-      this.upstream = started.chunks[Symbol.asyncIterator]();
+      this.upstream = started.source;
       this.current = inst;
       this.holding = true;
       const event: StreamFailover = { requestId: this.o.meta.id, from, to: inst.id, reason, tokensSoFar: tokens };
       this.failovers.push(event);
       this.o.ctx.moved(event);
-      return undefined;
+      return true;
     }
     this.o.ctx.notMoved(this.o.meta.id, from, 'no other instance could take it');
-    throw err;
+    return false;
   }
 
   /** The engine had sent its final chunk and failed before the end: the caller gets the usage it asked for, then the end. */
-  private closeFinished(): IteratorResult<Chunk> {
-    this.ended = true;
+  private closeFinished(): Chunk | undefined {
     const wantsUsage = (this.o.payload.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const id = this.progress.identity;
-    if (!wantsUsage || this.progress.sawUsage || !id) return { done: true, value: undefined };
+    if (!wantsUsage || this.progress.sawUsage || !id) return undefined;
     const promptTokens = this.earlier.promptTokens + (this.o.meta.promptTokens ?? 0) + this.earlier.completionTokens;
     const completionTokens = this.progress.tokens;
     const object = this.o.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-    return { done: false, value: { id: id.id, object, created: id.created, model: id.model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } } };
+    return { id: id.id, object, created: id.created, model: id.model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };
   }
 }

@@ -3,7 +3,9 @@
 // that stopped reading) and closes the upstream whenever the caller stops early.
 import type { SchedulingDecision } from '../types';
 import { RequestCancelledError } from './errors';
+import { END, iterateChunks, sourceOfIterable, type Chunk, type ChunkSource, type Taken } from '../executor';
 import type { InferenceStream } from './request';
+import type { StreamFailover } from './stream-failover';
 import type { StreamCut } from './stream-cut';
 
 export interface StreamEnd {
@@ -23,99 +25,147 @@ export interface UpstreamStreamOptions {
   instanceId: string;
   prefillInstanceId?: string;
   decision: SchedulingDecision;
-  first: IteratorResult<Record<string, unknown>>;
-  rest: AsyncIterator<Record<string, unknown>>;
+  /** The first chunk (undefined: the stream ended before any) and its engine text (see ChunkSource.raw). */
+  first: Chunk | undefined;
+  firstRaw: string | undefined;
+  rest: ChunkSource;
   /** The caller's abort or shutdown. */
   cut: Pick<StreamCut, 'aborted' | 'whenCut'>;
   shutdown: AbortSignal;
+  /** Moves of the stream to other instances, as they happen. */
+  failovers?: readonly StreamFailover[];
   onEnd: (end: StreamEnd) => void;
 }
 
-export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
-  const { requestId, first, rest, cut, shutdown } = o;
-  let finished = false;
-  let completionTokens = 0;
-  let promptTokens: number | undefined;
-  let finishReason: string | undefined;
-  let abortError: RequestCancelledError | undefined;
-  const closeUpstream = () => Promise.resolve(rest.return?.(undefined)).catch(() => undefined);
-  /** `consumerGone`: the consumer stopped reading — a cancellation, not an engine failure. */
-  const finish = (err?: unknown, consumerGone = false) => {
-    if (finished) return;
-    finished = true;
-    o.onEnd(err === undefined ? { cancelled: false, completionTokens, promptTokens, finishReason } : { error: err, cancelled: consumerGone || cut.aborted, completionTokens, promptTokens });
+/** The chunks of a stream as a ChunkSource: a relay takes those of submitStream's streams without iterating. */
+export function chunkSourceOf(stream: InferenceStream): ChunkSource {
+  return stream instanceof CallerStream ? stream : sourceOfIterable(stream);
+}
+
+/** The stream the caller reads: a chunk source counting tokens and reporting one end. */
+class CallerStream implements ChunkSource, InferenceStream {
+  readonly requestId: string;
+  readonly instanceId: string;
+  readonly prefillInstanceId: string | undefined;
+  readonly decision: SchedulingDecision;
+  readonly failovers: readonly StreamFailover[] | undefined;
+  raw: string | undefined = undefined;
+  private first: Chunk | undefined;
+  private firstRaw: string | undefined;
+  private readonly rest: ChunkSource;
+  private finished = false;
+  /** END or the failure was handed out: nothing more comes. */
+  private over = false;
+  private completionTokens = 0;
+  private promptTokens: number | undefined;
+  private finishReason: string | undefined;
+  private abortError: RequestCancelledError | undefined;
+  private waiter: (() => void) | undefined;
+  private iterator: AsyncIterableIterator<Chunk> | undefined;
+  private readonly wake = (): void => {
+    const fn = this.waiter;
+    this.waiter = undefined;
+    fn?.();
   };
-  // The caller (or shutdown) may abort while nobody reads — e.g. between submitStream and the first next():
-  // nothing would ever notice the cut upstream, so the slot is freed and the upstream closed here.
-  function onAbort(): void {
-    if (finished) return;
-    abortError = new RequestCancelledError(requestId, shutdown.aborted ? 'control plane is shutting down' : 'request cancelled');
-    void closeUpstream();
-    finish(abortError);
+
+  constructor(private readonly o: UpstreamStreamOptions) {
+    this.requestId = o.requestId;
+    this.instanceId = o.instanceId;
+    this.prefillInstanceId = o.prefillInstanceId;
+    this.decision = o.decision;
+    this.failovers = o.failovers;
+    this.first = o.first;
+    this.firstRaw = o.firstRaw;
+    this.rest = o.rest;
+    // The caller (or shutdown) may abort while nobody reads — e.g. between submitStream and the first take():
+    // nothing would ever notice the cut upstream, so the slot is freed and the upstream closed here.
+    o.cut.whenCut(() => this.onAbort());
   }
-  cut.whenCut(onAbort);
-  const abandon = async () => {
-    if (finished) return;
-    await closeUpstream();
-    finish(new RequestCancelledError(requestId, 'stream consumer stopped'), true);
-  };
-  const count = (chunk: Record<string, unknown>) => {
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Chunk> {
+    return (this.iterator ??= iterateChunks(this));
+  }
+
+  take(): Taken {
+    this.raw = undefined;
+    if (this.over) return END;
+    if (this.abortError) {
+      this.over = true;
+      throw this.abortError;
+    }
+    const first = this.first;
+    if (first !== undefined) {
+      this.first = undefined;
+      this.raw = this.firstRaw;
+      this.firstRaw = undefined;
+      this.count(first);
+      return first;
+    }
+    let n: Taken;
+    try {
+      n = this.rest.take();
+    } catch (err) {
+      this.over = true;
+      this.finish(err);
+      throw this.abortError ?? err;
+    }
+    if (n === undefined) return undefined;
+    if (n === END) {
+      this.over = true;
+      if (this.abortError) throw this.abortError;
+      this.finish();
+      return END;
+    }
+    this.raw = this.rest.raw;
+    this.count(n);
+    return n;
+  }
+
+  whenReady(fn: () => void): void {
+    this.waiter = fn;
+    if (this.over || this.abortError || this.first !== undefined) this.wake();
+    else this.rest.whenReady(this.wake);
+  }
+
+  /** The consumer stopped reading: a cancellation, not an engine failure; the upstream is closed and the slot freed. */
+  async close(): Promise<void> {
+    this.over = true;
+    if (this.finished) return;
+    await this.closeUpstream();
+    this.finish(new RequestCancelledError(this.requestId, 'stream consumer stopped'), true);
+  }
+
+  private closeUpstream(): Promise<void> {
+    return this.rest.close().catch(() => undefined);
+  }
+
+  private onAbort(): void {
+    if (this.finished) return;
+    this.abortError = new RequestCancelledError(this.requestId, this.o.shutdown.aborted ? 'control plane is shutting down' : 'request cancelled');
+    void this.closeUpstream();
+    this.finish(this.abortError);
+    this.wake();
+  }
+
+  /** `consumerGone`: the consumer stopped reading — a cancellation, not an engine failure. */
+  private finish(err?: unknown, consumerGone = false): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { completionTokens, promptTokens, finishReason } = this;
+    this.o.onEnd(err === undefined ? { cancelled: false, completionTokens, promptTokens, finishReason } : { error: err, cancelled: consumerGone || this.o.cut.aborted, completionTokens, promptTokens });
+  }
+
+  private count(chunk: Chunk): void {
     const usage = chunk.usage as { completion_tokens?: number; prompt_tokens?: number } | undefined | null;
     if (usage?.completion_tokens !== undefined) {
-      completionTokens = usage.completion_tokens;
-      promptTokens = usage.prompt_tokens;
-    } else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) completionTokens += 1;
+      this.completionTokens = usage.completion_tokens;
+      this.promptTokens = usage.prompt_tokens;
+    } else if (Array.isArray(chunk.choices) && chunk.choices.length > 0) this.completionTokens += 1;
     const reason = Array.isArray(chunk.choices) ? (chunk.choices[0] as { finish_reason?: unknown } | undefined)?.finish_reason : undefined;
-    if (typeof reason === 'string') finishReason = reason;
-  };
-  async function* gen(): AsyncGenerator<Record<string, unknown>> {
-    try {
-      if (abortError) throw abortError;
-      if (!first.done) {
-        count(first.value);
-        yield first.value;
-        for (;;) {
-          const n = await rest.next();
-          if (n.done) break;
-          count(n.value);
-          yield n.value;
-        }
-      }
-      if (abortError) throw abortError;
-      finish();
-    } catch (err) {
-      finish(err);
-      throw abortError ?? err;
-    } finally {
-      // The consumer stopped early (return() after a next()): abort the upstream stream and free the slot.
-      await abandon();
-    }
+    if (typeof reason === 'string') this.finishReason = reason;
   }
-  const g = gen();
-  let started = false;
-  // A generator closed before its first next() skips its own finally: such a stream is abandoned here.
-  const iterator: AsyncIterableIterator<Record<string, unknown>> = {
-    next: () => {
-      started = true;
-      return g.next();
-    },
-    return: async (value?: unknown) => {
-      if (!started) await abandon();
-      return g.return(value as undefined);
-    },
-    throw: async (e?: unknown) => {
-      if (!started) await abandon();
-      return g.throw(e);
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return {
-    requestId,
-    instanceId: o.instanceId,
-    prefillInstanceId: o.prefillInstanceId,
-    decision: o.decision,
-    [Symbol.asyncIterator]: () => iterator,
-  };
+}
+
+export function wrapUpstreamStream(o: UpstreamStreamOptions): InferenceStream {
+  return new CallerStream(o);
 }

@@ -7,7 +7,8 @@ import { ChatCompletionRequestSchema, CompletionRequestSchema, EmbeddingRequestS
 import { SseStream, type ZodTypeProvider } from '@sage/common/http';
 import type { z } from 'zod';
 import type { ControlPlaneManager, InferenceRequest, InferenceStream } from '../../control-plane/manager';
-import { InvalidRequestError } from '../../control-plane/manager';
+import { chunkSourceOf, InvalidRequestError } from '../../control-plane/manager';
+import { END, type ChunkSource } from '../../control-plane/executor';
 import { RequestType, type ChatMessageLike, type CompletionPrompt } from '../../control-plane/types';
 import { ClientAbortSignal } from '../client-abort';
 import { readExtensions } from '../extensions';
@@ -107,6 +108,79 @@ interface RelayOptions {
   observer?: StreamObserver;
 }
 
+/**
+ * A stream's chunks relayed as they come: each one is taken from the stream and written in the same call that
+ * received it from the engine (no promise per chunk), as the engine's own event text unless it is changed here.
+ */
+class SseRelay {
+  private readonly clock: TokenClock | undefined;
+  private resolve: (() => void) | undefined;
+
+  constructor(
+    private readonly stream: InferenceStream,
+    private readonly source: ChunkSource,
+    private readonly sse: SseStream,
+    private readonly request: FastifyRequest,
+    private readonly o: RelayOptions,
+    model: string | undefined,
+  ) {
+    this.clock = o.observer?.tokenClock(model, stream.instanceId);
+  }
+
+  run(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolve = resolve;
+      this.pump();
+    });
+  }
+
+  /** Takes and sends every chunk in hand; then waits for the next one, or for a client that is behind. */
+  private readonly pump = (): void => {
+    try {
+      for (;;) {
+        if (!this.sse.open) {
+          void this.source.close();
+          return this.completed();
+        }
+        const chunk = this.source.take();
+        if (chunk === undefined) return this.source.whenReady(this.pump);
+        if (chunk === END) return this.completed();
+        let raw = this.source.raw;
+        const hasChoices = Array.isArray(chunk.choices) && chunk.choices.length > 0;
+        if (!this.o.includeUsage && 'usage' in chunk) {
+          // The usage chunk the engine was asked for; without the caller's request it is not theirs to see.
+          if (!hasChoices) continue;
+          delete chunk.usage;
+          raw = undefined;
+        }
+        if (hasChoices) this.clock?.tick();
+        // A client that reads slowly holds the engine's stream back instead of filling this process's memory.
+        const behind = raw !== undefined ? this.sse.sendText(raw) : this.sse.send(chunk);
+        if (behind) {
+          void behind.then(this.pump);
+          return;
+        }
+      }
+    } catch (err) {
+      this.failed(err);
+    }
+  };
+
+  private completed(): void {
+    this.sse.done();
+    // A stream that moved to another engine mid-way says so in its log line.
+    if (this.stream.failovers?.length) this.request.log.info({ requestId: this.stream.requestId, failovers: this.stream.failovers }, 'stream completed after failover');
+    this.resolve?.();
+  }
+
+  private failed(err: unknown): void {
+    // Headers are gone: the failure travels as an error event, then the stream ends.
+    this.sse.fail(err);
+    this.request.log.warn({ err: (err as Error).message, requestId: this.stream.requestId, failovers: this.stream.failovers }, 'stream failed mid-way');
+    this.resolve?.();
+  }
+}
+
 async function relay(manager: ControlPlaneManager, inference: InferenceRequest, request: FastifyRequest, reply: FastifyReply, o: RelayOptions): Promise<void> {
   // A refusal before the first chunk is an ordinary error answer (the error handler sends it).
   const stream: InferenceStream = await manager.submitStream(inference);
@@ -114,29 +188,7 @@ async function relay(manager: ControlPlaneManager, inference: InferenceRequest, 
   if (stream.prefillInstanceId) void reply.header('x-sage-prefill-instance', stream.prefillInstanceId);
   // The stream opens with its first chunk in hand: the headers go out with it.
   const sse = new SseStream(reply.header('x-sage-instance', stream.instanceId), {}, { withFirstEvent: true });
-  const clock = o.observer?.tokenClock(inference.model, stream.instanceId);
-  try {
-    for await (const chunk of stream) {
-      if (!sse.open) break;
-      const hasChoices = Array.isArray(chunk.choices) && chunk.choices.length > 0;
-      if (!o.includeUsage && 'usage' in chunk) {
-        // The usage chunk the engine was asked for; without the caller's request it is not theirs to see.
-        if (!hasChoices) continue;
-        delete chunk.usage;
-      }
-      if (hasChoices) clock?.tick();
-      // A client that reads slowly holds the engine's stream back instead of filling this process's memory.
-      const behind = sse.send(chunk);
-      if (behind) await behind;
-    }
-    sse.done();
-    // A stream that moved to another engine mid-way says so in its log line.
-    if (stream.failovers?.length) request.log.info({ requestId: stream.requestId, failovers: stream.failovers }, 'stream completed after failover');
-  } catch (err) {
-    // Headers are gone: the failure travels as an error event, then the stream ends.
-    sse.fail(err);
-    request.log.warn({ err: (err as Error).message, requestId: stream.requestId, failovers: stream.failovers }, 'stream failed mid-way');
-  }
+  return new SseRelay(stream, chunkSourceOf(stream), sse, request, o, inference.model).run();
 }
 
 /**
