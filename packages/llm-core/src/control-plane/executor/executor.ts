@@ -7,9 +7,7 @@ import { Pool } from 'undici';
 import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
 import { iterateChunks, type ChunkSource } from './chunk-source';
-import { SseChunkSource } from './sse-chunk-source';
-import { StreamTimeouts } from './stream-timeouts';
-import { UpstreamCall } from './upstream-call';
+import { StreamCall } from './stream-call';
 import { JsonCall } from './json-call';
 
 export interface ExecutorOptions {
@@ -188,10 +186,6 @@ export class EngineExecutor {
   }
 
   /** A non-2xx answer: nothing was passed on to the caller, so it is "before the first byte" (a retry may be safe). */
-  private static async statusError(instance: ExecutionInstance, res: { statusCode: number; body: { text(): Promise<string> } }, requestId?: string): Promise<UpstreamError> {
-    return EngineExecutor.statusErrorOf(instance, res.statusCode, await res.body.text().catch(() => ''), requestId);
-  }
-
   private static statusErrorOf(instance: ExecutionInstance, status: number, text: string, requestId?: string): UpstreamError {
     let body: unknown;
     try {
@@ -235,51 +229,29 @@ export class EngineExecutor {
    */
   async postStream(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<StreamResult> {
     const t = this.target(instance, path);
-    // One controller for the whole call: the caller's abort, both clocks and a cut all abort it.
-    const call = new UpstreamCall(opts.signal);
-    const timeouts = new StreamTimeouts(opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs, call);
-    const done = () => {
-      timeouts.stop();
-      call.end();
-      this.answered(instance.id, call);
-    };
-    this.wait(instance.id, call, opts);
-    let res: Awaited<ReturnType<Pool['request']>>;
-    try {
-      res = await t.pool.request({ path: t.path, method: 'POST', headers: this.headers(instance, true, opts.requestId), body: JSON.stringify(payload), signal: call });
-    } catch (err) {
-      done();
-      throw this.classify(err, instance, true, call.timedOut, opts.signal, opts.requestId);
-    }
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      try {
-        throw await EngineExecutor.statusError(instance, res, opts.requestId);
-      } finally {
-        done();
-      }
-    }
-    const body = res.body;
-    // However the body ends (read to the end, destroyed, never read), no timer or listener outlives it. `on`, not
-    // `once`: a body closes once and done() may run twice, and once() wraps the listener in a bound function per stream.
-    body.on('close', done);
-    const source = new SseChunkSource(body, timeouts, {
+    const requestId = opts.requestId;
+    // One abort for the whole call: the caller's abort, both clocks and a cut all abort it.
+    const call: StreamCall = new StreamCall(opts.signal, opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs, {
       /** One event's payload as a chunk object, or the engine's failure it reports. */
       decode: (data, first) => {
         let parsed: unknown;
         try {
           parsed = JSON.parse(data);
         } catch (err) {
-          throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId: opts.requestId, cause: err });
+          throw new UpstreamError(`engine ${instance.id} sent a malformed stream event`, { instanceId: instance.id, beforeFirstByte: first, requestId, cause: err });
         }
         if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-          throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId: opts.requestId });
+          throw new UpstreamError(EngineExecutor.errorMessage(instance.id, 500, parsed), { instanceId: instance.id, beforeFirstByte: first, upstreamBody: parsed, requestId });
         }
         return parsed as Record<string, unknown>;
       },
-      classify: (err, first) => this.classify(err, instance, first, call.timedOut, opts.signal, opts.requestId),
+      classify: (err, first) => this.classify(err, instance, first, call.timedOut, opts.signal, requestId),
+      statusError: (status, text) => EngineExecutor.statusErrorOf(instance, status, text, requestId),
       answered: () => this.answered(instance.id, call),
     });
-    return new StartedStream(res.statusCode, source);
+    this.wait(instance.id, call, opts);
+    await call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, true, requestId), body: JSON.stringify(payload) });
+    return new StartedStream(call.status, call);
   }
 
   /** GET returning text (e.g. /metrics, /health) with a short timeout. */

@@ -1,8 +1,8 @@
 // One upstream call's abort: the caller's signal (one listener, removed when the call ends), the call's timeouts
 // (plain timers) and a cut by the executor all abort it. An AbortController per call, let alone signals composed
 // with AbortSignal.any and AbortSignal.timeout, costs tens of times as much to make, in time and in what the
-// collector must sweep. CallAbort is that state; UpstreamCall hands it to undici's `request()` as its signal,
-// JsonCall (json-call.ts) acts on it as the call's own dispatch handler.
+// collector must sweep. CallAbort is that state; JsonCall (json-call.ts) and StreamCall (stream-call.ts) act on it
+// as the call's own dispatch handler.
 import { FollowsCallerAbort } from '../caller-abort';
 
 export abstract class CallAbort extends FollowsCallerAbort {
@@ -31,32 +31,5 @@ export abstract class CallAbort extends FollowsCallerAbort {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.unfollow();
-  }
-}
-
-/**
- * The abort as undici's `request()` takes a signal: `aborted`, `reason` and the one 'abort' listener undici adds
- * (through addEventListener, as on an AbortSignal) — no EventEmitter or EventTarget per call.
- */
-export class UpstreamCall extends CallAbort {
-  private listener: (() => void) | undefined = undefined;
-
-  constructor(caller: AbortSignal | undefined) {
-    super(caller);
-    this.follow();
-  }
-
-  addEventListener(type: string, listener: () => void): void {
-    if (type === 'abort') this.listener = listener;
-  }
-
-  removeEventListener(type: string, listener: () => void): void {
-    if (type === 'abort' && this.listener === listener) this.listener = undefined;
-  }
-
-  protected aborting(): void {
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.();
   }
 }
