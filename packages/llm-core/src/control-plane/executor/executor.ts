@@ -6,7 +6,7 @@
 import { Pool } from 'undici';
 import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
-import { iterateChunks, type ChunkSource } from './chunk-source';
+import type { ChunkSource } from './chunk-source';
 import { StreamCall } from './stream-call';
 import { JsonCall } from './json-call';
 
@@ -53,18 +53,6 @@ export interface StreamResult {
   source: ChunkSource;
   /** The same chunks for a consumer that iterates (made on first use). */
   readonly chunks: AsyncIterable<Record<string, unknown>>;
-}
-
-class StartedStream implements StreamResult {
-  private iterator: AsyncIterableIterator<Record<string, unknown>> | undefined;
-  constructor(
-    readonly status: number,
-    readonly source: ChunkSource,
-  ) {}
-
-  get chunks(): AsyncIterable<Record<string, unknown>> {
-    return (this.iterator ??= iterateChunks(this.source));
-  }
 }
 
 const CONNECTION_CODES = new Set([
@@ -227,8 +215,15 @@ export class EngineExecutor {
    * runs until the first chunk, then the idle timeout between chunks; either one firing aborts the upstream
    * request (the engine sees the client leave and frees its slot) and ends the stream with upstream_timeout.
    */
-  async postStream(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<StreamResult> {
-    const t = this.target(instance, path);
+  postStream(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<StreamResult> {
+    let t: { pool: Pool; path: string };
+    let body: string;
+    try {
+      t = this.target(instance, path);
+      body = JSON.stringify(payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const requestId = opts.requestId;
     // One abort for the whole call: the caller's abort, both clocks and a cut all abort it.
     const call: StreamCall = new StreamCall(opts.signal, opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.idleTimeoutMs ?? this.opts.streamIdleTimeoutMs, {
@@ -250,8 +245,8 @@ export class EngineExecutor {
       answered: () => this.answered(instance.id, call),
     });
     this.wait(instance.id, call, opts);
-    await call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, true, requestId), body: JSON.stringify(payload) });
-    return new StartedStream(call.status, call);
+    // Not async: the call itself is the started stream, handed on without another promise on the way to the first token.
+    return call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, true, requestId), body });
   }
 
   /** GET returning text (e.g. /metrics, /health) with a short timeout. */

@@ -7,7 +7,7 @@
 // stops reading the engine's socket. The clocks (stream-timeouts.ts) run only while the engine owes a chunk.
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
-import { END, type Chunk, type ChunkSource, type Taken } from './chunk-source';
+import { END, iterateChunks, type Chunk, type ChunkSource, type Taken } from './chunk-source';
 import { SseDataParser } from './sse';
 import { StreamTimeouts } from './stream-timeouts';
 import { CallAbort } from './upstream-call';
@@ -30,6 +30,7 @@ function oneLine(text: string): boolean {
 
 export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler, ChunkSource {
   raw: string | undefined = undefined;
+  private iterator: AsyncIterableIterator<Chunk> | undefined = undefined;
   readonly timeouts: StreamTimeouts;
   /** The answer's status, once its headers are in. */
   status = 0;
@@ -74,6 +75,17 @@ export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler,
       this.refused = reject;
       dispatcher.dispatch(options, this);
     });
+  }
+
+  // ---------------------------------------------------------------- the started stream (StreamResult)
+
+  get source(): ChunkSource {
+    return this;
+  }
+
+  /** The chunks for a consumer that iterates (made on first use). */
+  get chunks(): AsyncIterable<Chunk> {
+    return (this.iterator ??= iterateChunks(this));
   }
 
   // ---------------------------------------------------------------- the consumer's side (ChunkSource)

@@ -418,10 +418,17 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** Starts a streaming LLM request; resolves once the engine's first chunk is in hand (see InferenceStream). */
-  async submitStream(request: InferenceRequest): Promise<InferenceStream> {
-    const meta = this.admit(request);
-    if (meta.type === RequestType.EMBEDDING) throw new RequestRejectedError('invalid_request', 'embedding requests cannot stream', meta.id);
-    return (await this.enqueue(meta, 'stream', request)) as InferenceStream;
+  submitStream(request: InferenceRequest): Promise<InferenceStream> {
+    // Not an async function (as submit): the queue's promise is handed back as it is, one promise and its turns
+    // fewer on the way to the first token; a refusal at admission still rejects.
+    let meta: RequestMetadata;
+    try {
+      meta = this.admit(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (meta.type === RequestType.EMBEDDING) return Promise.reject(new RequestRejectedError('invalid_request', 'embedding requests cannot stream', meta.id));
+    return this.enqueue(meta, 'stream', request) as Promise<InferenceStream>;
   }
 
   /** Admission control: everything that can be refused at once is refused here, with a reason. */
