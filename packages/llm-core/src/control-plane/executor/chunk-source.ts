@@ -48,18 +48,25 @@ export function nextChunk(source: ChunkSource): Promise<Chunk | typeof END> {
 /** A source as an async iterator (a consumer that stops early with return() closes it). */
 export function iterateChunks(source: ChunkSource): AsyncIterableIterator<Chunk> {
   let over = false;
-  const iterator: AsyncIterableIterator<Chunk> = {
-    next: async () => {
-      if (over) return { done: true, value: undefined };
-      try {
-        const taken = await nextChunk(source);
-        if (taken !== END) return { done: false, value: taken };
-      } catch (err) {
-        over = true;
-        throw err;
-      }
+  /** The last next() asked: a next() asked before it settled waits for it, as an async generator's would. */
+  let last: Promise<unknown> = Promise.resolve();
+  const step = async (): Promise<IteratorResult<Chunk>> => {
+    if (over) return { done: true, value: undefined };
+    try {
+      const taken = await nextChunk(source);
+      if (taken !== END) return { done: false, value: taken };
+    } catch (err) {
       over = true;
-      return { done: true, value: undefined };
+      throw err;
+    }
+    over = true;
+    return { done: true, value: undefined };
+  };
+  const iterator: AsyncIterableIterator<Chunk> = {
+    next: () => {
+      const result = last.then(step, step);
+      last = result;
+      return result;
     },
     return: async (value?: unknown) => {
       if (!over) {

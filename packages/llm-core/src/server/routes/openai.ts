@@ -167,17 +167,26 @@ class SseRelay {
   };
 
   private completed(): void {
+    if (!this.resolve) return;
     this.sse.done();
     // A stream that moved to another engine mid-way says so in its log line.
     if (this.stream.failovers?.length) this.request.log.info({ requestId: this.stream.requestId, failovers: this.stream.failovers }, 'stream completed after failover');
-    this.resolve?.();
+    this.settle();
   }
 
   private failed(err: unknown): void {
+    if (!this.resolve) return;
     // Headers are gone: the failure travels as an error event, then the stream ends.
     this.sse.fail(err);
     this.request.log.warn({ err: (err as Error).message, requestId: this.stream.requestId, failovers: this.stream.failovers }, 'stream failed mid-way');
-    this.resolve?.();
+    this.settle();
+  }
+
+  /** The relay is over, once. */
+  private settle(): void {
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    resolve?.();
   }
 }
 
