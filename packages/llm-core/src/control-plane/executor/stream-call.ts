@@ -23,6 +23,13 @@ export interface StreamCallHooks {
   answered(): void;
 }
 
+/**
+ * Characters of events not taken yet past which the engine is held back (a Readable's 64 KiB, as before): a consumer
+ * that is merely busy for a moment (the first chunk, taken once the call's caller resumes) does not stop undici's
+ * reading, and a client that is really behind does.
+ */
+const HOLD_AT = 64 * 1024;
+
 /** Whether `text` fits on one `data:` line as it is. */
 function oneLine(text: string): boolean {
   return text.indexOf('\n') < 0 && text.indexOf('\r') < 0;
@@ -50,6 +57,9 @@ export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler,
   private finished = false;
   /** undici's delivery is inside onData: an abort waits until it returned. */
   private delivering = false;
+  /** Characters of the events queued and not taken yet. */
+  private queued = 0;
+  /** undici was told to stop reading (the consumer is behind by more than HOLD_AT). */
   private held = false;
   private waiter: (() => void) | undefined = undefined;
   private abortUndici: ((err?: Error) => void) | undefined = undefined;
@@ -94,14 +104,13 @@ export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler,
     if (this.head < this.queue.length) {
       const data = this.queue[this.head] as string;
       this.queue[this.head++] = '';
+      this.queued -= data.length;
       if (this.head === this.queue.length) {
         this.queue.length = 0;
         this.head = 0;
-        if (this.held) {
-          this.held = false;
-          this.resumeUndici?.();
-        }
+        this.queued = 0;
       }
+      if (this.held && this.queued < HOLD_AT) this.resume();
       // The clock stops while the consumer holds the chunk (a slow reader is not an idle engine).
       this.timeouts.pause();
       const first = this.first;
@@ -150,6 +159,13 @@ export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler,
     return Promise.resolve();
   }
 
+  /** undici reads on (never from inside its own delivery). */
+  private resume(): void {
+    this.held = false;
+    if (this.delivering) queueMicrotask(() => this.resumeUndici?.());
+    else this.resumeUndici?.();
+  }
+
   private wake(): void {
     const fn = this.waiter;
     this.waiter = undefined;
@@ -161,6 +177,7 @@ export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler,
     this.timeouts.stop();
     this.queue.length = 0;
     this.head = 0;
+    this.queued = 0;
     if (!this.finished) this.cut();
   }
 
@@ -223,7 +240,10 @@ export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler,
       return true;
     }
     if (this.ended || this.over || !this.parser) return true;
-    for (const data of this.parser.push(piece)) this.queue.push(data);
+    for (const data of this.parser.push(piece)) {
+      this.queue.push(data);
+      this.queued += data.length;
+    }
     if (this.parser.done) this.ended = true;
     if (this.head < this.queue.length || this.ended) {
       this.delivering = true;
@@ -241,8 +261,8 @@ export class StreamCall extends CallAbort implements Dispatcher.DispatchHandler,
       });
       return true;
     }
-    // Not taken at once: the consumer holds back, so the engine is held back too.
-    if (this.head < this.queue.length && !this.over) this.held = true;
+    // Not taken at once, and far behind: the consumer holds back, so the engine is held back too.
+    if (this.queued >= HOLD_AT && !this.over) this.held = true;
     return !this.held;
   }
 
