@@ -1,4 +1,6 @@
 // The `sage` executable (bin/sage.js is a shim that loads this compiled file).
+// First: V8 settings that must hold before the rest is loaded.
+import '../gc-tuning';
 import { run } from '../program';
 
 run(process.argv.slice(2)).then(
