@@ -115,7 +115,7 @@ async function main() {
     [`with ${IDLE.toLocaleString('en')} idle keep-alive connections`]: mb(rss.idleConnections).toFixed(1),
     'after the load stopped': mb(rss.after).toFixed(1),
   });
-  console.log(`${ok ? 'PASS' : 'FAIL'}  back within 10% of post-warm-up: ${mb(rss.after).toFixed(1)} MB vs ${mb(rss.warm).toFixed(1)} MB (+${((rss.after / rss.warm - 1) * 100).toFixed(1)}%)${settled !== undefined ? `, after ${settled} s` : ''}`);
+  console.log(`${ok ? 'PASS' : 'FAIL'}  back within 10% of post-warm-up: ${mb(rss.after).toFixed(1)} MB vs ${mb(rss.warm).toFixed(1)} MB (${rss.after >= rss.warm ? '+' : '−'}${Math.abs((rss.after / rss.warm - 1) * 100).toFixed(1)}%)${settled !== undefined ? `, after ${settled} s` : ''}`);
 }
 
 main().catch((err) => {
