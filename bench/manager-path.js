@@ -2,10 +2,11 @@
 // What the control plane itself costs per JSON request, without the HTTP edge: a ControlPlaneManager (default
 // settings: adaptive policy, load-balanced router, estimator, metrics, deadlines) in its own process submits
 // requests 32 at a time to the mock upstream (bench/lib/mock-upstream.js) and reads its own CPU time. Finer than
-// bench/overhead.js (no load generator, HTTP server or access log in the figure): an A/B of two builds resolves
-// ~1 µs. Builds take turns A B B A, each round in fresh processes, so neither gains from its place.
+// bench/overhead.js (no load generator, HTTP server or access log in the figure): rounds still move by 2-3 µs on a
+// quiet 2-core machine, so an A/B of two builds wants its 8 rounds (the medians then resolve ~1-2 µs). Builds take
+// turns A B B A, each round in fresh processes, so neither gains from its place.
 //
-//   npm run build && node bench/manager-path.js [--base DIR] [--rounds 4] [--requests 80000]
+//   npm run build && node bench/manager-path.js [--base DIR] [--rounds 8] [--requests 80000]
 //
 // --base DIR adds another build laid out as this repository (DIR/packages/llm-core/dist). 127.0.0.1 only.
 'use strict';
@@ -68,7 +69,7 @@ const median = (xs) => {
 async function main() {
   const builds = [{ name: 'this build', root: path.resolve(__dirname, '..') }];
   if (opt('base')) builds.push({ name: 'base', root: path.resolve(opt('base')) });
-  const rounds = Number(opt('rounds', 4));
+  const rounds = Number(opt('rounds', 8));
   const n = Number(opt('requests', 80_000));
   const mock = await startMock({ chunks: 32 });
   const port = Number(new URL(mock.url).port);
