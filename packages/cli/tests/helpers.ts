@@ -50,7 +50,7 @@ export function freePort(): Promise<number> {
 /** A temp SAGE_HOME with a config placing engine ports in a random block, so parallel runs do not collide. */
 export function tempHome(extra: Record<string, unknown> = {}): { home: string; configFile: string } {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sage-cli-test-'));
-  const enginePortBase = 10_000 + Math.floor(Math.random() * 90) * 100; // below the ephemeral ports (32768+)
+  const enginePortBase = 10_100 + Math.floor(Math.random() * 90) * 100; // below the ephemeral ports (32768+), above 10080 (fetch refuses it)
   const configFile = path.join(home, 'test-config.yaml');
   const lines = Object.entries({ enginePortBase, logLevel: 'info', ...extra }).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
   fs.writeFileSync(configFile, `${lines.join('\n')}\n`);
