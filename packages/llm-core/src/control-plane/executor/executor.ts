@@ -9,6 +9,7 @@ import { UpstreamError } from '../manager/errors';
 import type { ChunkSource } from './chunk-source';
 import { StreamCall } from './stream-call';
 import { JsonCall } from './json-call';
+import { RefList } from '../ref-list';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
@@ -81,7 +82,8 @@ export class EngineExecutor {
   /** Origin and path prefix of each base URL seen, so that a call parses no URL, and its routes' full paths joined once. */
   private readonly bases = new Map<string, { origin: string; prefix: string; paths: Map<string, string> }>();
   /** Calls still waiting for an engine's answer (a JSON call until its body is read, a stream until its first chunk), by instance. */
-  private readonly waiting = new Map<string, Set<Cuttable>>();
+  // Per instance a RefList, not a Set: every call passes through it (ref-list.ts says why that matters).
+  private readonly waiting = new Map<string, RefList<Cuttable>>();
   private readonly opts: Required<ExecutorOptions>;
   /** The default request timeout's message, made once rather than per call. */
   private readonly noAnswerWhy: string;
@@ -125,15 +127,13 @@ export class EngineExecutor {
   private wait(instanceId: string, call: Cuttable, opts: CallOptions): void {
     if (!opts.cutWhenStalled) return;
     let set = this.waiting.get(instanceId);
-    if (!set) this.waiting.set(instanceId, (set = new Set()));
-    set.add(call);
+    if (!set) this.waiting.set(instanceId, (set = new RefList()));
+    set.set(call, true);
   }
 
   private answered(instanceId: string, call: Cuttable): void {
-    if (this.waiting.size === 0) return;
-    const set = this.waiting.get(instanceId);
-    if (!set?.delete(call)) return;
-    if (set.size === 0) this.waiting.delete(instanceId);
+    // The instance's list stays when it empties (made again per request under light load); forget() drops it.
+    this.waiting.get(instanceId)?.delete(call);
   }
 
   /**
@@ -141,7 +141,7 @@ export class EngineExecutor {
    * an engine found stalled would keep them waiting up to the request timeout.
    */
   cutWaiting(instanceId: string, reason: unknown): void {
-    for (const call of [...(this.waiting.get(instanceId) ?? [])]) call.abort(reason);
+    for (const call of this.waiting.get(instanceId)?.keys() ?? []) call.abort(reason);
   }
 
   private headers(instance: ExecutionInstance, stream: boolean, requestId?: string): Record<string, string> {
@@ -259,6 +259,7 @@ export class EngineExecutor {
 
   /** Drops the pool of an unregistered engine once its requests in flight have finished. */
   async forget(instance: ExecutionInstance): Promise<void> {
+    this.waiting.delete(instance.id);
     const origin = new URL(instance.baseUrl).origin;
     const pool = this.pools.get(origin);
     if (!pool) return;

@@ -89,7 +89,11 @@ export class OrderedSet<T extends K, K = T> {
     const c = this.compare(item, n.item);
     if (c === 0) {
       this.removed = true;
-      return this.merge(n.left, n.right);
+      const rest = this.merge(n.left, n.right);
+      // The node is garbage now: it points nowhere (a dead node promoted to the old generation would keep what it
+      // points to alive through young-generation collections, and that in turn the next: see ref-list.ts).
+      n.left = n.right = undefined;
+      return rest;
     }
     if (c < 0) n.left = this.del(n.left, item);
     else n.right = this.del(n.right, item);

@@ -79,7 +79,9 @@ const effectiveOf = (e: Pick<Entry<IndexedRequest>, 'cls' | 'arrival' | 'ages'>,
 const classSet = <P extends IndexedRequest>(q: KindQueue<P>, e: Entry<P>) => (e.ages ? q.classes : q.fixed)[e.cls]!;
 
 export class QueueIndex<P extends IndexedRequest> {
-  private readonly entries = new Map<string, Entry<P>>();
+  // By request, in a WeakMap: a Map that every request passes through keeps them all alive longer (ref-list.ts).
+  private readonly entries = new WeakMap<RequestMetadata, Entry<P>>();
+  private queued = 0;
   private readonly kinds = new Map<string, KindQueue<P>>();
   /** Empty kind queues by kind, for the next request of their kind (SPARE_KINDS). */
   private readonly spare = new Map<string, KindQueue<P>>();
@@ -102,7 +104,7 @@ export class QueueIndex<P extends IndexedRequest> {
   constructor(private readonly bestEffortMs: number) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.queued;
   }
 
   private edfKey(meta: RequestMetadata): number {
@@ -121,7 +123,8 @@ export class QueueIndex<P extends IndexedRequest> {
     const embedding = meta.type === RequestType.EMBEDDING;
     const kind = kindOf(meta);
     const e: Entry<P> = { p, kind, seq: ++this.seq, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), ages: agesInQueue(meta), embedding };
-    this.entries.set(meta.id, e);
+    this.entries.set(meta, e);
+    this.queued += 1;
     let q = this.kinds.get(kind);
     if (!q) {
       q = this.spare.get(kind);
@@ -140,9 +143,10 @@ export class QueueIndex<P extends IndexedRequest> {
   }
 
   remove(p: P): void {
-    const e = this.entries.get(p.meta.id);
+    const e = this.entries.get(p.meta);
     if (!e) return;
-    this.entries.delete(p.meta.id);
+    this.entries.delete(p.meta);
+    this.queued -= 1;
     const q = this.kinds.get(e.kind);
     if (q) {
       q.arrival.delete(e);
@@ -192,7 +196,7 @@ export class QueueIndex<P extends IndexedRequest> {
    * object for requests not queued, refilled at each call: ahead() reads it before it returns.
    */
   private probe(meta: RequestMetadata): Probed {
-    const own = this.entries.get(meta.id);
+    const own = this.entries.get(meta);
     if (own) return own;
     const x = this.scratchProbe;
     x.seq = this.seq + 1;

@@ -5,6 +5,7 @@
 // leaves the queue and stop with the manager's timers at close.
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
+import { RefList } from '../ref-list';
 import type { CancelTimer, DeferredTimers } from './deferred-timers';
 import { RequestRejectedError } from './errors';
 import type { PendingRequest } from './pending-request';
@@ -42,9 +43,9 @@ export class QueueWatch {
   /**
    * When each queued request's wait bound runs out, in the order they were armed: every request gets the same
    * bound, so they run out in that order too, and one timer (for the first) serves them all — arming and disarming
-   * cost a Map entry, not a timer per request.
+   * cost an entry, not a timer per request. A RefList, not a Map: every request passes through it (ref-list.ts).
    */
-  private readonly waits = new Map<PendingRequest, number>();
+  private readonly waits = new RefList<PendingRequest, number>();
   private waitTimer?: CancelTimer;
   /** When the armed timer fires (to know whether an earlier bound needs it moved). */
   private waitTimerAt = Infinity;
@@ -85,16 +86,17 @@ export class QueueWatch {
     const now = Date.now();
     const due: PendingRequest[] = [];
     let next = Infinity;
-    for (const [p, at] of this.waits) {
+    this.waits.walk((p, at) => {
       if (at > now) {
         next = at;
-        break;
+        return false;
       }
       due.push(p);
-    }
+      return true;
+    });
     for (const p of due) this.expire(p);
     // Refusing may have armed nothing new: look again for the first bound still waiting.
-    if (next === Infinity) for (const at of this.waits.values()) next = Math.min(next, at);
+    if (next === Infinity) this.waits.walk((_, at) => void (next = Math.min(next, at)));
     if (next < Infinity && next < this.waitTimerAt) this.scheduleWaits(next);
   }
 

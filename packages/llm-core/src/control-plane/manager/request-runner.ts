@@ -20,6 +20,7 @@ import { InstanceLease, type InstanceLeaseDeps, type LeaseOutcome, type LeaseVer
 import { FailoverStream, type FailoverContext, type StreamFailover } from './stream-failover';
 import { wrapUpstreamStream } from './upstream-stream';
 import { StreamCut } from './stream-cut';
+import { RefList } from '../ref-list';
 
 export interface RequestRunnerOptions {
   registry: InstanceRegistry;
@@ -71,7 +72,8 @@ interface LeasedPair {
 
 export class RequestRunner {
   /** The cuts of the streams handed to callers, all made at once at shutdown (no listener per stream on it). */
-  private readonly streams = new Set<StreamCut>();
+  // A RefList, not a Set: every stream passes through it (ref-list.ts says why that matters).
+  private readonly streams = new RefList<StreamCut>();
   /** What a lease needs, made once rather than per request. */
   private readonly leaseDeps: InstanceLeaseDeps;
   /** The figures of a successful request handed to its lease (read at once by the registry). */
@@ -80,7 +82,7 @@ export class RequestRunner {
   constructor(private readonly o: RequestRunnerOptions) {
     this.leaseDeps = { registry: o.registry, breaker: o.breaker, slots: o.slots };
     o.shutdown.addEventListener('abort', () => {
-      for (const cut of this.streams) cut.abort(o.shutdown.reason);
+      for (const cut of this.streams.keys()) cut.abort(o.shutdown.reason);
     }, { once: true });
   }
 
@@ -376,7 +378,7 @@ export class RequestRunner {
   /** A handed-over stream's cut: the caller's signal (one listener) or shutdown (the `streams` set); released when the stream ends. */
   private streamCut(caller: AbortSignal | undefined): StreamCut {
     const cut = new StreamCut(caller, this.o.shutdown);
-    if (!cut.aborted) this.streams.add(cut);
+    if (!cut.aborted) this.streams.set(cut, true);
     return cut;
   }
 
