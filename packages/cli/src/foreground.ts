@@ -88,11 +88,14 @@ function createLogger(config: SageConfig, home: SageHome, out: Out, background: 
   fs.mkdirSync(path.dirname(home.logFile), { recursive: true });
   const file = pino.destination({ dest: home.logFile, append: true, sync: false, contentMode: 'buffer' });
   const pretty = config.logFormat === 'pretty' || (config.logFormat === undefined && out.isTTY);
-  const toStdout: LineSink = pretty ? { write: (chunk: Buffer) => bytesSink(stdout).write(Buffer.from(prettyLines(chunk.toString('utf8')), 'utf8')) } : bytesSink(stdout);
+  const toStdout: LineSink = pretty ? { write: (chunk: Buffer) => bytesSink(stdout).write(Buffer.from(prettyLines(chunk.toString('utf8')), 'utf8')), copies: true } : bytesSink(stdout);
   return serverLog([toStdout, bytesSink(file)], [stdout, file]);
 }
 
-/** A destination opened in buffer mode, which takes bytes (sonic-boom's types declare strings only). */
+/**
+ * A destination opened in buffer mode, which takes bytes (sonic-boom's types declare strings only). It keeps the
+ * chunks it is handed until written and reports each fs.write's bytes ('write'): the batch reuses its buffers then.
+ */
 function bytesSink(dest: { write(chunk: string): boolean }): LineSink {
   return dest as unknown as LineSink;
 }
