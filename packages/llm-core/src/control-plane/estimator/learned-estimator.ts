@@ -7,6 +7,7 @@
 // the error figures in /v1/metrics come from there.
 import { RequestType, type ExecutionInstance, type LatencyEstimator, type RequestMetadata } from '../types';
 import { EstimatorAccuracy, type AccuracySummary } from './accuracy';
+import { IdList } from '../id-list';
 import { Calibration, type EngineTimings, type Line } from './calibration';
 import { fluidWaitMs, latencyParams, textLength, type DetailedLatencyEstimator, type LatencyBreakdown, type LatencyEstimatorParams } from './latency-estimator';
 import { OutputLengths } from './output-lengths';
@@ -82,7 +83,8 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
   const calibration = new Calibration();
   const accuracy = new EstimatorAccuracy();
   const outputs = new Map<string, OutputLengths>();
-  const inFlight = new Map<string, InFlight>();
+  // Not a Map: one entry added and removed per request (see id-list.ts).
+  const inFlight = new IdList<InFlight>();
 
   const promptTokens = (r: RequestMetadata) => r.promptTokens ?? Math.ceil(textLength(r) / p.charsPerToken);
   const modelOf = (r: RequestMetadata, i: ExecutionInstance) => r.model || i.models.find((m) => m !== '*') || '';
@@ -164,23 +166,21 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
   const scratchBreakdown: LatencyBreakdown = { queueMs: 0, serviceMs: 0, prefillMs: 0, decodeMs: 0, ttftMs: 0, totalMs: 0 };
 
   function started(request: RequestMetadata, instance: ExecutionInstance, now = Date.now()): void {
-    const previous = inFlight.get(request.id);
+    const previous = inFlight.take(request.id);
     if (previous) calibration.clock(previous.instanceId).change(now, -1); // a retry: the earlier attempt is over
     const b = breakdownInto(request, instance, scratchBreakdown);
     const clock = calibration.clock(instance.id);
     clock.change(now, +1);
-    inFlight.delete(request.id);
     inFlight.set(request.id, { instanceId: instance.id, model: modelOf(request, instance), startedAt: now, area: clock.mark(now), e2eMs: b.prefillMs + b.decodeMs, ttftMs: b.prefillMs });
     if (inFlight.size > MAX_IN_FLIGHT) {
-      const oldest = inFlight.keys().next();
-      if (!oldest.done) inFlight.delete(oldest.value);
+      const oldest = inFlight.first();
+      if (oldest !== undefined) inFlight.delete(oldest);
     }
   }
 
   function finished(request: RequestMetadata, outcome: ServiceOutcome): void {
-    const f = inFlight.get(request.id);
+    const f = inFlight.take(request.id);
     if (!f) return;
-    inFlight.delete(request.id);
     const end = outcome.finishedAt ?? request.timestamps.finished ?? Date.now();
     const clock = calibration.clock(f.instanceId);
     const area = clock.mark(end) - f.area;

@@ -4,6 +4,8 @@
 // urgent requests overtake: so admission scales its prediction by the recent p99 of actual/predicted before
 // comparing it with the budget. Until enough admitted requests were dispatched it is 2: before the control
 // plane has seen how the engines drain under this load (a storm's first burst), it is not confident.
+import { IdList } from '../id-list';
+
 const WINDOW = 256;
 const MIN_SAMPLES = 32;
 /** Predictions shorter than this are not scored: a ratio to nearly nothing says nothing. */
@@ -14,7 +16,8 @@ const MAX_FACTOR = 4;
 const UNCALIBRATED_FACTOR = 2;
 
 export class WaitCalibration {
-  private readonly predicted = new Map<string, number>();
+  // Not a Map: one entry added and removed per admitted request (see id-list.ts).
+  private readonly predicted = new IdList<number>();
   private readonly ratios: number[] = [];
   private next = 0;
   private added = 0;
@@ -27,16 +30,15 @@ export class WaitCalibration {
     if (!(waitMs >= MIN_PREDICTED_MS)) return;
     this.predicted.set(id, waitMs);
     if (this.predicted.size > MAX_TRACKED) {
-      const oldest = this.predicted.keys().next();
-      if (!oldest.done) this.predicted.delete(oldest.value);
+      const oldest = this.predicted.first();
+      if (oldest !== undefined) this.predicted.delete(oldest);
     }
   }
 
   /** The request left the queue after `waitedMs` (dispatched), or without being dispatched (waitedMs undefined). */
   left(id: string, waitedMs?: number): void {
-    const p = this.predicted.get(id);
+    const p = this.predicted.take(id);
     if (p === undefined) return;
-    this.predicted.delete(id);
     if (waitedMs === undefined) return;
     const r = waitedMs / p;
     if (this.ratios.length < WINDOW) this.ratios.push(r);

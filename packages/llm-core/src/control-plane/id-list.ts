@@ -1,0 +1,172 @@
+// An insertion-ordered map keyed by string (a request id), for what the control plane keeps per request under its
+// id while it lives (a prediction to score when the request ends): set, get, has and delete in O(1), oldest first.
+//
+// Not a Map, for the reason RefList is not one (ref-list.ts): a Map that requests pass through keeps its replaced
+// hash tables chained to their successors, with their entries, and under load that chain makes every request's
+// objects outlive young collections. A WeakMap takes no string keys, so this is a hash table of its own: one array
+// of slots (linear probing, a deletion moves the entries after it back rather than leaving a marker) that is
+// replaced only to grow, and a replaced array points at nothing newer. An entry that leaves forgets its
+// neighbours, key and value, so nothing gone keeps anything alive.
+
+interface Entry<V> {
+  key: string | undefined;
+  hash: number;
+  value: V | undefined;
+  prev: Entry<V> | undefined;
+  next: Entry<V> | undefined;
+}
+
+/** Per process, so that which ids collide cannot be worked out in advance. */
+const SEED = Math.floor(Math.random() * 2 ** 31);
+
+/** FNV-1a over the UTF-16 units, then murmur3's finalizer so that the low bits (the slot) depend on every unit. */
+function hashOf(key: string): number {
+  let h = (0x811c9dc5 ^ SEED) >>> 0;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export class IdList<V> {
+  /** A power of two of slots, at most half full. */
+  private slots: Array<Entry<V> | undefined>;
+  private mask: number;
+  private head: Entry<V> | undefined = undefined;
+  private tail: Entry<V> | undefined = undefined;
+  private count = 0;
+
+  constructor(capacity = 64) {
+    let n = 8;
+    while (n < capacity * 2) n *= 2;
+    this.slots = new Array<Entry<V> | undefined>(n).fill(undefined);
+    this.mask = n - 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(key: string): boolean {
+    return this.slotOf(key, hashOf(key)) >= 0;
+  }
+
+  get(key: string): V | undefined {
+    const i = this.slotOf(key, hashOf(key));
+    return i >= 0 ? (this.slots[i] as Entry<V>).value : undefined;
+  }
+
+  /** Adds `key` at the end, or changes its value where it is (as Map.set does). */
+  set(key: string, value: V): this {
+    const hash = hashOf(key);
+    let i = hash & this.mask;
+    for (let e = this.slots[i]; e; e = this.slots[i]) {
+      if (e.hash === hash && e.key === key) {
+        e.value = value;
+        return this;
+      }
+      i = (i + 1) & this.mask;
+    }
+    const entry: Entry<V> = { key, hash, value, prev: this.tail, next: undefined };
+    this.slots[i] = entry;
+    if (this.tail) this.tail.next = entry;
+    else this.head = entry;
+    this.tail = entry;
+    this.count += 1;
+    if (this.count * 2 > this.slots.length) this.grow();
+    return this;
+  }
+
+  delete(key: string): boolean {
+    const i = this.slotOf(key, hashOf(key));
+    if (i < 0) return false;
+    this.remove(i);
+    return true;
+  }
+
+  /** Deletes `key` and returns its value (undefined if it was not in). */
+  take(key: string): V | undefined {
+    const i = this.slotOf(key, hashOf(key));
+    return i >= 0 ? this.remove(i) : undefined;
+  }
+
+  /** The first key still in (the oldest), or undefined. */
+  first(): string | undefined {
+    return this.head?.key;
+  }
+
+  /** The keys in insertion order, copied. */
+  keys(): string[] {
+    const out: string[] = [];
+    for (let e = this.head; e; e = e.next) out.push(e.key as string);
+    return out;
+  }
+
+  clear(): void {
+    for (let e = this.head; e; ) {
+      const next = e.next;
+      e.prev = e.next = undefined;
+      e.key = e.value = undefined;
+      e = next;
+    }
+    this.slots.fill(undefined);
+    this.head = this.tail = undefined;
+    this.count = 0;
+  }
+
+  /** Takes the entry in slot `i` out of the table and the order, and returns its value. */
+  private remove(i: number): V | undefined {
+    const entry = this.slots[i] as Entry<V>;
+    const value = entry.value;
+    this.vacate(i);
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.tail = entry.prev;
+    entry.prev = entry.next = undefined;
+    entry.key = entry.value = undefined;
+    this.count -= 1;
+    return value;
+  }
+
+  private slotOf(key: string, hash: number): number {
+    let i = hash & this.mask;
+    for (let e = this.slots[i]; e; e = this.slots[i]) {
+      if (e.hash === hash && e.key === key) return i;
+      i = (i + 1) & this.mask;
+    }
+    return -1;
+  }
+
+  /** Empties slot `i`, moving back each entry after it (up to a free slot) that may not be found past the gap. */
+  private vacate(i: number): void {
+    const { slots, mask } = this;
+    let gap = i;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const e = slots[j];
+      if (!e) break;
+      const home = e.hash & mask;
+      // `e` stays if its home lies cyclically in (gap, j]; else the gap would hide it from a lookup.
+      const stays = gap <= j ? home > gap && home <= j : home > gap || home <= j;
+      if (!stays) {
+        slots[gap] = e;
+        gap = j;
+      }
+    }
+    slots[gap] = undefined;
+  }
+
+  /** Twice the slots; the old array is dropped whole. */
+  private grow(): void {
+    const n = this.slots.length * 2;
+    const slots = new Array<Entry<V> | undefined>(n).fill(undefined);
+    const mask = n - 1;
+    for (let e = this.head; e; e = e.next) {
+      let i = e.hash & mask;
+      while (slots[i]) i = (i + 1) & mask;
+      slots[i] = e;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
