@@ -114,7 +114,10 @@ export class EngineExecutor {
     let pool = this.pools.get(origin);
     if (!pool) {
       if (this.closed) throw new Error('executor is closed');
-      pool = new Pool(origin, { connections: this.opts.connectionsPerInstance, keepAliveTimeout: this.opts.keepAliveTimeoutMs, pipelining: 1 });
+      // No undici headers/body timeouts: every call has sage's own clocks (the request timeout; a stream's idle
+      // timeout, whose 0 means no bound), and undici's 300 s defaults would be a second, undocumented bound that
+      // also costs a timer switch and a timer object kept ~1 s per request.
+      pool = new Pool(origin, { connections: this.opts.connectionsPerInstance, keepAliveTimeout: this.opts.keepAliveTimeoutMs, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
       this.pools.set(origin, pool);
     }
     // The few routes an engine is called on, joined to the prefix once rather than per call.
