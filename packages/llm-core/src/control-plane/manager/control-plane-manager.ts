@@ -533,7 +533,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.index?.add(p);
   }
 
-  /** Takes `p` out of the queue (if it is the one queued under its id). */
+  /** Takes `p` out of the queue (false if it was not queued). */
   private fromQueue(p: Pending, dispatched = false): boolean {
     if (!this.queue.delete(p)) return false;
     this.index?.remove(p);
