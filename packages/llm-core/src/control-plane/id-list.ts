@@ -102,6 +102,13 @@ export class IdList<V> {
     return out;
   }
 
+  /** The values in insertion order, copied. */
+  values(): V[] {
+    const out: V[] = [];
+    for (let e = this.head; e; e = e.next) out.push(e.value as V);
+    return out;
+  }
+
   clear(): void {
     for (let e = this.head; e; ) {
       const next = e.next;

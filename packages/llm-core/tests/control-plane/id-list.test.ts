@@ -19,6 +19,7 @@ describe('IdList', () => {
     expect(l.first()).toBe('c');
     l.set('b', 4);
     expect(l.keys()).toEqual(['c', 'b']);
+    expect(l.values()).toEqual([3, 4]);
     l.clear();
     expect(l.size).toBe(0);
     expect(l.first()).toBeUndefined();
@@ -58,6 +59,7 @@ describe('IdList', () => {
       expect(l.first()).toBe(m.keys().next().value);
       if (step % 997 === 0) {
         expect(l.keys()).toEqual([...m.keys()]);
+        expect(l.values()).toEqual([...m.values()]);
         // Every key still in is found (a deletion must not hide the entries after it).
         for (const key of m.keys()) expect(l.get(key)).toBe(m.get(key));
       }

@@ -31,7 +31,7 @@ import { admissionVerdict, resolveWaitBudgets, type AdmissionContext, type Admis
 import { AdmissionAudit, type AdmissionAuditSnapshot } from './admission-audit';
 import { countAhead } from './backlog';
 import { QueueIndex } from './queue-index';
-import { RefList } from '../ref-list';
+import { IdList } from '../id-list';
 import { RefusalPacer } from './refusal-pacer';
 import { WaitCalibration } from './wait-calibration';
 import { hasDiscipline, judgesDeadlines, type DisciplinedPolicy } from '../policies';
@@ -119,13 +119,6 @@ const NO_INSTANCES: readonly ExecutionInstance[] = Object.freeze([]);
 /** The instances a request has failed on: none, until a retry gives it a set of its own. */
 const NONE_EXCLUDED: ReadonlySet<string> = new Set();
 
-/** The requests of one dispatch run by id (a Map made and dropped with the run, not kept). */
-function byRequestId(requests: readonly Pending[]): Map<string, Pending> {
-  const m = new Map<string, Pending>();
-  for (const p of requests) m.set(p.meta.id, p);
-  return m;
-}
-
 /** getMetrics(): the collector's snapshot with the estimator's accuracy and the admission audit. */
 export type ControlPlaneMetricsSnapshot = MetricsSnapshot & {
   /** Per instance: median absolute percentage error of predicted vs actual e2e and TTFT (learning estimator only). */
@@ -149,8 +142,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly executor: EngineExecutor;
   private readonly embeddings: EmbeddingRequests;
   private readonly breakers = new Map<string, CircuitBreaker>();
-  // RefLists, not Maps: every request passes through both (ref-list.ts says why that matters).
-  private readonly queue = new RefList<Pending>();
+  // By id as a Map would be, but IdLists: every request passes through both (id-list.ts says why that matters).
+  private readonly queue = new IdList<Pending>();
   /** The queue in the policy's order, when the policy states it (policies/discipline.ts). */
   private readonly index?: QueueIndex<Pending>;
   private readonly audit: AdmissionAudit;
@@ -159,7 +152,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly pacer = new RefusalPacer();
   private readonly waitBudgets: number[];
   private readonly confidence?: number;
-  private readonly running = new RefList<Pending>();
+  private readonly running = new IdList<Pending>();
   private readonly log: Logger;
   private readonly opts: {
     maxQueueSize: number;
@@ -228,7 +221,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     };
     this.queueWatch = new QueueWatch(
       {
-        isQueued: (p) => this.queue.has(p),
+        isQueued: (p) => this.queue.get(p.meta.id) === p,
         queueSize: () => this.queue.size,
         healthyServing: (meta) => this.serving.of(meta).healthy,
         countAhead: (meta, serving) => this.countAhead(meta, serving),
@@ -277,7 +270,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       leaveRunning: (p) => this.leaveRunning(p),
       // A request put back in the queue for a retry keeps its abort listener; any other outcome is final.
       afterAttempt: (p) => {
-        if (!this.queue.has(p)) this.leaveRunning(p);
+        if (this.queue.get(p.meta.id) !== p) this.leaveRunning(p);
       },
       requeue: (p) => this.requeue(p),
       kick: () => this.kick(),
@@ -393,12 +386,12 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   /** Ids of the requests waiting in the queue, in arrival order (for status and tests). */
   queuedRequestIds(): string[] {
-    return this.queue.keys().sort((a, b) => a.meta.timestamps.arrival - b.meta.timestamps.arrival).map((p) => p.meta.id);
+    return this.queue.values().sort((a, b) => a.meta.timestamps.arrival - b.meta.timestamps.arrival).map((p) => p.meta.id);
   }
 
   /** The model each queued request asked for, in no order (read by /metrics at scrape time). */
   queuedModels(): string[] {
-    return this.queue.keys().map((p) => p.meta.model);
+    return this.queue.values().map((p) => p.meta.model);
   }
 
   private breaker(id: string): CircuitBreaker {
@@ -525,17 +518,18 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       this.aheadServing = serving;
       return this.index.ahead(meta, discipline, this.competesForServing, now);
     }
-    return countAhead(this.policy, this.queue.keys().map((q) => q.meta), meta, serving, now);
+    return countAhead(this.policy, this.queue.values().map((q) => q.meta), meta, serving, now);
   }
 
   private toQueue(p: Pending): void {
-    this.queue.set(p, true);
+    this.queue.set(p.meta.id, p);
     this.index?.add(p);
   }
 
-  /** Takes `p` out of the queue (false if it was not queued). */
+  /** Takes `p` out of the queue (if it is the one queued under its id). */
   private fromQueue(p: Pending, dispatched = false): boolean {
-    if (!this.queue.delete(p)) return false;
+    if (this.queue.get(p.meta.id) !== p) return false;
+    this.queue.delete(p.meta.id);
     this.index?.remove(p);
     this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
     return true;
@@ -563,7 +557,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private listenFresh(fresh: Pending[]): void {
     for (const p of fresh) {
-      if (!this.queue.has(p)) continue;
+      if (this.queue.get(p.meta.id) !== p) continue;
       if (p.signal?.aborted) this.cancelQueued(p);
       else this.watchAbort(p);
     }
@@ -633,30 +627,24 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     // dispatch costs the same whatever the queue length.
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
-    const head = this.index && discipline ? this.index.window(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free))) : this.queue.keys();
+    const head = this.index && discipline ? this.index.window(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free))) : this.queue.values();
     const queueSnapshot = this.readOnlyScheduling ? metaOf(head) : head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
     let result;
     try {
       result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator });
     } catch (err) {
       this.log.error({ err, policy: this.policy.name }, 'policy failed; failing the queued requests rather than leaving them to hang');
-      for (const p of this.queue.keys()) this.fail(p, new ControlPlaneError(`scheduling policy ${this.policy.name} failed: ${(err as Error).message}`, { status: 500, type: 'service_unavailable', code: 'policy_error', requestId: p.meta.id }));
+      for (const p of this.queue.values()) this.fail(p, new ControlPlaneError(`scheduling policy ${this.policy.name} failed: ${(err as Error).message}`, { status: 500, type: 'service_unavailable', code: 'policy_error', requestId: p.meta.id }));
       return;
     }
-    // The policy answers by request id, about the requests it was shown (`head`).
-    const shown = byRequestId(head);
-    const queued = (id: string): Pending | undefined => {
-      const p = shown.get(id);
-      return p && this.queue.has(p) ? p : undefined;
-    };
     for (const r of result.rejections) {
-      const p = queued(r.requestId);
+      const p = this.queue.get(r.requestId);
       if (!p) continue;
       if (r.code === 'deadline_infeasible') this.audit.refusal(p.meta, r.code);
       this.fail(p, new RequestRejectedError(r.code, r.reason, r.requestId, r.retryAfterSec));
     }
     for (const d of result.decisions) {
-      const p = queued(d.requestId);
+      const p = this.queue.get(d.requestId);
       if (!p) {
         this.log.warn({ requestId: d.requestId }, 'policy decided for a request that is not queued; ignored');
         continue;
@@ -670,7 +658,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private failOrphans(): void {
     this.orphanCheckDue = false;
     const all = this.registry.all();
-    for (const p of this.queue.keys()) {
+    for (const p of this.queue.values()) {
       if (servingInstances(p.meta, all).length > 0) continue;
       this.fail(p, new RequestRejectedError('no_instance', `no registered instance serves ${p.meta.model || p.meta.type} any more`, p.meta.id, 5));
     }
@@ -705,7 +693,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     p.meta.timestamps.scheduled = Date.now();
     // The policy's decision is this run's own: copied only when the instance is not the one it chose.
     p.decision = inst.id === d.instanceId ? d : { ...d, instanceId: inst.id };
-    this.running.set(p, true);
+    this.running.set(p.meta.id, p);
     void this.runner.run(p, lease, inst, p.decision);
   }
 
@@ -742,7 +730,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   /** The request is over: it leaves the running set and its abort listener goes. */
   private leaveRunning(p: Pending): void {
-    this.running.delete(p);
+    this.running.delete(p.meta.id);
     this.detach(p);
   }
 
@@ -762,7 +750,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         this.log.info({ requestId: meta.id, instance: inst.id, attempt: p.attempts, err: err.message }, 'retrying on another instance');
         p.excluded = new Set(p.excluded).add(inst.id);
         meta.status = RequestStatus.QUEUED;
-        this.running.delete(p);
+        this.running.delete(meta.id);
         this.toQueue(p);
         this.queueWatch.arm(p);
         this.watchAbort(p);
@@ -774,7 +762,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   /** Other replicas hold every slot of the instance it was given: back to the queue, not counted as an attempt. */
   private requeue(p: Pending): void {
-    this.running.delete(p);
+    this.running.delete(p.meta.id);
     if (this.closed) {
       this.detach(p);
       p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
@@ -788,7 +776,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private fail(p: Pending, err: unknown): void {
     this.fromQueue(p);
-    this.running.delete(p);
+    this.running.delete(p.meta.id);
     this.detach(p);
     p.meta.status = RequestStatus.FAILED;
     if (p.mode !== 'embedding') {
@@ -848,7 +836,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.timers.close();
     if (this.circuitTimer) clearTimeout(this.circuitTimer);
     this.fresh = [];
-    for (const p of this.queue.keys()) {
+    for (const p of this.queue.values()) {
       this.fromQueue(p);
       this.detach(p);
       p.reject(new RequestCancelledError(p.meta.id, 'control plane is shutting down'));
