@@ -6,6 +6,7 @@
 import { PRIORITY_NAMES, RequestType, type RequestMetadata } from '../types';
 import { agesInQueue, type QueueDiscipline, type QueueOrder, type QueueShape } from '../policies';
 import { OrderedSet } from './ordered-set';
+import { IdList } from '../id-list';
 
 export interface IndexedRequest {
   meta: RequestMetadata;
@@ -79,9 +80,8 @@ const effectiveOf = (e: Pick<Entry<IndexedRequest>, 'cls' | 'arrival' | 'ages'>,
 const classSet = <P extends IndexedRequest>(q: KindQueue<P>, e: Entry<P>) => (e.ages ? q.classes : q.fixed)[e.cls]!;
 
 export class QueueIndex<P extends IndexedRequest> {
-  // By request, in a WeakMap: a Map that every request passes through keeps them all alive longer (ref-list.ts).
-  private readonly entries = new WeakMap<RequestMetadata, Entry<P>>();
-  private queued = 0;
+  // By request id as a Map would be, but an IdList: every request passes through it (id-list.ts says why).
+  private readonly entries = new IdList<Entry<P>>();
   private readonly kinds = new Map<string, KindQueue<P>>();
   /** Empty kind queues by kind, for the next request of their kind (SPARE_KINDS). */
   private readonly spare = new Map<string, KindQueue<P>>();
@@ -104,7 +104,7 @@ export class QueueIndex<P extends IndexedRequest> {
   constructor(private readonly bestEffortMs: number) {}
 
   get size(): number {
-    return this.queued;
+    return this.entries.size;
   }
 
   private edfKey(meta: RequestMetadata): number {
@@ -123,8 +123,7 @@ export class QueueIndex<P extends IndexedRequest> {
     const embedding = meta.type === RequestType.EMBEDDING;
     const kind = kindOf(meta);
     const e: Entry<P> = { p, kind, seq: ++this.seq, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), ages: agesInQueue(meta), embedding };
-    this.entries.set(meta, e);
-    this.queued += 1;
+    this.entries.set(meta.id, e);
     let q = this.kinds.get(kind);
     if (!q) {
       q = this.spare.get(kind);
@@ -143,10 +142,8 @@ export class QueueIndex<P extends IndexedRequest> {
   }
 
   remove(p: P): void {
-    const e = this.entries.get(p.meta);
+    const e = this.entries.take(p.meta.id);
     if (!e) return;
-    this.entries.delete(p.meta);
-    this.queued -= 1;
     const q = this.kinds.get(e.kind);
     if (q) {
       q.arrival.delete(e);
@@ -196,7 +193,7 @@ export class QueueIndex<P extends IndexedRequest> {
    * object for requests not queued, refilled at each call: ahead() reads it before it returns.
    */
   private probe(meta: RequestMetadata): Probed {
-    const own = this.entries.get(meta);
+    const own = this.entries.get(meta.id);
     if (own) return own;
     const x = this.scratchProbe;
     x.seq = this.seq + 1;
