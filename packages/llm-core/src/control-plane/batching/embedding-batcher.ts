@@ -3,6 +3,7 @@
 // the results are split back to each caller in its own order. A caller's request is never split: one
 // larger than a batch goes alone. A failed batch fails every caller in it with that error.
 import { countTokens } from '@sage/common';
+import { IdList } from '../id-list';
 import { RequestCancelledError } from '../manager/errors';
 
 export interface EmbeddingBatchOptions {
@@ -28,7 +29,7 @@ export interface EmbeddingMember {
 }
 
 /** One merged upstream call. `key` groups compatible members; `members` in arrival order. */
-export interface EmbeddingBatch {
+export interface EmbeddingBatch<M extends EmbeddingMember = EmbeddingMember> {
   id: string;
   model: string;
   dimensions?: number;
@@ -36,7 +37,7 @@ export interface EmbeddingBatch {
   /** All texts or all token-id arrays (members of the two kinds never share a batch). */
   texts: EmbeddingInput[];
   tokens: number;
-  members: readonly EmbeddingMember[];
+  members: readonly M[];
   /** Aborted when every member has gone away before the batch finished. */
   signal: AbortSignal;
 }
@@ -57,8 +58,8 @@ export interface EmbeddingMemberResult {
   batchSize: number;
 }
 
-interface Waiting {
-  member: EmbeddingMember;
+interface Waiting<M extends EmbeddingMember> {
+  member: M;
   tokens: number;
   resolve: (r: EmbeddingMemberResult) => void;
   reject: (e: unknown) => void;
@@ -66,26 +67,29 @@ interface Waiting {
   settled: boolean;
 }
 
-interface OpenBatch {
+interface OpenBatch<M extends EmbeddingMember> {
   key: string;
-  waiting: Waiting[];
+  waiting: Array<Waiting<M>>;
   texts: number;
   tokens: number;
   timer: NodeJS.Timeout;
 }
 
-export type EmbeddingBatchDispatcher = (batch: EmbeddingBatch) => Promise<EmbeddingBatchOutput>;
+export type EmbeddingBatchDispatcher<M extends EmbeddingMember = EmbeddingMember> = (batch: EmbeddingBatch<M>) => Promise<EmbeddingBatchOutput>;
 
-export class EmbeddingBatcher {
+/** `M`: the member objects the caller passes in, handed back as they are in each batch's `members`. */
+export class EmbeddingBatcher<M extends EmbeddingMember = EmbeddingMember> {
   private readonly maxWaitMs: number;
   private readonly batchSize: number;
   private readonly maxBatchTokens: number;
-  private readonly open = new Map<string, OpenBatch>();
+  // Not a Map: an open batch is added and removed under its key for every batch, and a Map that entries pass
+  // through keeps its replaced tables, with the batches (and their callers) they held, alive (id-list.ts).
+  private readonly open = new IdList<OpenBatch<M>>(8);
   private seq = 0;
   private closed = false;
 
   constructor(
-    private readonly dispatch: EmbeddingBatchDispatcher,
+    private readonly dispatch: EmbeddingBatchDispatcher<M>,
     opts: EmbeddingBatchOptions = {},
   ) {
     this.maxWaitMs = opts.maxWaitMs ?? 50;
@@ -98,7 +102,7 @@ export class EmbeddingBatcher {
     return this.open.size;
   }
 
-  add(member: EmbeddingMember): Promise<EmbeddingMemberResult> {
+  add(member: M): Promise<EmbeddingMemberResult> {
     if (this.closed) return Promise.reject(new RequestCancelledError(member.requestId, 'embedding batcher is closed'));
     if (member.signal?.aborted) return Promise.reject(new RequestCancelledError(member.requestId));
     // Token ids are counted as they are, never decoded or re-encoded.
@@ -107,7 +111,7 @@ export class EmbeddingBatcher {
     const key = JSON.stringify([member.model, member.dimensions ?? null, member.encodingFormat ?? 'float', kind]);
 
     return new Promise<EmbeddingMemberResult>((resolve, reject) => {
-      const w: Waiting = { member, tokens, resolve, reject, detach: () => undefined, settled: false };
+      const w: Waiting<M> = { member, tokens, resolve, reject, detach: () => undefined, settled: false };
       let batch = this.open.get(key);
       if (batch && (batch.texts + member.texts.length > this.batchSize || batch.tokens + tokens > this.maxBatchTokens)) {
         this.flush(key);
@@ -131,7 +135,7 @@ export class EmbeddingBatcher {
   }
 
   /** A caller went away: drop it from a batch not yet sent, or just stop waiting for a batch in flight. */
-  private cancel(key: string, w: Waiting): void {
+  private cancel(key: string, w: Waiting<M>): void {
     const batch = this.open.get(key);
     if (batch) {
       const idx = batch.waiting.indexOf(w);
@@ -148,7 +152,7 @@ export class EmbeddingBatcher {
     this.settle(w, undefined, new RequestCancelledError(w.member.requestId));
   }
 
-  private settle(w: Waiting, result: EmbeddingMemberResult | undefined, error?: unknown): void {
+  private settle(w: Waiting<M>, result: EmbeddingMemberResult | undefined, error?: unknown): void {
     if (w.settled) return;
     w.settled = true;
     w.detach();
@@ -174,7 +178,7 @@ export class EmbeddingBatcher {
     };
     for (const w of waiting) w.member.signal?.addEventListener('abort', abortIfAllGone, { once: true });
 
-    const out: EmbeddingBatch = {
+    const out: EmbeddingBatch<M> = {
       id,
       model: first.model,
       dimensions: first.dimensions,
@@ -209,13 +213,14 @@ export class EmbeddingBatcher {
 
   /** Sends every open batch now (used on shutdown to drain). */
   flushAll(): void {
-    for (const key of [...this.open.keys()]) this.flush(key);
+    for (const key of this.open.keys()) this.flush(key);
   }
 
   /** Rejects callers still waiting in open batches; batches in flight finish normally. */
   close(): void {
     this.closed = true;
-    for (const batch of this.open.values()) {
+    for (const key of this.open.keys()) {
+      const batch = this.open.get(key) as OpenBatch<M>;
       clearTimeout(batch.timer);
       for (const w of batch.waiting) this.settle(w, undefined, new RequestCancelledError(w.member.requestId, 'control plane is shutting down'));
     }
