@@ -1,7 +1,7 @@
 // Embedding requests through the batcher (F-206): each caller's texts join a batch, a batch is queued as ONE
 // request (the most urgent member's priority, the earliest deadline), and each member gets its own result
 // and its own metrics record, with the batch's scheduling decision stated for it.
-import { EmbeddingBatcher, batchTags, type EmbeddingBatch, type EmbeddingBatchOptions, type EmbeddingBatchOutput } from '../batching';
+import { EmbeddingBatcher, batchTags, type EmbeddingBatch, type EmbeddingBatchOptions, type EmbeddingBatchOutput, type EmbeddingMember } from '../batching';
 import { RequestPriority, RequestStatus, RequestType, type RequestMetadata, type SchedulingDecision } from '../types';
 import { RequestCancelledError } from './errors';
 import type { InferenceRequest, InferenceResult } from './request';
@@ -23,14 +23,24 @@ export interface EmbeddingRequestsOptions {
   policyName: () => string;
 }
 
+/**
+ * A caller's part of a batch. It carries the caller's metadata, and its batch's scheduling once the batch is queued,
+ * so that neither is looked up by id: a Map that every request (or batch) is added to and deleted from keeps its
+ * replaced tables, and the requests they held, alive through young collections (id-list.ts).
+ */
+interface Member extends EmbeddingMember {
+  meta: RequestMetadata;
+  scheduling?: BatchScheduling;
+}
+
 export class EmbeddingRequests {
-  private readonly batcher: EmbeddingBatcher;
-  private readonly memberMeta = new Map<string, RequestMetadata>();
-  private readonly batchInfo = new Map<string, BatchScheduling>();
+  private readonly batcher: EmbeddingBatcher<Member>;
+  /** Each queued batch's scheduling, under the batch's own metadata; a WeakMap lets it go with the batch. */
+  private readonly batches = new WeakMap<RequestMetadata, BatchScheduling>();
 
   constructor(private readonly o: EmbeddingRequestsOptions) {
     const emb = o.batching;
-    this.batcher = new EmbeddingBatcher((batch) => this.enqueueBatch(batch), emb.enabled === false ? { maxWaitMs: 0, batchSize: 1 } : emb);
+    this.batcher = new EmbeddingBatcher<Member>((batch) => this.enqueueBatch(batch), emb.enabled === false ? { maxWaitMs: 0, batchSize: 1 } : emb);
   }
 
   async submit(meta: RequestMetadata, request: InferenceRequest): Promise<InferenceResult> {
@@ -38,11 +48,11 @@ export class EmbeddingRequests {
     const dimensions = typeof extra.dimensions === 'number' ? extra.dimensions : undefined;
     const encodingFormat = extra.encoding_format === 'base64' ? 'base64' : extra.encoding_format === 'float' ? 'float' : undefined;
     const texts = meta.embeddingTokenIds ?? meta.embeddingTexts ?? [];
-    this.memberMeta.set(meta.id, meta);
+    const member: Member = { requestId: meta.id, model: meta.model, texts, dimensions, encodingFormat, signal: request.signal, meta };
     try {
-      const r = await this.batcher.add({ requestId: meta.id, model: meta.model, texts, dimensions, encodingFormat, signal: request.signal });
+      const r = await this.batcher.add(member);
       const now = Date.now();
-      const info = this.batchInfo.get(r.batchId);
+      const info = member.scheduling;
       const body: Record<string, unknown> = {
         object: 'list',
         data: r.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
@@ -62,14 +72,12 @@ export class EmbeddingRequests {
     } catch (err) {
       this.o.record(meta, { outcome: err instanceof RequestCancelledError ? 'cancelled' : 'failed', errorCode: (err as { code?: string }).code, e2eMs: Date.now() - meta.timestamps.arrival, completionTokens: 0 });
       throw err;
-    } finally {
-      this.memberMeta.delete(meta.id);
     }
   }
 
-  /** Notes where a batch (queued under its own id) was scheduled; no-op for other requests. */
-  noteScheduled(batchId: string, scheduling: BatchScheduling): void {
-    const info = this.batchInfo.get(batchId);
+  /** Notes where a batch (queued as `batch`) was scheduled; no-op for other requests. */
+  noteScheduled(batch: RequestMetadata, scheduling: BatchScheduling): void {
+    const info = this.batches.get(batch);
     if (info) Object.assign(info, scheduling);
   }
 
@@ -78,8 +86,8 @@ export class EmbeddingRequests {
   }
 
   /** The batcher's dispatcher: a batch becomes one queued request of the most urgent member's priority and the earliest deadline. */
-  private enqueueBatch(batch: EmbeddingBatch): Promise<EmbeddingBatchOutput> {
-    const members = batch.members.map((m) => this.memberMeta.get(m.requestId)).filter((m): m is RequestMetadata => m !== undefined);
+  private enqueueBatch(batch: EmbeddingBatch<Member>): Promise<EmbeddingBatchOutput> {
+    const members = batch.members.map((m) => m.meta);
     const arrival = Math.min(...members.map((m) => m.timestamps.arrival), Date.now());
     const deadlines = members.map((m) => (m.sloDeadlineMs === undefined ? undefined : m.timestamps.arrival + m.sloDeadlineMs - arrival)).filter((d): d is number => d !== undefined);
     const meta: RequestMetadata = {
@@ -99,10 +107,9 @@ export class EmbeddingRequests {
     const extra: Record<string, unknown> = {};
     if (batch.dimensions !== undefined) extra.dimensions = batch.dimensions;
     if (batch.encodingFormat !== undefined) extra.encoding_format = batch.encodingFormat;
-    this.batchInfo.set(batch.id, {});
-    const p = this.o.enqueue(meta, { extraBody: extra, signal: batch.signal });
-    // Batch info is read by members right after resolution; drop it a moment later.
-    void p.catch(() => undefined).finally(() => setImmediate(() => this.batchInfo.delete(batch.id)));
-    return p;
+    const scheduling: BatchScheduling = {};
+    this.batches.set(meta, scheduling);
+    for (const m of batch.members) m.scheduling = scheduling;
+    return this.o.enqueue(meta, { extraBody: extra, signal: batch.signal });
   }
 }

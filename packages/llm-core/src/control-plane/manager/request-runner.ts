@@ -275,7 +275,7 @@ export class RequestRunner {
       this.start(p);
       if (p.mode === 'embedding') {
         const body: Record<string, unknown> = { ...(p.extra ?? {}), model: meta.model || chosen.models[0], input: meta.embeddingTokenIds ?? meta.embeddingTexts };
-        this.o.embeddings.noteScheduled(meta.id, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
+        this.o.embeddings.noteScheduled(meta, { instanceId: chosen.id, policy: d.policy, scheduledAt: meta.timestamps.scheduled, decision: d });
         const res = await executor.postJson(chosen, '/embeddings', body, { signal, requestId: upstreamRequestId(meta) });
         const data = Array.isArray(res.body.data) ? (res.body.data as Array<{ index?: number; embedding: number[] | string }>) : [];
         const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((e) => e.embedding);
