@@ -1,44 +1,49 @@
-// A bounded map that forgets the least recently used key first (Map keeps insertion order; re-inserting on
-// access moves a key to the back). Routing state must never grow without bound.
-export class BoundedLru<K, V> {
-  private readonly map = new Map<K, V>();
+// A bounded map that forgets the least recently used key first (kept in insertion order; re-inserting on access
+// moves a key to the back). Routing state must never grow without bound.
+//
+// Not a Map: every routed request moves its key to the back (a delete and a set), and a Map that entries pass
+// through keeps its replaced hash tables, with their keys, alive through young collections (id-list.ts).
+import { IdList } from '../id-list';
+
+export class BoundedLru<K extends string, V> {
+  private readonly list = new IdList<V>();
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
   }
 
   get size(): number {
-    return this.map.size;
+    return this.list.size;
   }
 
   get(key: K): V | undefined {
-    const value = this.map.get(key);
+    const value = this.list.get(key);
     if (value === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, value);
+    this.list.delete(key);
+    this.list.set(key, value);
     return value;
   }
 
   /** Read without refreshing recency. */
   peek(key: K): V | undefined {
-    return this.map.get(key);
+    return this.list.get(key);
   }
 
   set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
+    this.list.delete(key);
+    this.list.set(key, value);
+    if (this.list.size > this.capacity) {
+      const oldest = this.list.first();
+      if (oldest !== undefined) this.list.delete(oldest);
     }
   }
 
   delete(key: K): void {
-    this.map.delete(key);
+    this.list.delete(key);
   }
 
   /** Drop every entry whose value fails `keep` (e.g. mappings to removed instances). */
   retain(keep: (value: V, key: K) => boolean): void {
-    for (const [k, v] of this.map) if (!keep(v, k)) this.map.delete(k);
+    for (const k of this.list.keys()) if (!keep(this.list.get(k) as V, k as K)) this.list.delete(k);
   }
 }
