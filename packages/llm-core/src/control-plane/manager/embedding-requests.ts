@@ -64,8 +64,10 @@ export class EmbeddingRequests {
       return {
         requestId: meta.id,
         instanceId: info?.instanceId ?? '',
-        // The batch's decision, stated for this member (its own id; the batch named by batchId).
-        decision: { ...(info?.decision ?? { instanceId: info?.instanceId ?? '', estimatedLatencyMs: 0, reason: `embedding batch ${r.batchId}`, policy: this.o.policyName() }), requestId: meta.id, batchId: r.batchId },
+        // The batch's decision, stated for this member (its own id; the batch named by batchId). Object.assign, not
+        // `{ ...decision, requestId }`: on this V8 an object spread followed by more properties gets a map of its own
+        // each time once optimised, and every such object outlived young collections.
+        decision: Object.assign({}, info?.decision ?? { instanceId: info?.instanceId ?? '', estimatedLatencyMs: 0, reason: `embedding batch ${r.batchId}`, policy: this.o.policyName() }, { requestId: meta.id, batchId: r.batchId }),
         body,
         timings: { queueMs, e2eMs: now - meta.timestamps.arrival },
       };
