@@ -2,6 +2,7 @@
 // refused is noted and compared with what really happened. A refusal was false when the request made it
 // anyway: its deadline met, or, for a wait-budget refusal, its queue wait within the budget. The rate of false
 // refusals is what says whether the judge's confidence is set right.
+import { IdList } from '../id-list';
 import { sloVerdict, type RequestRecord } from '../metrics';
 import { PRIORITY_NAMES, type RequestMetadata } from '../types';
 
@@ -28,7 +29,9 @@ export interface AdmissionAuditSnapshot {
 const MAX_NOTED = 100_000;
 
 export class AdmissionAudit {
-  private readonly noted = new Map<string, string>();
+  // Not a Map: in shadow mode every refused request is added here and deleted when it ends, and a Map that entries
+  // pass through keeps its replaced tables, with the ids they held, alive through young collections (id-list.ts).
+  private readonly noted = new IdList<string>();
   private readonly byCode = new Map<string, RefusalTally>();
 
   constructor(
@@ -51,8 +54,8 @@ export class AdmissionAudit {
     if (this.noted.has(meta.id)) return;
     this.noted.set(meta.id, code);
     if (this.noted.size > MAX_NOTED) {
-      const oldest = this.noted.keys().next();
-      if (!oldest.done) this.noted.delete(oldest.value);
+      const oldest = this.noted.first();
+      if (oldest !== undefined) this.noted.delete(oldest);
     }
   }
 
@@ -63,9 +66,8 @@ export class AdmissionAudit {
 
   /** The request reached its end: a noted one is scored now. */
   outcome(record: RequestRecord, priority: number): void {
-    const code = this.noted.get(record.requestId);
+    const code = this.noted.take(record.requestId);
     if (code === undefined) return;
-    this.noted.delete(record.requestId);
     if (record.outcome === 'cancelled') return;
     const t = this.tally(code);
     t.refused += 1;
