@@ -9,6 +9,7 @@
 import { hostname } from 'node:os';
 import Redis, { type ChainableCommander } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import { IdList } from '../id-list';
 import { ACQUIRE_LUA, RELEASE_LUA, RENEW_LUA } from './redis-scripts';
 import { newReplicaId } from './replica-id';
 import type { SharedEvent, SharedInstanceEntry, SharedSnapshot, StateStore, StateStoreListener, StateStoreState, StateStoreStatus } from './types';
@@ -69,8 +70,12 @@ export class RedisStateStore implements StateStore {
   private closed = false;
   /** Live replicas at the last heartbeat that reached the store (1, this one, until one does). */
   private replicasSeen = 1;
-  /** Leases this replica holds, per instance: renewed by the heartbeat, written back after a reconnect. */
-  private readonly ours = new Map<string, Set<string>>();
+  /**
+   * Leases this replica holds, per instance: renewed by the heartbeat, written back after a reconnect. An IdList
+   * per instance, kept when it empties: a Map or Set that every request's lease passes through keeps its replaced
+   * tables, and what they held, alive through young collections (id-list.ts).
+   */
+  private readonly ours = new Map<string, IdList<true>>();
   /** Instances a request was refused on, polled until this time (ms) for slots coming free. */
   private readonly blocked = new Map<string, number>();
   private heartbeat?: NodeJS.Timeout;
@@ -158,9 +163,7 @@ export class RedisStateStore implements StateStore {
   }
 
   release(instanceId: string, leaseId: string): void {
-    const mine = this.ours.get(instanceId);
-    mine?.delete(leaseId);
-    if (mine && mine.size === 0) this.ours.delete(instanceId);
+    this.ours.get(instanceId)?.delete(leaseId);
     if (this.state !== 'ok') return;
     this.cmd
       .sageRelease(this.leaseKey(instanceId), this.member(leaseId), this.loadChannel, `${this.replicaId}\t${instanceId}\t`)
@@ -170,8 +173,8 @@ export class RedisStateStore implements StateStore {
 
   private hold(instanceId: string, leaseId: string): void {
     let mine = this.ours.get(instanceId);
-    if (!mine) this.ours.set(instanceId, (mine = new Set()));
-    mine.add(leaseId);
+    if (!mine) this.ours.set(instanceId, (mine = new IdList<true>(16)));
+    mine.set(leaseId, true);
   }
 
   private oursOn(instanceId: string): number {
@@ -203,7 +206,7 @@ export class RedisStateStore implements StateStore {
   private async renew(ids: string[]): Promise<void> {
     const keys = [this.replicaKey(this.replicaId), this.replicasKey(), ...ids.map((id) => this.leaseKey(id))];
     const info = JSON.stringify({ host: hostname(), pid: process.pid, ...this.options.replicaInfo });
-    const members = ids.map((id) => [...(this.ours.get(id) ?? [])].map((l) => this.member(l)).join('\n'));
+    const members = ids.map((id) => (this.ours.get(id)?.keys() ?? []).map((l) => this.member(l)).join('\n'));
     try {
       const [replicas, ...counts] = await this.cmd.sageRenew(keys.length, ...keys, this.ttlMs, info, this.replicaId, ...members);
       this.failures = 0;
@@ -220,7 +223,8 @@ export class RedisStateStore implements StateStore {
   }
 
   private knownIds(): string[] {
-    return [...new Set([...(this.listener?.instanceIds() ?? []), ...this.ours.keys()])];
+    const holding = [...this.ours].filter(([, leases]) => leases.size > 0).map(([id]) => id);
+    return [...new Set([...(this.listener?.instanceIds() ?? []), ...holding])];
   }
 
   // ------------------------------------------------------------------ shared registry, health, circuits, affinity
@@ -385,7 +389,7 @@ export class RedisStateStore implements StateStore {
     if (this.state === 'ok') {
       // Leases still held (requests cut short) go at once rather than after the TTL.
       const m = this.cmd.multi();
-      for (const [id, leases] of this.ours) if (leases.size) m.zrem(this.leaseKey(id), ...[...leases].map((l) => this.member(l)));
+      for (const [id, leases] of this.ours) if (leases.size) m.zrem(this.leaseKey(id), ...leases.keys().map((l) => this.member(l)));
       m.del(this.replicaKey(this.replicaId));
       m.zrem(this.replicasKey(), this.replicaId);
       await m.exec().catch(() => undefined);
