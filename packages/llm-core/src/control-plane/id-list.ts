@@ -7,13 +7,10 @@
 // of slots (linear probing, a deletion moves the entries after it back rather than leaving a marker) that is
 // replaced only to grow, and a replaced array points at nothing newer. An entry that leaves forgets its
 // neighbours, key and value, so nothing gone keeps anything alive.
+import { LinkedOrder, type LinkedEntry } from './linked-order';
 
-interface Entry<V> {
-  key: string | undefined;
+interface Entry<V> extends LinkedEntry<string, V, Entry<V>> {
   hash: number;
-  value: V | undefined;
-  prev: Entry<V> | undefined;
-  next: Entry<V> | undefined;
 }
 
 /** Per process, so that which ids collide cannot be worked out in advance. */
@@ -28,23 +25,17 @@ function hashOf(key: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-export class IdList<V> {
+export class IdList<V> extends LinkedOrder<string, V, Entry<V>> {
   /** A power of two of slots, at most half full. */
   private slots: Array<Entry<V> | undefined>;
   private mask: number;
-  private head: Entry<V> | undefined = undefined;
-  private tail: Entry<V> | undefined = undefined;
-  private count = 0;
 
   constructor(capacity = 64) {
+    super();
     let n = 8;
     while (n < capacity * 2) n *= 2;
     this.slots = new Array<Entry<V> | undefined>(n).fill(undefined);
     this.mask = n - 1;
-  }
-
-  get size(): number {
-    return this.count;
   }
 
   has(key: string): boolean {
@@ -67,13 +58,10 @@ export class IdList<V> {
       }
       i = (i + 1) & this.mask;
     }
-    const entry: Entry<V> = { key, hash, value, prev: this.tail, next: undefined };
+    const entry: Entry<V> = { key, hash, value, prev: undefined, next: undefined };
     this.slots[i] = entry;
-    if (this.tail) this.tail.next = entry;
-    else this.head = entry;
-    this.tail = entry;
-    this.count += 1;
-    if (this.count * 2 > this.slots.length) this.grow();
+    this.append(entry);
+    if (this.size * 2 > this.slots.length) this.grow();
     return this;
   }
 
@@ -90,50 +78,16 @@ export class IdList<V> {
     return i >= 0 ? this.remove(i) : undefined;
   }
 
-  /** The first key still in (the oldest), or undefined. */
-  first(): string | undefined {
-    return this.head?.key;
-  }
-
-  /** The keys in insertion order, copied. */
-  keys(): string[] {
-    const out: string[] = [];
-    for (let e = this.head; e; e = e.next) out.push(e.key as string);
-    return out;
-  }
-
-  /** The values in insertion order, copied. */
-  values(): V[] {
-    const out: V[] = [];
-    for (let e = this.head; e; e = e.next) out.push(e.value as V);
-    return out;
-  }
-
   clear(): void {
-    for (let e = this.head; e; ) {
-      const next = e.next;
-      e.prev = e.next = undefined;
-      e.key = e.value = undefined;
-      e = next;
-    }
+    this.unlinkAll();
     this.slots.fill(undefined);
-    this.head = this.tail = undefined;
-    this.count = 0;
   }
 
   /** Takes the entry in slot `i` out of the table and the order, and returns its value. */
   private remove(i: number): V | undefined {
     const entry = this.slots[i] as Entry<V>;
-    const value = entry.value;
     this.vacate(i);
-    if (entry.prev) entry.prev.next = entry.next;
-    else this.head = entry.next;
-    if (entry.next) entry.next.prev = entry.prev;
-    else this.tail = entry.prev;
-    entry.prev = entry.next = undefined;
-    entry.key = entry.value = undefined;
-    this.count -= 1;
-    return value;
+    return this.unlink(entry);
   }
 
   private slotOf(key: string, hash: number): number {
