@@ -78,6 +78,11 @@ export class IdList<V> extends LinkedOrder<string, V, Entry<V>> {
     return i >= 0 ? this.remove(i) : undefined;
   }
 
+  /** Deletes the oldest entries until at most `max` remain (a bound on what is kept). */
+  keepNewest(max: number): void {
+    while (this.size > max) this.delete(this.first() as string);
+  }
+
   clear(): void {
     this.unlinkAll();
     this.slots.fill(undefined);

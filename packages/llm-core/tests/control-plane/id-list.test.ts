@@ -29,6 +29,16 @@ describe('IdList', () => {
     expect(l.get('c')).toBe(5);
   });
 
+  it('keeps only the newest entries when bounded', () => {
+    const l = new IdList<number>();
+    for (let i = 0; i < 10; i++) l.set(`k${i}`, i);
+    l.keepNewest(3);
+    expect(l.keys()).toEqual(['k7', 'k8', 'k9']);
+    expect(l.has('k6')).toBe(false);
+    l.keepNewest(5);
+    expect(l.size).toBe(3);
+  });
+
   it.each([
     [40, 8],
     [3000, 16],

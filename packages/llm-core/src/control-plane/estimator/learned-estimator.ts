@@ -172,10 +172,7 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     const clock = calibration.clock(instance.id);
     clock.change(now, +1);
     inFlight.set(request.id, { instanceId: instance.id, model: modelOf(request, instance), startedAt: now, area: clock.mark(now), e2eMs: b.prefillMs + b.decodeMs, ttftMs: b.prefillMs });
-    if (inFlight.size > MAX_IN_FLIGHT) {
-      const oldest = inFlight.first();
-      if (oldest !== undefined) inFlight.delete(oldest);
-    }
+    inFlight.keepNewest(MAX_IN_FLIGHT);
   }
 
   function finished(request: RequestMetadata, outcome: ServiceOutcome): void {

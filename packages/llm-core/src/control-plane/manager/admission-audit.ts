@@ -53,10 +53,7 @@ export class AdmissionAudit {
     }
     if (this.noted.has(meta.id)) return;
     this.noted.set(meta.id, code);
-    if (this.noted.size > MAX_NOTED) {
-      const oldest = this.noted.first();
-      if (oldest !== undefined) this.noted.delete(oldest);
-    }
+    this.noted.keepNewest(MAX_NOTED);
   }
 
   /** Shadow mode: has admission or the watch already noted this one? */

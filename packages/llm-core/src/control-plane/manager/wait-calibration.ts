@@ -29,10 +29,7 @@ export class WaitCalibration {
   admitted(id: string, waitMs: number): void {
     if (!(waitMs >= MIN_PREDICTED_MS)) return;
     this.predicted.set(id, waitMs);
-    if (this.predicted.size > MAX_TRACKED) {
-      const oldest = this.predicted.first();
-      if (oldest !== undefined) this.predicted.delete(oldest);
-    }
+    this.predicted.keepNewest(MAX_TRACKED);
   }
 
   /** The request left the queue after `waitedMs` (dispatched), or without being dispatched (waitedMs undefined). */

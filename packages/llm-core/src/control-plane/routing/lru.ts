@@ -32,10 +32,7 @@ export class BoundedLru<K extends string, V> {
   set(key: K, value: V): void {
     this.list.delete(key);
     this.list.set(key, value);
-    if (this.list.size > this.capacity) {
-      const oldest = this.list.first();
-      if (oldest !== undefined) this.list.delete(oldest);
-    }
+    this.list.keepNewest(this.capacity);
   }
 
   delete(key: K): void {
