@@ -1,16 +1,23 @@
 // Pure parts of the executor: the SSE parser and the per-instance circuit breaker.
-import { CircuitBreaker, parseSseData } from '../../src/control-plane/executor';
+import { CircuitBreaker, SseDataParser } from '../../src/control-plane/executor';
 
 async function collect(chunks: Array<string | Buffer>): Promise<string[]> {
   async function* src() {
     for (const c of chunks) yield typeof c === 'string' ? Buffer.from(c) : c;
   }
+  // Chunk by chunk as the stream call feeds it, then what a stream cut without its last blank line leaves.
+  const parser = new SseDataParser();
   const out: string[] = [];
-  for await (const d of parseSseData(src())) out.push(d);
+  for await (const chunk of src()) {
+    out.push(...parser.push(chunk));
+    if (parser.done) return out;
+  }
+  const last = parser.end();
+  if (last !== undefined) out.push(last);
   return out;
 }
 
-describe('parseSseData', () => {
+describe('SseDataParser', () => {
   it('yields data payloads across chunk boundaries and stops at [DONE]', async () => {
     const out = await collect(['data: {"a":', '1}\n\n: comment\n\nevent: x\ndata: {"b":2}\r\n\r\n', 'data: [DONE]\n\n', 'data: {"after":true}\n\n']);
     expect(out).toEqual(['{"a":1}', '{"b":2}']);

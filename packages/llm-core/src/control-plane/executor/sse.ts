@@ -70,13 +70,3 @@ export class SseDataParser {
     return payload.trim() === '[DONE]' ? undefined : payload;
   }
 }
-
-export async function* parseSseData(body: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  const parser = new SseDataParser();
-  for await (const chunk of body) {
-    yield* parser.push(chunk);
-    if (parser.done) return;
-  }
-  const last = parser.end();
-  if (last !== undefined) yield last;
-}
