@@ -5,6 +5,7 @@
 // runner per request) is needed for them.
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Level, Logger } from 'pino';
+import { ACCESS_MESSAGE, AccessLineWriter } from './access-line';
 import { clientRequestId } from './request-id';
 
 export type AccessLogLevel = Exclude<Level, 'fatal'> | 'silent';
@@ -22,12 +23,17 @@ export class AccessLog extends LogController {
   private readonly log: Logger;
   private readonly level: AccessLogLevel;
   private readonly onEnd: ((request: FastifyRequest, reply: FastifyReply) => void) | undefined;
+  /** Writes the line of a request that ended well as pino would, for less (access-line.ts); undefined: pino writes it. */
+  private readonly lines: AccessLineWriter | undefined;
+  private readonly levelValue: number;
 
   constructor(options: AccessLogOptions) {
     super();
     this.log = options.logger;
     this.level = options.level ?? 'info';
     this.onEnd = options.onEnd;
+    this.lines = AccessLineWriter.for(this.log);
+    this.levelValue = this.level === 'silent' ? Infinity : (this.log.levels.values[this.level] ?? Infinity);
   }
 
   override incomingRequest(): void {
@@ -45,7 +51,10 @@ export class AccessLog extends LogController {
     }
     const level = error ? 'error' : this.level;
     if (level === 'silent' || !this.log.isLevelEnabled(level)) return;
-    const instance = reply.getHeader('x-sage-instance');
+    const header = reply.getHeader('x-sage-instance');
+    const instance = typeof header === 'string' ? header : undefined;
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    if (!error && this.lines?.write(this.levelValue, { reqId: request.id, method: request.method, url: request.url, status: reply.statusCode, ms, clientRequestId: clientRequestId(request), instance })) return;
     // Written through the server's logger with the request id as the first field: the same line a child bound to
     // the id would write (request-logger.ts), without making that child.
     this.log[level](
@@ -54,12 +63,12 @@ export class AccessLog extends LogController {
         method: request.method,
         url: request.url,
         status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ms,
         clientRequestId: clientRequestId(request),
-        instance: typeof instance === 'string' ? instance : undefined,
+        instance,
         err: error ?? undefined,
       },
-      error ? 'request errored' : 'request completed',
+      error ? 'request errored' : ACCESS_MESSAGE,
     );
   }
 }

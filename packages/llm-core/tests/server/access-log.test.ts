@@ -15,7 +15,7 @@ interface Line {
   instance?: string;
 }
 
-function memoryLogger(level: string): { logger: pino.Logger; lines: Line[]; raw: string[] } {
+function memoryLogger(level: string, options: pino.LoggerOptions = {}): { logger: pino.Logger; lines: Line[]; raw: string[] } {
   const lines: Line[] = [];
   const raw: string[] = [];
   const stream = new Writable({
@@ -28,7 +28,7 @@ function memoryLogger(level: string): { logger: pino.Logger; lines: Line[]; raw:
       done();
     },
   });
-  return { logger: pino({ level }, stream), lines, raw };
+  return { logger: pino({ ...options, level }, stream), lines, raw };
 }
 
 const chat = (h: Harness, headers: Record<string, string> = {}, stream = false) =>
@@ -70,6 +70,44 @@ describe('at info', () => {
     const line = await waitFor(() => log.raw.find((l) => l.includes('"clientRequestId":"layout-1"')), (l) => l !== undefined, 5000);
     expect(Object.keys(JSON.parse(line!) as object)).toEqual(['level', 'time', 'pid', 'hostname', 'reqId', 'method', 'url', 'status', 'ms', 'clientRequestId', 'instance', 'msg']);
     expect(line).toContain(`"reqId":"${res.headers.get('x-sage-request-id')}","method":"POST","url":"/v1/chat/completions","status":200,`);
+  });
+
+  it('writes the bytes pino itself writes for the same record, escapes included', async () => {
+    const res = await fetch(`${h.baseURL}/chat/completions?x=%22q%22&y=\\`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'quote"and\\backslash' },
+      body: JSON.stringify({ model: 'sage-sim-llm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+    });
+    await res.json();
+    const line = await waitFor(() => log.raw.find((l) => l.includes('backslash')), (l) => l !== undefined, 5000);
+    const { level, time, pid, hostname, msg, ...fields } = JSON.parse(line!) as Record<string, unknown>;
+    expect({ level, pid, hostname, msg }).toMatchObject({ level: 30, pid: process.pid, msg: 'request completed' });
+    expect(fields).toMatchObject({ clientRequestId: 'quote"and\\backslash', url: '/v1/chat/completions?x=%22q%22&y=\\' });
+    // The same record through pino's own serializer, on the same logger.
+    const before = log.raw.length;
+    log.logger.info(fields, 'request completed');
+    const theirs = log.raw[before]!;
+    expect(line!.replace(/"time":\d+/, '')).toBe(theirs.replace(/"time":\d+/, ''));
+    expect(typeof time).toBe('number');
+  });
+});
+
+describe('with a logger that redacts a field of the line', () => {
+  let h: Harness;
+  const log = memoryLogger('info', { redact: ['clientRequestId'] });
+  beforeAll(async () => {
+    h = await startHarness({ logger: log.logger });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('writes the line as that logger writes it', async () => {
+    const res = await chat(h, { 'x-request-id': 'secret-1' });
+    await res.json();
+    const access = await waitFor(() => log.lines.find((l) => l.msg === 'request completed'), (l) => l !== undefined, 5000);
+    expect(access).toMatchObject({ clientRequestId: '[Redacted]', status: 200, reqId: res.headers.get('x-sage-request-id') });
+    expect(log.raw.some((l) => l.includes('secret-1'))).toBe(false);
   });
 });
 
