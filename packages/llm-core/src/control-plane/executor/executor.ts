@@ -8,8 +8,8 @@ import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
 import type { ChunkSource } from './chunk-source';
 import { StreamCall } from './stream-call';
-import { JsonCall } from './json-call';
-import { RefList } from '../ref-list';
+import { JsonCall, type JsonCallOwner } from './json-call';
+import { WaitingCalls } from './waiting-calls';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
@@ -40,11 +40,6 @@ export interface JsonResult {
   body: Record<string, unknown>;
   /** The body exactly as the engine sent it (relayed as is, it needs no serializing again). */
   text: string;
-}
-
-/** A call an engine's stall may cut (see cutWaiting). */
-interface Cuttable {
-  abort(reason: unknown): void;
 }
 
 /** A started stream: headers were received with a 2xx status; chunks are the parsed `data:` payloads. */
@@ -82,8 +77,21 @@ export class EngineExecutor {
   /** Origin and path prefix of each base URL seen, so that a call parses no URL, and its routes' full paths joined once. */
   private readonly bases = new Map<string, { origin: string; prefix: string; paths: Map<string, string> }>();
   /** Calls still waiting for an engine's answer (a JSON call until its body is read, a stream until its first chunk), by instance. */
-  // Per instance a RefList, not a Set: every call passes through it (ref-list.ts says why that matters).
-  private readonly waiting = new Map<string, RefList<Cuttable>>();
+  // Per instance a list linked through the calls, not a Set: every call passes through it (waiting-calls.ts).
+  private readonly waiting = new Map<string, WaitingCalls>();
+  /** What makes a JSON call's result, made once rather than per call. */
+  private readonly jsonOwner: JsonCallOwner = {
+    result: (call, status, text) => {
+      if (status < 200 || status >= 300) throw EngineExecutor.statusErrorOf(call.instance, status, text, call.options.requestId);
+      return { status, body: JSON.parse(text) as Record<string, unknown>, text };
+    },
+    // A body that fails after a 2xx status is still "before first byte" for the caller: nothing was passed on.
+    failure: (call, err) => this.classify(err, call.instance, true, call.timedOut, call.options.signal, call.options.requestId),
+    over: (call) => {
+      call.end();
+      this.answered(call);
+    },
+  };
   private readonly opts: Required<ExecutorOptions>;
   /** The default request timeout's message, made once rather than per call. */
   private readonly noAnswerWhy: string;
@@ -127,16 +135,16 @@ export class EngineExecutor {
   }
 
   /** The call enters the set of calls waiting on `instanceId` (see cutWaiting). */
-  private wait(instanceId: string, call: Cuttable, opts: CallOptions): void {
+  private wait(instanceId: string, call: JsonCall | StreamCall, opts: CallOptions): void {
     if (!opts.cutWhenStalled) return;
-    let set = this.waiting.get(instanceId);
-    if (!set) this.waiting.set(instanceId, (set = new RefList()));
-    set.set(call, true);
+    let list = this.waiting.get(instanceId);
+    if (!list) this.waiting.set(instanceId, (list = new WaitingCalls()));
+    list.add(call);
   }
 
-  private answered(instanceId: string, call: Cuttable): void {
+  private answered(call: JsonCall | StreamCall): void {
     // The instance's list stays when it empties (made again per request under light load); forget() drops it.
-    this.waiting.get(instanceId)?.delete(call);
+    call.waitingIn?.remove(call);
   }
 
   /**
@@ -144,14 +152,18 @@ export class EngineExecutor {
    * an engine found stalled would keep them waiting up to the request timeout.
    */
   cutWaiting(instanceId: string, reason: unknown): void {
-    for (const call of this.waiting.get(instanceId)?.keys() ?? []) call.abort(reason);
+    for (const call of this.waiting.get(instanceId)?.calls() ?? []) call.abort(reason);
   }
 
-  private headers(instance: ExecutionInstance, stream: boolean, requestId?: string): Record<string, string> {
-    const h: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
-    if (instance.apiKey) h.authorization = `Bearer ${instance.apiKey}`;
-    if (requestId) h['x-request-id'] = requestId;
-    return h;
+  /** The request's headers as undici's flat name/value array (an object would cost it a key list and a prototype check). */
+  private headers(instance: ExecutionInstance, stream: boolean, requestId?: string): string[] {
+    const accept = stream ? 'text/event-stream' : 'application/json';
+    const key = instance.apiKey;
+    if (key) {
+      const auth = `Bearer ${key}`;
+      return requestId ? ['content-type', 'application/json', 'accept', accept, 'authorization', auth, 'x-request-id', requestId] : ['content-type', 'application/json', 'accept', accept, 'authorization', auth];
+    }
+    return requestId ? ['content-type', 'application/json', 'accept', accept, 'x-request-id', requestId] : ['content-type', 'application/json', 'accept', accept];
   }
 
   private classify(err: unknown, instance: ExecutionInstance, beforeFirstByte: boolean, timedOut: boolean, callerSignal?: AbortSignal, requestId?: string): Error {
@@ -193,23 +205,21 @@ export class EngineExecutor {
     });
   }
 
-  /** POST a JSON body and read a JSON answer. Non-2xx answers become an UpstreamError (before first byte). */
-  async postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
-    const t = this.target(instance, path);
-    const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
-    const call = new JsonCall(opts.signal).timeout(timeoutMs, timeoutMs === this.opts.requestTimeoutMs ? this.noAnswerWhy : `no answer within ${timeoutMs} ms`);
-    this.wait(instance.id, call, opts);
+  /**
+   * POST a JSON body and read a JSON answer. Non-2xx answers become an UpstreamError (before first byte). Not async:
+   * the call settles its own promise with the result (jsonOwner), with no second promise and frame per call.
+   */
+  postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
+    let t: { pool: Pool; path: string };
     try {
-      const res = await call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: JSON.stringify(payload) });
-      if (res.status < 200 || res.status >= 300) throw EngineExecutor.statusErrorOf(instance, res.status, res.text, opts.requestId);
-      return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown>, text: res.text };
+      t = this.target(instance, path);
     } catch (err) {
-      // A body that fails after a 2xx status is still "before first byte" for the caller: nothing was passed on.
-      throw this.classify(err, instance, true, call.timedOut, opts.signal, opts.requestId);
-    } finally {
-      call.end();
-      this.answered(instance.id, call);
+      return Promise.reject(err);
     }
+    const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
+    const call = new JsonCall(opts.signal, this.jsonOwner, instance, opts).timeout(timeoutMs, timeoutMs === this.opts.requestTimeoutMs ? this.noAnswerWhy : `no answer within ${timeoutMs} ms`);
+    this.wait(instance.id, call, opts);
+    return call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: '' }, payload);
   }
 
   /**
@@ -245,7 +255,7 @@ export class EngineExecutor {
       },
       classify: (err, first) => this.classify(err, instance, first, call.timedOut, opts.signal, requestId),
       statusError: (status, text) => EngineExecutor.statusErrorOf(instance, status, text, requestId),
-      answered: () => this.answered(instance.id, call),
+      answered: () => this.answered(call),
     });
     this.wait(instance.id, call, opts);
     // Not async: the call itself is the started stream, handed on without another promise on the way to the first token.

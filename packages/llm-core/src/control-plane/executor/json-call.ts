@@ -5,12 +5,21 @@
 // `request()` uses, which undici calls without wrapping it.
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
+import type { ExecutionInstance } from '../types';
+import type { CallOptions, JsonResult } from './executor';
 import { CallAbort } from './upstream-call';
 
-/** The answer as it came: status and body text (a UTF-8 BOM dropped, as undici's `text()` does). */
-export interface JsonReply {
-  status: number;
-  text: string;
+/**
+ * What makes a call's result (the executor, which knows the engine and how a failure is classified): the call settles
+ * its one promise with it, with no second promise or async frame on the way.
+ */
+export interface JsonCallOwner {
+  /** The result of a whole answer (a UTF-8 BOM dropped, as undici's `text()` does); throws for a failed one. */
+  result(call: JsonCall, status: number, text: string): JsonResult;
+  /** The error the caller gets for what ended the call. */
+  failure(call: JsonCall, err: unknown): unknown;
+  /** The call is over, whatever its outcome: nothing of it outlives this (timer, listener, place among waiting calls). */
+  over(call: JsonCall): void;
 }
 
 export class JsonCall extends CallAbort implements Dispatcher.DispatchHandler {
@@ -19,21 +28,66 @@ export class JsonCall extends CallAbort implements Dispatcher.DispatchHandler {
   private more: Buffer[] | undefined = undefined;
   private length = 0;
   private abortUndici: ((err?: Error) => void) | undefined = undefined;
-  private resolve: ((reply: JsonReply) => void) | undefined = undefined;
+  private resolve: ((result: JsonResult) => void) | undefined = undefined;
   private reject: ((err: unknown) => void) | undefined = undefined;
 
-  constructor(caller: AbortSignal | undefined) {
+  constructor(
+    caller: AbortSignal | undefined,
+    private readonly owner: JsonCallOwner,
+    readonly instance: ExecutionInstance,
+    readonly options: CallOptions,
+  ) {
     super(caller);
     this.follow();
   }
 
-  /** Sends the request; settles with the whole answer, or with why it failed (an abort: its reason). */
-  send(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<JsonReply> {
-    return new Promise<JsonReply>((resolve, reject) => {
+  /**
+   * Sends `payload` as the request's JSON body (`request.body` is set here); settles with the call's result, or
+   * with the owner's error for why it failed (an abort: its reason).
+   */
+  send(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, payload: unknown): Promise<JsonResult> {
+    return new Promise<JsonResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
-      dispatcher.dispatch(options, this);
+      try {
+        request.body = JSON.stringify(payload);
+        dispatcher.dispatch(request, this);
+      } catch (err) {
+        this.failed(err);
+      }
     });
+  }
+
+  private answer(status: number, text: string): void {
+    if (!this.resolve) return;
+    let result: JsonResult;
+    try {
+      result = this.owner.result(this, status, text);
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
+    const resolve = this.resolve;
+    this.settled();
+    resolve?.(result);
+  }
+
+  private failed(err: unknown): void {
+    if (!this.reject) return;
+    let error: unknown;
+    try {
+      error = this.owner.failure(this, err);
+    } catch (thrown) {
+      error = thrown;
+    }
+    const reject = this.reject;
+    this.settled();
+    reject?.(error);
+  }
+
+  private settled(): void {
+    this.resolve = this.reject = undefined;
+    this.owner.over(this);
   }
 
   protected aborting(): void {
@@ -67,14 +121,14 @@ export class JsonCall extends CallAbort implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.abortUndici = undefined;
-    this.resolve?.({ status: this.status, text: this.text() });
+    this.answer(this.status, this.text());
   }
 
   onError(err: Error): void {
     this.abortUndici = undefined;
     // An error answer whose body broke off is still that answer, its body unread (what reading it as text gave).
-    if (this.status !== 0 && (this.status < 200 || this.status >= 300)) this.resolve?.({ status: this.status, text: '' });
-    else this.reject?.(err);
+    if (this.status !== 0 && (this.status < 200 || this.status >= 300)) this.answer(this.status, '');
+    else this.failed(err);
   }
 
   private text(): string {

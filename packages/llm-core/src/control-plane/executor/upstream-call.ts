@@ -4,8 +4,13 @@
 // collector must sweep. CallAbort is that state; JsonCall (json-call.ts) and StreamCall (stream-call.ts) act on it
 // as the call's own dispatch handler.
 import { FollowsCallerAbort } from '../caller-abort';
+import type { WaitingCalls, WaitingLink } from './waiting-calls';
 
-export abstract class CallAbort extends FollowsCallerAbort {
+export abstract class CallAbort extends FollowsCallerAbort implements WaitingLink {
+  // The call's place among the calls waiting for its engine's answer (waiting-calls.ts).
+  waitingIn: WaitingCalls | undefined = undefined;
+  waitingPrev: WaitingLink | undefined = undefined;
+  waitingNext: WaitingLink | undefined = undefined;
   /** Set when the call's own timeout fired (as opposed to the caller leaving or a cut). */
   timedOut = false;
   private timer: NodeJS.Timeout | undefined = undefined;
