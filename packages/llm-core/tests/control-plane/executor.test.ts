@@ -53,6 +53,36 @@ describe('EngineExecutor', () => {
     expect(err).toMatchObject({ status: 504, code: 'upstream_timeout' });
   });
 
+  it('times out each call on the default timeout after its own full duration, calls answered meanwhile untouched', async () => {
+    const short = new EngineExecutor({ requestTimeoutMs: 300 });
+    try {
+      const up = await scriptedUpstream((_req, res, body) => (body.hang ? undefined : echoCompletion(res, body, 'up')));
+      const inst = instanceAt(up.baseUrl);
+      const timed = async (payload: Record<string, unknown>) => {
+        const start = performance.now();
+        const err = await short.postJson(inst, '/chat/completions', payload).catch((e: unknown) => e);
+        return { err, start, end: performance.now() };
+      };
+      // Answered at once: the clock it started must still expire the calls after it, each at its own time.
+      const quick = await short.postJson(inst, '/chat/completions', { messages: [{ role: 'user', content: 'quick' }] });
+      const first = timed({ hang: true });
+      await until(() => up.hits === 2);
+      // Staggered on purpose: the second call must get its full 300 ms, not expire with the first.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = timed({ hang: true });
+      const [a, b] = await Promise.all([first, second]);
+      for (const r of [a, b]) {
+        expect(r.err).toMatchObject({ status: 504, code: 'upstream_timeout', beforeFirstByte: true, cause: { name: 'TimeoutError', message: 'no answer within 300 ms' } });
+        expect(r.end - r.start).toBeGreaterThanOrEqual(300);
+      }
+      expect(b.end).toBeGreaterThan(a.end);
+      expect((quick.body.choices as Array<{ message: { content: string } }>)[0].message.content).toBe('up: quick');
+      await until(() => up.aborted === 2);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('streams SSE chunks and reports a stream cut mid-way as not retryable', async () => {
     const up = await scriptedUpstream((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -10,6 +10,7 @@ import type { ChunkSource } from './chunk-source';
 import { StreamCall } from './stream-call';
 import { JsonCall, type JsonCallOwner } from './json-call';
 import { WaitingCalls } from './waiting-calls';
+import { CallDeadlines } from './call-deadlines';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
@@ -93,8 +94,8 @@ export class EngineExecutor {
     },
   };
   private readonly opts: Required<ExecutorOptions>;
-  /** The default request timeout's message, made once rather than per call. */
-  private readonly noAnswerWhy: string;
+  /** The calls with the default request timeout, on one timer (undefined for a duration Node's timers would change). */
+  private readonly deadlines: CallDeadlines | undefined;
   private closed = false;
 
   constructor(opts: ExecutorOptions = {}) {
@@ -104,7 +105,8 @@ export class EngineExecutor {
       requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
       streamIdleTimeoutMs: opts.streamIdleTimeoutMs ?? 30_000,
     };
-    this.noAnswerWhy = `no answer within ${this.opts.requestTimeoutMs} ms`;
+    const ms = this.opts.requestTimeoutMs;
+    this.deadlines = CallDeadlines.fits(ms) ? new CallDeadlines(ms, `no answer within ${ms} ms`) : undefined;
   }
 
   private base(baseUrl: string): { origin: string; prefix: string; paths: Map<string, string> } {
@@ -217,7 +219,9 @@ export class EngineExecutor {
       return Promise.reject(err);
     }
     const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
-    const call = new JsonCall(opts.signal, this.jsonOwner, instance, opts).timeout(timeoutMs, timeoutMs === this.opts.requestTimeoutMs ? this.noAnswerWhy : `no answer within ${timeoutMs} ms`);
+    const call = new JsonCall(opts.signal, this.jsonOwner, instance, opts);
+    if (this.deadlines && timeoutMs === this.deadlines.ms) call.timeoutOn(this.deadlines);
+    else call.timeout(timeoutMs, `no answer within ${timeoutMs} ms`);
     this.wait(instance.id, call, opts);
     return call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: '' }, payload);
   }
