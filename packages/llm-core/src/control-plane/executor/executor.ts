@@ -11,6 +11,9 @@ import { StreamCall } from './stream-call';
 import { JsonCall, type JsonCallOwner } from './json-call';
 import { WaitingCalls } from './waiting-calls';
 import { CallDeadlines } from './call-deadlines';
+import type { CallOptions, JsonResult } from './call-types';
+
+export type { CallOptions, JsonResult } from './call-types';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
@@ -23,24 +26,6 @@ export interface ExecutorOptions {
   requestTimeoutMs?: number;
   /** Longest silence between two chunks of a stream once its first chunk arrived, ms (default 30 000; 0 = none). */
   streamIdleTimeoutMs?: number;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Overrides requestTimeoutMs for this call. */
-  timeoutMs?: number;
-  /** Overrides streamIdleTimeoutMs for this call (postStream only). */
-  idleTimeoutMs?: number;
-  requestId?: string;
-  /** The call may be cut by cutWaiting() while it waits for the engine's answer (default false). */
-  cutWhenStalled?: boolean;
-}
-
-export interface JsonResult {
-  status: number;
-  body: Record<string, unknown>;
-  /** The body exactly as the engine sent it (relayed as is, it needs no serializing again). */
-  text: string;
 }
 
 /** A started stream: headers were received with a 2xx status; chunks are the parsed `data:` payloads. */

@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
 import type { ExecutionInstance } from '../types';
-import type { CallOptions, JsonResult } from './executor';
+import type { CallOptions, JsonResult } from './call-types';
 import { CallAbort } from './upstream-call';
 
 /**
