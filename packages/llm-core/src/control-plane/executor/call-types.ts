@@ -11,6 +11,15 @@ export interface CallOptions {
   cutWhenStalled?: boolean;
 }
 
+/**
+ * Where a JSON call's outcome goes (EngineExecutor.postJsonTo): one of the two is called once. An answer is
+ * handed over as the call ends; a failure a microtask later, as a rejected promise's would be.
+ */
+export interface JsonSink {
+  answered(res: JsonResult): void;
+  failed(err: unknown): void;
+}
+
 export interface JsonResult {
   status: number;
   body: Record<string, unknown>;

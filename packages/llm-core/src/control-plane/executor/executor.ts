@@ -8,12 +8,12 @@ import type { ExecutionInstance } from '../types';
 import { UpstreamError } from '../manager/errors';
 import type { ChunkSource } from './chunk-source';
 import { StreamCall } from './stream-call';
-import { JsonCall, type JsonCallOwner } from './json-call';
+import { JsonCall, failLater, type JsonCallOwner } from './json-call';
 import { WaitingCalls } from './waiting-calls';
 import { CallDeadlines } from './call-deadlines';
-import type { CallOptions, JsonResult } from './call-types';
+import type { CallOptions, JsonResult, JsonSink } from './call-types';
 
-export type { CallOptions, JsonResult } from './call-types';
+export type { CallOptions, JsonResult, JsonSink } from './call-types';
 
 export interface ExecutorOptions {
   /** Connections per engine. */
@@ -192,23 +192,29 @@ export class EngineExecutor {
     });
   }
 
-  /**
-   * POST a JSON body and read a JSON answer. Non-2xx answers become an UpstreamError (before first byte). Not async:
-   * the call settles its own promise with the result (jsonOwner), with no second promise and frame per call.
-   */
+  /** POST a JSON body and read a JSON answer. Non-2xx answers become an UpstreamError (before first byte). */
   postJson(instance: ExecutionInstance, path: string, payload: unknown, opts: CallOptions = {}): Promise<JsonResult> {
+    return new Promise<JsonResult>((resolve, reject) => this.postJsonTo(instance, path, payload, { answered: resolve, failed: reject }, opts));
+  }
+
+  /**
+   * postJson() with its outcome handed to `sink` rather than a promise: the answer as the call ends (no promise,
+   * callbacks or microtask per call), a failure as a rejection would reach its handler.
+   */
+  postJsonTo(instance: ExecutionInstance, path: string, payload: unknown, sink: JsonSink, opts: CallOptions = {}): void {
     let t: { pool: Pool; path: string };
     try {
       t = this.target(instance, path);
     } catch (err) {
-      return Promise.reject(err);
+      failLater(sink, err);
+      return;
     }
     const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
     const call = new JsonCall(opts.signal, this.jsonOwner, instance, opts);
     if (this.deadlines && timeoutMs === this.deadlines.ms) call.timeoutOn(this.deadlines);
     else call.timeout(timeoutMs, `no answer within ${timeoutMs} ms`);
     this.wait(instance.id, call, opts);
-    return call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: '' }, payload);
+    call.send(t.pool, { path: t.path, method: 'POST', headers: this.headers(instance, false, opts.requestId), body: '' }, payload, sink);
   }
 
   /**

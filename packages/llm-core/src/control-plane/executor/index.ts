@@ -1,5 +1,5 @@
 export { EngineExecutor } from './executor';
-export type { ExecutorOptions, CallOptions, JsonResult, StreamResult } from './executor';
+export type { ExecutorOptions, CallOptions, JsonResult, JsonSink, StreamResult } from './executor';
 export { CircuitBreaker } from './circuit-breaker';
 export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker';
 export { SseDataParser } from './sse';

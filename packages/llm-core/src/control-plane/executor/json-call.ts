@@ -6,12 +6,12 @@
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
 import type { ExecutionInstance } from '../types';
-import type { CallOptions, JsonResult } from './call-types';
+import type { CallOptions, JsonResult, JsonSink } from './call-types';
 import { CallAbort } from './upstream-call';
 
 /**
- * What makes a call's result (the executor, which knows the engine and how a failure is classified): the call settles
- * its one promise with it, with no second promise or async frame on the way.
+ * What makes a call's result (the executor, which knows the engine and how a failure is classified): the call hands
+ * it to its sink, with no promise or async frame on the way.
  */
 export interface JsonCallOwner {
   /** The result of a whole answer (a UTF-8 BOM dropped, as undici's `text()` does); throws for a failed one. */
@@ -22,14 +22,28 @@ export interface JsonCallOwner {
   over(call: JsonCall): void;
 }
 
+/**
+ * Hands `err` to `sink` a microtask later, as a rejection reached its handler: a failure can come inside the caller's
+ * own code (a dispatch that fails at once, a cut or an abort it made), which must not find it handled mid-way. What
+ * the sink throws is reported as a throwing promise callback's would be.
+ */
+export function failLater(sink: JsonSink, err: unknown): void {
+  queueMicrotask(() => {
+    try {
+      sink.failed(err);
+    } catch (thrown) {
+      void Promise.reject(thrown);
+    }
+  });
+}
+
 export class JsonCall extends CallAbort implements Dispatcher.DispatchHandler {
   private status = 0;
   private first: Buffer | undefined = undefined;
   private more: Buffer[] | undefined = undefined;
   private length = 0;
   private abortUndici: ((err?: Error) => void) | undefined = undefined;
-  private resolve: ((result: JsonResult) => void) | undefined = undefined;
-  private reject: ((err: unknown) => void) | undefined = undefined;
+  private sink: JsonSink | undefined = undefined;
 
   constructor(
     caller: AbortSignal | undefined,
@@ -42,24 +56,22 @@ export class JsonCall extends CallAbort implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * Sends `payload` as the request's JSON body (`request.body` is set here); settles with the call's result, or
-   * with the owner's error for why it failed (an abort: its reason).
+   * Sends `payload` as the request's JSON body (`request.body` is set here); `sink` gets the call's result, or the
+   * owner's error for why it failed (an abort: its reason).
    */
-  send(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, payload: unknown): Promise<JsonResult> {
-    return new Promise<JsonResult>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-      try {
-        request.body = JSON.stringify(payload);
-        dispatcher.dispatch(request, this);
-      } catch (err) {
-        this.failed(err);
-      }
-    });
+  send(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, payload: unknown, sink: JsonSink): void {
+    this.sink = sink;
+    try {
+      request.body = JSON.stringify(payload);
+      dispatcher.dispatch(request, this);
+    } catch (err) {
+      this.failed(err);
+    }
   }
 
   private answer(status: number, text: string): void {
-    if (!this.resolve) return;
+    const sink = this.sink;
+    if (!sink) return;
     let result: JsonResult;
     try {
       result = this.owner.result(this, status, text);
@@ -67,26 +79,30 @@ export class JsonCall extends CallAbort implements Dispatcher.DispatchHandler {
       this.failed(err);
       return;
     }
-    const resolve = this.resolve;
     this.settled();
-    resolve?.(result);
+    try {
+      sink.answered(result);
+    } catch (thrown) {
+      // Not into undici's parser: what a sink throws is reported as a throwing promise callback's would be.
+      void Promise.reject(thrown);
+    }
   }
 
   private failed(err: unknown): void {
-    if (!this.reject) return;
+    const sink = this.sink;
+    if (!sink) return;
     let error: unknown;
     try {
       error = this.owner.failure(this, err);
     } catch (thrown) {
       error = thrown;
     }
-    const reject = this.reject;
     this.settled();
-    reject?.(error);
+    failLater(sink, error);
   }
 
   private settled(): void {
-    this.resolve = this.reject = undefined;
+    this.sink = undefined;
     this.owner.over(this);
   }
 

@@ -4,7 +4,7 @@
 // once with the engine's verdict; what happens to a request that failed (retry or fail) is the manager's call,
 // through `onFailure`. A stream whose engine fails after its first chunk is continued on another instance
 // (stream-failover.ts), each leg on a lease of its own.
-import { END, nextChunk, type Chunk, type CircuitBreaker, type EngineExecutor, type JsonResult } from '../executor';
+import { END, nextChunk, type Chunk, type CircuitBreaker, type EngineExecutor, type JsonResult, type JsonSink } from '../executor';
 import { buildDecodePayload, buildPrefillPayload, extractKvTransferParams } from '../pd';
 import { RequestStatus, RequestType, type ExecutionInstance, type RequestMetadata, type SchedulingDecision } from '../types';
 import type { EmbeddingRequests } from './embedding-requests';
@@ -195,8 +195,9 @@ export class RequestRunner {
     decision: SchedulingDecision,
     prefillInstanceId: string | undefined,
   ): void {
-    this.o.executor.postJson(target, path, payload, { signal: p.signal, requestId: upstreamRequestId(p.meta), cutWhenStalled: true }).then(
-      (res) => {
+    // A sink rather than a promise: the answer comes as the call ends, with no promise or microtask on the way.
+    const sink: JsonSink = {
+      answered: (res) => {
         try {
           this.answered(p, targetLease, target, d, res, prefillInstanceId, decision);
         } catch (err) {
@@ -205,8 +206,9 @@ export class RequestRunner {
         }
         this.ended(p, lease, pair);
       },
-      (err: unknown) => this.attemptFailed(p, lease, pair, target, targetLease, err),
-    );
+      failed: (err) => this.attemptFailed(p, lease, pair, target, targetLease, err),
+    };
+    this.o.executor.postJsonTo(target, path, payload, sink, { signal: p.signal, requestId: upstreamRequestId(p.meta), cutWhenStalled: true });
   }
 
   /** The attempt failed on `current` before anything reached the caller, and is over. */
