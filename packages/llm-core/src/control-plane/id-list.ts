@@ -16,8 +16,24 @@ interface Entry<V> extends LinkedEntry<string, V, Entry<V>> {
 /** Per process, so that which ids collide cannot be worked out in advance. */
 const SEED = Math.floor(Math.random() * 2 ** 31);
 
-/** FNV-1a over the UTF-16 units, then murmur3's finalizer so that the low bits (the slot) depend on every unit. */
+/**
+ * The last key hashed and its hash. A request's id is looked up several times in a row (the queue, the queue index,
+ * the wait calibration and the estimator each keep it when it is queued, dispatched or leaves), so most lookups
+ * ask for the id hashed just before: comparing it with the last one (nearly always the very same string) is cheaper
+ * than hashing it again.
+ */
+let lastKey = '';
+let lastHash = hashKey('');
+
 function hashOf(key: string): number {
+  if (key === lastKey) return lastHash;
+  lastHash = hashKey(key);
+  lastKey = key;
+  return lastHash;
+}
+
+/** FNV-1a over the UTF-16 units, then murmur3's finalizer so that the low bits (the slot) depend on every unit. */
+function hashKey(key: string): number {
   let h = (0x811c9dc5 ^ SEED) >>> 0;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -63,6 +79,33 @@ export class IdList<V> extends LinkedOrder<string, V, Entry<V>> {
     this.append(entry);
     if (this.size * 2 > this.slots.length) this.grow();
     return this;
+  }
+
+  /** set(), returning the value `key` had before (undefined if it was not in): one lookup where get and set cost two. */
+  swap(key: string, value: V): V | undefined {
+    const hash = hashOf(key);
+    let i = hash & this.mask;
+    for (let e = this.slots[i]; e; e = this.slots[i]) {
+      if (e.hash === hash && e.key === key) {
+        const before = e.value;
+        e.value = value;
+        return before;
+      }
+      i = (i + 1) & this.mask;
+    }
+    const entry: Entry<V> = { key, hash, value, prev: undefined, next: undefined };
+    this.slots[i] = entry;
+    this.append(entry);
+    if (this.size * 2 > this.slots.length) this.grow();
+    return undefined;
+  }
+
+  /** Deletes `key` only if its value is `value` (by identity); whether it did. One lookup where get and delete cost two. */
+  deleteIfIs(key: string, value: V): boolean {
+    const i = this.slotOf(key, hashOf(key));
+    if (i < 0 || (this.slots[i] as Entry<V>).value !== value) return false;
+    this.remove(i);
+    return true;
   }
 
   delete(key: string): boolean {

@@ -8,7 +8,7 @@
 // keeps the orchestration: queue, dispatch, retries and failures, circuit breakers, metrics records, shutdown.
 import { EventEmitter, setMaxListeners } from 'node:events';
 import pino, { type Logger } from 'pino';
-import { createLearnedLatencyEstimator, isLearningEstimator, type AccuracySummary } from '../estimator';
+import { createLearnedLatencyEstimator, isLearningEstimator, type AccuracySummary, type LearningLatencyEstimator } from '../estimator';
 import { createRouter } from '../routing';
 import type { EmbeddingBatchOptions, EmbeddingBatchOutput } from '../batching';
 import { CircuitBreaker, EngineExecutor, type CircuitBreakerOptions } from '../executor';
@@ -139,6 +139,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   readonly policy: SchedulingPolicy;
   readonly router: RoutingStrategy;
   private readonly estimator: LatencyEstimator;
+  /** The estimator, when it learns from what requests took (asked once: dispatch and every outcome report to it). */
+  private readonly learning?: LearningLatencyEstimator;
   private readonly executor: EngineExecutor;
   private readonly embeddings: EmbeddingRequests;
   private readonly breakers = new Map<string, CircuitBreaker>();
@@ -205,6 +207,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.policy = resolvePolicy(options.policy ?? 'adaptive', shadow ? { ...options.policyOptions, onInfeasible: 'demote' } : options.policyOptions);
     this.router = typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'load_balanced');
     this.estimator = options.estimator ?? createLearnedLatencyEstimator();
+    if (isLearningEstimator(this.estimator)) this.learning = this.estimator;
     this.waitBudgets = resolveWaitBudgets(options.admission?.waitBudgetMs);
     this.confidence = options.admission?.confidence;
     if (this.confidence !== undefined && !(this.confidence > 0.5 && this.confidence < 1)) throw new RangeError(`admission.confidence must be in (0.5, 1), got ${this.confidence}`);
@@ -491,7 +494,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     // The promise's settlers are taken by a shared executor: no closure is made per request for it.
     const promise = new Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput>(takeSettlers);
     // Every field from the start (a later addition grows the object's property store).
-    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject!, onAbort: undefined, decision: undefined, deadlineTimer: undefined };
+    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject!, onAbort: undefined, decision: undefined, deadlineTimer: undefined, waitDue: undefined, waitPrev: undefined, waitNext: undefined };
     settlers.resolve = settlers.reject = undefined;
     try {
       meta.status = RequestStatus.QUEUED;
@@ -528,10 +531,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   /** Takes `p` out of the queue (if it is the one queued under its id). */
   private fromQueue(p: Pending, dispatched = false): boolean {
-    if (this.queue.get(p.meta.id) !== p) return false;
-    this.queue.delete(p.meta.id);
+    if (!this.queue.deleteIfIs(p.meta.id, p)) return false;
     this.index?.remove(p);
-    this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
+    if (this.waits.tracking) this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
     return true;
   }
 
@@ -668,7 +670,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private apply(p: Pending, d: SchedulingDecision): void {
     let inst = this.registry.get(d.instanceId);
     if (!inst || !this.usable(inst) || !hasCapacity(inst) || !this.serves(inst, p.meta)) return; // stays queued
-    if (p.excluded.has(inst.id)) {
+    if (p.excluded.size > 0 && p.excluded.has(inst.id)) {
       // A retry prefers another instance; the excluded one is used only if nothing else could ever serve it.
       const others = this.compatibleUsable(p.meta).filter((i) => !p.excluded.has(i.id));
       if (others.length > 0) {
@@ -688,7 +690,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
     this.fromQueue(p, true);
     this.queueWatch.disarm(p);
-    if (isLearningEstimator(this.estimator)) this.estimator.started(p.meta, inst);
+    this.learning?.started(p.meta, inst);
     p.meta.status = RequestStatus.SCHEDULED;
     p.meta.timestamps.scheduled = Date.now();
     // The policy's decision is this run's own: copied only when the instance is not the one it chose.
@@ -807,7 +809,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private record(meta: RequestMetadata, r: RecordFields): void {
     const rec = toRequestRecord(meta, r);
-    if (isLearningEstimator(this.estimator)) this.estimator.finished(meta, { completed: r.outcome === 'completed', completionTokens: r.completionTokens });
+    this.learning?.finished(meta, { completed: r.outcome === 'completed', completionTokens: r.completionTokens });
     this.audit.outcome(rec, meta.priority);
     this.metrics.record(rec);
     this.emit('finished', rec);

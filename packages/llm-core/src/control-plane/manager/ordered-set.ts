@@ -74,7 +74,8 @@ export class OrderedSet<T extends K, K = T> {
     const l = this.split(this.root, item);
     const r = this.rest;
     this.rest = undefined;
-    this.root = this.merge(this.merge(l, { item, prio: this.random(), size: 1 }), r);
+    // Every field from the start: nodes of one shape keep the walks' property loads monomorphic.
+    this.root = this.merge(this.merge(l, { item, prio: this.random(), size: 1, left: undefined, right: undefined }), r);
   }
 
   /** Removes the element equal to `item` (by compare); false when there is none. */

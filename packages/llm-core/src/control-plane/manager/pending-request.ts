@@ -22,4 +22,11 @@ export interface PendingRequest {
   decision?: SchedulingDecision;
   /** Cancels the watch on a queued request's deadline (queue-watch.ts); cleared with the queue timer. */
   deadlineTimer?: CancelTimer;
+  /**
+   * While its queue-wait bound is armed (queue-watch.ts): when it runs out, and its neighbours in the order bounds
+   * were armed in. Kept on the request itself, so that arming and disarming allocate nothing and look nothing up.
+   */
+  waitDue?: number;
+  waitPrev?: PendingRequest;
+  waitNext?: PendingRequest;
 }

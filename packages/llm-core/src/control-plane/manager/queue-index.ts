@@ -118,12 +118,13 @@ export class QueueIndex<P extends IndexedRequest> {
   }
 
   add(p: P): void {
-    this.remove(p);
     const meta = p.meta;
     const embedding = meta.type === RequestType.EMBEDDING;
     const kind = kindOf(meta);
     const e: Entry<P> = { p, kind, seq: ++this.seq, arrival: meta.timestamps.arrival, edf: this.edfKey(meta), cls: this.classOf(meta), ages: agesInQueue(meta), embedding };
-    this.entries.set(meta.id, e);
+    // One request per id: one queued under the same id before leaves first (one lookup for both).
+    const before = this.entries.swap(meta.id, e);
+    if (before) this.unindex(before);
     let q = this.kinds.get(kind);
     if (!q) {
       q = this.spare.get(kind);
@@ -143,7 +144,11 @@ export class QueueIndex<P extends IndexedRequest> {
 
   remove(p: P): void {
     const e = this.entries.take(p.meta.id);
-    if (!e) return;
+    if (e) this.unindex(e);
+  }
+
+  /** Takes `e` (out of `entries` already) out of its kind's ordered sets and the counts. */
+  private unindex(e: Entry<P>): void {
     const q = this.kinds.get(e.kind);
     if (q) {
       q.arrival.delete(e);

@@ -5,7 +5,6 @@
 // leaves the queue and stop with the manager's timers at close.
 import type { ExecutionInstance, LatencyEstimator, RequestMetadata } from '../types';
 import { aheadPhrase } from './backlog';
-import { RefList } from '../ref-list';
 import type { CancelTimer, DeferredTimers } from './deferred-timers';
 import { RequestRejectedError } from './errors';
 import type { PendingRequest } from './pending-request';
@@ -41,11 +40,14 @@ export interface QueueWatchOptions {
 
 export class QueueWatch {
   /**
-   * When each queued request's wait bound runs out, in the order they were armed: every request gets the same
-   * bound, so they run out in that order too, and one timer (for the first) serves them all — arming and disarming
-   * cost an entry, not a timer per request. A RefList, not a Map: every request passes through it (ref-list.ts).
+   * The queued requests whose wait bound is armed, in the order they were armed, linked through the requests
+   * themselves (waitPrev/waitNext, with the bound in waitDue): every request gets the same bound, so they run out in
+   * that order too, and one timer (for the first) serves them all — arming and disarming cost two links, not a
+   * timer (nor a Map entry) per request. A request that leaves forgets its neighbours, so, as with RefList
+   * (ref-list.ts), nothing gone keeps anything alive.
    */
-  private readonly waits = new RefList<PendingRequest, number>();
+  private waitHead: PendingRequest | undefined = undefined;
+  private waitTail: PendingRequest | undefined = undefined;
   private waitTimer?: CancelTimer;
   /** When the armed timer fires (to know whether an earlier bound needs it moved). */
   private waitTimerAt = Infinity;
@@ -60,7 +62,7 @@ export class QueueWatch {
     this.disarm(p);
     if (this.opts.maxQueueWaitMs > 0) {
       const due = Date.now() + this.opts.maxQueueWaitMs;
-      this.waits.set(p, due);
+      this.link(p, due);
       if (due < this.waitTimerAt) this.scheduleWaits(due);
     }
     this.watchDeadline(p);
@@ -68,9 +70,32 @@ export class QueueWatch {
 
   /** The request left the queue (dispatched, failed, cancelled): none of its timers may fire. */
   disarm(p: PendingRequest): void {
-    this.waits.delete(p);
-    p.deadlineTimer?.();
-    p.deadlineTimer = undefined;
+    this.unlink(p);
+    if (p.deadlineTimer) {
+      p.deadlineTimer();
+      p.deadlineTimer = undefined;
+    }
+  }
+
+  /** Appends `p` (not armed) as the newest bound. */
+  private link(p: PendingRequest, due: number): void {
+    p.waitDue = due;
+    p.waitPrev = this.waitTail;
+    p.waitNext = undefined;
+    if (this.waitTail) this.waitTail.waitNext = p;
+    else this.waitHead = p;
+    this.waitTail = p;
+  }
+
+  /** Takes `p`'s bound out (nothing if it has none), and `p` forgets its neighbours. */
+  private unlink(p: PendingRequest): void {
+    if (p.waitDue === undefined) return;
+    const { waitPrev: prev, waitNext: next } = p;
+    if (prev) prev.waitNext = next;
+    else this.waitHead = next;
+    if (next) next.waitPrev = prev;
+    else this.waitTail = prev;
+    p.waitDue = p.waitPrev = p.waitNext = undefined;
   }
 
   private scheduleWaits(at: number): void {
@@ -86,22 +111,22 @@ export class QueueWatch {
     const now = Date.now();
     const due: PendingRequest[] = [];
     let next = Infinity;
-    this.waits.walk((p, at) => {
+    for (let p = this.waitHead; p; p = p.waitNext) {
+      const at = p.waitDue as number;
       if (at > now) {
         next = at;
-        return false;
+        break;
       }
       due.push(p);
-      return true;
-    });
+    }
     for (const p of due) this.expire(p);
     // Refusing may have armed nothing new: look again for the first bound still waiting.
-    if (next === Infinity) this.waits.walk((_, at) => void (next = Math.min(next, at)));
+    if (next === Infinity) for (let p = this.waitHead; p; p = p.waitNext) next = Math.min(next, p.waitDue as number);
     if (next < Infinity && next < this.waitTimerAt) this.scheduleWaits(next);
   }
 
   private expire(p: PendingRequest): void {
-    this.waits.delete(p);
+    this.unlink(p);
     if (!this.host.isQueued(p)) return;
     const waited = Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival);
     this.host.refuse(p, new RequestRejectedError('queue_timeout', `no instance could take the request within ${waited} ms of queueing`, p.meta.id, 5));

@@ -32,6 +32,11 @@ export class WaitCalibration {
     this.predicted.keepNewest(MAX_TRACKED);
   }
 
+  /** Whether any admitted request's prediction waits to be scored (else left() has nothing to do). */
+  get tracking(): boolean {
+    return this.predicted.size > 0;
+  }
+
   /** The request left the queue after `waitedMs` (dispatched), or without being dispatched (waitedMs undefined). */
   left(id: string, waitedMs?: number): void {
     const p = this.predicted.take(id);

@@ -15,7 +15,8 @@ export function placeInOrder(
   ctx: SchedulingContext,
   options: BasePolicyOptions,
   policy: string,
-  choose: (request: RequestMetadata, available: ExecutionInstance[]) => Choice | undefined,
+  /** Its answer is read at once (it may hand back one object refilled at each call); `ctx` is this call's. */
+  choose: (request: RequestMetadata, available: ExecutionInstance[], ctx: SchedulingContext) => Choice | undefined,
 ): PolicyResult {
   const result: PolicyResult = { decisions: [], rejections: [] };
   const cap = new CapacityView(ctx.instances);
@@ -43,7 +44,7 @@ export function placeInOrder(
     }
     const available = cap.available(compat);
     if (available.length === 0) continue;
-    const choice = choose(request, available);
+    const choice = choose(request, available, ctx);
     if (!choice) continue;
     cap.take(choice.instance.id);
     result.decisions.push(decide(ctx, request, choice.instance, policy, choice.reason));

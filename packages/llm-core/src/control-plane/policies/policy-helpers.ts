@@ -28,6 +28,12 @@ export function sortedBy<T>(queue: readonly T[], compare: (a: T, b: T) => number
     .map((x) => x.item);
 }
 
+/** sortedBy() for a caller that only reads the result: `queue` itself when it is in order already (no copy). */
+export function sortedByReadOnly<T>(queue: readonly T[], compare: (a: T, b: T) => number): readonly T[] {
+  for (let i = 1; i < queue.length; i++) if (compare(queue[i]!, queue[i - 1]!) < 0) return sortedBy(queue, compare);
+  return queue;
+}
+
 export const byArrival = (a: RequestMetadata, b: RequestMetadata): number => a.timestamps.arrival - b.timestamps.arrival;
 
 /** Absolute end-to-end deadline (ms on the same clock as ctx.now), if the request has one. */
