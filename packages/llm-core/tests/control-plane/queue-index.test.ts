@@ -22,6 +22,29 @@ describe('OrderedSet', () => {
     expect(s.delete(1)).toBe(false);
     expect(s.all()).toEqual(values.filter((v) => !shuffled.slice(0, 250).includes(v)));
   });
+
+  it('keeps ranks right through interleaved inserts and deletes, absent elements included', () => {
+    const s = new OrderedSet<number>((a, b) => a - b);
+    const rand = mulberry32(7);
+    const model: number[] = [];
+    for (let step = 0; step < 3000; step++) {
+      const v = Math.floor(rand() * 400);
+      if (rand() < 0.55 && !model.includes(v)) {
+        s.insert(v);
+        model.push(v);
+        model.sort((a, b) => a - b);
+      } else {
+        const at = model.indexOf(v);
+        expect(s.delete(v)).toBe(at >= 0);
+        if (at >= 0) model.splice(at, 1);
+      }
+      const probe = Math.floor(rand() * 400);
+      expect(s.countBefore(probe)).toBe(model.filter((m) => m < probe).length);
+      expect(s.size).toBe(model.length);
+    }
+    expect(s.all()).toEqual(model);
+    expect(s.first(7)).toEqual(model.slice(0, 7));
+  });
 });
 
 describe('QueueIndex agrees with the policy order', () => {

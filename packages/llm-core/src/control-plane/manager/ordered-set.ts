@@ -40,8 +40,6 @@ export class OrderedSet<T extends K, K = T> {
 
   /** The (≥ item) part of the last split: split() returns one part and leaves the other here, so it allocates no pairs. */
   private rest: Node<T> | undefined;
-  /** Whether the last delete() found its element. */
-  private removed = false;
 
   /** Splits into (< item), returned, and (≥ item), left in `rest`. */
   private split(n: Node<T> | undefined, item: K): Node<T> | undefined {
@@ -70,35 +68,63 @@ export class OrderedSet<T extends K, K = T> {
     return update(b);
   }
 
+  /**
+   * Walks down from the root while the nodes outrank the new one (counting it in their sizes), then splits the
+   * subtree found there around it: the treap a split of the whole tree and two merges would make, for a walk and a
+   * split of the (small, expected O(1)) subtree under the new node.
+   */
   insert(item: T): void {
-    const l = this.split(this.root, item);
-    const r = this.rest;
-    this.rest = undefined;
     // Every field from the start: nodes of one shape keep the walks' property loads monomorphic.
-    this.root = this.merge(this.merge(l, { item, prio: this.random(), size: 1, left: undefined, right: undefined }), r);
+    const node: Node<T> = { item, prio: this.random(), size: 1, left: undefined, right: undefined };
+    let parent: Node<T> | undefined;
+    let toLeft = false;
+    let n = this.root;
+    // On a tie of priority it goes under the node already there (a treap either way).
+    while (n && n.prio >= node.prio) {
+      n.size += 1;
+      parent = n;
+      // Where split() sends it: elements before `item` to its left, the rest (equal ones too) to its right.
+      toLeft = !(this.compare(n.item, item) < 0);
+      n = toLeft ? n.left : n.right;
+    }
+    node.left = this.split(n, item);
+    node.right = this.rest;
+    this.rest = undefined;
+    update(node);
+    if (!parent) this.root = node;
+    else if (toLeft) parent.left = node;
+    else parent.right = node;
   }
+
+  /** The nodes above the one delete() takes out (their sizes drop by one once it is found). */
+  private readonly path: Node<T>[] = [];
 
   /** Removes the element equal to `item` (by compare); false when there is none. */
   delete(item: K): boolean {
-    this.removed = false;
-    this.root = this.del(this.root, item);
-    return this.removed;
-  }
-
-  private del(n: Node<T> | undefined, item: K): Node<T> | undefined {
-    if (!n) return undefined;
-    const c = this.compare(item, n.item);
-    if (c === 0) {
-      this.removed = true;
-      const rest = this.merge(n.left, n.right);
-      // The node is garbage now: it points nowhere (a dead node promoted to the old generation would keep what it
-      // points to alive through young-generation collections, and that in turn the next: see ref-list.ts).
-      n.left = n.right = undefined;
-      return rest;
+    const path = this.path;
+    let n = this.root;
+    let c = 0;
+    while (n) {
+      c = this.compare(item, n.item);
+      if (c === 0) break;
+      path.push(n);
+      n = c < 0 ? n.left : n.right;
     }
-    if (c < 0) n.left = this.del(n.left, item);
-    else n.right = this.del(n.right, item);
-    return update(n);
+    if (!n) {
+      path.length = 0;
+      return false;
+    }
+    const rest = this.merge(n.left, n.right);
+    // The node is garbage now: it points nowhere (a dead node promoted to the old generation would keep what it
+    // points to alive through young-generation collections, and that in turn the next: see ref-list.ts).
+    n.left = n.right = undefined;
+    const parent = path.length > 0 ? path[path.length - 1]! : undefined;
+    if (!parent) this.root = rest;
+    else if (parent.left === n) parent.left = rest;
+    else parent.right = rest;
+    for (let i = 0; i < path.length; i++) path[i]!.size -= 1;
+    path.length = 0;
+    return true;
   }
 
   /** Elements strictly before `probe` in the order (probe need not be in the set). */
