@@ -69,7 +69,20 @@ export interface AdmissionVerdict {
 
 /** The common answers, shared (a verdict is only read): admitted with no wait to score, and no prediction made. */
 const ADMITTED: AdmissionVerdict = Object.freeze({});
-const NO_PREDICTION: { refusal?: RequestRejectedError; waitMs?: number } = Object.freeze({});
+const NO_PREDICTION: Prediction = Object.freeze({});
+
+interface Prediction {
+  refusal?: RequestRejectedError;
+  waitMs?: number;
+}
+
+/** What predictiveRefusal() found when it predicted a wait: one object refilled at each call, read at once by its caller. */
+const scratchPrediction: Prediction = { refusal: undefined, waitMs: undefined };
+function prediction(refusal: RequestRejectedError | undefined, waitMs: number): Prediction {
+  scratchPrediction.refusal = refusal;
+  scratchPrediction.waitMs = waitMs;
+  return scratchPrediction;
+}
 
 export function resolveWaitBudgets(budget: AdmissionOptions['waitBudgetMs']): number[] {
   const valid = (v: number, name: string) => {
@@ -99,7 +112,7 @@ export function admissionVerdict(meta: RequestMetadata, ctx: AdmissionContext, s
   return shadow ? { wouldRefuse: predicted, predictedWaitMs: waitMs } : { refusal: predicted, predictive: true };
 }
 
-function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): { refusal?: RequestRejectedError; waitMs?: number } {
+function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): Prediction {
   const withDeadline = meta.sloDeadlineMs !== undefined || meta.ttftDeadlineMs !== undefined;
   // A deadline-blind policy queues a request with a deadline as it comes: nothing to predict.
   if (withDeadline && ctx.judgesDeadlines === false) return NO_PREDICTION;
@@ -127,7 +140,7 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
   }
   // Scaled by how much longer admitted requests really waited than predicted, at the budget's quantile.
   const pessimistic = waitMs * (ctx.waitFactor?.() ?? 1);
-  if (pessimistic <= budget) return { waitMs };
+  if (pessimistic <= budget) return prediction(undefined, waitMs);
   const name = PRIORITY_NAMES[meta.priority] ?? String(meta.priority);
   // Honest Retry-After: the requests ahead drain at the rate that gave this wait, so the queue is back within
   // budget after the excess has drained; and the callers refused just before this one will want those places
@@ -136,7 +149,7 @@ function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionIns
   const behind = ctx.pacer && drainPerMs > 0 ? ctx.pacer.refused(Date.now()) / drainPerMs : 0;
   const retry = Math.max(1, Math.ceil((pessimistic - budget + behind) / 1000));
   const refusal = new RequestRejectedError('queue_full', `queue wait of about ${Math.round(pessimistic)} ms (${aheadPhrase(ahead)}) exceeds the ${name} budget of ${Math.round(budget)} ms`, meta.id, retry);
-  return { refusal, waitMs };
+  return prediction(refusal, waitMs);
 }
 
 /**

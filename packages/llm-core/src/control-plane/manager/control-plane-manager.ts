@@ -30,7 +30,7 @@ import { DeferredTimers } from './deferred-timers';
 import { admissionVerdict, resolveWaitBudgets, type AdmissionContext, type AdmissionOptions } from './admission';
 import { AdmissionAudit, type AdmissionAuditSnapshot } from './admission-audit';
 import { countAhead } from './backlog';
-import { QueueIndex } from './queue-index';
+import { QueueIndex, metaOfEntry } from './queue-index';
 import { IdList } from '../id-list';
 import { RefusalPacer } from './refusal-pacer';
 import { WaitCalibration } from './wait-calibration';
@@ -629,8 +629,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     // dispatch costs the same whatever the queue length.
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
-    const head = this.index && discipline ? this.index.window(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free))) : this.queue.values();
-    const queueSnapshot = this.readOnlyScheduling ? metaOf(head) : head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
+    const head = this.index && discipline ? this.index.windowInto(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free)), [], metaOfEntry) : metaOf(this.queue.values());
+    const queueSnapshot = this.readOnlyScheduling ? head : head.map((m) => ({ ...m, timestamps: { ...m.timestamps } }));
     let result;
     try {
       result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator });

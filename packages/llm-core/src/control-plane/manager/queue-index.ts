@@ -2,7 +2,11 @@
 // model: requests of one kind compete for the same instances). Each kind keeps three ordered sets — by arrival,
 // by deadline, and by arrival within each class — so the question "how many queued requests does the policy
 // serve before this one?" and "which are the first k?" cost O(log n), whatever the discipline in force:
-// admission, the deadline watch and the dispatch window never walk the whole queue.
+// admission, the deadline watch and the dispatch window never walk the whole queue. The deadline and class sets
+// are filled the first time a kind's queue is asked for their order, and kept from then on: a queue only ever
+// served in arrival order (fifo, or adaptive with uniform work) pays for one set per request, not three. Filling
+// one costs O(n log n) once for the n requests then queued, each of which paid O(log n) to enter: O(log n) per
+// request still.
 import { PRIORITY_NAMES, RequestType, type RequestMetadata } from '../types';
 import { agesInQueue, type QueueDiscipline, type QueueOrder, type QueueShape } from '../policies';
 import { OrderedSet } from './ordered-set';
@@ -30,6 +34,8 @@ type Probe = Pick<Entry<IndexedRequest>, 'seq' | 'arrival' | 'edf'>;
 type Probed = Probe & Pick<Entry<IndexedRequest>, 'cls' | 'ages' | 'embedding'>;
 
 const requestOf = <P extends IndexedRequest>(e: Entry<P>): P => e.p;
+/** The metadata of an entry's request (what a dispatch run hands the policy). */
+export const metaOfEntry = (e: { p: IndexedRequest }): RequestMetadata => e.p.meta;
 const byArrival = (a: Probe, b: Probe) => a.arrival - b.arrival || a.seq - b.seq;
 const byEdf = (a: Probe, b: Probe) => a.edf - b.edf || a.arrival - b.arrival || a.seq - b.seq;
 const CLASSES = PRIORITY_NAMES.length;
@@ -46,6 +52,10 @@ class KindQueue<P extends IndexedRequest> {
   readonly classes = Array.from({ length: CLASSES }, () => new OrderedSet<Entry<P>, Probe>(byArrival));
   /** Requests that keep their class (with a deadline), by class. */
   readonly fixed = Array.from({ length: CLASSES }, () => new OrderedSet<Entry<P>, Probe>(byArrival));
+  /** Whether `edf` is kept (it holds every queued request of the kind): since its order was first asked for. */
+  edfKept = false;
+  /** Whether `classes` and `fixed` are kept, likewise. */
+  classesKept = false;
 
   /** `sample`: a request of this kind (type and model), to ask which instances serve the kind. */
   constructor(
@@ -73,6 +83,22 @@ export function kindOf(meta: RequestMetadata): string {
     byModel.set(meta.model, key);
   }
   return key;
+}
+
+/** The kind's deadline order, filled from its arrival order the first time it is asked for. */
+function edfOf<P extends IndexedRequest>(q: KindQueue<P>): OrderedSet<Entry<P>, Probe> {
+  if (!q.edfKept) {
+    for (const e of q.arrival.all()) q.edf.insert(e);
+    q.edfKept = true;
+  }
+  return q.edf;
+}
+
+/** The kind's class sets, filled the first time they are asked for. */
+function keepClasses<P extends IndexedRequest>(q: KindQueue<P>): void {
+  if (q.classesKept) return;
+  for (const e of q.arrival.all()) classSet(q, e).insert(e);
+  q.classesKept = true;
 }
 
 const effective = (cls: number, arrival: number, now: number, agingMs: number) => Math.max(0, cls - Math.floor(Math.max(0, now - arrival) / agingMs));
@@ -137,8 +163,8 @@ export class QueueIndex<P extends IndexedRequest> {
       this.kinds.set(kind, q);
     }
     q.arrival.insert(e);
-    q.edf.insert(e);
-    classSet(q, e).insert(e);
+    if (q.edfKept) q.edf.insert(e);
+    if (q.classesKept) classSet(q, e).insert(e);
     this.count(e, +1);
   }
 
@@ -152,8 +178,8 @@ export class QueueIndex<P extends IndexedRequest> {
     const q = this.kinds.get(e.kind);
     if (q) {
       q.arrival.delete(e);
-      q.edf.delete(e);
-      classSet(q, e).delete(e);
+      if (q.edfKept) q.edf.delete(e);
+      if (q.classesKept) classSet(q, e).delete(e);
       if (q.size === 0) {
         this.kinds.delete(e.kind);
         if (this.spare.size < SPARE_KINDS) this.spare.set(e.kind, q);
@@ -213,8 +239,9 @@ export class QueueIndex<P extends IndexedRequest> {
   /** Requests of one kind queue `q` served before `x` under `order`. */
   private before(q: KindQueue<P>, x: Probed, order: QueueOrder, now: number): number {
     if (order.kind === 'arrival') return q.arrival.countBefore(x);
-    if (order.kind === 'deadline') return q.edf.countBefore(x);
+    if (order.kind === 'deadline') return edfOf(q).countBefore(x);
     // Within a class, effective priority only improves with age, so "served before x" is a prefix by arrival.
+    keepClasses(q);
     const A = order.agingMs;
     const ex = effectiveOf(x, now, A);
     const mine = (set: OrderedSet<Entry<P>, Probe>) => set.countBefore(x);
@@ -263,23 +290,28 @@ export class QueueIndex<P extends IndexedRequest> {
 
   /** The first `perKind` of every kind in service order (the window a dispatch run hands the policy). */
   window(discipline: QueueDiscipline, now: number, perKind: number): P[] {
-    const out: P[] = [];
+    return this.windowInto(discipline, now, perKind, [], requestOf);
+  }
+
+  /** window(), as `pick` of each request appended to `out` (a dispatch run takes their metadata: no second array). */
+  windowInto<U>(discipline: QueueDiscipline, now: number, perKind: number, out: U[], pick: (e: Entry<P>) => U): U[] {
     for (const q of this.kinds.values()) {
       const order = discipline.embeddings !== 'mixed' && q.embedding ? ({ kind: 'arrival' } as const) : discipline.order;
       if (order.kind === 'arrival') {
-        q.arrival.firstInto(perKind, out, requestOf);
+        q.arrival.firstInto(perKind, out, pick);
         continue;
       }
       if (order.kind === 'deadline') {
-        q.edf.firstInto(perKind, out, requestOf);
+        edfOf(q).firstInto(perKind, out, pick);
         continue;
       }
+      keepClasses(q);
       const A = order.agingMs;
       const first = [...q.classes, ...q.fixed]
         .flatMap((set) => set.first(perKind))
         .sort((a, b) => effectiveOf(a, now, A) - effectiveOf(b, now, A) || a.arrival - b.arrival || a.seq - b.seq)
         .slice(0, perKind);
-      for (const e of first) out.push(e.p);
+      for (const e of first) out.push(pick(e));
     }
     return out;
   }

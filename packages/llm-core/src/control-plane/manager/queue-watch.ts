@@ -134,10 +134,13 @@ export class QueueWatch {
 
   /** Checks now, then again when the slack runs out (re-armed if the estimate improved meanwhile). */
   private watchDeadline(p: PendingRequest): void {
-    p.deadlineTimer?.();
-    p.deadlineTimer = undefined;
-    if (!this.opts.rejectLate || !this.host.isQueued(p)) return;
-    if (p.meta.sloDeadlineMs === undefined && p.meta.ttftDeadlineMs === undefined) return;
+    if (p.deadlineTimer) {
+      p.deadlineTimer();
+      p.deadlineTimer = undefined;
+    }
+    // The cheap questions first: most requests have no deadline, and then whether it is queued does not matter.
+    if (!this.opts.rejectLate || (p.meta.sloDeadlineMs === undefined && p.meta.ttftDeadlineMs === undefined)) return;
+    if (!this.host.isQueued(p)) return;
     const healthy = this.host.healthyServing(p.meta);
     const check = checkQueuedDeadline(p.meta, healthy, this.opts.estimator, Date.now(), this.host.countAhead(p.meta, healthy), this.opts.confidence);
     if (!check) return;
