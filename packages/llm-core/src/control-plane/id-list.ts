@@ -100,14 +100,6 @@ export class IdList<V> extends LinkedOrder<string, V, Entry<V>> {
     return undefined;
   }
 
-  /** Deletes `key` only if its value is `value` (by identity); whether it did. One lookup where get and delete cost two. */
-  deleteIfIs(key: string, value: V): boolean {
-    const i = this.slotOf(key, hashOf(key));
-    if (i < 0 || (this.slots[i] as Entry<V>).value !== value) return false;
-    this.remove(i);
-    return true;
-  }
-
   delete(key: string): boolean {
     const i = this.slotOf(key, hashOf(key));
     if (i < 0) return false;

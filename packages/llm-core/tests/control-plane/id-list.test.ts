@@ -50,8 +50,12 @@ describe('IdList', () => {
     for (let step = 0; step < 8000; step++) {
       const k = keys[Math.floor(rand() * keys.length)]!;
       const r = rand();
-      if (r < 0.55) {
+      if (r < 0.4) {
         l.set(k, step);
+        m.set(k, step);
+      } else if (r < 0.55) {
+        // swap: set, answering what was there before.
+        expect(l.swap(k, step)).toBe(m.get(k));
         m.set(k, step);
       } else if (r < 0.75) {
         expect(l.delete(k)).toBe(m.delete(k));

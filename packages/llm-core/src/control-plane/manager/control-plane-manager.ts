@@ -30,7 +30,7 @@ import { DeferredTimers } from './deferred-timers';
 import { admissionVerdict, resolveWaitBudgets, type AdmissionContext, type AdmissionOptions } from './admission';
 import { AdmissionAudit, type AdmissionAuditSnapshot } from './admission-audit';
 import { countAhead } from './backlog';
-import { QueueIndex, metaOfEntry } from './queue-index';
+import { QueueIndex } from './queue-index';
 import { IdList } from '../id-list';
 import { RefusalPacer } from './refusal-pacer';
 import { WaitCalibration } from './wait-calibration';
@@ -126,6 +126,9 @@ export type ControlPlaneMetricsSnapshot = MetricsSnapshot & {
   admission: AdmissionAuditSnapshot;
 };
 
+/** How far ahead in the window dispatch looks for a decision's request before it looks the id up. */
+const NEAR = 8;
+
 /** Dispatch hands the policy at most this many queued requests of each kind, and at least this many. */
 const WINDOW_MIN = 16;
 const WINDOW_MAX = 512;
@@ -172,6 +175,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly shutdown = new AbortController();
   private readonly pd: PdOptions;
   private dispatchScheduled = false;
+  /** The window of a dispatch run (QueueIndex.windowInto), empty between runs. */
+  private readonly head: Pending[] = [];
+  private headBusy = false;
   /** Requests queued since the last dispatch run that have a signal (settleFresh). */
   private fresh: Pending[] = [];
   /** Made once: dispatch asks them of every instance, and each event schedules a run. */
@@ -224,7 +230,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     };
     this.queueWatch = new QueueWatch(
       {
-        isQueued: (p) => this.queue.get(p.meta.id) === p,
+        isQueued: (p) => p.queued,
         queueSize: () => this.queue.size,
         healthyServing: (meta) => this.serving.of(meta).healthy,
         countAhead: (meta, serving) => this.countAhead(meta, serving),
@@ -273,7 +279,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       leaveRunning: (p) => this.leaveRunning(p),
       // A request put back in the queue for a retry keeps its abort listener; any other outcome is final.
       afterAttempt: (p) => {
-        if (this.queue.get(p.meta.id) !== p) this.leaveRunning(p);
+        if (!p.queued) this.leaveRunning(p);
       },
       requeue: (p) => this.requeue(p),
       kick: () => this.kick(),
@@ -494,7 +500,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     // The promise's settlers are taken by a shared executor: no closure is made per request for it.
     const promise = new Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput>(takeSettlers);
     // Every field from the start (a later addition grows the object's property store).
-    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject!, onAbort: undefined, decision: undefined, deadlineTimer: undefined, waitDue: undefined, waitPrev: undefined, waitNext: undefined };
+    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject!, queued: false, onAbort: undefined, decision: undefined, deadlineTimer: undefined, waitDue: undefined, waitPrev: undefined, waitNext: undefined };
     settlers.resolve = settlers.reject = undefined;
     try {
       meta.status = RequestStatus.QUEUED;
@@ -525,13 +531,19 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   private toQueue(p: Pending): void {
-    this.queue.set(p.meta.id, p);
+    // One request per id: one queued under the same id before loses its place (as a Map's set would replace it).
+    const before = this.queue.swap(p.meta.id, p);
+    if (before) before.queued = false;
+    p.queued = true;
     this.index?.add(p);
   }
 
   /** Takes `p` out of the queue (if it is the one queued under its id). */
   private fromQueue(p: Pending, dispatched = false): boolean {
-    if (!this.queue.deleteIfIs(p.meta.id, p)) return false;
+    // `queued` says whether the queue holds `p` under its id (toQueue and this keep it so): no lookup when it does not.
+    if (!p.queued) return false;
+    p.queued = false;
+    this.queue.delete(p.meta.id);
     this.index?.remove(p);
     if (this.waits.tracking) this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
     return true;
@@ -559,7 +571,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   private listenFresh(fresh: Pending[]): void {
     for (const p of fresh) {
-      if (this.queue.get(p.meta.id) !== p) continue;
+      if (!p.queued) continue;
       if (p.signal?.aborted) this.cancelQueued(p);
       else this.watchAbort(p);
     }
@@ -629,29 +641,53 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     // dispatch costs the same whatever the queue length.
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
-    const head = this.index && discipline ? this.index.windowInto(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free)), [], metaOfEntry) : metaOf(this.queue.values());
-    const queueSnapshot = this.readOnlyScheduling ? head : head.map((m) => ({ ...m, timestamps: { ...m.timestamps } }));
-    let result;
+    // A run started inside this one (a listener that submits into a full queue) gets an array of its own.
+    const own = !this.headBusy;
+    this.headBusy = true;
+    const head = this.index && discipline ? this.index.windowInto(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free)), own ? this.head : []) : this.queue.values();
     try {
-      result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator });
-    } catch (err) {
-      this.log.error({ err, policy: this.policy.name }, 'policy failed; failing the queued requests rather than leaving them to hang');
-      for (const p of this.queue.values()) this.fail(p, new ControlPlaneError(`scheduling policy ${this.policy.name} failed: ${(err as Error).message}`, { status: 500, type: 'service_unavailable', code: 'policy_error', requestId: p.meta.id }));
-      return;
-    }
-    for (const r of result.rejections) {
-      const p = this.queue.get(r.requestId);
-      if (!p) continue;
-      if (r.code === 'deadline_infeasible') this.audit.refusal(p.meta, r.code);
-      this.fail(p, new RequestRejectedError(r.code, r.reason, r.requestId, r.retryAfterSec));
-    }
-    for (const d of result.decisions) {
-      const p = this.queue.get(d.requestId);
-      if (!p) {
-        this.log.warn({ requestId: d.requestId }, 'policy decided for a request that is not queued; ignored');
-        continue;
+      const queueSnapshot = this.readOnlyScheduling ? metaOf(head) : head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
+      let result;
+      try {
+        result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator });
+      } catch (err) {
+        this.log.error({ err, policy: this.policy.name }, 'policy failed; failing the queued requests rather than leaving them to hang');
+        for (const p of this.queue.values()) this.fail(p, new ControlPlaneError(`scheduling policy ${this.policy.name} failed: ${(err as Error).message}`, { status: 500, type: 'service_unavailable', code: 'policy_error', requestId: p.meta.id }));
+        return;
       }
-      this.apply(p, d);
+      for (const r of result.rejections) {
+        const p = this.queue.get(r.requestId);
+        if (!p) continue;
+        if (r.code === 'deadline_infeasible') this.audit.refusal(p.meta, r.code);
+        this.fail(p, new RequestRejectedError(r.code, r.reason, r.requestId, r.retryAfterSec));
+      }
+      let at = 0;
+      for (const d of result.decisions) {
+        // Decisions nearly always follow the order the requests were handed over in: the request is looked for
+        // at the next few places of the window first (no lookup by id), and by id only when not found there.
+        let p: Pending | undefined;
+        for (let j = at, end = Math.min(head.length, at + NEAR); j < end; j++) {
+          const c = head[j]!;
+          if (c.meta.id !== d.requestId) continue;
+          if (c.queued) {
+            p = c;
+            at = j + 1;
+          }
+          break;
+        }
+        p ??= this.queue.get(d.requestId);
+        if (!p) {
+          this.log.warn({ requestId: d.requestId }, 'policy decided for a request that is not queued; ignored');
+          continue;
+        }
+        this.apply(p, d);
+      }
+    } finally {
+      // The window's array is kept for the next run: it holds no request in between.
+      if (own) {
+        this.head.length = 0;
+        this.headBusy = false;
+      }
     }
     this.wakeWhenCircuitProbes();
   }

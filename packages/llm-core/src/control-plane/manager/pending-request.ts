@@ -17,6 +17,8 @@ export interface PendingRequest {
   attempts: number;
   resolve: (v: InferenceResult | InferenceStream | EmbeddingBatchOutput) => void;
   reject: (e: unknown) => void;
+  /** Whether the manager's queue holds it (under its id): kept by the manager as it queues and takes it out. */
+  queued: boolean;
   /** Its listener on `signal`, while it has one (the manager removes it when the request ends). */
   onAbort?: () => void;
   decision?: SchedulingDecision;

@@ -34,8 +34,6 @@ type Probe = Pick<Entry<IndexedRequest>, 'seq' | 'arrival' | 'edf'>;
 type Probed = Probe & Pick<Entry<IndexedRequest>, 'cls' | 'ages' | 'embedding'>;
 
 const requestOf = <P extends IndexedRequest>(e: Entry<P>): P => e.p;
-/** The metadata of an entry's request (what a dispatch run hands the policy). */
-export const metaOfEntry = (e: { p: IndexedRequest }): RequestMetadata => e.p.meta;
 const byArrival = (a: Probe, b: Probe) => a.arrival - b.arrival || a.seq - b.seq;
 const byEdf = (a: Probe, b: Probe) => a.edf - b.edf || a.arrival - b.arrival || a.seq - b.seq;
 const CLASSES = PRIORITY_NAMES.length;
@@ -290,19 +288,19 @@ export class QueueIndex<P extends IndexedRequest> {
 
   /** The first `perKind` of every kind in service order (the window a dispatch run hands the policy). */
   window(discipline: QueueDiscipline, now: number, perKind: number): P[] {
-    return this.windowInto(discipline, now, perKind, [], requestOf);
+    return this.windowInto(discipline, now, perKind, []);
   }
 
-  /** window(), as `pick` of each request appended to `out` (a dispatch run takes their metadata: no second array). */
-  windowInto<U>(discipline: QueueDiscipline, now: number, perKind: number, out: U[], pick: (e: Entry<P>) => U): U[] {
+  /** window(), appended to `out` (a dispatch run's own array, emptied and used again: no array per run). */
+  windowInto(discipline: QueueDiscipline, now: number, perKind: number, out: P[]): P[] {
     for (const q of this.kinds.values()) {
       const order = discipline.embeddings !== 'mixed' && q.embedding ? ({ kind: 'arrival' } as const) : discipline.order;
       if (order.kind === 'arrival') {
-        q.arrival.firstInto(perKind, out, pick);
+        q.arrival.firstInto(perKind, out, requestOf);
         continue;
       }
       if (order.kind === 'deadline') {
-        edfOf(q).firstInto(perKind, out, pick);
+        edfOf(q).firstInto(perKind, out, requestOf);
         continue;
       }
       keepClasses(q);
@@ -311,7 +309,7 @@ export class QueueIndex<P extends IndexedRequest> {
         .flatMap((set) => set.first(perKind))
         .sort((a, b) => effectiveOf(a, now, A) - effectiveOf(b, now, A) || a.arrival - b.arrival || a.seq - b.seq)
         .slice(0, perKind);
-      for (const e of first) out.push(pick(e));
+      for (const e of first) out.push(e.p);
     }
     return out;
   }
