@@ -41,8 +41,13 @@ export interface AdmissionContext {
   estimator: LatencyEstimator;
   /** Runs a dispatch turn now: the queue may hold requests that only wait for it (a burst in one tick). */
   dispatchNow: () => void;
-  /** Queued requests the policy would serve before this one that compete with it for `serving` (backlog.ts). */
-  countAhead: (meta: RequestMetadata, serving: readonly ExecutionInstance[]) => number;
+  /** Queued requests the policy would serve before this one, at `now`, that compete with it for `serving` (backlog.ts). */
+  countAhead: (meta: RequestMetadata, serving: readonly ExecutionInstance[], now: number) => number;
+  /**
+   * The clock as the request came in, when the caller has just read it (the manager: its arrival time, read in the
+   * same synchronous step): admission then reads it once rather than again. Read afresh after a dispatch turn.
+   */
+  now?: number;
   /** Per-class budgets resolved (resolveWaitBudgets). */
   waitBudgets: readonly number[];
   /** actual/predicted queue wait of admitted requests at the budget's quantile (wait-calibration.ts; default 1). */
@@ -103,21 +108,24 @@ export function admissionVerdict(meta: RequestMetadata, ctx: AdmissionContext, s
   }
   if (healthy.length === 0) return { refusal: new RequestRejectedError('no_instance', `every instance serving ${meta.model || meta.type} is unhealthy`, meta.id, 5) };
 
-  if (ctx.queueSize() >= ctx.maxQueueSize) ctx.dispatchNow();
+  let now = ctx.now;
+  if (ctx.queueSize() >= ctx.maxQueueSize) {
+    ctx.dispatchNow();
+    now = undefined; // a dispatch turn took time
+  }
   if (ctx.queueSize() >= ctx.maxQueueSize) {
     return { refusal: new RequestRejectedError('queue_full', `queue is full (${ctx.queueSize()} requests waiting)`, meta.id, retryAfterSec(healthy, ctx.queueSize())) };
   }
-  const { refusal: predicted, waitMs } = predictiveRefusal(meta, healthy, ctx);
+  const { refusal: predicted, waitMs } = predictiveRefusal(meta, healthy, ctx, now ?? Date.now());
   if (!predicted) return waitMs === undefined ? ADMITTED : { predictedWaitMs: waitMs };
   return shadow ? { wouldRefuse: predicted, predictedWaitMs: waitMs } : { refusal: predicted, predictive: true };
 }
 
-function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext): Prediction {
+function predictiveRefusal(meta: RequestMetadata, healthy: readonly ExecutionInstance[], ctx: AdmissionContext, now: number): Prediction {
   const withDeadline = meta.sloDeadlineMs !== undefined || meta.ttftDeadlineMs !== undefined;
   // A deadline-blind policy queues a request with a deadline as it comes: nothing to predict.
   if (withDeadline && ctx.judgesDeadlines === false) return NO_PREDICTION;
-  const now = Date.now();
-  const ahead = ctx.countAhead(meta, healthy);
+  const ahead = ctx.countAhead(meta, healthy, now);
   if (withDeadline) {
     // The deadline is this request's own budget: it is refused only when confidently hopeless.
     const j = judgeDeadline(ctx.estimator, meta, healthy, { now, ahead, confidence: ctx.confidence });

@@ -233,7 +233,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         isQueued: (p) => p.queued,
         queueSize: () => this.queue.size,
         healthyServing: (meta) => this.serving.of(meta).healthy,
-        countAhead: (meta, serving) => this.countAhead(meta, serving),
+        countAhead: (meta, serving, now) => this.countAhead(meta, serving, now),
         refuse: (p, err) => {
           if (err.code === 'deadline_infeasible') this.audit.refusal(p.meta, err.code);
           this.fail(p, err);
@@ -448,7 +448,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const meta = toMetadata(request, Date.now());
     if (request.signal?.aborted) throw new RequestCancelledError(meta.id);
 
-    const verdict = admissionVerdict(meta, this.admissionContext(), this.audit.shadow);
+    const ctx = this.admissionContext();
+    // The clock was read for its arrival in this same step: admission reads that rather than the clock again.
+    ctx.now = meta.timestamps.arrival;
+    const verdict = admissionVerdict(meta, ctx, this.audit.shadow);
     const { refusal, wouldRefuse, predictive, predictedWaitMs } = verdict;
     if (!refusal && predictedWaitMs !== undefined) this.waits.admitted(meta.id, predictedWaitMs);
     if (wouldRefuse) this.audit.refusal(meta, wouldRefuse.code);
@@ -473,7 +476,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         maxQueueSize: 0,
         estimator: this.estimator,
         dispatchNow: () => this.dispatch(),
-        countAhead: (m, serving) => this.countAhead(m, serving),
+        countAhead: (m, serving, now) => this.countAhead(m, serving, now),
         waitBudgets: this.waitBudgets,
         waitFactor: () => this.waits.factor(),
         waitCalibrated: () => this.waits.calibrated(),
@@ -504,9 +507,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     settlers.resolve = settlers.reject = undefined;
     try {
       meta.status = RequestStatus.QUEUED;
-      meta.timestamps.queued = Date.now();
+      const now = Date.now();
+      meta.timestamps.queued = now;
       this.toQueue(p);
-      this.queueWatch.arm(p);
+      this.queueWatch.arm(p, now);
       // Its caller's abort is listened to only if it is still queued after the next dispatch run (most requests
       // are dispatched by that run): one aborted before it is taken out of the queue there (settleFresh).
       if (p.signal) this.fresh.push(p);
@@ -518,10 +522,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** Queued requests the policy would serve before `meta` that compete with it for `serving` (backlog.ts). */
-  private countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number {
+  private countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[], now: number): number {
     // Nothing queued, nothing ahead (what either path below would count, without asking the policy).
     if (this.queue.size === 0) return 0;
-    const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
     if (this.index && discipline) {
       this.aheadServing = serving;
@@ -539,13 +542,14 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   /** Takes `p` out of the queue (if it is the one queued under its id). */
-  private fromQueue(p: Pending, dispatched = false): boolean {
+  /** `dispatchedAt`: when it leaves for an instance (its wait is then scored), else undefined. */
+  private fromQueue(p: Pending, dispatchedAt?: number): boolean {
     // `queued` says whether the queue holds `p` under its id (toQueue and this keep it so): no lookup when it does not.
     if (!p.queued) return false;
     p.queued = false;
     this.queue.delete(p.meta.id);
     this.index?.remove(p);
-    if (this.waits.tracking) this.waits.left(p.meta.id, dispatched ? Date.now() - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
+    if (this.waits.tracking) this.waits.left(p.meta.id, dispatchedAt !== undefined ? dispatchedAt - (p.meta.timestamps.queued ?? p.meta.timestamps.arrival) : undefined);
     return true;
   }
 
@@ -724,11 +728,13 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const lease = this.runner.take(inst);
     if (!lease) return;
 
-    this.fromQueue(p, true);
+    // One clock reading for the moment it leaves the queue: its wait, its start for the estimator, its timestamp.
+    const now = Date.now();
+    this.fromQueue(p, now);
     this.queueWatch.disarm(p);
-    this.learning?.started(p.meta, inst);
+    this.learning?.started(p.meta, inst, now);
     p.meta.status = RequestStatus.SCHEDULED;
-    p.meta.timestamps.scheduled = Date.now();
+    p.meta.timestamps.scheduled = now;
     // The policy's decision is this run's own: copied only when the instance is not the one it chose.
     p.decision = inst.id === d.instanceId ? d : { ...d, instanceId: inst.id };
     this.running.set(p.meta.id, p);

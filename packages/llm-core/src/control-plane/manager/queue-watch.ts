@@ -17,8 +17,8 @@ export interface QueueWatchHost {
   queueSize(): number;
   /** Healthy instances that serve the request. */
   healthyServing(meta: RequestMetadata): readonly ExecutionInstance[];
-  /** Queued requests the policy serves before `meta` that compete with it for `serving`. */
-  countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[]): number;
+  /** Queued requests the policy serves before `meta` at `now` that compete with it for `serving`. */
+  countAhead(meta: RequestMetadata, serving: readonly ExecutionInstance[], now: number): number;
   /** Takes the request out of the queue and fails its caller with this refusal. */
   refuse(p: PendingRequest, err: RequestRejectedError): void;
   /** Shadow mode: the refusal the watch would have made (the request stays queued). */
@@ -57,11 +57,11 @@ export class QueueWatch {
     private readonly opts: QueueWatchOptions,
   ) {}
 
-  /** The request (re-)entered the queue. */
-  arm(p: PendingRequest): void {
+  /** The request (re-)entered the queue, at `now` (the caller's clock reading, when it has just made one). */
+  arm(p: PendingRequest, now = Date.now()): void {
     this.disarm(p);
     if (this.opts.maxQueueWaitMs > 0) {
-      const due = Date.now() + this.opts.maxQueueWaitMs;
+      const due = now + this.opts.maxQueueWaitMs;
       this.link(p, due);
       if (due < this.waitTimerAt) this.scheduleWaits(due);
     }
@@ -142,7 +142,8 @@ export class QueueWatch {
     if (!this.opts.rejectLate || (p.meta.sloDeadlineMs === undefined && p.meta.ttftDeadlineMs === undefined)) return;
     if (!this.host.isQueued(p)) return;
     const healthy = this.host.healthyServing(p.meta);
-    const check = checkQueuedDeadline(p.meta, healthy, this.opts.estimator, Date.now(), this.host.countAhead(p.meta, healthy), this.opts.confidence);
+    const now = Date.now();
+    const check = checkQueuedDeadline(p.meta, healthy, this.opts.estimator, now, this.host.countAhead(p.meta, healthy, now), this.opts.confidence);
     if (!check) return;
     if (!check.feasible) {
       const best = Number.isFinite(check.bestEstimateMs) ? `best estimate ${Math.round(check.bestEstimateMs)} ms with ${aheadPhrase(check.ahead)}` : 'no healthy instance';
