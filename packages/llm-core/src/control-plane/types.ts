@@ -191,6 +191,8 @@ export interface SchedulingContext {
   instances: readonly ExecutionInstance[];
   router: RoutingStrategy;
   estimator: LatencyEstimator;
+  /** Set by a caller whose queue holds one request per id (the control plane's): no need to look for repeats. */
+  uniqueIds?: boolean;
 }
 
 export interface PolicyResult {

@@ -653,7 +653,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       const queueSnapshot = this.readOnlyScheduling ? metaOf(head) : head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
       let result;
       try {
-        result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator });
+        // The queue holds one request per id (it is keyed by id), and says so.
+        result = this.policy.schedule(queueSnapshot, { now, instances, router: this.router, estimator: this.estimator, uniqueIds: true });
       } catch (err) {
         this.log.error({ err, policy: this.policy.name }, 'policy failed; failing the queued requests rather than leaving them to hang');
         for (const p of this.queue.values()) this.fail(p, new ControlPlaneError(`scheduling policy ${this.policy.name} failed: ${(err as Error).message}`, { status: 500, type: 'service_unavailable', code: 'policy_error', requestId: p.meta.id }));

@@ -25,7 +25,7 @@ export function placeInOrder(
   let kindCompat: ExecutionInstance[] | undefined;
   let kindType: RequestMetadata['type'] | undefined;
   let kindModel: string | undefined;
-  for (const request of uniqueByIdReadOnly(ordered)) {
+  for (const request of ctx.uniqueIds === true ? ordered : uniqueByIdReadOnly(ordered)) {
     let compat: ExecutionInstance[];
     if (byKind && kindCompat !== undefined && request.type === kindType && request.model === kindModel) compat = kindCompat;
     else {
