@@ -125,34 +125,14 @@ function splitInput(input: InferenceRequest['input']): { readonly texts?: string
 export function toMetadata(req: InferenceRequest, now: number): RequestMetadata {
   const { texts: embeddingTexts, tokenIds: embeddingTokenIds } = splitInput(req.input);
   const prompt = splitPrompt(req.prompt);
-  const partial: Partial<RequestMetadata> = {
-    type: req.type,
-    messages: req.messages,
-    prompt: prompt.text,
-    promptInput: prompt.input,
-    embeddingTexts,
-    embeddingTokenIds,
-    maxTokens: req.maxTokens,
-    sampling: req.sampling,
+  // One object, classified and validated as it is: its id is given once it is valid, and its model is '*' while it
+  // is validated (the model may be left to the manager — the first model of the chosen instance — so it is
+  // checked there). The classifier reads only fields it has.
+  const meta: RequestMetadata = {
+    id: '',
+    type: req.type as RequestType,
+    model: req.model || '*',
     priority: parsePriority(req.priority),
-    sloDeadlineMs: req.sloDeadlineMs,
-    ttftDeadlineMs: req.ttftDeadlineMs,
-  };
-  const type = requestClassifier.classify(partial);
-  // The model may be left to the manager (first model of the chosen instance), so it is checked there.
-  // `partial` is this function's own: completed in place rather than copied.
-  partial.type = type;
-  partial.model = req.model || '*';
-  const issues = requestClassifier.validate(partial);
-  if (issues.length > 0) {
-    const first = issues[0];
-    throw new InvalidRequestError(first.code, issues.map((i) => i.message).join('; '), first.param, req.id);
-  }
-  return {
-    id: req.id ?? newRequestId(),
-    type,
-    model: req.model ?? '',
-    priority: partial.priority as RequestPriority,
     sloDeadlineMs: req.sloDeadlineMs,
     ttftDeadlineMs: req.ttftDeadlineMs,
     messages: req.messages,
@@ -171,6 +151,15 @@ export function toMetadata(req: InferenceRequest, now: number): RequestMetadata 
     timestamps: { arrival: now, queued: undefined, scheduled: undefined, started: undefined, firstToken: undefined, finished: undefined },
     tags: req.tags,
   };
+  meta.type = requestClassifier.classify(meta);
+  const issues = requestClassifier.validate(meta);
+  if (issues.length > 0) {
+    const first = issues[0];
+    throw new InvalidRequestError(first.code, issues.map((i) => i.message).join('; '), first.param, req.id);
+  }
+  meta.id = req.id ?? newRequestId();
+  meta.model = req.model ?? '';
+  return meta;
 }
 
 /** The OpenAI body sent to an engine for an LLM request. */
