@@ -176,8 +176,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly pd: PdOptions;
   private dispatchScheduled = false;
   /** The window of a dispatch run (QueueIndex.windowInto), empty between runs. */
-  private readonly head: Pending[] = [];
-  private headBusy = false;
+  private readonly window: Pending[] = [];
+  private windowBusy = false;
   /** Requests queued since the last dispatch run that have a signal (settleFresh). */
   private fresh: Pending[] = [];
   /** Made once: dispatch asks them of every instance, and each event schedules a run. */
@@ -541,8 +541,10 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     this.index?.add(p);
   }
 
-  /** Takes `p` out of the queue (if it is the one queued under its id). */
-  /** `dispatchedAt`: when it leaves for an instance (its wait is then scored), else undefined. */
+  /**
+   * Takes `p` out of the queue (if it is the one queued under its id). `dispatchedAt`: when it leaves for an
+   * instance (its wait is then scored); undefined when it leaves otherwise.
+   */
   private fromQueue(p: Pending, dispatchedAt?: number): boolean {
     // `queued` says whether the queue holds `p` under its id (toQueue and this keep it so): no lookup when it does not.
     if (!p.queued) return false;
@@ -646,9 +648,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const now = Date.now();
     const discipline = this.index && (this.policy as DisciplinedPolicy).discipline(this.index.shape(), now);
     // A run started inside this one (a listener that submits into a full queue) gets an array of its own.
-    const own = !this.headBusy;
-    this.headBusy = true;
-    const head = this.index && discipline ? this.index.windowInto(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free)), own ? this.head : []) : this.queue.values();
+    const own = !this.windowBusy;
+    this.windowBusy = true;
+    const head = this.index && discipline ? this.index.windowInto(discipline, now, Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, 4 * free)), own ? this.window : []) : this.queue.values();
     try {
       const queueSnapshot = this.readOnlyScheduling ? metaOf(head) : head.map((p) => ({ ...p.meta, timestamps: { ...p.meta.timestamps } }));
       let result;
@@ -690,8 +692,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     } finally {
       // The window's array is kept for the next run: it holds no request in between.
       if (own) {
-        this.head.length = 0;
-        this.headBusy = false;
+        this.window.length = 0;
+        this.windowBusy = false;
       }
     }
     this.wakeWhenCircuitProbes();
