@@ -194,7 +194,8 @@ export class MetricsCollector {
   private queueWait = new LatencyHistogram();
   private tpot = new LatencyHistogram();
   private readonly windowed: Record<keyof LatencySet, WindowedLatencyHistogram>;
-  private byPriority = new Map<PriorityName, Bucket>();
+  /** By RequestPriority (PRIORITY_NAMES' order), every one made from the start. */
+  private byPriority = PRIORITY_NAMES.map(newBucket);
   private byInstance = new Map<string, Bucket>();
   private loads = new Map<string, InstanceLoad>();
   private rejections = new Map<string, number>();
@@ -214,29 +215,44 @@ export class MetricsCollector {
   }
 
   record(r: RequestRecord): void {
-    const priority = PRIORITY_NAMES[r.priority ?? RequestPriority.NORMAL] ?? 'NORMAL';
     const verdict = sloVerdict(r);
+    const now = this.clock();
+    const completed = r.outcome === 'completed';
     // The same record goes to every bucket it belongs to (no array of them per request).
-    this.count(this.all, r, verdict);
-    this.count(this.bucket(this.byPriority, priority), r, verdict);
-    if (r.instanceId !== undefined) this.count(this.bucket(this.byInstance, r.instanceId), r, verdict);
+    this.count(this.all, r, completed, verdict);
+    this.count(this.byPriority[priorityIndex(r.priority)]!, r, completed, verdict);
+    if (r.instanceId !== undefined) this.count(this.instanceBucket(r.instanceId), r, completed, verdict);
     if (r.queueWaitMs !== undefined) this.queueWait.record(r.queueWaitMs);
     if (r.tpotMs !== undefined) this.tpot.record(r.tpotMs);
-    this.recordRecent(r);
+    this.recordRecent(r, completed, now);
     if (r.outcome === 'rejected') {
       const code = r.rejectionCode ?? 'unknown';
       this.rejections.set(code, (this.rejections.get(code) ?? 0) + 1);
     }
-    if (r.outcome === 'completed') {
-      const now = this.clock();
-      this.recent.add(r.finishedAt ?? now, now, r.promptTokens ?? 0, r.completionTokens ?? 0);
-    }
+    if (completed) this.recent.add(r.finishedAt ?? now, now, r.promptTokens ?? 0, r.completionTokens ?? 0);
   }
 
-  private count(b: Bucket, r: RequestRecord, verdict: boolean | undefined): void {
-    b.counts.total += 1;
-    b.counts[r.outcome] += 1;
-    if (r.e2eMs !== undefined && r.outcome === 'completed') b.e2e.record(r.e2eMs);
+  private count(b: Bucket, r: RequestRecord, completed: boolean, verdict: boolean | undefined): void {
+    const counts = b.counts;
+    counts.total += 1;
+    // A store per outcome rather than one keyed by the outcome's name (a lookup by name at every request).
+    switch (r.outcome) {
+      case 'completed':
+        counts.completed += 1;
+        break;
+      case 'failed':
+        counts.failed += 1;
+        break;
+      case 'rejected':
+        counts.rejected += 1;
+        break;
+      case 'cancelled':
+        counts.cancelled += 1;
+        break;
+      default:
+        counts[r.outcome as RequestOutcome] += 1;
+    }
+    if (r.e2eMs !== undefined && completed) b.e2e.record(r.e2eMs);
     if (r.ttftMs !== undefined) b.ttft.record(r.ttftMs);
     if (verdict === true) b.slo.met += 1;
     else if (verdict === false) b.slo.missed += 1;
@@ -258,7 +274,7 @@ export class MetricsCollector {
     const sloByPriority = {} as Record<PriorityName, SloCompliance>;
     const priorities = {} as Record<PriorityName, PriorityMetrics>;
     for (const name of PRIORITY_NAMES) {
-      const b = this.byPriority.get(name) ?? newBucket();
+      const b = this.byPriority[RequestPriority[name]]!;
       sloByPriority[name] = compliance(b.slo);
       priorities[name] = { ...b.counts, e2eMs: b.e2e.summary(), slo: compliance(b.slo) };
     }
@@ -306,7 +322,7 @@ export class MetricsCollector {
     this.queueWait = new LatencyHistogram();
     this.tpot = new LatencyHistogram();
     for (const w of Object.values(this.windowed)) w.reset();
-    this.byPriority.clear();
+    this.byPriority = PRIORITY_NAMES.map(newBucket);
     this.byInstance.clear();
     this.loads.clear();
     this.rejections.clear();
@@ -315,19 +331,23 @@ export class MetricsCollector {
   }
 
   /** The recent-window side of record(): same selection as the cumulative histograms, placed at the finish time. */
-  private recordRecent(r: RequestRecord): void {
-    const now = this.clock();
+  private recordRecent(r: RequestRecord, completed: boolean, now: number): void {
     const at = r.finishedAt ?? now;
     const w = this.windowed;
-    if (r.e2eMs !== undefined && r.outcome === 'completed') w.e2eMs.record(r.e2eMs, at, now);
+    if (r.e2eMs !== undefined && completed) w.e2eMs.record(r.e2eMs, at, now);
     if (r.ttftMs !== undefined) w.ttftMs.record(r.ttftMs, at, now);
     if (r.queueWaitMs !== undefined) w.queueWaitMs.record(r.queueWaitMs, at, now);
     if (r.tpotMs !== undefined) w.tpotMs.record(r.tpotMs, at, now);
   }
 
-  private bucket<K>(map: Map<K, Bucket>, key: K): Bucket {
-    let b = map.get(key);
-    if (!b) map.set(key, (b = newBucket()));
+  private instanceBucket(id: string): Bucket {
+    let b = this.byInstance.get(id);
+    if (!b) this.byInstance.set(id, (b = newBucket()));
     return b;
   }
+}
+
+/** A record's priority as an index into PRIORITY_NAMES: NORMAL when it has none or one outside them. */
+function priorityIndex(p: RequestPriority | undefined): number {
+  return p !== undefined && PRIORITY_NAMES[p] !== undefined ? p : RequestPriority.NORMAL;
 }
