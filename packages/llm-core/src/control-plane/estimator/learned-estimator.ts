@@ -74,6 +74,8 @@ interface InFlight {
   e2eMs: number;
   /** Predicted prefill, ms. */
   ttftMs: number;
+  /** The prompt's tokens estimated from its characters, when its count was unknown at dispatch (else -1). */
+  charTokens: number;
 }
 
 export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions = {}): LearningLatencyEstimator {
@@ -97,6 +99,18 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
   // The lines of one estimate, reused by every call: a scheduling decision estimates each instance for each
   // request, and each use below reads them before the next call (JavaScript runs one at a time).
   const scratch: { prefill: Line; decode: Line; samples: number } = { prefill: { a: 0, b: 0 }, decode: { a: 0, b: 0 }, samples: 0 };
+
+  /** The prefill line for (instance, model), written into `out`. */
+  function prefillLineInto(instanceId: string, model: string, embedding: boolean, out: Line): Line {
+    const own = calibration.find(instanceId, model);
+    const pooled = calibration.find('', model);
+    out.a = p.overheadMs;
+    out.b = 1000 / (embedding ? p.embeddingTokensPerSec : p.prefillTokensPerSec);
+    // What other instances of the model taught is the prior of an instance that has not been measured yet.
+    pooled?.prefillLineInto(out, out);
+    own?.prefillLineInto(out, out);
+    return out;
+  }
 
   /** The prefill and decode lines for (instance, model), valid until the next call. */
   function lines(instance: Pick<ExecutionInstance, 'id' | 'maxConcurrency'>, model: string, embedding: boolean): { readonly prefill: Line; readonly decode: Line; readonly samples: number } {
@@ -123,13 +137,18 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
 
   /** The breakdown written into `out` (estimate() and started() read one that is reused rather than made per call). */
   function breakdownInto(request: RequestMetadata, instance: ExecutionInstance, out: LatencyBreakdown): LatencyBreakdown {
+    return breakdownWith(request, instance, promptTokens(request), out);
+  }
+
+  /** breakdownInto() with the request's prompt tokens already counted. */
+  function breakdownWith(request: RequestMetadata, instance: ExecutionInstance, tokens: number, out: LatencyBreakdown): LatencyBreakdown {
     const embedding = request.type === RequestType.EMBEDDING;
     const model = modelOf(request, instance);
     const l = lines(instance, model, embedding);
     const slots = Math.max(1, Math.floor(instance.maxConcurrency));
     const active = Math.max(0, instance.load.activeRequests, calibration.running(instance.id));
     const occupied = active + Math.max(0, instance.load.queuedRequests);
-    const prefillMs = l.prefill.a + l.prefill.b * promptTokens(request);
+    const prefillMs = l.prefill.a + l.prefill.b * tokens;
     let decodeMs = 0;
     if (!embedding) {
       const limit = request.maxTokens ?? p.defaultMaxTokens;
@@ -168,10 +187,14 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
   function started(request: RequestMetadata, instance: ExecutionInstance, now = Date.now()): void {
     const previous = inFlight.take(request.id);
     if (previous) calibration.clock(previous.instanceId).change(now, -1); // a retry: the earlier attempt is over
-    const b = breakdownInto(request, instance, scratchBreakdown);
+    const tokens = promptTokens(request);
+    const b = breakdownWith(request, instance, tokens, scratchBreakdown);
     const clock = calibration.clock(instance.id);
     clock.change(now, +1);
-    inFlight.set(request.id, { instanceId: instance.id, model: modelOf(request, instance), startedAt: now, area: clock.mark(now), e2eMs: b.prefillMs + b.decodeMs, ttftMs: b.prefillMs });
+    // The estimate from characters is kept for the end (counting the characters again there); a count that
+    // arrives on the metadata meanwhile is read then instead.
+    const charTokens = request.promptTokens === undefined ? tokens : -1;
+    inFlight.set(request.id, { instanceId: instance.id, model: modelOf(request, instance), startedAt: now, area: clock.mark(now), e2eMs: b.prefillMs + b.decodeMs, ttftMs: b.prefillMs, charTokens });
     inFlight.keepNewest(MAX_IN_FLIGHT);
   }
 
@@ -186,7 +209,7 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
     const serviceMs = end - f.startedAt;
     if (!(serviceMs > 0)) return;
     const running = Math.max(1, area / serviceMs);
-    const tokens = promptTokens(request);
+    const tokens = request.promptTokens ?? (f.charTokens >= 0 ? f.charTokens : promptTokens(request));
     const own = calibration.speed(f.instanceId, f.model);
     const pooled = calibration.speed('', f.model);
     const first = request.timestamps.firstToken;
@@ -207,7 +230,7 @@ export function createLearnedLatencyEstimator(options: LearnedEstimatorOptions =
       pooled.prefill.add(tokens, firstMs);
     } else {
       // Not streamed: the first token's time is what the prefill model says; the rest was decode.
-      const l = lines({ id: f.instanceId, maxConcurrency: 1 }, f.model, false).prefill;
+      const l = prefillLineInto(f.instanceId, f.model, false, scratch.prefill);
       firstMs = Math.min(serviceMs, l.a + l.b * tokens);
     }
     if (out > 1) {

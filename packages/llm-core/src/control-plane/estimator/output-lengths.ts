@@ -25,7 +25,7 @@ export class OutputLengths {
   private next = 0;
   /**
    * The ring's values in ascending order, kept so at every sample: a new value is inserted and the one it replaces
-   * removed (two binary searches and two moves of part of the array), where sorting the whole ring again for every
+   * removed (two binary searches and a move of the samples between their places), where sorting the whole ring again for every
    * view cost ~10 µs once samples varied.
    */
   private readonly live = new Float64Array(CAPACITY);
@@ -44,18 +44,28 @@ export class OutputLengths {
     // -0 is kept as 0: the binary searches do not tell them apart, and no estimate does.
     const value = limit !== undefined && tokens >= limit ? Infinity : tokens === 0 ? 0 : tokens;
     const live = this.live;
-    let n = this.ring.length;
-    if (n < CAPACITY) this.ring.push(value);
-    else {
+    const n = this.ring.length;
+    if (n < CAPACITY) {
+      this.ring.push(value);
+      const at = bound(live, n, value, false);
+      live.copyWithin(at + 1, at, n);
+      live[at] = value;
+    } else {
+      // The value replaced leaves its place and the new one takes its own: only the samples between the two
+      // places move, by one (none when the new value equals the old, as a steady length makes it).
       const old = this.ring[this.next]!;
       this.ring[this.next] = value;
-      const at = bound(live, n, old, true);
-      live.copyWithin(at, at + 1, n);
-      n -= 1;
+      const from = bound(live, n, old, true);
+      if (value > old) {
+        const to = bound(live, n, value, true);
+        live.copyWithin(from, from + 1, to);
+        live[to - 1] = value;
+      } else if (value < old) {
+        const to = bound(live, n, value, false);
+        live.copyWithin(to + 1, to, from);
+        live[to] = value;
+      }
     }
-    const at = bound(live, n, value, false);
-    live.copyWithin(at + 1, at, n);
-    live[at] = value;
     this.next = (this.next + 1) % CAPACITY;
     this.sinceSort += 1;
   }
