@@ -11,6 +11,8 @@ export class LabelBounds {
   private readonly instances = new Map<string, string>();
   private readonly pairs = new Map<string, [model: string, instance: string]>();
   private readonly pairListeners: Array<(model: string, instance: string) => void> = [];
+  /** Changes whenever the sets may have grown: a label found before is still right while it stays the same. */
+  version = 0;
 
   constructor(private readonly registry: Pick<InstanceRegistry, 'all' | 'on'>) {
     this.learn();
@@ -47,6 +49,7 @@ export class LabelBounds {
   }
 
   private learn(): void {
+    this.version += 1;
     for (const inst of this.registry.all()) {
       // "*" (serves whatever it is asked) is not a name: requests to such an instance count under their own
       // model only when another instance lists it, else under `other`.

@@ -2,10 +2,13 @@
 // priority, stream failovers, engine restarts, per-instance load and the HTTP layer. Label values come from bounded sets.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ControlPlaneManager } from '../../control-plane/manager';
-import { sloVerdict, type RequestRecord } from '../../control-plane/metrics';
+import { REQUEST_OUTCOMES, sloVerdict, type RequestRecord } from '../../control-plane/metrics';
 import { PRIORITY_NAMES } from '../../control-plane/types';
 import { OTHER, type LabelBounds } from './label-bounds';
 import { SeriesCounter, SeriesHistogram } from './series-metrics';
+
+type CounterHandle = ReturnType<SeriesCounter['labels']>;
+type HistogramHandle = ReturnType<SeriesHistogram['labels']>;
 
 export interface EngineStateSource {
   listEngines(): Array<{ id: string; state: string; model: string; restarts?: number }>;
@@ -19,7 +22,6 @@ const REFUSALS = new Set<string>(REFUSAL_REASONS);
 
 /** Priority label values, by RequestPriority (lower-cased once, not per request). */
 const PRIORITIES = PRIORITY_NAMES.map((p) => p.toLowerCase());
-const NO_LABELS = {};
 const FAILOVER_REASONS = ['connection_lost', 'idle_timeout', 'engine_error'] as const;
 
 export class SageSeries {
@@ -30,6 +32,12 @@ export class SageSeries {
   private readonly queueWait: SeriesHistogram;
   private readonly refusals: SeriesCounter;
   private readonly slo: SeriesCounter;
+  // Handles on the series each request updates, by outcome and priority index: no labels object per request and no
+  // lookup by label names (made on first use, so the series appear in /metrics in the order they did before).
+  private readonly outcomeHandles = new Array<CounterHandle | undefined>(REQUEST_OUTCOMES.length * PRIORITIES.length).fill(undefined);
+  private readonly queueWaitHandle: HistogramHandle;
+  /** By priority index, then met (true) or missed (false); made with their series at zero in the constructor. */
+  private readonly sloHandles: Array<{ met: CounterHandle; missed: CounterHandle }>;
 
   constructor(registry: Registry, private readonly bounds: LabelBounds, manager: ControlPlaneManager, engines?: EngineStateSource) {
     const registers = [registry];
@@ -44,6 +52,8 @@ export class SageSeries {
     for (const reason of FAILOVER_REASONS) failovers.inc({ reason }, 0);
     manager.on('failover', (e) => failovers.inc({ reason: e.reason }));
     for (const priority of PRIORITIES) for (const met of ['true', 'false']) this.slo.inc({ met, priority }, 0);
+    this.sloHandles = PRIORITIES.map((priority) => ({ met: this.slo.labels({ met: 'true', priority }), missed: this.slo.labels({ met: 'false', priority }) }));
+    this.queueWaitHandle = this.queueWait.labels({});
 
     new Gauge({ name: 'sage_queue_depth', help: 'Requests waiting in the control-plane queue', registers, collect() { this.set(manager.queueLength); } });
     new Gauge({ name: 'sage_requests_running', help: 'Requests dispatched to engines and not finished', registers, collect() { this.set(manager.status().running); } });
@@ -89,12 +99,26 @@ export class SageSeries {
   }
 
   observe(r: RequestRecord): void {
-    const priority = PRIORITIES[r.priority ?? 2] ?? 'normal';
-    this.outcomes.inc({ outcome: r.outcome, priority });
-    if (r.queueWaitMs !== undefined) this.queueWait.observe(NO_LABELS, r.queueWaitMs / 1000);
+    const p = r.priority ?? 2;
+    const index = PRIORITIES[p] === undefined ? 2 : p;
+    this.outcomeHandle(r.outcome, index).inc();
+    if (r.queueWaitMs !== undefined) this.queueWaitHandle.observe(r.queueWaitMs / 1000);
     if (r.outcome === 'rejected') this.refusals.inc({ reason: r.rejectionCode && REFUSALS.has(r.rejectionCode) ? r.rejectionCode : OTHER });
     const met = sloVerdict(r);
-    if (met !== undefined) this.slo.inc({ met: String(met), priority });
+    if (met !== undefined) {
+      const h = this.sloHandles[index]!;
+      (met ? h.met : h.missed).inc();
+    }
+  }
+
+  private outcomeHandle(outcome: RequestRecord['outcome'], priority: number): CounterHandle {
+    const o = REQUEST_OUTCOMES.indexOf(outcome);
+    // An outcome outside the known ones (from a caller outside sage's types) is counted by its labels.
+    if (o < 0) return this.outcomes.labels({ outcome, priority: PRIORITIES[priority]! });
+    const k = o * PRIORITIES.length + priority;
+    let h = this.outcomeHandles[k];
+    if (!h) h = this.outcomeHandles[k] = this.outcomes.labels({ outcome, priority: PRIORITIES[priority]! });
+    return h;
   }
 
   observeHttp(route: string, model: string | undefined, status: number, seconds: number): void {

@@ -75,6 +75,8 @@ export class VllmSeries {
   private readonly cache = new Map<string, Map<string, Children>>();
 
   private readonly bounds: LabelBounds;
+  /** The children the last record went to, for the model and instance it named (requests come in runs of them). */
+  private last: { model: string | undefined; instanceId: string | undefined; version: number; children: Children | undefined } = { model: undefined, instanceId: undefined, version: -1, children: undefined };
 
   constructor(registry: Registry, bounds: LabelBounds, scheduler: SchedulerView) {
     this.bounds = bounds;
@@ -127,14 +129,14 @@ export class VllmSeries {
   /** One request reached its end. */
   observe(r: RequestRecord): void {
     if (r.outcome !== 'completed' && r.outcome !== 'cancelled') return;
-    const c = this.children(this.bounds.modelOf(r.model, r.instanceId), this.bounds.instance(r.instanceId));
+    const c = this.childrenOf(r.model, r.instanceId);
     if (r.ttftMs !== undefined) c.ttft.observe(r.ttftMs / 1000);
     if (r.outcome === 'cancelled') {
       // Only a request that reached an engine counts as aborted there.
       if (r.instanceId !== undefined) c.success.abort.inc();
       return;
     }
-    c.success[r.finishReason === 'length' ? 'length' : 'stop'].inc();
+    (r.finishReason === 'length' ? c.success.length : c.success.stop).inc();
     if (r.e2eMs !== undefined) c.e2e.observe(r.e2eMs / 1000);
     if (r.tpotMs !== undefined) c.tpot.observe(r.tpotMs / 1000);
     const prompt = r.promptTokens ?? 0;
@@ -156,6 +158,18 @@ export class VllmSeries {
         last = now;
       },
     };
+  }
+
+  /** The children of a request's model and instance, as children(bounds.modelOf(…), bounds.instance(…)) gives them. */
+  private childrenOf(model: string | undefined, instanceId: string | undefined): Children {
+    const last = this.last;
+    if (last.children && last.model === model && last.instanceId === instanceId && last.version === this.bounds.version) return last.children;
+    const c = this.children(this.bounds.modelOf(model, instanceId), this.bounds.instance(instanceId));
+    last.model = model;
+    last.instanceId = instanceId;
+    last.version = this.bounds.version;
+    last.children = c;
+    return c;
   }
 
   private children(model_name: string, instance: string): Children {
