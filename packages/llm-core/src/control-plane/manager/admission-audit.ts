@@ -63,6 +63,8 @@ export class AdmissionAudit {
 
   /** The request reached its end: a noted one is scored now. */
   outcome(record: RequestRecord, priority: number): void {
+    // Outside shadow mode nothing is ever noted: no lookup by id at every request's end.
+    if (this.noted.size === 0) return;
     const code = this.noted.take(record.requestId);
     if (code === undefined) return;
     if (record.outcome === 'cancelled') return;

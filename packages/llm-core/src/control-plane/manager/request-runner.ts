@@ -78,6 +78,8 @@ export class RequestRunner {
   private readonly leaseDeps: InstanceLeaseDeps;
   /** The figures of a successful request handed to its lease (read at once by the registry). */
   private readonly outcome: LeaseOutcome = { latencyMs: 0, ttftMs: undefined, outputTokens: undefined };
+  /** The record fields of a JSON answer, read at once by `record`. */
+  private readonly fields: RecordFields = { outcome: 'completed', instanceId: undefined, policy: undefined, queueMs: 0, e2eMs: 0, completionTokens: undefined, promptTokens: undefined, finishReason: undefined };
 
   constructor(private readonly o: RequestRunnerOptions) {
     this.leaseDeps = { registry: o.registry, breaker: o.breaker, slots: o.slots };
@@ -241,13 +243,17 @@ export class RequestRunner {
   /** A JSON answer in hand: the lease goes back with success, the request is recorded and its caller answered. */
   private answered(p: PendingRequest, lease: InstanceLease, target: ExecutionInstance, d: SchedulingDecision, res: JsonResult, prefillInstanceId: string | undefined, decision: SchedulingDecision): void {
     const meta = p.meta;
-    // The record's fields, the engine's usage and finish reason written straight into them.
-    const fields: RecordFields = { outcome: 'completed', instanceId: target.id, policy: d.policy, queueMs: 0, e2eMs: 0, completionTokens: undefined, promptTokens: undefined, finishReason: undefined };
+    // The record's fields (one object: record() reads them at once), the engine's usage and finish reason written
+    // straight into them.
+    const fields = this.fields;
+    fields.instanceId = target.id;
+    fields.policy = d.policy;
     engineOutcomeInto(res.body, fields);
     const completionTokens = fields.completionTokens ?? 0;
     fields.completionTokens = completionTokens;
-    this.succeed(lease, target, meta, completionTokens);
+    // One clock reading for the request's end: its finish time, the lease's latency and the record's.
     const now = Date.now();
+    this.succeed(lease, target, meta, completionTokens, true, now);
     const queueMs = (meta.timestamps.scheduled ?? now) - meta.timestamps.arrival;
     fields.queueMs = queueMs;
     fields.e2eMs = now - meta.timestamps.arrival;
@@ -384,8 +390,7 @@ export class RequestRunner {
     return cut;
   }
 
-  private succeed(lease: InstanceLease | undefined, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true): void {
-    const now = Date.now();
+  private succeed(lease: InstanceLease | undefined, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true, now = Date.now()): void {
     const started = meta.timestamps.started ?? now;
     // A stream that moved mid-way says nothing about the speed of the instance that finished it.
     if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - started) / Math.max(1, outputTokens ?? 0));
