@@ -171,6 +171,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   private readonly prober: EngineHealthProber;
   private readonly runner: RequestRunner;
   private readonly outliers?: LatencyOutliers;
+  /** Whether the outliers keep the wall clock (Date.now), so a request's end hands them the time it has read. */
+  private readonly outliersOnWallClock: boolean;
   private readonly outlierGroups = new Map<string, { type: string; models: readonly string[]; group: string }>();
   private readonly shutdown = new AbortController();
   private readonly pd: PdOptions;
@@ -204,7 +206,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
 
   constructor(options: ControlPlaneManagerOptions = {}) {
     super();
-    this.metrics = new MetricsCollector(options.metrics);
+    // On the wall clock (no clock of its own): a request's end hands it the time already read (record()).
+    this.metrics = new MetricsCollector({ windowMs: options.metrics?.windowMs, windowSlices: options.metrics?.windowSlices });
     const shadow = options.admission?.shadow ?? false;
     // Policies, routers and the estimator made here only read the requests they are shown; one handed in may not.
     this.readOnlyScheduling = typeof options.policy !== 'object' && typeof options.router !== 'object' && options.estimator === undefined && options.policyOptions?.classifier === undefined;
@@ -266,6 +269,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
       policyName: () => this.policy.name,
     });
     if (options.latencyOutliers !== false) this.outliers = new LatencyOutliers(options.latencyOutliers);
+    this.outliersOnWallClock = options.latencyOutliers === undefined || options.latencyOutliers === false || options.latencyOutliers.now === undefined;
     this.runner = new RequestRunner({
       registry: this.registry,
       executor: this.executor,
@@ -290,7 +294,7 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
         this.emit('failover', e);
       },
       onFailoverRefused: (requestId, from, why) => this.log.warn({ requestId, instance: from, why }, 'stream not continued elsewhere'),
-      observeLatency: (inst, msPerToken) => this.observeLatency(inst, msPerToken),
+      observeLatency: (inst, msPerToken, now) => this.observeLatency(inst, msPerToken, now),
     });
     // Streams reach shutdown through the runner's one listener; no warning whoever else listens.
     setMaxListeners(0, this.shutdown.signal);
@@ -366,9 +370,9 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     return group;
   }
 
-  private observeLatency(inst: ExecutionInstance, msPerToken: number): void {
+  private observeLatency(inst: ExecutionInstance, msPerToken: number, now: number): void {
     const group = this.outlierGroup(inst);
-    const reason = this.outliers?.observe(inst.id, group, msPerToken);
+    const reason = this.outliers?.observe(inst.id, group, msPerToken, this.outliersOnWallClock ? now : undefined);
     if (!reason || !this.outliers) return;
     this.log.warn({ instance: inst.id, reason, drainMs: this.outliers.drainMs }, 'instance drained');
     // Its return is an instance change: queued requests may go there then.
@@ -856,7 +860,8 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     const rec = toRequestRecord(meta, r);
     this.learning?.finished(meta, { completed: r.outcome === 'completed', completionTokens: r.completionTokens });
     this.audit.outcome(rec, meta.priority);
-    this.metrics.record(rec);
+    // A request that finished has its end time read already: the same clock as the collector's.
+    this.metrics.record(rec, meta.timestamps.finished);
     this.emit('finished', rec);
   }
 

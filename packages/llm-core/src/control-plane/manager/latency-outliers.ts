@@ -217,11 +217,11 @@ export class LatencyOutliers {
   }
 
   /**
-   * A request finished on `id` with `value` (ms per generated token). Returns the reason when this sample made
-   * the instance an outlier (it is drained from now on).
+   * A request finished on `id` with `value` (ms per generated token), at `now` on this record's clock (read here
+   * unless the caller has just read it). Returns the reason when this sample made the instance an outlier (it is
+   * drained from now on).
    */
-  observe(id: string, group: string, value: number): string | undefined {
-    const now = this.now();
+  observe(id: string, group: string, value: number, now = this.now()): string | undefined {
     if (this.drainedReason(id) !== undefined) return undefined; // its slow requests still finishing prove nothing new
     let entry = this.samples.get(id);
     if (!entry || entry.group !== group) {

@@ -51,8 +51,8 @@ export interface RequestRunnerOptions {
   onFailoverRefused?: (requestId: string, from: string, why: string) => void;
   /** Instances a stream may use in turn, the first included (default 3). */
   maxStreamLegs?: number;
-  /** An LLM request succeeded on `inst` taking `msPerToken` per generated token (latency-outliers.ts). */
-  observeLatency?: (inst: ExecutionInstance, msPerToken: number) => void;
+  /** An LLM request succeeded on `inst` taking `msPerToken` per generated token, ending at `now` (latency-outliers.ts). */
+  observeLatency?: (inst: ExecutionInstance, msPerToken: number, now: number) => void;
 }
 
 /** The engine's verdict from a failure before the caller got anything: a 4xx answer proves the engine alive. */
@@ -393,7 +393,7 @@ export class RequestRunner {
   private succeed(lease: InstanceLease | undefined, inst: ExecutionInstance, meta: RequestMetadata, outputTokens?: number, sample = true, now = Date.now()): void {
     const started = meta.timestamps.started ?? now;
     // A stream that moved mid-way says nothing about the speed of the instance that finished it.
-    if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - started) / Math.max(1, outputTokens ?? 0));
+    if (sample && meta.type !== RequestType.EMBEDDING) this.o.observeLatency?.(inst, (now - started) / Math.max(1, outputTokens ?? 0), now);
     // The registry folds the figures in at once and keeps nothing: one object serves every request.
     const outcome = this.outcome;
     outcome.latencyMs = now - started;

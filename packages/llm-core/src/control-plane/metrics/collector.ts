@@ -214,9 +214,9 @@ export class MetricsCollector {
     this.startedAt = this.clock();
   }
 
-  record(r: RequestRecord): void {
+  /** `now`: the collector's clock, when the caller has just read it (default: read here). */
+  record(r: RequestRecord, now = this.clock()): void {
     const verdict = sloVerdict(r);
-    const now = this.clock();
     const completed = r.outcome === 'completed';
     // The same record goes to every bucket it belongs to (no array of them per request).
     this.count(this.all, r, completed, verdict);
