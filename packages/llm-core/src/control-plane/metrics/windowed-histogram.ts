@@ -42,7 +42,8 @@ export class WindowedLatencyHistogram {
    */
   record(ms: number, at: number, now: number): void {
     const current = this.sliceIndex(now);
-    const index = Math.min(this.sliceIndex(at), current);
+    // As a rule a value is observed now: its slice is the current one, with no second division.
+    const index = at === now ? current : Math.min(this.sliceIndex(at), current);
     if (index <= current - this.slices) return;
     const slot = this.ring[this.position(index)];
     if (slot.index !== index) {
@@ -76,6 +77,7 @@ export class WindowedLatencyHistogram {
   }
 
   private position(index: number): number {
-    return ((index % this.slices) + this.slices) % this.slices;
+    const p = index % this.slices;
+    return p < 0 ? p + this.slices : p;
   }
 }

@@ -22,6 +22,24 @@ const REFUSALS = new Set<string>(REFUSAL_REASONS);
 
 /** Priority label values, by RequestPriority (lower-cased once, not per request). */
 const PRIORITIES = PRIORITY_NAMES.map((p) => p.toLowerCase());
+const PRIORITY_COUNT = PRIORITIES.length;
+
+/** The outcome's index in REQUEST_OUTCOMES (-1 for any other), by comparison rather than a search of the list. */
+function outcomeIndex(outcome: string): number {
+  switch (outcome) {
+    case 'completed':
+      return 0;
+    case 'failed':
+      return 1;
+    case 'rejected':
+      return 2;
+    case 'cancelled':
+      return 3;
+    default:
+      return -1;
+  }
+}
+
 const FAILOVER_REASONS = ['connection_lost', 'idle_timeout', 'engine_error'] as const;
 
 export class SageSeries {
@@ -34,7 +52,7 @@ export class SageSeries {
   private readonly slo: SeriesCounter;
   // Handles on the series each request updates, by outcome and priority index: no labels object per request and no
   // lookup by label names (made on first use, so the series appear in /metrics in the order they did before).
-  private readonly outcomeHandles = new Array<CounterHandle | undefined>(REQUEST_OUTCOMES.length * PRIORITIES.length).fill(undefined);
+  private readonly outcomeHandles = new Array<CounterHandle | undefined>(REQUEST_OUTCOMES.length * PRIORITY_COUNT).fill(undefined);
   private readonly queueWaitHandle: HistogramHandle;
   /** By priority index, then met (true) or missed (false); made with their series at zero in the constructor. */
   private readonly sloHandles: Array<{ met: CounterHandle; missed: CounterHandle }>;
@@ -112,10 +130,10 @@ export class SageSeries {
   }
 
   private outcomeHandle(outcome: RequestRecord['outcome'], priority: number): CounterHandle {
-    const o = REQUEST_OUTCOMES.indexOf(outcome);
+    const o = outcomeIndex(outcome);
     // An outcome outside the known ones (from a caller outside sage's types) is counted by its labels.
     if (o < 0) return this.outcomes.labels({ outcome, priority: PRIORITIES[priority]! });
-    const k = o * PRIORITIES.length + priority;
+    const k = o * PRIORITY_COUNT + priority;
     let h = this.outcomeHandles[k];
     if (!h) h = this.outcomeHandles[k] = this.outcomes.labels({ outcome, priority: PRIORITIES[priority]! });
     return h;
