@@ -126,6 +126,8 @@ interface HistogramSeries {
   counts: Float64Array;
   sum: number;
   count: number;
+  /** The bucket of the last observation (bounds.length: above the last bound), tried first for the next one. */
+  last: number;
 }
 
 export class SeriesHistogram extends SeriesMetric<HistogramSeries> {
@@ -140,7 +142,7 @@ export class SeriesHistogram extends SeriesMetric<HistogramSeries> {
   }
 
   protected fresh(labels: Labels): HistogramSeries {
-    return { labels, counts: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+    return { labels, counts: new Float64Array(this.bounds.length), sum: 0, count: 0, last: 0 };
   }
 
   observe(labels: Labels, value: number): void {
@@ -164,14 +166,20 @@ export class SeriesHistogram extends SeriesMetric<HistogramSeries> {
   private add(s: HistogramSeries, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
     const b = this.bounds;
-    let lo = 0;
-    let hi = b.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (value <= (b[mid] as number)) hi = mid;
-      else lo = mid + 1;
+    const n = b.length;
+    // A series' observations mostly fall in the bucket of the one before (the buckets are wide): two comparisons.
+    let lo = s.last;
+    if (!((lo === n || value <= (b[lo] as number)) && (lo === 0 || value > (b[lo - 1] as number)))) {
+      lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (value <= (b[mid] as number)) hi = mid;
+        else lo = mid + 1;
+      }
+      s.last = lo;
     }
-    if (lo < b.length) s.counts[lo] = (s.counts[lo] as number) + 1;
+    if (lo < n) s.counts[lo] = (s.counts[lo] as number) + 1;
     s.sum += value;
     s.count += 1;
   }
