@@ -194,8 +194,8 @@ export class MetricsCollector {
   private queueWait = new LatencyHistogram();
   private tpot = new LatencyHistogram();
   private readonly windowed: Record<keyof LatencySet, WindowedLatencyHistogram>;
-  /** By RequestPriority (PRIORITY_NAMES' order), every one made from the start. */
-  private byPriority = PRIORITY_NAMES.map(newBucket);
+  /** By RequestPriority (PRIORITY_NAMES' order), each made at its first request. */
+  private readonly byPriority = new Array<Bucket | undefined>(PRIORITY_NAMES.length).fill(undefined);
   private byInstance = new Map<string, Bucket>();
   private loads = new Map<string, InstanceLoad>();
   private rejections = new Map<string, number>();
@@ -220,7 +220,7 @@ export class MetricsCollector {
     const completed = r.outcome === 'completed';
     // The same record goes to every bucket it belongs to (no array of them per request).
     this.count(this.all, r, completed, verdict);
-    this.count(this.byPriority[priorityIndex(r.priority)]!, r, completed, verdict);
+    this.count(this.priorityBucket(priorityIndex(r.priority)), r, completed, verdict);
     if (r.instanceId !== undefined) this.count(this.instanceBucket(r.instanceId), r, completed, verdict);
     if (r.queueWaitMs !== undefined) this.queueWait.record(r.queueWaitMs);
     if (r.tpotMs !== undefined) this.tpot.record(r.tpotMs);
@@ -274,7 +274,7 @@ export class MetricsCollector {
     const sloByPriority = {} as Record<PriorityName, SloCompliance>;
     const priorities = {} as Record<PriorityName, PriorityMetrics>;
     for (const name of PRIORITY_NAMES) {
-      const b = this.byPriority[RequestPriority[name]]!;
+      const b = this.byPriority[RequestPriority[name]] ?? newBucket();
       sloByPriority[name] = compliance(b.slo);
       priorities[name] = { ...b.counts, e2eMs: b.e2e.summary(), slo: compliance(b.slo) };
     }
@@ -322,7 +322,7 @@ export class MetricsCollector {
     this.queueWait = new LatencyHistogram();
     this.tpot = new LatencyHistogram();
     for (const w of Object.values(this.windowed)) w.reset();
-    this.byPriority = PRIORITY_NAMES.map(newBucket);
+    this.byPriority.fill(undefined);
     this.byInstance.clear();
     this.loads.clear();
     this.rejections.clear();
@@ -338,6 +338,12 @@ export class MetricsCollector {
     if (r.ttftMs !== undefined) w.ttftMs.record(r.ttftMs, at, now);
     if (r.queueWaitMs !== undefined) w.queueWaitMs.record(r.queueWaitMs, at, now);
     if (r.tpotMs !== undefined) w.tpotMs.record(r.tpotMs, at, now);
+  }
+
+  private priorityBucket(index: number): Bucket {
+    let b = this.byPriority[index];
+    if (!b) this.byPriority[index] = b = newBucket();
+    return b;
   }
 
   private instanceBucket(id: string): Bucket {
