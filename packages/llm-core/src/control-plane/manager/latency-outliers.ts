@@ -222,7 +222,7 @@ export class LatencyOutliers {
    * drained from now on).
    */
   observe(id: string, group: string, value: number, now = this.now()): string | undefined {
-    if (this.drainedReason(id) !== undefined) return undefined; // its slow requests still finishing prove nothing new
+    if (this.drained.size > 0 && this.drainedReason(id) !== undefined) return undefined; // its slow requests still finishing prove nothing new
     let entry = this.samples.get(id);
     if (!entry || entry.group !== group) {
       if (entry) this.leaveGroup(entry);
@@ -231,7 +231,8 @@ export class LatencyOutliers {
     }
     entry.push(now, value);
     if (now < this.oldestAt) this.oldestAt = now;
-    this.groupValues(group).add(value);
+    const g = this.groupValues(group);
+    g.add(value);
     const cutoff = now - this.windowMs;
     if (cutoff > this.oldestAt) {
       // Some window holds a sample past the window: expire them all (and find the oldest sample left).
@@ -247,7 +248,8 @@ export class LatencyOutliers {
       // Nothing to expire: only drains that ran their time are lifted (each drained instance has a window).
       for (const iid of this.drained.keys()) this.drainedReason(iid);
     }
-    const reason = this.judge(entry);
+    // `g` is still the group's entry: expiring removes values, never the entry, and this sample keeps it non-empty.
+    const reason = this.judge(entry, g);
     // Only the instance whose sample arrived is judged here; a peer that became slow is judged on its own samples.
     if (reason === undefined) return undefined;
     // Never more than half of a group out at once: the rest would carry all of its load.
@@ -264,11 +266,10 @@ export class LatencyOutliers {
     return reason;
   }
 
-  /** findOutliers' verdict on `w` against its peers (its group's samples minus its own). */
-  private judge(w: InstanceWindow): string | undefined {
+  /** findOutliers' verdict on `w` against its peers (its group's samples `g` minus its own). */
+  private judge(w: InstanceWindow, g: GroupValues): string | undefined {
     if (w.size < this.minSamples || w.spanMs < this.minSpanMs) return undefined;
-    const g = this.groups.get(w.group);
-    if (!g || g.size - w.size < this.minSamples) return undefined;
+    if (g.size - w.size < this.minSamples) return undefined;
     const own = w.sortedValues();
     const all = this.groupSorted(w.group, g);
     const ownMedian = own.median();
