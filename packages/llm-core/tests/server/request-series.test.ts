@@ -67,3 +67,32 @@ it('labels a model registered after requests named it with its own name from the
   finished({ model: '', instanceId: 'i2', e2eMs: 1 });
   expect(await sample('vllm:request_success_total', { model_name: 'm2', instance: 'i2', finished_reason: 'stop' })).toBe(1);
 });
+
+it('counts HTTP requests under their route, model and status however consecutive requests differ', async () => {
+  // Runs of the same labels (kept handles) and changes in each label (a series found by its labels).
+  const seen: Array<[string, string | undefined, number]> = [
+    ['/v1/chat/completions', 'm1', 200],
+    ['/v1/chat/completions', 'm1', 200],
+    ['/v1/chat/completions', 'm1', 429],
+    ['/v1/chat/completions', 'm1', 200],
+    ['/v1/chat/completions', 'nope', 200],
+    ['/v1/embeddings', 'm1', 200],
+    ['/v1/chat/completions', 'm1', 200],
+    ['/v1/chat/completions', undefined, 400],
+  ];
+  for (const [route, model, status] of seen) metrics.observeHttp(route, model, status, 0.002);
+  expect(await sample('sage_http_requests_total', { route: '/v1/chat/completions', model: 'm1', status: '200' })).toBe(4);
+  expect(await sample('sage_http_requests_total', { route: '/v1/chat/completions', model: 'm1', status: '429' })).toBe(1);
+  expect(await sample('sage_http_requests_total', { route: '/v1/chat/completions', model: 'other', status: '200' })).toBe(1);
+  expect(await sample('sage_http_requests_total', { route: '/v1/chat/completions', model: '', status: '400' })).toBe(1);
+  expect(await sample('sage_http_requests_total', { route: '/v1/embeddings', model: 'm1', status: '200' })).toBe(1);
+  expect(await sample('sage_http_request_duration_seconds_count', { route: '/v1/chat/completions' })).toBe(7);
+  expect(await sample('sage_http_request_duration_seconds_count', { route: '/v1/embeddings' })).toBe(1);
+
+  // A model registered later: the same name, right after the previous request's, is now its own label.
+  metrics.observeHttp('/v1/chat/completions', 'm2', 200, 0.002);
+  manager.registerInstance({ id: 'i2', baseUrl: 'http://127.0.0.1:9/v1', models: ['m2'] });
+  metrics.observeHttp('/v1/chat/completions', 'm2', 200, 0.002);
+  expect(await sample('sage_http_requests_total', { route: '/v1/chat/completions', model: 'other', status: '200' })).toBe(2);
+  expect(await sample('sage_http_requests_total', { route: '/v1/chat/completions', model: 'm2', status: '200' })).toBe(1);
+});

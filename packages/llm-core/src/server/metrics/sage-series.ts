@@ -54,6 +54,8 @@ export class SageSeries {
   // lookup by label names (made on first use, so the series appear in /metrics in the order they did before).
   private readonly outcomeHandles = new Array<CounterHandle | undefined>(REQUEST_OUTCOMES.length * PRIORITY_COUNT).fill(undefined);
   private readonly queueWaitHandle: HistogramHandle;
+  /** Per route (a route pattern: few), its duration series and the requests series of its last request. */
+  private readonly httpRoutes = new Map<string, { duration: HistogramHandle; last: { model: string | undefined; status: number; version: number; requests: CounterHandle } | undefined }>();
   /** By priority index, then met (true) or missed (false); made with their series at zero in the constructor. */
   private readonly sloHandles: Array<{ met: CounterHandle; missed: CounterHandle }>;
 
@@ -140,7 +142,18 @@ export class SageSeries {
   }
 
   observeHttp(route: string, model: string | undefined, status: number, seconds: number): void {
-    this.httpRequests.inc({ route, model: this.bounds.model(model), status: String(status) });
-    this.httpDuration.observe({ route }, seconds);
+    let r = this.httpRoutes.get(route);
+    if (!r) this.httpRoutes.set(route, (r = { duration: this.httpDuration.labels({ route }), last: undefined }));
+    r.duration.observe(seconds);
+    // Most requests on a route name the same model and end with the same status as the one before: its handle is
+    // kept while they do (and while the label bounds are unchanged); any other finds its series by its labels.
+    const last = r.last;
+    if (last !== undefined && last.model === model && last.status === status && last.version === this.bounds.version) {
+      last.requests.inc();
+      return;
+    }
+    const requests = this.httpRequests.labels({ route, model: this.bounds.model(model), status: String(status) });
+    requests.inc();
+    r.last = { model, status, version: this.bounds.version, requests };
   }
 }
