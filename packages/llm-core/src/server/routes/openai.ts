@@ -27,13 +27,14 @@ const CONSUMED = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 
 
 type SharedLlmFields = Pick<z.infer<typeof CompletionRequestSchema>, 'model' | 'temperature' | 'top_p' | 'stop' | 'seed' | 'n' | 'user'> & { sage?: unknown; session_id?: unknown; [key: string]: unknown };
 
-function passthrough(body: Record<string, unknown>): Record<string, unknown> {
-  const extra: Record<string, unknown> = {};
+/** The body's fields the route does not consume, or undefined when there are none (most requests): no empty object. */
+function passthrough(body: Record<string, unknown>): Record<string, unknown> | undefined {
+  let extra: Record<string, unknown> | undefined;
   // for…in over the own keys rather than Object.entries: no [key, value] array per field per request.
   for (const k in body) {
     if (!Object.prototype.hasOwnProperty.call(body, k) || CONSUMED.has(k)) continue;
     const v = body[k];
-    if (v !== undefined) extra[k] = v;
+    if (v !== undefined) (extra ??= {})[k] = v;
   }
   return extra;
 }
