@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { ControlPlaneManager, InferenceRequest, InferenceResult, InferenceStream, ResultSink } from '../../control-plane/manager';
 import { chunkSourceOf, InvalidRequestError } from '../../control-plane/manager';
 import { END, type ChunkSource } from '../../control-plane/executor';
-import { RequestType, type ChatMessageLike, type CompletionPrompt } from '../../control-plane/types';
+import { RequestType, type ChatMessageLike, type CompletionPrompt, type SamplingParams } from '../../control-plane/types';
 import { ClientAbortSignal } from '../client-abort';
 import { readExtensions } from '../extensions';
 import type { TokenClock } from '../prometheus';
@@ -37,6 +37,19 @@ function passthrough(body: Record<string, unknown>): Record<string, unknown> | u
     if (v !== undefined) (extra ??= {})[k] = v;
   }
   return extra;
+}
+
+/** The sampling of a request that sets none of its fields (most do not): one shared, frozen object. */
+const NO_SAMPLING: SamplingParams = Object.freeze({ temperature: undefined, topP: undefined, stop: undefined, seed: undefined, n: undefined });
+
+function samplingOf(body: SharedLlmFields): SamplingParams {
+  const temperature = body.temperature ?? undefined;
+  const topP = body.top_p ?? undefined;
+  const stop = body.stop ?? undefined;
+  const seed = body.seed ?? undefined;
+  const n = body.n ?? undefined;
+  if (temperature === undefined && topP === undefined && stop === undefined && seed === undefined && n === undefined) return NO_SAMPLING;
+  return { temperature, topP, stop, seed, n };
 }
 
 /** The request's abort signal, kept on the response so its 'close' listener is one shared function, not a closure per request. */
@@ -284,7 +297,7 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
       prompt,
       maxTokens,
       model: body.model,
-      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
+      sampling: samplingOf(body),
       priority: ext.priority,
       sloDeadlineMs: ext.sloDeadlineMs,
       ttftDeadlineMs: ext.ttftDeadlineMs,
