@@ -52,7 +52,11 @@ export class ClientAbortSignal implements AbortSignal {
     const opts = typeof options === 'object' ? options : undefined;
     const remover = opts?.signal;
     if (remover?.aborted) return;
-    (this.listeners ??= []).push({ listener, capture, once: opts?.once === true, removed: false });
+    const registered: Registered = { listener, capture, once: opts?.once === true, removed: false };
+    // A request's signal has one listener or two: a literal array holds just them, where a push onto an empty one
+    // would reserve room for seventeen.
+    if (this.listeners) this.listeners.push(registered);
+    else this.listeners = [registered];
     remover?.addEventListener('abort', () => this.removeEventListener(type, listener, capture), { once: true });
   }
 
@@ -62,7 +66,9 @@ export class ClientAbortSignal implements AbortSignal {
     if (i < 0) return;
     const list = this.listeners as Registered[];
     (list[i] as Registered).removed = true;
-    list.splice(i, 1);
+    // Shifted down in place: splice would make an array of the one removed.
+    for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j] as Registered;
+    list.length -= 1;
   }
 
   private indexOf(listener: AbortListener, capture: boolean): number {

@@ -43,16 +43,20 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, param: string): T
   return r.data;
 }
 
+/** What a request without sage's body field reads from it: one shared object. */
+const NO_BODY_EXTENSION: z.output<typeof BodyExtension> = Object.freeze({});
+/** The extensions of a request that uses none (most): one shared, frozen object. */
+const NONE: SageExtensions = Object.freeze({ priority: undefined, sloDeadlineMs: undefined, ttftDeadlineMs: undefined, sessionId: undefined });
+
 export function readExtensions(headers: Record<string, string | string[] | undefined>, body: { sage?: unknown; session_id?: unknown }): SageExtensions {
-  const ext = body.sage === undefined ? {} : parseOrThrow(BodyExtension, body.sage, 'sage');
+  const ext = body.sage === undefined ? NO_BODY_EXTENSION : parseOrThrow(BodyExtension, body.sage, 'sage');
   const hp = header(headers, 'x-sage-priority');
   const hs = header(headers, 'x-sage-slo-ms');
   const ht = header(headers, 'x-sage-ttft-ms');
   const session = header(headers, 'x-session-id') ?? ext.session_id ?? (typeof body.session_id === 'string' ? body.session_id : undefined);
-  return {
-    priority: hp !== undefined ? parseOrThrow(PriorityValue, hp, 'x-sage-priority') : ext.priority,
-    sloDeadlineMs: hs !== undefined ? parseOrThrow(Deadline, hs, 'x-sage-slo-ms') : ext.slo_deadline_ms,
-    ttftDeadlineMs: ht !== undefined ? parseOrThrow(Deadline, ht, 'x-sage-ttft-ms') : ext.ttft_deadline_ms,
-    sessionId: session,
-  };
+  const priority = hp !== undefined ? parseOrThrow(PriorityValue, hp, 'x-sage-priority') : ext.priority;
+  const sloDeadlineMs = hs !== undefined ? parseOrThrow(Deadline, hs, 'x-sage-slo-ms') : ext.slo_deadline_ms;
+  const ttftDeadlineMs = ht !== undefined ? parseOrThrow(Deadline, ht, 'x-sage-ttft-ms') : ext.ttft_deadline_ms;
+  if (priority === undefined && sloDeadlineMs === undefined && ttftDeadlineMs === undefined && session === undefined) return NONE;
+  return { priority, sloDeadlineMs, ttftDeadlineMs, sessionId: session };
 }

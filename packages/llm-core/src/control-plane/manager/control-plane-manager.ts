@@ -40,7 +40,7 @@ import { EngineHealthProber } from './engine-health-prober';
 import { startEngineMetricsPolling } from './engine-metrics-poller';
 import { toRequestRecord, type RecordFields } from './request-record';
 import { hasCapacity, servesRequest, servingInstances } from './instance-checks';
-import type { Mode, PendingRequest as Pending } from './pending-request';
+import { rejectToSink, resolveToSink, type Mode, type PendingRequest as Pending } from './pending-request';
 import { RequestRunner } from './request-runner';
 import { LatencyOutliers, type LatencyOutlierOptions } from './latency-outliers';
 import type { StreamFailover } from './stream-failover';
@@ -51,7 +51,7 @@ import { resolvePolicy } from './resolve-policy';
 import { MetricsCollector, type MetricsCollectorOptions, type MetricsSnapshot, type RequestRecord } from '../metrics';
 import type { PolicyOptions } from '../policies';
 import { freeSlots } from '../routing/load';
-import { toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream } from './request';
+import { toMetadata, type InferenceRequest, type InferenceResult, type InferenceStream, type ResultSink } from './request';
 
 export interface ControlPlaneManagerOptions {
   /** A policy name (fifo, priority, slo_aware, cost_optimized, adaptive, hybrid) or instance. Unknown names throw. */
@@ -432,6 +432,20 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     return this.enqueue(meta, 'json', request) as Promise<InferenceResult>;
   }
 
+  /**
+   * submit() with its outcome handed to `sink` instead of a promise (no promise, settling functions or closure per
+   * request): the answer as it is in hand, a failure a microtask later. A refusal at admission throws at once.
+   */
+  submitTo(request: InferenceRequest, sink: ResultSink): void {
+    const meta = this.admit(request);
+    if (meta.type === RequestType.EMBEDDING) {
+      this.embeddings.submit(meta, request).then((r) => sink.answered(r), (err: unknown) => sink.failed(err));
+      return;
+    }
+    if (this.queue.size >= this.opts.maxQueueSize) throw this.queueFull(meta);
+    this.queueNew(meta, 'json', request, resolveToSink, rejectToSink, sink);
+  }
+
   /** Starts a streaming LLM request; resolves once the engine's first chunk is in hand (see InferenceStream). */
   submitStream(request: InferenceRequest): Promise<InferenceStream> {
     // Not an async function (as submit): the queue's promise is handed back as it is, one promise and its turns
@@ -501,14 +515,24 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
   }
 
   private enqueue(meta: RequestMetadata, mode: Mode, request: Pick<InferenceRequest, 'extraBody' | 'signal'>, internal = false): Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput> {
-    if (!internal && this.queue.size >= this.opts.maxQueueSize) {
-      return Promise.reject(new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, 1));
-    }
+    if (!internal && this.queue.size >= this.opts.maxQueueSize) return Promise.reject(this.queueFull(meta));
     // The promise's settlers are taken by a shared executor: no closure is made per request for it.
     const promise = new Promise<InferenceResult | InferenceStream | EmbeddingBatchOutput>(takeSettlers);
-    // Every field from the start (a later addition grows the object's property store).
-    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve: settlers.resolve!, reject: settlers.reject!, queued: false, onAbort: undefined, decision: undefined, deadlineTimer: undefined, waitDue: undefined, waitPrev: undefined, waitNext: undefined };
+    const resolve = settlers.resolve!;
+    const reject = settlers.reject!;
     settlers.resolve = settlers.reject = undefined;
+    this.queueNew(meta, mode, request, resolve, reject, undefined);
+    return promise;
+  }
+
+  private queueFull(meta: RequestMetadata): RequestRejectedError {
+    return new RequestRejectedError('queue_full', `queue is full (${this.queue.size} requests waiting)`, meta.id, 1);
+  }
+
+  /** Queues a new request, settled by `resolve` and `reject` (with `sink`: resolveToSink and rejectToSink). */
+  private queueNew(meta: RequestMetadata, mode: Mode, request: Pick<InferenceRequest, 'extraBody' | 'signal'>, resolve: Pending['resolve'], reject: Pending['reject'], sink: ResultSink | undefined): void {
+    // Every field from the start (a later addition grows the object's property store).
+    const p: Pending = { meta, mode, extra: request.extraBody, signal: request.signal, excluded: NONE_EXCLUDED, attempts: 0, resolve, reject, sink, queued: false, onAbort: undefined, decision: undefined, deadlineTimer: undefined, waitDue: undefined, waitPrev: undefined, waitNext: undefined };
     try {
       meta.status = RequestStatus.QUEUED;
       const now = Date.now();
@@ -522,7 +546,6 @@ export class ControlPlaneManager extends EventEmitter<{ finished: [RequestRecord
     } catch (err) {
       p.reject(err);
     }
-    return promise;
   }
 
   /** Queued requests the policy would serve before `meta` that compete with it for `serving` (backlog.ts). */

@@ -10,7 +10,7 @@ export type { ControlPlaneErrorType } from './errors';
 export { parseEngineMetrics, metricValue } from './engine-metrics';
 export type { EngineLoadMetrics } from './engine-metrics';
 export { toMetadata, parsePriority, newRequestId } from './request';
-export type { InferenceRequest, InferenceResult, InferenceStream, RequestTimings } from './request';
+export type { InferenceRequest, InferenceResult, InferenceStream, RequestTimings, ResultSink } from './request';
 export { findOutliers, median, LatencyOutliers } from './latency-outliers';
 export type { LatencyOutlierOptions, InstanceSamples } from './latency-outliers';
 export { continuationPayload, rewriteChunk, failoverReason, StreamProgress } from './stream-continuation';

@@ -2,7 +2,7 @@
 import type { EmbeddingBatchOutput } from '../batching';
 import type { RequestMetadata, SchedulingDecision } from '../types';
 import type { CancelTimer } from './deferred-timers';
-import type { InferenceResult, InferenceStream } from './request';
+import type { InferenceResult, InferenceStream, ResultSink } from './request';
 
 /** json and stream: a caller's LLM request; embedding: one batch of embedding requests (F-206). */
 export type Mode = 'json' | 'stream' | 'embedding';
@@ -17,6 +17,8 @@ export interface PendingRequest {
   attempts: number;
   resolve: (v: InferenceResult | InferenceStream | EmbeddingBatchOutput) => void;
   reject: (e: unknown) => void;
+  /** Where resolve and reject hand the outcome when the caller gave a sink rather than took a promise (submitTo). */
+  sink?: ResultSink;
   /** Whether the manager's queue holds it (under its id): kept by the manager as it queues and takes it out. */
   queued: boolean;
   /** Its listener on `signal`, while it has one (the manager removes it when the request ends). */
@@ -31,4 +33,36 @@ export interface PendingRequest {
   waitDue?: number;
   waitPrev?: PendingRequest;
   waitNext?: PendingRequest;
+}
+
+/**
+ * A sink-settled request's resolve and reject: shared functions (called as `p.resolve(…)`, `this` is the request), so
+ * such a request makes no promise, settling functions or closure. The first call settles it; any later one is
+ * ignored, as a settled promise ignores it.
+ */
+export function resolveToSink(this: PendingRequest, v: InferenceResult | InferenceStream | EmbeddingBatchOutput): void {
+  const sink = this.sink;
+  if (!sink) return;
+  this.sink = undefined;
+  try {
+    sink.answered(v as InferenceResult);
+  } catch (thrown) {
+    // Not into the runner, which would take it for the attempt's failure.
+    void Promise.reject(thrown);
+  }
+}
+
+export function rejectToSink(this: PendingRequest, err: unknown): void {
+  const sink = this.sink;
+  if (!sink) return;
+  this.sink = undefined;
+  // A failure can come inside the manager's own steps (dispatch, cancellation): the caller hears of it a microtask
+  // later, as a promise's rejection handler would.
+  queueMicrotask(() => {
+    try {
+      sink.failed(err);
+    } catch (thrown) {
+      void Promise.reject(thrown);
+    }
+  });
 }

@@ -197,21 +197,41 @@ export class RequestRunner {
     decision: SchedulingDecision,
     prefillInstanceId: string | undefined,
   ): void {
-    // A sink rather than a promise: the answer comes as the call ends, with no promise or microtask on the way.
-    const sink: JsonSink = {
-      answered: (res) => {
-        try {
-          this.answered(p, targetLease, target, d, res, prefillInstanceId, decision);
-        } catch (err) {
-          this.attemptFailed(p, lease, pair, target, targetLease, err);
-          return;
-        }
-        this.ended(p, lease, pair);
-      },
-      failed: (err) => this.attemptFailed(p, lease, pair, target, targetLease, err),
-    };
+    // A sink rather than a promise: the answer comes as the call ends, with no promise or microtask on the way. One
+    // object holds the attempt's state, where two closures would share a context and an object to hold them.
+    const sink = new RequestRunner.JsonAttempt(this, p, lease, pair, target, targetLease, d, decision, prefillInstanceId);
     this.o.executor.postJsonTo(target, path, payload, sink, { signal: p.signal, requestId: upstreamRequestId(p.meta), cutWhenStalled: true });
   }
+
+  /** A JSON attempt's outcome, as callJson's sink: declared in the class body, so it may call the runner's own steps. */
+  private static readonly JsonAttempt = class JsonAttempt implements JsonSink {
+    constructor(
+      private readonly runner: RequestRunner,
+      private readonly p: PendingRequest,
+      private readonly lease: InstanceLease,
+      private readonly pair: LeasedPair | undefined,
+      private readonly target: ExecutionInstance,
+      private readonly targetLease: InstanceLease,
+      private readonly d: SchedulingDecision,
+      private readonly decision: SchedulingDecision,
+      private readonly prefillInstanceId: string | undefined,
+    ) {}
+
+    answered(res: JsonResult): void {
+      const runner = this.runner;
+      try {
+        runner.answered(this.p, this.targetLease, this.target, this.d, res, this.prefillInstanceId, this.decision);
+      } catch (err) {
+        runner.attemptFailed(this.p, this.lease, this.pair, this.target, this.targetLease, err);
+        return;
+      }
+      runner.ended(this.p, this.lease, this.pair);
+    }
+
+    failed(err: unknown): void {
+      this.runner.attemptFailed(this.p, this.lease, this.pair, this.target, this.targetLease, err);
+    }
+  };
 
   /** The attempt failed on `current` before anything reached the caller, and is over. */
   private attemptFailed(p: PendingRequest, lease: InstanceLease, pair: LeasedPair | undefined, current: ExecutionInstance, currentLease: InstanceLease, err: unknown): void {

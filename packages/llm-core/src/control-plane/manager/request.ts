@@ -52,6 +52,16 @@ export interface InferenceResult {
 }
 
 /**
+ * Where submitTo() hands a request's outcome, instead of a promise: one of the two is called, once. The answer comes
+ * as the engine's answer is in hand; a failure a microtask later, as a rejection would reach its handler. What
+ * either throws is reported as a throwing promise callback's would be.
+ */
+export interface ResultSink {
+  answered(result: InferenceResult): void;
+  failed(err: unknown): void;
+}
+
+/**
  * A started stream: the upstream engine has answered and its first chunk is in hand, so errors up to
  * here were thrown by submitStream (and retried elsewhere when safe). Iterating yields OpenAI chunk
  * objects (the parsed `data:` payloads, [DONE] not included); a failure mid-way throws UpstreamError.

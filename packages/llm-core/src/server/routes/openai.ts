@@ -6,10 +6,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ChatCompletionRequestSchema, CompletionRequestSchema, EmbeddingRequestSchema, SageError } from '@sage/common';
 import { SseStream, type ZodTypeProvider } from '@sage/common/http';
 import type { z } from 'zod';
-import type { ControlPlaneManager, InferenceRequest, InferenceStream } from '../../control-plane/manager';
+import type { ControlPlaneManager, InferenceRequest, InferenceResult, InferenceStream, ResultSink } from '../../control-plane/manager';
 import { chunkSourceOf, InvalidRequestError } from '../../control-plane/manager';
 import { END, type ChunkSource } from '../../control-plane/executor';
-import { RequestType, type ChatMessageLike, type CompletionPrompt } from '../../control-plane/types';
+import { RequestType, type ChatMessageLike, type CompletionPrompt, type SamplingParams } from '../../control-plane/types';
 import { ClientAbortSignal } from '../client-abort';
 import { readExtensions } from '../extensions';
 import type { TokenClock } from '../prometheus';
@@ -27,15 +27,29 @@ const CONSUMED = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 
 
 type SharedLlmFields = Pick<z.infer<typeof CompletionRequestSchema>, 'model' | 'temperature' | 'top_p' | 'stop' | 'seed' | 'n' | 'user'> & { sage?: unknown; session_id?: unknown; [key: string]: unknown };
 
-function passthrough(body: Record<string, unknown>): Record<string, unknown> {
-  const extra: Record<string, unknown> = {};
+/** The body's fields the route does not consume, or undefined when there are none (most requests): no empty object. */
+function passthrough(body: Record<string, unknown>): Record<string, unknown> | undefined {
+  let extra: Record<string, unknown> | undefined;
   // for…in over the own keys rather than Object.entries: no [key, value] array per field per request.
   for (const k in body) {
     if (!Object.prototype.hasOwnProperty.call(body, k) || CONSUMED.has(k)) continue;
     const v = body[k];
-    if (v !== undefined) extra[k] = v;
+    if (v !== undefined) (extra ??= {})[k] = v;
   }
   return extra;
+}
+
+/** The sampling of a request that sets none of its fields (most do not): one shared, frozen object. */
+const NO_SAMPLING: SamplingParams = Object.freeze({ temperature: undefined, topP: undefined, stop: undefined, seed: undefined, n: undefined });
+
+function samplingOf(body: SharedLlmFields): SamplingParams {
+  const temperature = body.temperature ?? undefined;
+  const topP = body.top_p ?? undefined;
+  const stop = body.stop ?? undefined;
+  const seed = body.seed ?? undefined;
+  const n = body.n ?? undefined;
+  if (temperature === undefined && topP === undefined && stop === undefined && seed === undefined && n === undefined) return NO_SAMPLING;
+  return { temperature, topP, stop, seed, n };
 }
 
 /** The request's abort signal, kept on the response so its 'close' listener is one shared function, not a closure per request. */
@@ -190,6 +204,45 @@ class SseRelay {
   }
 }
 
+/** A JSON answer written into the reply, with the instances that served it in headers. */
+function sendResult(reply: FastifyReply, result: InferenceResult): FastifyReply {
+  if (result.prefillInstanceId) void reply.header('x-sage-prefill-instance', result.prefillInstanceId);
+  void reply.header('x-sage-instance', result.instanceId);
+  // The engine's JSON as it came: no parse-and-serialize round trip on the way out.
+  return result.rawBody !== undefined ? reply.type('application/json; charset=utf-8').send(result.rawBody) : reply.send(result.body);
+}
+
+/**
+ * Where the manager hands a non-streamed request's outcome (submitTo): the reply is written as it comes, as fastify
+ * writes a handler promise's value or its rejection.
+ */
+class ReplySink implements ResultSink {
+  constructor(private readonly reply: FastifyReply) {}
+
+  answered(result: InferenceResult): void {
+    try {
+      sendResult(this.reply, result);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  failed(err: unknown): void {
+    const reply = this.reply;
+    if (reply.sent) {
+      reply.log.error({ err }, 'request failed, but its reply was already sent');
+      return;
+    }
+    const error = err instanceof Error ? err : new Error(String(err));
+    try {
+      reply.send(error);
+    } catch (thrown) {
+      // What the error handler itself throws is answered as fastify answers it for an async handler.
+      reply.send(thrown as Error);
+    }
+  }
+}
+
 async function relay(manager: ControlPlaneManager, inference: InferenceRequest, request: FastifyRequest, reply: FastifyReply, o: RelayOptions): Promise<void> {
   // A refusal before the first chunk is an ordinary error answer (the error handler sends it).
   const stream: InferenceStream = await manager.submitStream(inference);
@@ -244,7 +297,7 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
       prompt,
       maxTokens,
       model: body.model,
-      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, stop: body.stop ?? undefined, seed: body.seed ?? undefined, n: body.n ?? undefined },
+      sampling: samplingOf(body),
       priority: ext.priority,
       sloDeadlineMs: ext.sloDeadlineMs,
       ttftDeadlineMs: ext.ttftDeadlineMs,
@@ -255,14 +308,23 @@ export function registerOpenAIRoutes(scope: FastifyInstance, manager: ControlPla
     };
   };
 
-  const answer = async (inference: InferenceRequest, body: SharedLlmFields & { stream?: boolean | null }, request: FastifyRequest, reply: FastifyReply) => {
-    if (readiness?.servesNow?.(inference.model, 'llm') !== true) await awaitModel(readiness, inference.model, 'llm', inference.signal as AbortSignal);
+  /**
+   * Not async: the common case (a model served now, a JSON answer) hands the request to the manager with a sink
+   * that writes the reply, and returns nothing (fastify waits for the reply): no promise, async frame or await per
+   * request. A refusal at admission throws, and the error handler answers it as before.
+   */
+  const answer = (inference: InferenceRequest, body: SharedLlmFields & { stream?: boolean | null }, request: FastifyRequest, reply: FastifyReply): Promise<unknown> | undefined => {
+    if (readiness?.servesNow?.(inference.model, 'llm') !== true) return answerOnceReady(inference, body, request, reply);
     if (body.stream) return relay(manager, inference, request, reply, { includeUsage: wantsStreamUsage(body), observer });
-    const result = await manager.submit(inference);
-    if (result.prefillInstanceId) void reply.header('x-sage-prefill-instance', result.prefillInstanceId);
-    void reply.header('x-sage-instance', result.instanceId);
-    // The engine's JSON as it came: no parse-and-serialize round trip on the way out.
-    return result.rawBody !== undefined ? reply.type('application/json; charset=utf-8').send(result.rawBody) : reply.send(result.body);
+    manager.submitTo(inference, new ReplySink(reply));
+    return undefined;
+  };
+
+  /** answer() for a model whose engine may still be starting: it waits for it first. */
+  const answerOnceReady = async (inference: InferenceRequest, body: SharedLlmFields & { stream?: boolean | null }, request: FastifyRequest, reply: FastifyReply) => {
+    await awaitModel(readiness, inference.model, 'llm', inference.signal as AbortSignal);
+    if (body.stream) return relay(manager, inference, request, reply, { includeUsage: wantsStreamUsage(body), observer });
+    return sendResult(reply, await manager.submit(inference));
   };
 
   // Not async: the answer's promise goes to fastify as it is, not wrapped in one more (a throw here is answered
